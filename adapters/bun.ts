@@ -1,0 +1,51 @@
+import { createApp } from '../src/app.ts';
+import { boot } from '../src/boot.ts';
+import { fail, loadConfig, splitListen } from './common.ts';
+
+// Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
+interface BunFile {
+  slice(start: number, end: number): Blob;
+}
+interface BunServer {
+  port: number;
+  hostname: string;
+  stop(closeActive?: boolean): void;
+}
+declare const Bun: {
+  version: string;
+  file(path: string): BunFile;
+  serve(o: {
+    fetch: (req: Request) => Response | Promise<Response>;
+    hostname: string;
+    port: number;
+    maxRequestBodySize: number;
+    idleTimeout: number;
+  }): BunServer;
+};
+
+const exit = (code: number): never => process.exit(code);
+const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
+const server = await boot({
+  config,
+  // Bun drops a handler-set Content-Length on stream bodies; a Blob slice keeps it and uses sendfile.
+  runtime: { name: 'bun', version: Bun.version, fileBody: async (path, start, end) => Bun.file(path).slice(start, end + 1) },
+  logSink: (line) => process.stdout.write(`${line}\n`),
+});
+const app = createApp(server);
+const { hostname, port } = splitListen(config.listen);
+const http = Bun.serve({
+  fetch: app.fetch,
+  hostname,
+  port,
+  // Bun's defaults (128 MiB bodies, 10 s idle) cut large layers; 255 s is Bun's idle maximum.
+  maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+  idleTimeout: 255,
+});
+server.log.info('listening', { address: http.hostname, port: http.port, runtime: 'bun', config: source });
+const stop = (): void => {
+  server.log.info('shutting down', {});
+  http.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { DEFAULT_CONFIG, parseConfigText, validateConfig } from '../src/config/load.ts';
+import type { Config } from '../src/config/schema.ts';
+
+/**
+ * What every adapter does the same way: find the config (--config <file>, else BINARYREPO_CONFIG,
+ * else the embedded default), parse it, and split the listen address. node:fs/promises is shipped
+ * by Node, Bun and Deno alike.
+ */
+export async function loadConfig(argv: string[], env: Record<string, string | undefined>): Promise<{ config: Config; source: string }> {
+  let file = env['BINARYREPO_CONFIG'];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--config') file = argv[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+  }
+  if (!file) return { config: validateConfig(DEFAULT_CONFIG, env), source: 'embedded default' };
+  const text = await readFile(file, 'utf8');
+  return { config: parseConfigText(text, file, env), source: file };
+}
+
+export function splitListen(listen: string): { hostname: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  let host = listen.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { hostname: host || '0.0.0.0', port: Number(listen.slice(i + 1)) };
+}
+
+/** Prints a config error the way a person wants to read it, then exits non-zero. */
+export function fail(e: unknown, exit: (code: number) => never): never {
+  console.error(e instanceof Error ? e.message : String(e));
+  return exit(2);
+}

@@ -1,0 +1,44 @@
+import { createApp } from '../src/app.ts';
+import { boot } from '../src/boot.ts';
+import { fail, loadConfig, splitListen } from './common.ts';
+
+// Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
+interface DenoFile {
+  readable: ReadableStream<Uint8Array>;
+}
+declare const Deno: {
+  version: { deno: string };
+  args: string[];
+  env: { toObject(): Record<string, string> };
+  exit(code: number): never;
+  open(path: string): Promise<DenoFile>;
+  addSignalListener(sig: 'SIGTERM' | 'SIGINT', fn: () => void): void;
+  serve(
+    o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void },
+    handler: (req: Request) => Response | Promise<Response>,
+  ): { shutdown(): Promise<void> };
+};
+
+const { config, source } = await loadConfig(Deno.args, Deno.env.toObject()).catch((e: unknown) => fail(e, Deno.exit));
+const server = await boot({
+  config,
+  runtime: {
+    name: 'deno',
+    version: Deno.version.deno,
+    // Deno's own file stream is faster than the portable one; whole files only (it cannot stop early).
+    fileBody: async (path, start, end, size) => (start === 0 && end === size - 1 ? (await Deno.open(path)).readable : null),
+  },
+  logSink: (line) => console.log(line),
+});
+const app = createApp(server);
+const { hostname, port } = splitListen(config.listen);
+const http = Deno.serve(
+  { hostname, port, onListen: (a) => server.log.info('listening', { address: a.hostname, port: a.port, runtime: 'deno', config: source }) },
+  app.fetch,
+);
+const stop = (): void => {
+  server.log.info('shutting down', {});
+  void http.shutdown().then(() => Deno.exit(0));
+};
+Deno.addSignalListener('SIGTERM', stop);
+Deno.addSignalListener('SIGINT', stop);

@@ -1,0 +1,32 @@
+import { serve } from '@hono/node-server';
+import { createApp } from '../src/app.ts';
+import { boot } from '../src/boot.ts';
+import { fail, loadConfig, splitListen } from './common.ts';
+
+// Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
+const exit = (code: number): never => process.exit(code);
+const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
+const server = await boot({
+  config,
+  runtime: { name: 'node', version: process.versions.node },
+  logSink: (line) => process.stdout.write(`${line}\n`),
+});
+const app = createApp(server);
+const { hostname, port } = splitListen(config.listen);
+const http = serve(
+  {
+    fetch: app.fetch,
+    hostname,
+    port,
+    // Node's 300 s requestTimeout would cut slow pulls and large pushes; bodies have idle timeouts.
+    serverOptions: { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+  },
+  (info) => server.log.info('listening', { address: info.address, port: info.port, runtime: 'node', config: source }),
+);
+const stop = (): void => {
+  server.log.info('shutting down', {});
+  http.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 5000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,143 @@
+import { FillManager } from './cache/fills.ts';
+import { NegativeCache } from './cache/policy.ts';
+import type { Config, DockerRemoteConfig } from './config/schema.ts';
+import { DockerRemote } from './formats/docker/remote.ts';
+import { createLogger } from './log.ts';
+import type { Logger } from './log.ts';
+import { MetricsRegistry, createServerMetrics } from './metrics/registry.ts';
+import type { ServerMetrics } from './metrics/registry.ts';
+import type { RuntimeCaps } from './runtime.ts';
+import { BlobStore, cleanTemp } from './storage/blob-store.ts';
+import type { StorageDriver } from './storage/driver.ts';
+import { FsDriver } from './storage/fs.ts';
+import { MetaStore } from './storage/meta-store.ts';
+import { TokenCache } from './upstream/auth.ts';
+import type { FetchFn } from './upstream/auth.ts';
+import { UpstreamClient } from './upstream/client.ts';
+
+export const VERSION = '0.1.0';
+
+export interface BootOptions {
+  config: Config;
+  runtime: RuntimeCaps;
+  /** Where JSON log lines go; the adapter passes stdout. */
+  logSink?: (line: string) => void;
+  logger?: Logger;
+  /** Outbound HTTP; tests may pass a fetch bound to a fake upstream, never a patched global. */
+  fetch?: FetchFn;
+  now?: () => number;
+}
+
+export interface DockerRepoHandle {
+  name: string;
+  format: 'docker';
+  type: 'remote';
+  remote: DockerRemote;
+}
+
+export type RepoHandle = DockerRepoHandle;
+
+export interface Server {
+  config: Config;
+  runtime: RuntimeCaps;
+  serverId: string;
+  log: Logger;
+  metrics: ServerMetrics;
+  driver: StorageDriver;
+  blobs: BlobStore;
+  meta: MetaStore;
+  fills: FillManager;
+  repos: Map<string, RepoHandle>;
+}
+
+/** Hosts where Docker Hub's implicit `library/` prefix applies. */
+const DOCKER_HUB = /(^|\.)docker\.io$/;
+
+/** Creates every stateful thing once and passes it down; nothing in src/ keeps module state. */
+export async function boot(opts: BootOptions): Promise<Server> {
+  const { config, runtime } = opts;
+  const log = opts.logger ?? createLogger(opts.logSink ?? (() => {}), config.log.level);
+  const now = opts.now ?? Date.now;
+  const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
+  const newId = (): string => crypto.randomUUID();
+  const serverId = config.serverId ?? `binaryrepo-${newId().slice(0, 8)}`;
+  const driver = new FsDriver(config.storage.path);
+  const cleaned = await cleanTemp(driver);
+  if (cleaned) log.info('removed leftover temp files', { count: cleaned });
+  const blobs = new BlobStore(driver, newId);
+  const meta = new MetaStore(driver, newId);
+  const metrics = createServerMetrics(new MetricsRegistry());
+  const fills = new FillManager(blobs, {
+    started: () => metrics.fillsInFlight.inc(),
+    ended: (ok, bytes) => {
+      metrics.fillsInFlight.dec();
+      metrics.fills.inc({ result: ok ? 'ok' : 'failed' });
+      if (ok) metrics.bytesFetched.inc({}, bytes);
+    },
+    joined: () => metrics.coalesced.inc(),
+  });
+  const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
+  const tokens = new TokenCache(fetchFn, now, 30_000, userAgent);
+  const repos = new Map<string, RepoHandle>();
+  for (const rc of config.repos) {
+    repos.set(rc.name, dockerRemote(rc, { fetchFn, tokens, now, log, metrics, blobs, meta, fills, userAgent, serverId }));
+  }
+  return { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, repos };
+}
+
+interface Shared {
+  fetchFn: FetchFn;
+  tokens: TokenCache;
+  now: () => number;
+  log: Logger;
+  metrics: ServerMetrics;
+  blobs: BlobStore;
+  meta: MetaStore;
+  fills: FillManager;
+  userAgent: string;
+  serverId: string;
+}
+
+function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerRepoHandle {
+  const up = rc.upstream;
+  const credentials = up.username !== undefined ? { username: up.username, password: up.password ?? '' } : undefined;
+  const client = new UpstreamClient(
+    {
+      url: up.url,
+      ...(credentials ? { credentials } : {}),
+      headersTimeoutMs: up.headersTimeoutSeconds * 1000,
+      idleTimeoutMs: up.idleTimeoutSeconds * 1000,
+      breakerFailures: up.breakerFailures,
+      breakerOpenMs: up.breakerOpenSeconds * 1000,
+      userAgent: s.userAgent,
+      via: `1.1 ${s.serverId}`,
+    },
+    s.fetchFn,
+    s.tokens,
+    s.now,
+    {
+      response: (status, headers) => {
+        s.metrics.upstreamRequests.inc({ repo: rc.name, status: String(status) });
+        const remaining = headers.get('ratelimit-remaining');
+        const n = remaining ? Number.parseInt(remaining, 10) : Number.NaN;
+        if (!Number.isNaN(n)) s.metrics.upstreamRateLimit.set({ repo: rc.name }, n);
+      },
+      failure: (kind) => s.metrics.upstreamRequests.inc({ repo: rc.name, status: kind }),
+    },
+  );
+  const remote = new DockerRemote({
+    repo: rc.name,
+    upstream: client,
+    blobs: s.blobs,
+    meta: s.meta,
+    fills: s.fills,
+    negative: new NegativeCache(rc.cache.negativeTtlSeconds * 1000, s.now),
+    rule: { ttlMs: rc.cache.tagTtlSeconds * 1000, maxStaleMs: rc.cache.maxStaleSeconds * 1000 },
+    manifestMaxBytes: rc.manifestMaxBytes,
+    idleTimeoutMs: up.idleTimeoutSeconds * 1000,
+    libraryPrefix: up.libraryPrefix ?? DOCKER_HUB.test(new URL(up.url).hostname),
+    now: s.now,
+    log: s.log,
+  });
+  return { name: rc.name, format: 'docker', type: 'remote', remote };
+}

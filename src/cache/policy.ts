@@ -1,0 +1,58 @@
+/**
+ * Freshness decisions for mutable references (tags now; Go lists and Helm indexes later). Pure:
+ * the caller passes the clock. By-digest content is immutable and never asks.
+ */
+export interface CacheRule {
+  /** How long a cached tag is served without asking upstream. */
+  ttlMs: number;
+  /** How long past its TTL a copy may still be served while the upstream fails; 0 = no limit. */
+  maxStaleMs: number;
+}
+
+export type Freshness = 'fresh' | 'revalidate';
+
+export function freshness(fetchedAt: number, now: number, rule: CacheRule): Freshness {
+  return now - fetchedAt < rule.ttlMs ? 'fresh' : 'revalidate';
+}
+
+/** After a failed revalidation: may the stale copy still be served? */
+export function mayServeStale(fetchedAt: number, now: number, rule: CacheRule): boolean {
+  if (rule.maxStaleMs === 0) return true;
+  return now - fetchedAt < rule.ttlMs + rule.maxStaleMs;
+}
+
+/**
+ * Short-lived memory of "upstream said not found", so a burst of pulls for a missing tag costs one
+ * upstream request. Entries expire on read; no timers.
+ */
+export class NegativeCache {
+  private readonly entries = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  has(key: string): boolean {
+    const until = this.entries.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.entries.delete(key);
+    return false;
+  }
+
+  add(key: string): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) {
+      // Maps iterate in insertion order: drop the oldest.
+      const first = this.entries.keys().next();
+      if (!first.done) this.entries.delete(first.value);
+    }
+    this.entries.set(key, this.now() + this.ttlMs);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}

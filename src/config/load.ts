@@ -1,0 +1,87 @@
+import * as v from 'valibot';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema } from './schema.ts';
+import type { Config } from './schema.ts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Used when no config file is given: Docker Hub through one remote repo, also the root default. */
+export const DEFAULT_CONFIG = {
+  listen: '0.0.0.0:8081',
+  storage: { type: 'fs', path: './data' },
+  defaultRepo: 'docker-remote',
+  repos: [
+    {
+      name: 'docker-remote',
+      format: 'docker',
+      type: 'remote',
+      upstream: { url: 'https://registry-1.docker.io' },
+      cache: { tagTtlSeconds: 300 },
+    },
+  ],
+};
+
+type PathPart = string | number;
+
+function formatPath(path: PathPart[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? p : `.${p}`;
+  return s || '(root)';
+}
+
+/**
+ * `${NAME}` in any string is replaced by the environment variable NAME, so secrets stay out of the
+ * file. A missing variable is an error; `$${` writes a literal `${`.
+ */
+function expandEnv(node: unknown, env: Record<string, string | undefined>, path: PathPart[], problems: string[]): unknown {
+  if (typeof node === 'string') {
+    return node.replace(/\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escaped: string | undefined, name: string) => {
+      if (escaped) return whole.slice(1);
+      const val = env[name];
+      if (val === undefined) {
+        problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+        return '';
+      }
+      return val;
+    });
+  }
+  if (Array.isArray(node)) return node.map((x, i) => expandEnv(x, env, [...path, i], problems));
+  if (node && typeof node === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(node)) out[k] = expandEnv(x, env, [...path, k], problems);
+    return out;
+  }
+  return node;
+}
+
+export function validateConfig(raw: unknown, env: Record<string, string | undefined> = {}): Config {
+  const problems: string[] = [];
+  const expanded = expandEnv(raw, env, [], problems);
+  if (problems.length) throw new ConfigError(problems);
+  const r = v.safeParse(ConfigSchema, expanded);
+  if (r.success) return r.output;
+  throw new ConfigError(
+    r.issues.map((i) => {
+      const path = (i.path ?? []).map((p) => p.key as PathPart);
+      // Never echo the received value: it may be a password.
+      const msg = i.message.replace(/ but received .*$/, '');
+      return `${formatPath(path)}: ${msg}`;
+    }),
+  );
+}
+
+/** Parses a config document; YAML is a superset of JSON, but JSON files get JSON's error messages. */
+export function parseConfigText(text: string, fileName: string, env: Record<string, string | undefined> = {}): Config {
+  let raw: unknown;
+  try {
+    raw = /\.json$/i.test(fileName) ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError([`${fileName}: cannot parse: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  return validateConfig(raw, env);
+}

@@ -1,0 +1,105 @@
+import { RegistryError } from '../../errors.ts';
+import { readLimited } from '../../http/streams.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { digestOf, parseDigest } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
+import { layout } from '../../storage/layout.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import type { UpstreamClient } from '../../upstream/client.ts';
+import { upstreamFailure } from '../../upstream/errors.ts';
+import { SingleFlight } from '../../upstream/singleflight.ts';
+import { MANIFEST_ACCEPT, sniffManifestMediaType } from './media.ts';
+
+/** Stored per tag: which manifest it pointed at when we last asked. */
+export interface TagDoc {
+  digest: string;
+  mediaType: string;
+  size: number;
+  fetchedAt: number;
+}
+
+/** Stored per manifest: this repo/image references it, and how to serve it. */
+export interface ManifestDoc {
+  mediaType: string;
+  size: number;
+  fetchedAt: number;
+}
+
+export interface FetchedManifest {
+  bytes: Uint8Array;
+  digest: string;
+  mediaType: string;
+  shared: boolean;
+}
+
+interface Deps {
+  repo: string;
+  upstream: UpstreamClient;
+  blobs: BlobStore;
+  meta: MetaStore;
+  manifestMaxBytes: number;
+  idleTimeoutMs: number;
+  now: () => number;
+}
+
+/** Reads a tag doc's digest back from disk, where it is data we must not trust blindly. */
+export function tagDigest(doc: TagDoc): Digest | null {
+  const d = parseDigest(String(doc.digest));
+  return d.ok ? d.digest : null;
+}
+
+/**
+ * GETs a manifest upstream (one request per name@reference however many clients ask), checks its
+ * digest over the exact bytes, and stores bytes, manifest link and tag doc. Nothing is stored when
+ * the digest does not match what was asked for or what the upstream announced.
+ */
+export class ManifestFetcher {
+  private readonly flight = new SingleFlight<Omit<FetchedManifest, 'shared'>>();
+
+  constructor(private readonly d: Deps) {}
+
+  async fetch(name: string, reference: string, tag: string | undefined): Promise<FetchedManifest> {
+    const { promise, shared } = this.flight.do(`${name}@${reference}`, () => this.fetchOnce(name, reference, tag));
+    return { ...(await promise), shared };
+  }
+
+  private async fetchOnce(name: string, reference: string, tag: string | undefined): Promise<Omit<FetchedManifest, 'shared'>> {
+    const host = this.d.upstream.host;
+    const res = await this.d.upstream.request({
+      method: 'GET',
+      path: `/v2/${name}/manifests/${reference}`,
+      accept: MANIFEST_ACCEPT,
+      scope: `repository:${name}:pull`,
+    });
+    if (res.status !== 200) throw await upstreamFailure(res, host, 'manifest', 'MANIFEST_UNKNOWN');
+    const bytes = await readLimited(res.body, this.d.manifestMaxBytes, this.d.idleTimeoutMs, 'manifest');
+    const wanted = tag === undefined ? parseDigest(reference) : null;
+    const algorithm = wanted?.ok ? wanted.digest.algorithm : 'sha256';
+    const digest = digestOf(bytes, algorithm);
+    if (wanted?.ok && wanted.digest.value !== digest.value) {
+      throw new RegistryError('upstream', `upstream ${host} sent a manifest whose digest is not ${reference}`, {
+        detail: { expected: reference, actual: digest.value },
+      });
+    }
+    const announced = res.headers.get('docker-content-digest');
+    const announcedDigest = announced ? parseDigest(announced) : null;
+    if (announcedDigest?.ok && announcedDigest.digest.algorithm === 'sha256' && announcedDigest.digest.value !== digestOf(bytes).value) {
+      throw new RegistryError('upstream', `upstream ${host} sent manifest bytes that do not match its Docker-Content-Digest`, {
+        detail: { announced, actual: digestOf(bytes).value },
+      });
+    }
+    const contentType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const mediaType = contentType && contentType !== 'application/json' && contentType !== 'application/octet-stream'
+      ? contentType
+      : sniffManifestMediaType(bytes);
+    const now = this.d.now();
+    await this.d.blobs.putBytes(bytes, { expectedDigest: digest });
+    const doc: ManifestDoc = { mediaType, size: bytes.byteLength, fetchedAt: now };
+    await this.d.meta.put(layout.dockerManifest(this.d.repo, name, digest), doc);
+    if (tag !== undefined) {
+      const tagDoc: TagDoc = { digest: digest.value, mediaType, size: bytes.byteLength, fetchedAt: now };
+      await this.d.meta.put(layout.dockerTag(this.d.repo, name, tag), tagDoc);
+    }
+    return { bytes, digest: digest.value, mediaType };
+  }
+}

@@ -1,0 +1,197 @@
+import { freshness, mayServeStale } from '../../cache/policy.ts';
+import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
+import type { Fill, FillManager } from '../../cache/fills.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import { idleTimeoutBody } from '../../http/streams.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import type { Digest } from '../../storage/digest.ts';
+import { layout } from '../../storage/layout.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import type { UpstreamClient } from '../../upstream/client.ts';
+import { upstreamFailure } from '../../upstream/errors.ts';
+import { SingleFlight } from '../../upstream/singleflight.ts';
+import { ManifestFetcher, tagDigest } from './manifest-fetch.ts';
+import { MANIFEST_ACCEPT } from './media.ts';
+import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
+import type { Reference } from './reference.ts';
+
+export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED';
+
+export interface ManifestResult {
+  bytes: Uint8Array;
+  digest: string;
+  mediaType: string;
+  cache: CacheStatus;
+}
+
+export type BlobResult =
+  | { source: 'store'; digest: Digest; size: number; cache: CacheStatus }
+  | { source: 'fill'; digest: Digest; fill: Fill; size: number | undefined; cache: CacheStatus }
+  | { source: 'upstream-head'; digest: Digest; size: number | undefined; cache: CacheStatus };
+
+export interface DockerRemoteDeps {
+  repo: string;
+  upstream: UpstreamClient;
+  blobs: BlobStore;
+  meta: MetaStore;
+  fills: FillManager;
+  negative: NegativeCache;
+  rule: CacheRule;
+  manifestMaxBytes: number;
+  idleTimeoutMs: number;
+  /** Docker Hub's implicit `library/` for one-segment names. */
+  libraryPrefix: boolean;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * A pull-through Docker/OCI repository: manifests byte-exact, tags revalidated after their TTL with
+ * a HEAD, stale copies served on any upstream failure, blobs fetched lazily through shared fills.
+ */
+export class DockerRemote {
+  private readonly manifests: ManifestFetcher;
+  private readonly heads = new SingleFlight<string | null>();
+
+  constructor(private readonly d: DockerRemoteDeps) {
+    this.manifests = new ManifestFetcher(d);
+  }
+
+  /** Docker Hub stores official images under library/; `alpine` and `library/alpine` share a cache. */
+  upstreamName(image: string): string {
+    return this.d.libraryPrefix && !image.includes('/') ? `library/${image}` : image;
+  }
+
+  async manifest(image: string, ref: Reference): Promise<ManifestResult> {
+    const name = this.upstreamName(image);
+    if (ref.kind === 'digest') {
+      const link = await this.d.meta.get<ManifestDoc>(layout.dockerManifest(this.d.repo, name, ref.digest));
+      const bytes = link ? await this.d.blobs.readAll(ref.digest, this.d.manifestMaxBytes) : null;
+      if (link && bytes) return { bytes, digest: ref.digest.value, mediaType: link.mediaType, cache: 'HIT' };
+      const got = await this.manifests.fetch(name, ref.digest.value, undefined);
+      return { ...got, cache: got.shared ? 'COALESCED' : 'MISS' };
+    }
+    const tagKey = layout.dockerTag(this.d.repo, name, ref.tag);
+    const tag = await this.d.meta.get<TagDoc>(tagKey);
+    const cached = tag ? await this.cachedManifest(tag) : null;
+    if (tag && cached) {
+      const now = this.d.now();
+      if (freshness(tag.fetchedAt, now, this.d.rule) === 'fresh') return { ...cached, cache: 'HIT' };
+      return this.revalidate(name, ref.tag, tag, cached);
+    }
+    const negKey = `${name}:${ref.tag}`;
+    if (this.d.negative.has(negKey)) {
+      throw new RegistryError('not_found', `manifest unknown: ${image}:${ref.tag} (cached upstream answer)`, {
+        code: 'MANIFEST_UNKNOWN',
+      });
+    }
+    try {
+      const got = await this.manifests.fetch(name, ref.tag, ref.tag);
+      return { ...got, cache: got.shared ? 'COALESCED' : 'MISS' };
+    } catch (e) {
+      if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(negKey);
+      throw e;
+    }
+  }
+
+  private async cachedManifest(tag: TagDoc): Promise<Omit<ManifestResult, 'cache'> | null> {
+    const digest = tagDigest(tag);
+    const bytes = digest ? await this.d.blobs.readAll(digest, this.d.manifestMaxBytes) : null;
+    return digest && bytes ? { bytes, digest: digest.value, mediaType: String(tag.mediaType) } : null;
+  }
+
+  private async revalidate(
+    name: string,
+    tagName: string,
+    tag: TagDoc,
+    cached: Omit<ManifestResult, 'cache'>,
+  ): Promise<ManifestResult> {
+    let current: string | null;
+    try {
+      current = await this.heads.do(`${name}:${tagName}`, () => this.headDigest(name, tagName)).promise;
+    } catch (e) {
+      if (isRegistryError(e) && e.kind === 'not_found') {
+        // The upstream is the authority on its tags: a deleted tag is gone here too.
+        await this.d.meta.delete(layout.dockerTag(this.d.repo, name, tagName));
+        throw e;
+      }
+      if (mayServeStale(tag.fetchedAt, this.d.now(), this.d.rule)) {
+        this.d.log.warn('serving stale manifest', { repo: this.d.repo, image: name, tag: tagName, error: String(e) });
+        return { ...cached, cache: 'STALE' };
+      }
+      throw e;
+    }
+    if (current === cached.digest) {
+      await this.d.meta.put(layout.dockerTag(this.d.repo, name, tagName), { ...tag, fetchedAt: this.d.now() });
+      return { ...cached, cache: 'REVALIDATED' };
+    }
+    try {
+      const got = await this.manifests.fetch(name, tagName, tagName);
+      return { ...got, cache: 'MISS' };
+    } catch (e) {
+      if (isRegistryError(e) && e.kind !== 'not_found' && mayServeStale(tag.fetchedAt, this.d.now(), this.d.rule)) {
+        return { ...cached, cache: 'STALE' };
+      }
+      throw e;
+    }
+  }
+
+  /** HEAD is free against Docker Hub's pull quota; null when the upstream sends no digest header. */
+  private async headDigest(name: string, tag: string): Promise<string | null> {
+    const res = await this.d.upstream.request({
+      method: 'HEAD',
+      path: `/v2/${name}/manifests/${tag}`,
+      accept: MANIFEST_ACCEPT,
+      scope: `repository:${name}:pull`,
+    });
+    if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'manifest', 'MANIFEST_UNKNOWN');
+    await res.body?.cancel();
+    return res.headers.get('docker-content-digest');
+  }
+
+  async blob(image: string, digest: Digest, head: boolean): Promise<BlobResult> {
+    const name = this.upstreamName(image);
+    const linkKey = layout.dockerBlobLink(this.d.repo, digest);
+    const stat = await this.d.blobs.stat(digest);
+    if (stat) {
+      // Content fetched for another repo is only served here once this upstream confirms it has it.
+      if (!(await this.d.meta.exists(linkKey))) {
+        const res = await this.blobRequest('HEAD', name, digest);
+        await res.body?.cancel();
+        await this.d.meta.put(linkKey, { size: stat.size, linkedAt: this.d.now() });
+      }
+      return { source: 'store', digest, size: stat.size, cache: 'HIT' };
+    }
+    if (head) {
+      const res = await this.blobRequest('HEAD', name, digest);
+      await res.body?.cancel();
+      const len = res.headers.get('content-length');
+      return { source: 'upstream-head', digest, size: len ? Number(len) : undefined, cache: 'MISS' };
+    }
+    const { fill, coalesced } = this.d.fills.join(digest, async () => {
+      const res = await this.blobRequest('GET', name, digest);
+      const len = res.headers.get('content-length');
+      if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
+      const body = idleTimeoutBody(res.body, this.d.idleTimeoutMs, `blob ${digest.value}`);
+      return { body, size: len !== null && /^\d+$/.test(len) ? Number(len) : undefined };
+    });
+    // Linked when the fill commits, whether or not this client is still connected.
+    fill.done.then(
+      (b) => this.d.meta.put(linkKey, { size: b.size, linkedAt: this.d.now() }),
+      () => {},
+    ).catch((e: unknown) => this.d.log.error('blob link write failed', { repo: this.d.repo, error: String(e) }));
+    await fill.ready;
+    return { source: 'fill', digest, fill, size: fill.size, cache: coalesced ? 'COALESCED' : 'MISS' };
+  }
+
+  private async blobRequest(method: 'GET' | 'HEAD', name: string, digest: Digest): Promise<Response> {
+    const res = await this.d.upstream.request({
+      method,
+      path: `/v2/${name}/blobs/${digest.value}`,
+      scope: `repository:${name}:pull`,
+    });
+    if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'blob', 'BLOB_UNKNOWN');
+    return res;
+  }
+}

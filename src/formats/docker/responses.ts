@@ -1,0 +1,27 @@
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { RequestInfo } from '../../runtime.ts';
+import { ociCodeOf, ociErrorBody, ociStatus } from './errors.ts';
+import type { OciCode } from './errors.ts';
+
+export const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' } as const;
+
+/** The OCI error envelope for any error; unknown errors become 500 INTERNAL and are logged once. */
+export function errorResponse(e: unknown, info: RequestInfo, log: Logger, head: boolean): Response {
+  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
+  if (!isRegistryError(e)) log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  info.error = err.message;
+  if (err.upstreamStatus !== undefined) info.upstreamStatus = err.upstreamStatus;
+  const status = ociStatus(err);
+  const headers: Record<string, string> = { ...API_VERSION_HEADER, 'content-type': 'application/json' };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  const body = ociErrorBody(ociCodeOf(err), err.message, err.detail);
+  return new Response(head ? null : body, { status, headers });
+}
+
+export function ociResponse(status: number, code: OciCode, message: string, head = false, extra: Record<string, string> = {}): Response {
+  return new Response(head ? null : ociErrorBody(code, message), {
+    status,
+    headers: { ...API_VERSION_HEADER, 'content-type': 'application/json', ...extra },
+  });
+}

@@ -1,0 +1,65 @@
+import { RegistryError } from '../errors.ts';
+
+/**
+ * Iterates a body, failing when no bytes arrive for idleMs. There is deliberately no total-time
+ * limit: a 10 GB layer on a slow link is fine as long as it keeps moving.
+ */
+export async function* idleTimeoutBody(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    for (;;) {
+      const timeout = new Promise<never>((_, rej) => {
+        timer = setTimeout(
+          () => rej(new RegistryError('upstream', `${what}: no bytes received for ${idleMs / 1000}s`)),
+          idleMs,
+        );
+      });
+      let r: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        r = await Promise.race([reader.read(), timeout]);
+      } catch (e) {
+        if (e instanceof RegistryError) throw e;
+        throw new RegistryError('upstream', `${what}: connection failed mid-body`, { cause: e });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    // Whether we finished, failed or the consumer stopped early: release the socket.
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** Reads a small body whole, refusing more than maxBytes (manifests, token answers). */
+export async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  idleMs: number,
+  what: string,
+): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of idleTimeoutBody(body, idleMs, what)) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      throw new RegistryError('too_large', `${what} is larger than ${maxBytes} bytes`, { code: 'SIZE_INVALID' });
+    }
+    parts.push(chunk);
+  }
+  if (parts.length === 1 && parts[0]) return parts[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}

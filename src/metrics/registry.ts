@@ -1,0 +1,103 @@
+/**
+ * A small Prometheus registry: counters and gauges with labels, rendered in the text exposition
+ * format. Created per server by boot.ts (no module state), so tests read their own numbers.
+ */
+type Labels = Record<string, string>;
+
+interface Series {
+  labels: Labels;
+  value: number;
+}
+
+interface Metric {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  series: Map<string, Series>;
+}
+
+function labelKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',');
+}
+
+export class Counter {
+  constructor(private readonly m: Metric) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelKey(labels);
+    const s = this.m.series.get(k);
+    if (s) s.value += by;
+    else this.m.series.set(k, { labels, value: by });
+  }
+  get(labels: Labels = {}): number {
+    return this.m.series.get(labelKey(labels))?.value ?? 0;
+  }
+  /** Sum over every series whose labels include `match`. */
+  sum(match: Labels = {}): number {
+    let t = 0;
+    for (const s of this.m.series.values()) {
+      if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) t += s.value;
+    }
+    return t;
+  }
+}
+
+export class Gauge extends Counter {
+  set(labels: Labels, value: number): void {
+    this.inc(labels, value - this.get(labels));
+  }
+  dec(labels: Labels = {}, by = 1): void {
+    this.inc(labels, -by);
+  }
+}
+
+export class MetricsRegistry {
+  private readonly metrics = new Map<string, Metric>();
+
+  private add(name: string, help: string, type: Metric['type']): Metric {
+    if (this.metrics.has(name)) throw new Error(`metric ${name} registered twice`);
+    const m: Metric = { name, help, type, series: new Map() };
+    this.metrics.set(name, m);
+    return m;
+  }
+
+  counter(name: string, help: string): Counter {
+    return new Counter(this.add(name, help, 'counter'));
+  }
+
+  gauge(name: string, help: string): Gauge {
+    return new Gauge(this.add(name, help, 'gauge'));
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.metrics.values()) {
+      out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
+      for (const s of m.series.values()) {
+        const l = labelKey(s.labels);
+        out.push(`${m.name}${l ? `{${l}}` : ''} ${s.value}`);
+      }
+    }
+    return `${out.join('\n')}\n`;
+  }
+}
+
+/** Every metric the server exports, created once per server. */
+export function createServerMetrics(reg: MetricsRegistry) {
+  return {
+    registry: reg,
+    requests: reg.counter('binaryrepo_http_requests_total', 'HTTP requests by repo, method and status'),
+    cache: reg.counter('binaryrepo_cache_results_total', 'Cache results (HIT, MISS, STALE, REVALIDATED, COALESCED)'),
+    bytesServed: reg.counter('binaryrepo_bytes_served_total', 'Body bytes announced to clients, by source'),
+    bytesFetched: reg.counter('binaryrepo_upstream_bytes_fetched_total', 'Bytes written to the cache from upstream'),
+    upstreamRequests: reg.counter('binaryrepo_upstream_requests_total', 'Upstream requests by repo and status'),
+    upstreamRateLimit: reg.gauge('binaryrepo_upstream_ratelimit_remaining', 'Last RateLimit-Remaining from upstream'),
+    fillsInFlight: reg.gauge('binaryrepo_fills_in_flight', 'Upstream blob downloads in progress'),
+    fills: reg.counter('binaryrepo_fills_total', 'Finished upstream blob downloads by result'),
+    coalesced: reg.counter('binaryrepo_coalesced_waiters_total', 'Requests that joined a download in progress'),
+  };
+}
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>;

@@ -1,0 +1,25 @@
+/**
+ * What the adapter knows about its runtime and the core may use. Everything optional has a portable
+ * fallback in src/, so the core runs the same on every runtime.
+ */
+/** Anything a Response can be made of (BodyInit is a DOM-lib name). */
+export type ResponseBody = NonNullable<ConstructorParameters<typeof Response>[0]>;
+
+export interface RuntimeCaps {
+  name: string;
+  version: string;
+  /**
+   * A native body for bytes [start, end] (inclusive) of a file, so the runtime sends it with its
+   * own fast path and a real Content-Length (Bun drops a handler-set length on stream bodies).
+   * Returns null where the runtime has nothing better than the portable stream.
+   */
+  fileBody?(path: string, start: number, end: number, size: number): Promise<ResponseBody | null>;
+}
+
+/** Per-request facts the handlers fill in for the access log line. */
+export interface RequestInfo {
+  repo?: string;
+  cache?: string;
+  upstreamStatus?: number;
+  error?: string;
+}

@@ -1,0 +1,163 @@
+import { RegistryError, fromStorageError } from '../errors.ts';
+import { Hasher } from './digest.ts';
+import type { Digest } from './digest.ts';
+import type { FileInfo, ReadHandle, StorageDriver, WriteHandle } from './driver.ts';
+import { layout } from './layout.ts';
+
+export interface WriteOptions {
+  /** When given, the bytes must hash to it or nothing is stored. */
+  expectedDigest?: Digest;
+  /** When given, the bytes must be exactly this long. */
+  expectedSize?: number;
+  /** Hard cap, enforced while streaming (never by buffering). */
+  maxBytes?: number;
+}
+
+export interface StoredBlob {
+  digest: Digest;
+  size: number;
+}
+
+/**
+ * One write into the content-addressed store. Bytes go to a temp key while they are hashed and
+ * counted; finish() checks size and digest, fsyncs and renames into place. Any failure removes the
+ * temp file, so a blob key only ever holds complete, verified bytes.
+ */
+export class BlobWriter {
+  private readonly hasher: Hasher;
+  private written = 0;
+  private done = false;
+
+  constructor(
+    private readonly handle: WriteHandle,
+    private readonly opts: WriteOptions,
+  ) {
+    this.hasher = new Hasher(opts.expectedDigest?.algorithm ?? 'sha256');
+  }
+
+  get tempKey(): string {
+    return this.handle.tempKey;
+  }
+
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    const next = this.written + chunk.byteLength;
+    const { expectedSize, maxBytes } = this.opts;
+    if (expectedSize !== undefined && next > expectedSize) {
+      throw new RegistryError('invalid', `more bytes than the expected ${expectedSize}`, { code: 'SIZE_INVALID' });
+    }
+    if (maxBytes !== undefined && next > maxBytes) {
+      throw new RegistryError('too_large', `content exceeds the limit of ${maxBytes} bytes`, { code: 'SIZE_INVALID' });
+    }
+    this.hasher.update(chunk);
+    try {
+      await this.handle.write(chunk);
+    } catch (e) {
+      throw fromStorageError(e, 'a blob');
+    }
+    this.written = next;
+  }
+
+  async finish(): Promise<StoredBlob> {
+    if (this.done) throw new Error('blob writer already finished');
+    this.done = true;
+    try {
+      const { expectedSize, expectedDigest } = this.opts;
+      if (expectedSize !== undefined && this.written !== expectedSize) {
+        throw new RegistryError('invalid', `got ${this.written} bytes, expected ${expectedSize}`, {
+          code: 'SIZE_INVALID',
+        });
+      }
+      const digest = this.hasher.digest();
+      if (expectedDigest && digest.value !== expectedDigest.value) {
+        throw new RegistryError('invalid', `content digest ${digest.value} does not match ${expectedDigest.value}`, {
+          code: 'DIGEST_INVALID',
+        });
+      }
+      try {
+        await this.handle.commit(layout.blob(digest));
+      } catch (e) {
+        throw fromStorageError(e, 'a blob');
+      }
+      return { digest, size: this.written };
+    } catch (e) {
+      await this.handle.abort();
+      throw e;
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.done = true;
+    await this.handle.abort();
+  }
+}
+
+/** The one place that knows content addressing. Shared by every repo and format. */
+export class BlobStore {
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly newId: () => string,
+  ) {}
+
+  stat(d: Digest): Promise<FileInfo | null> {
+    return this.driver.stat(layout.blob(d));
+  }
+
+  open(d: Digest): Promise<ReadHandle | null> {
+    return this.driver.open(layout.blob(d));
+  }
+
+  readAll(d: Digest, maxBytes: number): Promise<Uint8Array | null> {
+    return this.driver.readAll(layout.blob(d), maxBytes);
+  }
+
+  /** Real path for runtimes that can send a file natively; undefined for drivers without one. */
+  localPath(d: Digest): string | undefined {
+    return this.driver.localPath?.(layout.blob(d));
+  }
+
+  /** Opens the temp file of an in-progress write, for readers that tail a fill. */
+  openTemp(tempKey: string): Promise<ReadHandle | null> {
+    return this.driver.open(tempKey);
+  }
+
+  async startWrite(opts: WriteOptions = {}): Promise<BlobWriter> {
+    try {
+      return new BlobWriter(await this.driver.create(layout.temp(this.newId())), opts);
+    } catch (e) {
+      throw fromStorageError(e, 'a blob');
+    }
+  }
+
+  /** Stores a whole stream. Re-putting an existing digest rewrites identical bytes (idempotent). */
+  async put(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: WriteOptions = {}): Promise<StoredBlob> {
+    const w = await this.startWrite(opts);
+    try {
+      for await (const chunk of source) await w.write(chunk);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w.finish();
+  }
+
+  async putBytes(data: Uint8Array, opts: WriteOptions = {}): Promise<StoredBlob> {
+    return this.put([data], opts);
+  }
+
+  delete(d: Digest): Promise<boolean> {
+    return this.driver.delete(layout.blob(d));
+  }
+}
+
+/** Removes every temp file left by a previous process (a crash mid-fill or mid-write). */
+export async function cleanTemp(driver: StorageDriver): Promise<number> {
+  let n = 0;
+  for (const name of await driver.list(layout.tempDir())) {
+    if (await driver.delete(`${layout.tempDir()}/${name}`)) n++;
+  }
+  return n;
+}

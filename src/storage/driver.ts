@@ -1,0 +1,56 @@
+/**
+ * The storage port. Drivers move bytes under '/'-separated keys and know nothing about digests,
+ * repos or formats. One conformance suite (test/storage/driver-suite.ts) runs against every driver.
+ */
+export interface FileInfo {
+  size: number;
+  mtimeMs: number;
+}
+
+/** Random-access reader; stays valid after the key is renamed or deleted (POSIX semantics). */
+export interface ReadHandle {
+  /** Reads up to `length` bytes at `position`; fewer (possibly zero) at end of file. */
+  read(position: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A write to a temporary key, made visible only by commit (fsync + atomic rename). */
+export interface WriteHandle {
+  readonly tempKey: string;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes to stable storage and renames into `key`. Replaces an existing file atomically. */
+  commit(key: string): Promise<void>;
+  /** Drops the temporary data. Safe to call more than once and after a failed commit. */
+  abort(): Promise<void>;
+}
+
+export interface StorageDriver {
+  stat(key: string): Promise<FileInfo | null>;
+  open(key: string): Promise<ReadHandle | null>;
+  /** Whole small file in one read; throws if it is larger than maxBytes. */
+  readAll(key: string, maxBytes: number): Promise<Uint8Array | null>;
+  create(tempKey: string): Promise<WriteHandle>;
+  /** Small documents: write to a temp key, fsync, rename. */
+  writeAtomic(key: string, data: Uint8Array, tempKey: string): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Names of the direct children of a prefix (files and folders), sorted; [] when absent. */
+  list(prefix: string): Promise<string[]>;
+  /** A real file path for the key, when the driver has one, so runtimes can send files natively. */
+  localPath?(key: string): string;
+}
+
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._+-]*$/;
+
+/**
+ * Keys are built by layout.ts from validated names, but every driver checks again: nothing from a
+ * URL may ever reach a path unchecked, and this is the last place to stop it.
+ */
+export function assertSafeKey(key: string): void {
+  if (key.length === 0 || key.length > 1024) throw new Error(`unsafe storage key (length)`);
+  for (const seg of key.split('/')) {
+    // SEGMENT cannot start with '.', so '.' and '..' never pass.
+    if (!SEGMENT.test(seg)) {
+      throw new Error(`unsafe storage key segment ${JSON.stringify(seg)}`);
+    }
+  }
+}
