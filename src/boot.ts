@@ -69,8 +69,9 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const metrics = createServerMetrics(new MetricsRegistry());
   const fills = new FillManager(blobs, {
     started: () => metrics.fillsInFlight.inc(),
-    ended: (ok, bytes) => {
+    ended: (ok, bytes, digest, error) => {
       metrics.fillsInFlight.dec();
+      if (!ok) log.warn('blob fill failed; nothing was cached', { digest, bytes, error: String(error) });
       metrics.fills.inc({ result: ok ? 'ok' : 'failed' });
       if (ok) metrics.bytesFetched.inc({}, bytes);
     },

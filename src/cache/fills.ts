@@ -11,7 +11,7 @@ export interface FillSource {
 
 export interface FillHooks {
   started?(): void;
-  ended?(ok: boolean, bytes: number): void;
+  ended?(ok: boolean, bytes: number, digest: string, error?: unknown): void;
   joined?(): void;
 }
 
@@ -50,7 +50,7 @@ export class Fill {
     this.done = this.run(start, markReady).then(
       (stored) => {
         this.state = 'done';
-        hooks.ended?.(true, this.written);
+        hooks.ended?.(true, this.written, digest.value);
         this.wake();
         return stored;
       },
@@ -58,7 +58,7 @@ export class Fill {
         this.state = 'failed';
         this.error = e;
         failReady(e);
-        hooks.ended?.(false, this.written);
+        hooks.ended?.(false, this.written, digest.value, e);
         this.wake();
         throw e;
       },
@@ -110,37 +110,48 @@ export class Fill {
       if (!handle) throw new RegistryError('internal', 'fill content vanished');
       return handle;
     };
+    const closeHandle = async (): Promise<void> => {
+      const h = handle;
+      handle = null;
+      await h?.close().catch(() => {});
+    };
+    const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+      for (;;) {
+        const limit = end ?? this.size;
+        if (limit !== undefined && pos >= limit) {
+          await closeHandle();
+          controller.close();
+          return;
+        }
+        if (this.state === 'failed') throw this.error;
+        const avail = this.state === 'done' ? this.written : this.written - 1;
+        if (this.state === 'done' && pos >= avail) {
+          await closeHandle();
+          controller.close();
+          return;
+        }
+        if (pos < avail) {
+          const stop = Math.min(avail, limit ?? avail, pos + READ_CHUNK);
+          const chunk = await (await openHandle()).read(pos, stop - pos);
+          if (chunk.byteLength === 0) throw new RegistryError('internal', 'short read while tailing a fill');
+          pos += chunk.byteLength;
+          controller.enqueue(chunk);
+          return;
+        }
+        await this.progress();
+      }
+    };
     return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
-          for (;;) {
-            const limit = end ?? this.size;
-            if (limit !== undefined && pos >= limit) {
-              await handle?.close();
-              controller.close();
-              return;
-            }
-            if (this.state === 'failed') throw this.error;
-            const avail = this.state === 'done' ? this.written : this.written - 1;
-            if (this.state === 'done' && pos >= avail) {
-              await handle?.close();
-              controller.close();
-              return;
-            }
-            if (pos < avail) {
-              const stop = Math.min(avail, limit ?? avail, pos + READ_CHUNK);
-              const chunk = await (await openHandle()).read(pos, stop - pos);
-              if (chunk.byteLength === 0) throw new RegistryError('internal', 'short read while tailing a fill');
-              pos += chunk.byteLength;
-              controller.enqueue(chunk);
-              return;
-            }
-            await this.progress();
+          try {
+            await step(controller);
+          } catch (e) {
+            await closeHandle();
+            throw e;
           }
         },
-        cancel: async () => {
-          await handle?.close();
-        },
+        cancel: closeHandle,
       },
       { highWaterMark: 0 },
     );

@@ -1,0 +1,126 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { sha256 } from './images.ts';
+
+/**
+ * A fault-injecting registry written as a small Hono app with call counters. Each blob or manifest
+ * has a behaviour the test sets; everything else answers like a registry would.
+ */
+export type Behaviour =
+  | { kind: 'ok' }
+  | { kind: 'wrong-bytes' }
+  | { kind: 'short' } // ends cleanly, chunked, with bytes missing
+  | { kind: 'reset'; after: number } // connection dies after `after` bytes
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string; contentType?: string }
+  | { kind: 'stall'; after: number } // sends `after` bytes, then nothing, forever
+  | { kind: 'drip'; chunk: number; delayMs: number }
+  | { kind: 'gate'; after: number; release: Promise<void> }; // half now, rest when released
+
+export interface FakeUpstream {
+  url: string;
+  blobs: Map<string, Uint8Array>;
+  manifests: Map<string, { bytes: Uint8Array; mediaType: string }>;
+  behaviour: Map<string, Behaviour>;
+  calls: Map<string, number>;
+  count(method: string, pathPart: string): number;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function body(bytes: Uint8Array, b: Behaviour): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async start(c) {
+      if (b.kind === 'reset') {
+        c.enqueue(bytes.slice(0, b.after));
+        await sleep(20);
+        c.error(new Error('injected reset'));
+        return;
+      }
+      if (b.kind === 'stall' || b.kind === 'gate') {
+        c.enqueue(bytes.slice(0, b.after));
+        if (b.kind === 'stall') return; // never closes
+        await b.release;
+        c.enqueue(bytes.slice(b.after));
+        c.close();
+        return;
+      }
+      if (b.kind === 'drip') {
+        for (let i = 0; i < bytes.byteLength; i += b.chunk) {
+          c.enqueue(bytes.slice(i, i + b.chunk));
+          await sleep(b.delayMs);
+        }
+        c.close();
+        return;
+      }
+      if (b.kind === 'short') c.enqueue(bytes.slice(0, Math.floor(bytes.byteLength / 2)));
+      else if (b.kind === 'wrong-bytes') {
+        const w = new Uint8Array(bytes); // a copy: Buffer#slice would share (and corrupt) the original
+        w[0] = (w[0] ?? 0) ^ 0xff;
+        c.enqueue(w);
+      } else c.enqueue(bytes);
+      c.close();
+    },
+  });
+}
+
+export async function startFakeUpstream(): Promise<FakeUpstream> {
+  const blobs = new Map<string, Uint8Array>();
+  const manifests = new Map<string, { bytes: Uint8Array; mediaType: string }>();
+  const behaviour = new Map<string, Behaviour>();
+  const calls = new Map<string, number>();
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    const key = `${c.req.method} ${new URL(c.req.url).pathname}`;
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    await next();
+  });
+  app.get('/v2/', (c) => c.json({}));
+  app.on(['GET', 'HEAD'], '/v2/:name{.+}/manifests/:ref', (c) => {
+    const ref = c.req.param('ref');
+    const m = manifests.get(ref);
+    const b = behaviour.get(ref) ?? { kind: 'ok' };
+    if (b.kind === 'status') return statusAnswer(b);
+    if (!m) return c.json({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'unknown' }] }, 404);
+    const headers = { 'content-type': m.mediaType, 'docker-content-digest': sha256(m.bytes), 'content-length': String(m.bytes.byteLength) };
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
+    return new Response(b.kind === 'wrong-bytes' ? new TextEncoder().encode('{"not":"it"}') : m.bytes, {
+      headers: b.kind === 'wrong-bytes' ? { 'content-type': m.mediaType } : headers,
+    });
+  });
+  app.on(['GET', 'HEAD'], '/v2/:name{.+}/blobs/:digest', (c) => {
+    const digest = c.req.param('digest');
+    const bytes = blobs.get(digest);
+    const b = behaviour.get(digest) ?? { kind: 'ok' };
+    if (b.kind === 'status') return statusAnswer(b);
+    if (!bytes) return c.json({ errors: [{ code: 'BLOB_UNKNOWN', message: 'unknown' }] }, 404);
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'docker-content-digest': digest };
+    if (b.kind !== 'short') headers['content-length'] = String(bytes.byteLength);
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
+    return new Response(body(bytes, b), { headers });
+  });
+  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    blobs,
+    manifests,
+    behaviour,
+    calls,
+    count: (method, part) => [...calls].filter(([k]) => k.startsWith(`${method} `) && k.includes(part)).reduce((a, [, n]) => a + n, 0),
+    close: () =>
+      new Promise<void>((r) => {
+        http.close(() => r());
+        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+function statusAnswer(b: Extract<Behaviour, { kind: 'status' }>): Response {
+  const headers: Record<string, string> = { 'content-type': b.contentType ?? 'application/json' };
+  if (b.retryAfter) headers['retry-after'] = b.retryAfter;
+  return new Response(b.body ?? JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected' }] }), { status: b.status, headers });
+}

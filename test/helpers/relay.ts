@@ -1,0 +1,85 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A counting (and optionally link-shaping) HTTP relay in front of a real upstream: tests and benches
+ * count what the upstream was asked for, and can make loopback look like the internet (latency per
+ * response, a bandwidth cap per response body).
+ */
+export interface RelayOptions {
+  latencyMs?: number;
+  /** Bytes per second per response body; 0 = unlimited. */
+  bytesPerSecond?: number;
+}
+
+export interface Relay {
+  url: string;
+  requests: Map<string, number>;
+  bytes: { value: number };
+  count(method: string, part: string): number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'host'];
+
+export async function startRelay(target: string, opts: RelayOptions = {}): Promise<Relay> {
+  const requests = new Map<string, number>();
+  const bytes = { value: 0 };
+  const app = new Hono();
+  app.all('*', async (c) => {
+    const u = new URL(c.req.url);
+    const key = `${c.req.method} ${u.pathname}`;
+    requests.set(key, (requests.get(key) ?? 0) + 1);
+    const headers = new Headers(c.req.raw.headers);
+    for (const h of HOP) headers.delete(h);
+    const method = c.req.method;
+    const res = await fetch(`${target}${u.pathname}${u.search}`, {
+      method,
+      headers,
+      redirect: 'manual',
+      ...(method === 'GET' || method === 'HEAD' ? {} : { body: c.req.raw.body, duplex: 'half' }),
+    } as RequestInit);
+    if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+    const out = new Headers(res.headers);
+    for (const h of HOP) out.delete(h);
+    if (!res.body || method === 'HEAD') return new Response(null, { status: res.status, headers: out });
+    const rate = opts.bytesPerSecond ?? 0;
+    const t0 = performance.now();
+    let sent = 0;
+    const counted = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        async transform(chunk, ctl) {
+          bytes.value += chunk.byteLength;
+          sent += chunk.byteLength;
+          if (rate > 0) {
+            const due = (sent / rate) * 1000 - (performance.now() - t0);
+            if (due > 1) await new Promise((r) => setTimeout(r, due));
+          }
+          ctl.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(counted, { status: res.status, headers: out });
+  });
+  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    bytes,
+    count: (method, part) => [...requests].filter(([k]) => k.startsWith(`${method} `) && k.includes(part)).reduce((a, [, n]) => a + n, 0),
+    reset: () => {
+      requests.clear();
+      bytes.value = 0;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        http.close(() => r());
+        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}

@@ -1,0 +1,68 @@
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/app.ts';
+import { boot } from '../../src/boot.ts';
+import type { Server } from '../../src/boot.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import type { FetchFn } from '../../src/upstream/auth.ts';
+import { tempDir } from './tmp.ts';
+
+export interface TestServer {
+  url: string;
+  server: Server;
+  dataDir: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Raw config (validated like a file would be); storage and listen are filled in. */
+  config: Record<string, unknown>;
+  dataDir?: string;
+  fetch?: FetchFn;
+  now?: () => number;
+}
+
+/** binaryrepo in this process on 127.0.0.1:<free port>, over a real socket. */
+export async function startServer(opts: TestServerOptions): Promise<TestServer> {
+  const tmp = opts.dataDir ? undefined : await tempDir('binaryrepo-data-');
+  const dataDir = opts.dataDir ?? tmp?.path ?? '';
+  const config = validateConfig({ listen: '127.0.0.1:0', storage: { type: 'fs', path: dataDir }, ...opts.config });
+  const logs: string[] = [];
+  const server = await boot({
+    config,
+    runtime: { name: 'node', version: process.versions.node },
+    logSink: (l) => logs.push(l),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const app = createApp(server);
+  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    dataDir,
+    logs,
+    close: async () => {
+      await new Promise<void>((r) => {
+        http.close(() => r());
+        // Keep-alive sockets would hold close() open.
+        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await tmp?.cleanup();
+    },
+  };
+}
+
+/** A remote repo config pointing at an upstream URL. */
+export function remoteRepo(
+  name: string,
+  url: string,
+  extra: { upstream?: Record<string, unknown>; cache?: Record<string, unknown>; [k: string]: unknown } = {},
+): Record<string, unknown> {
+  const { upstream, ...rest } = extra;
+  return { name, format: 'docker', type: 'remote', ...rest, upstream: { url, ...upstream } };
+}
