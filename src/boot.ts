@@ -78,17 +78,15 @@ export async function boot(opts: BootOptions): Promise<Server> {
     joined: () => metrics.coalesced.inc(),
   });
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
-  const tokens = new TokenCache(fetchFn, now, 30_000, userAgent);
   const repos = new Map<string, RepoHandle>();
   for (const rc of config.repos) {
-    repos.set(rc.name, dockerRemote(rc, { fetchFn, tokens, now, log, metrics, blobs, meta, fills, userAgent, serverId }));
+    repos.set(rc.name, dockerRemote(rc, { fetchFn, now, log, metrics, blobs, meta, fills, userAgent, serverId }));
   }
   return { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, repos };
 }
 
 interface Shared {
   fetchFn: FetchFn;
-  tokens: TokenCache;
   now: () => number;
   log: Logger;
   metrics: ServerMetrics;
@@ -114,7 +112,8 @@ function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerRepoHandle {
       via: `1.1 ${s.serverId}`,
     },
     s.fetchFn,
-    s.tokens,
+    // One token cache per repo: tokens obtained with one repo's credentials never serve another.
+    new TokenCache(s.fetchFn, s.now, up.headersTimeoutSeconds * 1000, s.userAgent),
     s.now,
     {
       response: (status, headers) => {

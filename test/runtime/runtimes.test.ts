@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeImage, pushImage } from '../helpers/images.ts';
+import type { TestImage } from '../helpers/images.ts';
+import { run } from '../helpers/net.ts';
+import { startProcessServer } from '../helpers/process-server.ts';
+import type { ProcessServer, RuntimeName } from '../helpers/process-server.ts';
+import { pullImage } from '../helpers/pull.ts';
+import { startRegistry } from '../helpers/registry.ts';
+import type { RunningRegistry } from '../helpers/registry.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+// The same end-to-end pull with the server running under each runtime's adapter.
+for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
+  describe(`end-to-end pull on ${rt}`, () => {
+    let reg: RunningRegistry;
+    let srv: ProcessServer;
+    let img: TestImage;
+    let dir: { path: string; cleanup: () => Promise<void> };
+
+    before(async () => {
+      dir = await tempDir(`rt-${rt}-`);
+      reg = await startRegistry();
+      img = await makeImage({ layerSizes: [700_000, 1_200_000] });
+      await pushImage(reg.url, 'team/app', 'v1', img);
+      srv = await startProcessServer(rt, {
+        storage: { type: 'fs', path: `${dir.path}/data` },
+        defaultRepo: 'hub',
+        repos: [{ name: 'hub', format: 'docker', type: 'remote', upstream: { url: reg.url } }],
+      }, dir.path);
+    });
+    after(async () => {
+      await srv?.stop();
+      await reg?.stop();
+      await dir?.cleanup();
+    });
+
+    it('cold then warm pull with verified digests', async () => {
+      const cold = await pullImage(`${srv.url}/repo/hub`, 'team/app', 'v1');
+      assert.equal(cold.manifestDigest, img.manifest.digest);
+      assert.ok(cold.cache.every((c) => c === 'MISS' || c === 'COALESCED'), cold.cache.join());
+      const warm = await pullImage(srv.url, 'team/app', 'v1'); // through the default root repo
+      assert.deepEqual(warm.cache, ['HIT', 'HIT', 'HIT', 'HIT']);
+    });
+
+    it('cached blobs carry Content-Length on GET and HEAD, and Range works', async () => {
+      const layer = img.layers[1];
+      assert.ok(layer);
+      const url = `${srv.url}/repo/hub/v2/team/app/blobs/${layer.digest}`;
+      const get = await fetch(url);
+      assert.equal(get.headers.get('content-length'), String(layer.bytes.byteLength));
+      assert.equal((await get.arrayBuffer()).byteLength, layer.bytes.byteLength);
+      const head = await fetch(url, { method: 'HEAD' });
+      assert.equal(head.headers.get('content-length'), String(layer.bytes.byteLength));
+      assert.equal(head.headers.get('docker-content-digest'), layer.digest);
+      const part = await fetch(url, { headers: { range: 'bytes=10-1009' } });
+      assert.equal(part.status, 206);
+      assert.deepEqual(new Uint8Array(await part.arrayBuffer()), layer.bytes.subarray(10, 1010));
+    });
+
+    it('skopeo copies through it', async () => {
+      const host = srv.url.replace('http://', '');
+      const r = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/hub/team/app:v1`, `dir:${dir.path}/skopeo`]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+  });
+}
