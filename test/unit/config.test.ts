@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, DEFAULT_CONFIG, parseConfigText, validateConfig } from '../../src/config/load.ts';
+
+const repo = (extra: Record<string, unknown> = {}) => ({ name: 'hub', format: 'docker', type: 'remote', upstream: { url: 'http://127.0.0.1:5000' }, ...extra });
+
+function problems(raw: unknown, env: Record<string, string> = {}): string[] {
+  try {
+    validateConfig(raw, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('the embedded default serves Docker Hub on 8081 from ./data', () => {
+    const c = validateConfig(DEFAULT_CONFIG);
+    assert.equal(c.listen, '0.0.0.0:8081');
+    assert.deepEqual(c.storage, { type: 'fs', path: './data' });
+    assert.equal(c.repos[0]?.upstream.url, 'https://registry-1.docker.io');
+    assert.equal(c.defaultRepo, 'docker-remote');
+  });
+
+  it('fills defaults', () => {
+    const c = validateConfig({ repos: [repo()] });
+    assert.equal(c.repos[0]?.cache.tagTtlSeconds, 300);
+    assert.equal(c.repos[0]?.upstream.idleTimeoutSeconds, 60);
+  });
+
+  it('reports every problem with its path', () => {
+    const p = problems({ listen: 'nope', repos: [repo({ upstream: { url: 'not a url' } }), repo({ name: 'Bad Name', bogus: 1 })] });
+    assert.ok(p.some((x) => x.startsWith('listen:')), p.join('\n'));
+    assert.ok(p.some((x) => x.startsWith('repos[0].upstream.url:')), p.join('\n'));
+    assert.ok(p.some((x) => x.startsWith('repos[1].name:')), p.join('\n'));
+    assert.ok(p.some((x) => x.includes('bogus')), p.join('\n'));
+  });
+
+  it('refuses duplicate names, unknown defaultRepo and host targets, credentials in URLs', () => {
+    assert.ok(problems({ repos: [repo(), repo()] }).some((x) => x.includes('duplicate')));
+    assert.ok(problems({ defaultRepo: 'x', repos: [repo()] }).some((x) => x.includes('defaultRepo')));
+    assert.ok(problems({ hosts: { 'a.example.com': 'x' }, repos: [repo()] }).some((x) => x.includes('a.example.com')));
+    assert.ok(problems({ repos: [repo({ upstream: { url: 'https://u:p@example.com' } })] }).some((x) => x.includes('credentials')));
+  });
+
+  it('expands ${VAR} from the environment and never echoes a password', () => {
+    const c = validateConfig({ repos: [repo({ upstream: { url: 'http://h', username: 'u', password: '${PW}' } })] }, { PW: 'hunter2' });
+    assert.equal(c.repos[0]?.upstream.password, 'hunter2');
+    assert.ok(problems({ repos: [repo({ upstream: { url: 'http://h', password: '${MISSING}' } })] }).some((x) => x.includes('MISSING')));
+    const p = problems({ repos: [repo({ upstream: { url: 'http://h', password: 12345678 } })] });
+    assert.ok(p.length > 0 && !p.join().includes('12345678'), p.join());
+  });
+
+  it('reads YAML and JSON files', () => {
+    const y = parseConfigText('repos:\n  - name: hub\n    format: docker\n    type: remote\n    upstream: { url: "http://127.0.0.1:5000" }\n', 'c.yaml');
+    assert.equal(y.repos[0]?.name, 'hub');
+    const j = parseConfigText(JSON.stringify({ repos: [repo()] }), 'c.json');
+    assert.equal(j.repos[0]?.name, 'hub');
+    assert.throws(() => parseConfigText('{bad', 'c.json'), ConfigError);
+  });
+});
