@@ -1,0 +1,61 @@
+# binaryrepo — one command each for a fresh Debian machine (run as root, or with sudo for setup-system).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+DEBIAN_PACKAGES := docker-registry skopeo podman nginx-light openssl ca-certificates
+
+.PHONY: help setup setup-system build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+
+help:
+	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
+	@echo "make test               install what the tests need (npm ci, Debian packages) and run every test"
+	@echo "make build              type-check and compile to dist/ (what npm start runs)"
+	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
+	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
+	@echo "make bench              pull benchmarks (see bench/README.md)"
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci
+	@touch $@
+
+setup: node_modules/.package-lock.json
+
+# The real third-party peers the tests talk to: docker-registry (CNCF distribution), skopeo, podman, nginx.
+setup-system:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+typecheck: setup
+	npx tsc -p tsconfig.json --noEmit
+
+build: setup
+	npx tsc -p tsconfig.build.json
+
+serve: build
+	npm start
+
+serve-bun: setup
+	node_modules/.bin/bun run serve
+
+serve-deno: setup
+	node_modules/.bin/deno task serve
+
+test: setup setup-system typecheck
+	npm test
+
+setup-certs:
+	sh nginx/setup-certs.sh
+
+check-remote-pull: setup setup-system
+	node --import tsx test/e2e/check-remote-pull.ts
+
+bench: setup setup-system
+	node --import tsx bench/pull.ts
+
+bench-quick: setup setup-system
+	node --import tsx bench/pull.ts --quick
+
+clean:
+	rm -rf dist data bench/results

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeImage, pushImage } from '../helpers/images.ts';
+import type { TestImage } from '../helpers/images.ts';
+import { run } from '../helpers/net.ts';
+import { makeCerts, startNginx } from '../helpers/nginx.ts';
+import type { RunningNginx } from '../helpers/nginx.ts';
+import { startRegistry } from '../helpers/registry.ts';
+import type { RunningRegistry } from '../helpers/registry.ts';
+import { startRelay } from '../helpers/relay.ts';
+import type { Relay } from '../helpers/relay.ts';
+import { remoteRepo, startServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+// nginx terminates TLS (certificates from nginx/setup-certs.sh) and maps its root /v2/ to
+// /repo/docker-remote; podman pulls through it with the CA trusted via --cert-dir.
+describe('podman → nginx (TLS) → binaryrepo → docker-registry', () => {
+  let reg: RunningRegistry;
+  let relay: Relay;
+  let br: TestServer;
+  let ngx: RunningNginx;
+  let img: TestImage;
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let certDir: string;
+
+  before(async () => {
+    dir = await tempDir('nginx-');
+    reg = await startRegistry();
+    relay = await startRelay(reg.url);
+    img = await makeImage({ layerSizes: [1_000_000, 300_000] });
+    await pushImage(reg.url, 'library/sample', '1', img);
+    br = await startServer({ config: { repos: [remoteRepo('docker-remote', relay.url, { upstream: { libraryPrefix: true } })] } });
+    const certs = await makeCerts(join(dir.path, 'certs'));
+    // podman's --cert-dir takes a folder of CA files (*.crt); a *.key there would be a client key.
+    certDir = join(dir.path, 'trust');
+    await mkdir(certDir);
+    await copyFile(certs.ca, join(certDir, 'ca.crt'));
+    ngx = await startNginx({ backend: br.url.replace('http://', ''), repo: 'docker-remote', dir: dir.path, cert: certs.cert, key: certs.key });
+  });
+  after(async () => {
+    await ngx?.stop();
+    await br?.close();
+    await relay?.close();
+    await reg?.stop();
+    await dir?.cleanup();
+  });
+
+  it('pulls over TLS with a verified certificate, cold then warm from the cache', async () => {
+    const root = join(dir.path, 'podman');
+    const podman = (args: string[]) =>
+      run('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', ...args], { timeoutMs: 180_000 });
+    const ref = `127.0.0.1:${ngx.port}/sample:1`; // one segment: library/ is added for Docker Hub-style upstreams
+    const cold = await podman(['pull', '--cert-dir', certDir, ref]);
+    assert.equal(cold.code, 0, cold.stderr);
+    const blobGets = relay.count('GET', '/blobs/');
+    assert.equal(blobGets, 3);
+    assert.equal((await podman(['rmi', ref])).code, 0);
+    const warm = await podman(['pull', '--cert-dir', certDir, ref]);
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.equal(relay.count('GET', '/blobs/'), blobGets, 'warm pull served from the cache');
+    const m = await fetch(`${br.url}/repo/docker-remote/v2/library/sample/manifests/1`, { method: 'HEAD' });
+    assert.equal(m.headers.get('docker-content-digest'), img.manifest.digest);
+  });
+});

@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { freePort, run, stopChild, waitForPort } from './net.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+export const NGINX_BIN = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
+
+/** Makes the CA and server certificate with the project's own script (what `make setup-certs` runs). */
+export async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const r = await run('sh', [join(ROOT, 'nginx/setup-certs.sh'), dir]);
+  if (r.code !== 0) throw new Error(`setup-certs failed: ${r.stderr}`);
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+export interface RunningNginx {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** nginx from the project's template, on a free loopback port, in front of `backend`. */
+export async function startNginx(opts: { backend: string; repo: string; dir: string; cert: string; key: string }): Promise<RunningNginx> {
+  const port = await freePort();
+  const prefix = join(opts.dir, 'nginx');
+  await mkdir(prefix, { recursive: true });
+  const conf = (await readFile(join(ROOT, 'nginx/binaryrepo.conf.template'), 'utf8'))
+    .replaceAll('@PREFIX@', prefix)
+    .replaceAll('@BACKEND@', opts.backend)
+    .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
+    .replaceAll('@EXTRA_NAMES@', 'localhost 127.0.0.1')
+    .replaceAll('@CERT@', opts.cert)
+    .replaceAll('@KEY@', opts.key)
+    .replaceAll('@REPO@', opts.repo);
+  const confPath = join(prefix, 'nginx.conf');
+  await writeFile(confPath, conf);
+  const child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitForPort(port, 10_000, child);
+  } catch (e) {
+    throw new Error(`nginx did not start: ${String(e)}\n${stderr}`);
+  }
+  return { url: `https://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
+}
