@@ -45,7 +45,7 @@ const binaryrepo = (rt: RuntimeName): Candidate => ({
     await mkdir(dir, { recursive: true });
     const srv: ProcessServer = await startProcessServer(rt, {
       storage: { type: 'fs', path: join(dir, 'data') },
-      log: { level: 'warn' },
+      log: { requests: false },
       repos: [{ name: 'hub', format: 'docker', type: 'remote', upstream: { url: relay.url } }],
     }, dir);
     return { base: `${srv.url}/repo/hub`, stop: () => srv.stop() };

@@ -25,6 +25,7 @@ export function createApp(s: Server): Hono<Env> {
     const res = c.res;
     const path = new URL(c.req.url).pathname;
     s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });
+    if (!s.config.log.requests) return;
     s.log.info('request', {
       repo: info.repo,
       method: c.req.method,

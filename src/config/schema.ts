@@ -67,8 +67,12 @@ export const ConfigSchema = v.pipe(
     /** Host name (without port) → repo, for host-name routing without URL rewriting. */
     hosts: v.optional(v.record(v.pipe(v.string(), v.toLowerCase()), RepoName), {}),
     log: v.optional(
-      v.strictObject({ level: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info') }),
-      { level: 'info' },
+      v.strictObject({
+        level: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
+        /** One line per request; off for benchmarks. */
+        requests: v.optional(v.boolean(), true),
+      }),
+      { level: 'info', requests: true },
     ),
     repos: v.array(Repo),
   }),
