@@ -24,7 +24,8 @@ const READ_CHUNK = 256 * 1024;
  * fill and nothing is buffered in memory.
  */
 export class Fill {
-  state: 'starting' | 'running' | 'done' | 'failed' = 'starting';
+  /** 'verified': every byte is in and checked; readers may finish while the commit (fsync) runs. */
+  state: 'starting' | 'running' | 'verified' | 'done' | 'failed' = 'starting';
   size: number | undefined;
   written = 0;
   error: unknown;
@@ -79,10 +80,13 @@ export class Fill {
         this.written = w.bytesWritten;
         this.wake();
       }
+      w.verify();
     } catch (e) {
       await w.abort();
       throw e;
     }
+    this.state = 'verified';
+    this.wake();
     return w.finish();
   }
 
@@ -124,8 +128,9 @@ export class Fill {
           return;
         }
         if (this.state === 'failed') throw this.error;
-        const avail = this.state === 'done' ? this.written : this.written - 1;
-        if (this.state === 'done' && pos >= avail) {
+        const complete = this.state === 'done' || this.state === 'verified';
+        const avail = complete ? this.written : this.written - 1;
+        if (complete && pos >= avail) {
           await closeHandle();
           controller.close();
           return;

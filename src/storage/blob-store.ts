@@ -20,13 +20,14 @@ export interface StoredBlob {
 
 /**
  * One write into the content-addressed store. Bytes go to a temp key while they are hashed and
- * counted; finish() checks size and digest, fsyncs and renames into place. Any failure removes the
+ * counted; verify() checks size and digest, finish() also fsyncs and renames into place. Any failure removes the
  * temp file, so a blob key only ever holds complete, verified bytes.
  */
 export class BlobWriter {
   private readonly hasher: Hasher;
   private written = 0;
   private done = false;
+  private verified: StoredBlob | undefined;
 
   constructor(
     private readonly handle: WriteHandle,
@@ -61,28 +62,38 @@ export class BlobWriter {
     this.written = next;
   }
 
+  /**
+   * Checks size and digest of everything written. Separate from commit() so readers of a fill can be
+   * released as soon as the bytes are known good, without waiting for fsync.
+   */
+  verify(): StoredBlob {
+    if (this.verified) return this.verified;
+    const { expectedSize, expectedDigest } = this.opts;
+    if (expectedSize !== undefined && this.written !== expectedSize) {
+      throw new RegistryError('invalid', `got ${this.written} bytes, expected ${expectedSize}`, { code: 'SIZE_INVALID' });
+    }
+    const digest = this.hasher.digest();
+    if (expectedDigest && digest.value !== expectedDigest.value) {
+      throw new RegistryError('invalid', `content digest ${digest.value} does not match ${expectedDigest.value}`, {
+        code: 'DIGEST_INVALID',
+      });
+    }
+    this.verified = { digest, size: this.written };
+    return this.verified;
+  }
+
+  /** verify(), then fsync and rename into place; any failure removes the temp file. */
   async finish(): Promise<StoredBlob> {
     if (this.done) throw new Error('blob writer already finished');
     this.done = true;
     try {
-      const { expectedSize, expectedDigest } = this.opts;
-      if (expectedSize !== undefined && this.written !== expectedSize) {
-        throw new RegistryError('invalid', `got ${this.written} bytes, expected ${expectedSize}`, {
-          code: 'SIZE_INVALID',
-        });
-      }
-      const digest = this.hasher.digest();
-      if (expectedDigest && digest.value !== expectedDigest.value) {
-        throw new RegistryError('invalid', `content digest ${digest.value} does not match ${expectedDigest.value}`, {
-          code: 'DIGEST_INVALID',
-        });
-      }
+      const stored = this.verify();
       try {
-        await this.handle.commit(layout.blob(digest));
+        await this.handle.commit(layout.blob(stored.digest));
       } catch (e) {
         throw fromStorageError(e, 'a blob');
       }
-      return { digest, size: this.written };
+      return stored;
     } catch (e) {
       await this.handle.abort();
       throw e;

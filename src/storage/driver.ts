@@ -18,8 +18,11 @@ export interface ReadHandle {
 export interface WriteHandle {
   readonly tempKey: string;
   write(chunk: Uint8Array): Promise<void>;
-  /** Flushes to stable storage and renames into `key`. Replaces an existing file atomically. */
-  commit(key: string): Promise<void>;
+  /**
+   * Renames into `key`, replacing an existing file atomically; with durable (the default) flushes
+   * to stable storage first, so a power cut can never leave a named file with missing bytes.
+   */
+  commit(key: string, durable?: boolean): Promise<void>;
   /** Drops the temporary data. Safe to call more than once and after a failed commit. */
   abort(): Promise<void>;
 }
@@ -30,8 +33,8 @@ export interface StorageDriver {
   /** Whole small file in one read; throws if it is larger than maxBytes. */
   readAll(key: string, maxBytes: number): Promise<Uint8Array | null>;
   create(tempKey: string): Promise<WriteHandle>;
-  /** Small documents: write to a temp key, fsync, rename. */
-  writeAtomic(key: string, data: Uint8Array, tempKey: string): Promise<void>;
+  /** Small documents: write to a temp key, (fsync,) rename. */
+  writeAtomic(key: string, data: Uint8Array, tempKey: string, durable?: boolean): Promise<void>;
   delete(key: string): Promise<boolean>;
   /** Names of the direct children of a prefix (files and folders), sorted; [] when absent. */
   list(prefix: string): Promise<string[]>;

@@ -100,9 +100,9 @@ export class FsDriver implements StorageDriver {
           off += bytesWritten;
         }
       },
-      commit: async (key) => {
+      commit: async (key, durable = true) => {
         const target = this.path(key);
-        await fh.sync();
+        if (durable) await fh.sync();
         await close();
         await mkdir(dirname(target), { recursive: true });
         await rename(tmp, target);
@@ -114,11 +114,11 @@ export class FsDriver implements StorageDriver {
     };
   }
 
-  async writeAtomic(key: string, data: Uint8Array, tempKey: string): Promise<void> {
+  async writeAtomic(key: string, data: Uint8Array, tempKey: string, durable = true): Promise<void> {
     const w = await this.create(tempKey);
     try {
       await w.write(data);
-      await w.commit(key);
+      await w.commit(key, durable);
     } catch (e) {
       await w.abort();
       throw e;

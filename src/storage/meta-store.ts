@@ -28,7 +28,9 @@ export class MetaStore {
 
   async put(key: string, doc: unknown): Promise<void> {
     try {
-      await this.driver.writeAtomic(key, encoder.encode(JSON.stringify(doc)), layout.temp(this.newId()));
+      // No fsync: a doc torn by a power cut fails to parse and reads as absent (we refetch), while
+      // an fsync per tag/link doc would sit on the critical path of every cold pull.
+      await this.driver.writeAtomic(key, encoder.encode(JSON.stringify(doc)), layout.temp(this.newId()), false);
     } catch (e) {
       throw fromStorageError(e, key);
     }

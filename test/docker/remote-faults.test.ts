@@ -74,6 +74,9 @@ describe('remote repo under upstream faults (fake upstream)', () => {
       const again = await fetch(blobUrl(digest));
       assert.equal(again.status, 200);
       assert.equal(sha256(new Uint8Array(await again.arrayBuffer())), digest);
+      // Clients are released once the bytes verify; the commit (fsync + rename) follows right after.
+      const until = Date.now() + 5000;
+      while (!(await inStore(digest)) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
       assert.equal(await inStore(digest), true);
       assert.equal(up.count('GET', `/blobs/${digest}`), 2, 'one failed fill, one clean retry');
     });
