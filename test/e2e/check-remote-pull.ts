@@ -3,7 +3,7 @@
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { makeImage, pushImage } from '../helpers/images.ts';
-import { run } from '../helpers/net.ts';
+import { podmanIn } from '../helpers/listen.ts';
 import { makeCerts, startNginx } from '../helpers/nginx.ts';
 import { startProcessServer } from '../helpers/process-server.ts';
 import { startRegistry } from '../helpers/registry.ts';
@@ -40,8 +40,7 @@ try {
   const ngx = await startNginx({ backend: br.url.replace('http://', ''), repo: 'docker-remote', dir: dir.path, cert: certs.cert, key: certs.key });
   console.log('2. binaryrepo at', br.url, '; nginx (TLS, CA from nginx/setup-certs.sh) at', ngx.url);
   const root = join(dir.path, 'podman');
-  const podman = (args: string[]) =>
-    run('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', ...args], { timeoutMs: 300_000 });
+  const podman = podmanIn(root);
   for (const image of ['sample:1', 'tools:2']) {
     const ref = `127.0.0.1:${ngx.port}/${image}`;
     for (const round of ['cold', 'warm']) {

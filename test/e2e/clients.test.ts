@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage, makeIndex, pushBlob, pushImage, pushManifest } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
+import { podmanIn } from '../helpers/listen.ts';
 import { run } from '../helpers/net.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
@@ -83,8 +84,7 @@ describe('real clients through a remote repo', () => {
 
   it('podman pull: cold, remove, warm from cache', async () => {
     const root = join(work.path, 'podman');
-    const podman = (args: string[]) =>
-      run('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', ...args], { timeoutMs: 180_000 });
+    const podman = podmanIn(root);
     const ref = `${host}/hub/team/alpha:1`;
     const cold = await podman(['pull', '--tls-verify=false', ref]);
     assert.equal(cold.code, 0, cold.stderr);

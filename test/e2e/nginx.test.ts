@@ -4,7 +4,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
-import { run } from '../helpers/net.ts';
+import { podmanIn } from '../helpers/listen.ts';
 import { makeCerts, startNginx } from '../helpers/nginx.ts';
 import type { RunningNginx } from '../helpers/nginx.ts';
 import { startRegistry } from '../helpers/registry.ts';
@@ -50,8 +50,7 @@ describe('podman → nginx (TLS) → binaryrepo → docker-registry', () => {
 
   it('pulls over TLS with a verified certificate, cold then warm from the cache', async () => {
     const root = join(dir.path, 'podman');
-    const podman = (args: string[]) =>
-      run('podman', ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', ...args], { timeoutMs: 180_000 });
+    const podman = podmanIn(root);
     const ref = `127.0.0.1:${ngx.port}/sample:1`; // one segment: library/ is added for Docker Hub-style upstreams
     const cold = await podman(['pull', '--cert-dir', certDir, ref]);
     assert.equal(cold.code, 0, cold.stderr);

@@ -1,6 +1,5 @@
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './listen.ts';
 import { sha256 } from './images.ts';
 
 /**
@@ -100,22 +99,15 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     if (c.req.method === 'HEAD') return new Response(null, { headers });
     return new Response(body(bytes, b), { headers });
   });
-  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const port = (http.address() as AddressInfo).port;
+  const http = await listenLoopback(app.fetch);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     blobs,
     manifests,
     behaviour,
     calls,
     count: (method, part) => [...calls].filter(([k]) => k.startsWith(`${method} `) && k.includes(part)).reduce((a, [, n]) => a + n, 0),
-    close: () =>
-      new Promise<void>((r) => {
-        http.close(() => r());
-        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    close: http.close,
   };
 }
 

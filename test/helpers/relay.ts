@@ -1,6 +1,5 @@
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './listen.ts';
 
 /**
  * A counting (and optionally link-shaping) HTTP relay in front of a real upstream: tests and benches
@@ -63,12 +62,9 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
     );
     return new Response(counted, { status: res.status, headers: out });
   });
-  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const port = (http.address() as AddressInfo).port;
+  const http = await listenLoopback(app.fetch);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     requests,
     bytes,
     count: (method, part) => [...requests].filter(([k]) => k.startsWith(`${method} `) && k.includes(part)).reduce((a, [, n]) => a + n, 0),
@@ -76,10 +72,6 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
       requests.clear();
       bytes.value = 0;
     },
-    close: () =>
-      new Promise<void>((r) => {
-        http.close(() => r());
-        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    close: http.close,
   };
 }

@@ -1,10 +1,9 @@
-import { serve } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.ts';
 import { boot } from '../../src/boot.ts';
 import type { Server } from '../../src/boot.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { FetchFn } from '../../src/upstream/auth.ts';
+import { listenLoopback } from './listen.ts';
 import { tempDir } from './tmp.ts';
 
 export interface TestServer {
@@ -37,21 +36,14 @@ export async function startServer(opts: TestServerOptions): Promise<TestServer> 
     ...(opts.now ? { now: opts.now } : {}),
   });
   const app = createApp(server);
-  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const port = (http.address() as AddressInfo).port;
+  const http = await listenLoopback(app.fetch);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.url,
     server,
     dataDir,
     logs,
     close: async () => {
-      await new Promise<void>((r) => {
-        http.close(() => r());
-        // Keep-alive sockets would hold close() open.
-        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await http.close();
       await tmp?.cleanup();
     },
   };

@@ -1,9 +1,8 @@
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createSign, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listenLoopback } from './listen.ts';
 import { run } from './net.ts';
 
 /**
@@ -59,10 +58,8 @@ export async function startTokenIssuer(dir: string, opts: { users?: Record<strin
     const sig = createSign('RSA-SHA256').update(input).sign(key);
     return c.json({ token: `${input}.${b64url(sig)}`, expires_in: expiresIn, issued_at: new Date().toISOString() });
   });
-  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const http = await listenLoopback(app.fetch);
+  const url = http.url;
   return {
     url,
     realm: `${url}/token`,
@@ -70,10 +67,6 @@ export async function startTokenIssuer(dir: string, opts: { users?: Record<strin
     issuer,
     certPath,
     requests,
-    close: () =>
-      new Promise<void>((res) => {
-        http.close(() => res());
-        (http as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    close: http.close,
   };
 }
