@@ -18,7 +18,8 @@ const quick = process.argv.includes('--quick');
 const latencyArg = process.argv.find((a) => a.startsWith('--latency-ms='));
 const rateArg = process.argv.find((a) => a.startsWith('--mbit='));
 const rounds = quick ? 3 : 5;
-const runtimes: RuntimeName[] = quick ? ['node'] : ['node', 'bun', 'deno'];
+const rtArg = process.argv.find((a) => a.startsWith('--runtimes='));
+const runtimes = (rtArg ? rtArg.split('=')[1]?.split(',') : quick ? ['node'] : ['node', 'bun', 'deno']) as RuntimeName[];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 const work = await tempDir('bench-');
@@ -60,13 +61,13 @@ const cncfProxy: Candidate = {
 };
 const candidates = [...runtimes.map(binaryrepo), cncfProxy];
 
-const rows = new Map<string, { cold: number[]; warm: number[]; upstreamBytes: number[] }>();
+const rows = new Map<string, { cold: number[]; warm: number[]; upstreamBytes: number[]; failures: string[] }>();
 const direct: number[] = [];
 for (let r = 0; r < rounds; r++) {
   relay.reset();
   direct.push(await pullAll(relay.url));
   for (const c of candidates) {
-    const row = rows.get(c.name) ?? { cold: [], warm: [], upstreamBytes: [] };
+    const row = rows.get(c.name) ?? { cold: [], warm: [], upstreamBytes: [], failures: [] };
     rows.set(c.name, row);
     const inst = await c.cold();
     try {
@@ -74,6 +75,9 @@ for (let r = 0; r < rounds; r++) {
       row.cold.push(await pullAll(inst.base));
       row.upstreamBytes.push(relay.bytes.value);
       row.warm.push(await pullAll(inst.base));
+    } catch (e) {
+      // A failed pull is a result too: report it with the candidate instead of dying.
+      row.failures.push(`round ${r + 1}: ${e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e)}`);
     } finally {
       await inst.stop();
     }
@@ -123,6 +127,7 @@ for (const [name, row] of rows) {
   const warm = median(row.warm);
   lines.push(`| ${name} | ${cold.toFixed(0)} | ${(cold / d).toFixed(2)} | ${warm.toFixed(0)} | ${(warm / d).toFixed(2)} | ${(median(row.upstreamBytes) / total).toFixed(2)} |`);
 }
+for (const [name, row] of rows) for (const f of row.failures) lines.push(`FAILED ${name} ${f}`);
 lines.push('', `| concurrent cold pulls of ${medium.name} (${(medium.bytes / 1e6).toFixed(0)} MB) | clients | wall ms | upstream bytes ÷ image |`, '| --- | ---: | ---: | ---: |');
 for (const c of conc) lines.push(`| ${c.candidate} | ${c.clients} | ${c.ms.toFixed(0)} | ${(c.upstreamBytes / medium.bytes).toFixed(2)} |`);
 console.log(lines.join('\n'));
