@@ -27,6 +27,3 @@ export function createLogger(sink: (line: string) => void, level: LogLevel = 'in
     error: (m, f) => emit('error', m, f),
   };
 }
-
-/** A logger that drops everything (benchmarks, quiet tests). */
-export const silentLogger: Logger = createLogger(() => {}, 'error');

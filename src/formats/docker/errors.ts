@@ -1,5 +1,4 @@
-import { RegistryError } from '../../errors.ts';
-import type { ErrorKind } from '../../errors.ts';
+import type { ErrorKind, RegistryError } from '../../errors.ts';
 
 /**
  * OCI distribution-spec error codes and their statuses, with one serializer. A RegistryError picks
@@ -62,9 +61,4 @@ export function ociStatus(e: RegistryError): number {
 
 export function ociErrorBody(code: OciCode, message: string, detail?: unknown): string {
   return JSON.stringify({ errors: [{ code, message, detail: detail ?? null }] });
-}
-
-export function ociError(code: OciCode, message: string, detail?: unknown): RegistryError {
-  const kind: ErrorKind = OCI_CODES[code] === 404 ? 'not_found' : OCI_CODES[code] === 405 ? 'unsupported' : 'invalid';
-  return new RegistryError(kind, message, { code, detail });
 }

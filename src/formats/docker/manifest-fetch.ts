@@ -83,10 +83,14 @@ export class ManifestFetcher {
     }
     const announced = res.headers.get('docker-content-digest');
     const announcedDigest = announced ? parseDigest(announced) : null;
-    if (announcedDigest?.ok && announcedDigest.digest.algorithm === 'sha256' && announcedDigest.digest.value !== digestOf(bytes).value) {
-      throw new RegistryError('upstream', `upstream ${host} sent manifest bytes that do not match its Docker-Content-Digest`, {
-        detail: { announced, actual: digestOf(bytes).value },
-      });
+    if (announcedDigest?.ok) {
+      // Hash again only when the upstream announced another algorithm than the one we used.
+      const actual = announcedDigest.digest.algorithm === digest.algorithm ? digest : digestOf(bytes, announcedDigest.digest.algorithm);
+      if (actual.value !== announcedDigest.digest.value) {
+        throw new RegistryError('upstream', `upstream ${host} sent manifest bytes that do not match its Docker-Content-Digest`, {
+          detail: { announced, actual: actual.value },
+        });
+      }
     }
     const contentType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
     const mediaType = contentType && contentType !== 'application/json' && contentType !== 'application/octet-stream'
