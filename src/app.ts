@@ -1,11 +1,17 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Server } from './boot.ts';
-import type { DockerRemote } from './formats/docker/remote.ts';
+import type { Action, Principal } from './auth/access.ts';
+import { handleToken } from './auth/router.ts';
 import { handleDocker } from './formats/docker/router.ts';
 import type { DockerRouterDeps } from './formats/docker/router.ts';
 import { API_VERSION_HEADER, ociResponse } from './formats/docker/responses.ts';
+import { resolveName, resolveRoot } from './routing.ts';
+import type { Target } from './routing.ts';
 import type { RequestInfo } from './runtime.ts';
+
+/** A push whose body stops moving this long fails (the session stays and can be resumed). */
+const BODY_IDLE_MS = 120_000;
 
 type Env = { Variables: { info: RequestInfo } };
 
@@ -55,39 +61,84 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
   if (via && via.split(',').some((v) => v.trim().split(/\s+/)[1] === s.serverId)) {
     return ociResponse(508, 'LOOP_DETECTED', 'request loop: this server is its own upstream', head);
   }
+  const host = hostOf(req);
+  if (path === '/token') return handleToken(req, s.access, (name) => resolveName(s, host, name));
   const repoPath = /^\/repo\/([^/]+)(\/.*)?$/.exec(path);
   if (repoPath) {
     const name = repoPath[1] ?? '';
     const rest = repoPath[2] ?? '';
     const repo = s.repos.get(name);
     if (!repo) return c.json({ errors: [{ code: 'NAME_UNKNOWN', message: `no repository named ${name}` }] }, 404);
+    if (rest === '/token') return handleToken(req, s.access, (image) => ({ repo: name, image }));
     if (rest !== '/v2' && !rest.startsWith('/v2/')) {
       return ociResponse(404, 'NAME_UNKNOWN', 'docker repositories answer under /v2/', head);
     }
-    info.repo = name;
-    return handleDocker(req, rest.slice(3), dockerDeps(s, repo.remote), info);
+    return toRepo(s, req, { repo: name, sub: rest.slice(3), base: `/repo/${name}/v2`, namePrefix: '', tokenPath: `/repo/${name}/token` }, info);
   }
   if (path !== '/v2' && !path.startsWith('/v2/')) return c.json({ error: 'not found' }, 404);
-  const sub = path.slice(3);
-  const host = (req.headers.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
-  const byHost = s.config.hosts[host];
-  if (byHost) return toRepo(s, req, byHost, sub, info);
-  if (sub === '' || sub === '/') {
+  const target = resolveRoot(s, host, path.slice(3));
+  if (target) return toRepo(s, req, target, info);
+  if (path === '/v2' || path === '/v2/') {
+    if (s.access.enabled) return rootPing(s, req, head);
     return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
   }
-  const first = /^\/([^/]+)(\/.*)$/.exec(sub);
-  if (first?.[1] && first[2] && s.repos.has(first[1])) return toRepo(s, req, first[1], first[2], info);
-  if (s.config.defaultRepo) return toRepo(s, req, s.config.defaultRepo, sub, info);
   return ociResponse(404, 'NAME_UNKNOWN', 'no repository matches this path; use /v2/<repo>/<image>/...', head);
 }
 
-function toRepo(s: Server, req: Request, name: string, sub: string, info: RequestInfo): Promise<Response> {
-  const repo = s.repos.get(name);
-  if (!repo) return Promise.resolve(ociResponse(404, 'NAME_UNKNOWN', `no repository named ${name}`));
-  info.repo = name;
-  return handleDocker(req, sub, dockerDeps(s, repo.remote), info);
+/** /v2/ with no repo behind it still answers the login check: 401 + challenge until authenticated. */
+async function rootPing(s: Server, req: Request, head: boolean): Promise<Response> {
+  const p = await s.access.identify(req.headers.get('authorization'));
+  if (p !== 'invalid' && p.via !== 'none') return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
+  const t: Target = { repo: '', sub: '', base: '/v2', namePrefix: '', tokenPath: '/token' };
+  return ociResponse(401, 'UNAUTHORIZED', 'authentication required', head, { 'www-authenticate': challenge(s, req, t, undefined, 'pull', undefined) });
 }
 
-function dockerDeps(s: Server, remote: DockerRemote): DockerRouterDeps {
-  return { remote, blobs: s.blobs, runtime: s.runtime, metrics: s.metrics, log: s.log };
+function hostOf(req: Request): string {
+  return (req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
+}
+
+async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Promise<Response> {
+  const repo = s.repos.get(t.repo);
+  if (!repo) return ociResponse(404, 'NAME_UNKNOWN', `no repository named ${t.repo}`);
+  info.repo = t.repo;
+  let principal: Principal | 'invalid' | undefined;
+  const who = async (): Promise<Principal | 'invalid'> => (principal ??= await s.access.identify(req.headers.get('authorization')));
+  const deps: DockerRouterDeps = {
+    repo: repo.docker,
+    blobs: s.blobs,
+    runtime: s.runtime,
+    metrics: s.metrics,
+    log: s.log,
+    base: t.base,
+    bodyIdleMs: BODY_IDLE_MS,
+    authorize: async (image, action) => {
+      if (!s.access.enabled) return null;
+      const ping = image === undefined && t.sub.replace(/\/$/, '') === '';
+      const denial = s.access.decide(await who(), t.repo, image, action, ping);
+      if (!denial) return null;
+      info.error = denial.message;
+      return { status: denial.status, message: denial.message, challenge: challenge(s, req, t, image, action, denial.error) };
+    },
+    mountSource: async (from) => {
+      const src = t.namePrefix === '' && t.base.startsWith('/repo/') ? { repo: t.repo, image: from } : resolveName(s, hostOf(req), from);
+      const p = await who();
+      if (!src || p === 'invalid' || !s.access.can(p.user, src.repo, 'pull')) return null;
+      const srcRepo = s.repos.get(src.repo);
+      return srcRepo ? { repo: srcRepo.docker, image: src.image } : null;
+    },
+  };
+  return handleDocker(req, t.sub, deps, info);
+}
+
+/** The Bearer challenge: the realm on the same origin and path style the client used. */
+function challenge(s: Server, req: Request, t: Target, image: string | undefined, action: Action, error: string | undefined): string {
+  const url = new URL(req.url);
+  const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? url.protocol.replace(/:$/, '');
+  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? url.host;
+  const parts = [`realm="${proto}://${host}${t.tokenPath}"`, `service="${s.access.service}"`];
+  if (image !== undefined) {
+    parts.push(`scope="repository:${t.namePrefix}${image}:${action === 'push' ? 'pull,push' : action}"`);
+  }
+  if (error) parts.push(`error="${error}"`);
+  return `Bearer ${parts.join(',')}`;
 }

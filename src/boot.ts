@@ -1,7 +1,12 @@
 import { FillManager } from './cache/fills.ts';
 import { NegativeCache } from './cache/policy.ts';
-import type { Config, DockerRemoteConfig } from './config/schema.ts';
+import { AccessControl } from './auth/access.ts';
+import type { Config, DockerLocalConfig, DockerRemoteConfig } from './config/schema.ts';
+import { DockerLocal } from './formats/docker/local.ts';
 import { DockerRemote } from './formats/docker/remote.ts';
+import type { DockerReader, DockerRepo } from './formats/docker/repo.ts';
+import { UploadSessions } from './formats/docker/uploads.ts';
+import { DockerVirtual } from './formats/docker/virtual.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { MetricsRegistry, createServerMetrics } from './metrics/registry.ts';
@@ -10,10 +15,12 @@ import type { RuntimeCaps } from './runtime.ts';
 import { BlobStore, cleanTemp } from './storage/blob-store.ts';
 import type { StorageDriver } from './storage/driver.ts';
 import { FsDriver } from './storage/fs.ts';
+import { layout } from './storage/layout.ts';
 import { MetaStore } from './storage/meta-store.ts';
 import { TokenCache } from './upstream/auth.ts';
 import type { FetchFn } from './upstream/auth.ts';
 import { UpstreamClient } from './upstream/client.ts';
+import { RwLock } from './util/rwlock.ts';
 
 export const VERSION = '0.1.0';
 
@@ -31,8 +38,8 @@ export interface BootOptions {
 export interface DockerRepoHandle {
   name: string;
   format: 'docker';
-  type: 'remote';
-  remote: DockerRemote;
+  type: 'remote' | 'local' | 'virtual';
+  docker: DockerRepo;
 }
 
 export type RepoHandle = DockerRepoHandle;
@@ -47,6 +54,10 @@ export interface Server {
   blobs: BlobStore;
   meta: MetaStore;
   fills: FillManager;
+  uploads: UploadSessions;
+  /** Held shared by reference-creating writes, exclusive by the online gc. */
+  gcLock: RwLock;
+  access: AccessControl;
   repos: Map<string, RepoHandle>;
 }
 
@@ -78,11 +89,53 @@ export async function boot(opts: BootOptions): Promise<Server> {
     joined: () => metrics.coalesced.inc(),
   });
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
+  const uploads = new UploadSessions(driver, blobs, meta, newId, now);
+  const gcLock = new RwLock();
+  const access = new AccessControl(config, await tokenSecret(config, driver), now);
   const repos = new Map<string, RepoHandle>();
+  const shared: Shared = { fetchFn, now, log, metrics, blobs, meta, fills, userAgent, serverId };
   for (const rc of config.repos) {
-    repos.set(rc.name, dockerRemote(rc, { fetchFn, now, log, metrics, blobs, meta, fills, userAgent, serverId }));
+    if (rc.type === 'remote') repos.set(rc.name, handle(rc.name, dockerRemote(rc, shared)));
+    if (rc.type === 'local') repos.set(rc.name, handle(rc.name, dockerLocal(rc, shared, uploads, gcLock, config.gc.graceMinutes)));
   }
-  return { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, repos };
+  // Virtual repos last: their members exist by now (the schema checked they are local or remote).
+  for (const rc of config.repos) {
+    if (rc.type !== 'virtual') continue;
+    const members = rc.members.map((m) => repos.get(m)?.docker).filter((m): m is DockerRepo => m !== undefined);
+    const target = rc.deployTo ? repos.get(rc.deployTo)?.docker : undefined;
+    repos.set(rc.name, handle(rc.name, new DockerVirtual(rc.name, members, target?.writer)));
+  }
+  return { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, repos };
+}
+
+function handle(name: string, docker: DockerRepo): RepoHandle {
+  return { name, format: 'docker', type: docker.type, docker };
+}
+
+/** The HMAC key of tokens: from the config, else generated once into the storage. */
+async function tokenSecret(config: Config, driver: StorageDriver): Promise<Uint8Array> {
+  if (config.auth?.tokenSecret) return new TextEncoder().encode(config.auth.tokenSecret);
+  const key = layout.tokenSecret();
+  const existing = await driver.readAll(key, 1024);
+  if (existing && existing.byteLength >= 32) return existing;
+  const fresh = crypto.getRandomValues(new Uint8Array(32));
+  await driver.writeAtomic(key, fresh, layout.temp(crypto.randomUUID()));
+  return fresh;
+}
+
+function dockerLocal(rc: DockerLocalConfig, s: Shared, uploads: UploadSessions, gcLock: RwLock, graceMinutes: number): DockerRepo {
+  return new DockerLocal({
+    repo: rc.name,
+    blobs: s.blobs,
+    meta: s.meta,
+    uploads,
+    gcLock,
+    manifestMaxBytes: rc.manifestMaxBytes,
+    allowDelete: rc.delete,
+    immutableTags: rc.immutableTags,
+    linkGraceMs: graceMinutes * 60_000,
+    now: s.now,
+  });
 }
 
 interface Shared {
@@ -97,7 +150,7 @@ interface Shared {
   serverId: string;
 }
 
-function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerRepoHandle {
+function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerReader {
   const up = rc.upstream;
   const credentials = up.username !== undefined ? { username: up.username, password: up.password ?? '' } : undefined;
   const client = new UpstreamClient(
@@ -139,5 +192,5 @@ function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerRepoHandle {
     now: s.now,
     log: s.log,
   });
-  return { name: rc.name, format: 'docker', type: 'remote', remote };
+  return remote;
 }

@@ -10,11 +10,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** Used when no config file is given: Docker Hub through one remote repo, also the root default. */
+/**
+ * Used when no config file is given: Docker Hub through a remote repo, a local repo for your own
+ * images, and a virtual repo over both as the root default, so `docker pull host/library/alpine`
+ * and `docker push host/team/app` work on one name. No auth: meant for a laptop or a trusted network.
+ */
 export const DEFAULT_CONFIG = {
   listen: '0.0.0.0:8081',
   storage: { type: 'fs', path: './data' },
-  defaultRepo: 'docker-remote',
+  defaultRepo: 'docker',
+  gc: { intervalMinutes: 60 },
   repos: [
     {
       name: 'docker-remote',
@@ -23,6 +28,8 @@ export const DEFAULT_CONFIG = {
       upstream: { url: 'https://registry-1.docker.io' },
       cache: { tagTtlSeconds: 300 },
     },
+    { name: 'docker-local', format: 'docker', type: 'local' },
+    { name: 'docker', format: 'docker', type: 'virtual', members: ['docker-local', 'docker-remote'], deployTo: 'docker-local' },
   ],
 };
 

@@ -37,16 +37,81 @@ const Cache = v.strictObject({
   negativeTtlSeconds: Seconds(30),
 });
 
+const UserName = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9, ".", "_", "@", "-"'));
+
+/** `anonymous` = everyone, even without credentials; `authenticated` = any known user; else a user name. */
+const Principal = v.union([v.literal('anonymous'), v.literal('authenticated'), UserName]);
+
+const Permissions = v.strictObject({
+  read: v.optional(v.array(Principal), []),
+  write: v.optional(v.array(Principal), []),
+  delete: v.optional(v.array(Principal), []),
+});
+
+const ManifestMaxBytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 4 * 1024 * 1024);
+
 const DockerRemote = v.strictObject({
   name: RepoName,
   format: v.literal('docker'),
   type: v.literal('remote'),
   upstream: Upstream,
   cache: v.optional(Cache, {}),
-  manifestMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 4 * 1024 * 1024),
+  manifestMaxBytes: ManifestMaxBytes,
+  permissions: v.optional(Permissions),
 });
 
-const Repo = v.variant('type', [DockerRemote]);
+const DockerLocal = v.strictObject({
+  name: RepoName,
+  format: v.literal('docker'),
+  type: v.literal('local'),
+  /** DELETE of manifests, tags and blobs (freed by gc). */
+  delete: v.optional(v.boolean(), true),
+  /** A pushed tag can never point elsewhere, nor be deleted. */
+  immutableTags: v.optional(v.boolean(), false),
+  manifestMaxBytes: ManifestMaxBytes,
+  permissions: v.optional(Permissions),
+});
+
+const DockerVirtual = v.strictObject({
+  name: RepoName,
+  format: v.literal('docker'),
+  type: v.literal('virtual'),
+  members: v.pipe(v.array(RepoName), v.minLength(1, 'needs at least one member')),
+  /** Local repo that receives pushes made to the virtual URL. */
+  deployTo: v.optional(RepoName),
+  permissions: v.optional(Permissions),
+});
+
+const Repo = v.variant('type', [DockerRemote, DockerLocal, DockerVirtual]);
+
+const Auth = v.strictObject({
+  /** `service` of the token flow (the audience of issued tokens). */
+  service: v.optional(v.pipe(v.string(), v.minLength(1)), 'binaryrepo'),
+  issuer: v.optional(v.pipe(v.string(), v.minLength(1)), 'binaryrepo'),
+  tokenTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(86400)), 300),
+  /** HMAC key of tokens, shared by replicas; when unset, one is generated into the storage. */
+  tokenSecret: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  users: v.optional(
+    v.record(
+      UserName,
+      v.strictObject({
+        passwordHash: v.pipe(v.string(), v.regex(/^scrypt\$/, 'must be a hash made by `binaryrepo hash-password`, never a plain password')),
+        /** Every permission on every repo. */
+        admin: v.optional(v.boolean(), false),
+      }),
+    ),
+    {},
+  ),
+});
+
+const Gc = v.strictObject({
+  /** Online gc every N minutes; 0 = only when run by hand (`binaryrepo gc`). */
+  intervalMinutes: v.optional(v.pipe(v.number(), v.minValue(0)), 0),
+  /** Blobs and links younger than this are never collected (a push may be about to reference them). */
+  graceMinutes: v.optional(v.pipe(v.number(), v.minValue(0)), 60),
+  /** Upload sessions idle this long are abandoned and removed. */
+  uploadMaxAgeHours: v.optional(v.pipe(v.number(), v.minValue(0)), 24),
+});
 
 const Listen = v.pipe(
   v.string(),
@@ -74,6 +139,9 @@ export const ConfigSchema = v.pipe(
       }),
       { level: 'info', requests: true },
     ),
+    /** Absent: no authentication, everyone may do everything (a private network or a laptop). */
+    auth: v.optional(Auth),
+    gc: v.optional(Gc, {}),
     repos: v.array(Repo),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
@@ -85,6 +153,33 @@ export const ConfigSchema = v.pipe(
         addIssue({ message: `duplicate repo name "${r.name}"`, path: [pathItem(cfg.repos, i)] });
       }
       names.add(r.name);
+    });
+    const byName = new Map(cfg.repos.map((r) => [r.name, r]));
+    cfg.repos.forEach((r, i) => {
+      const where = { path: [pathItem(cfg.repos, i)] as [ReturnType<typeof pathItem>] };
+      if (r.type === 'virtual') {
+        for (const m of r.members) {
+          const member = byName.get(m);
+          if (!member) addIssue({ message: `member "${m}" is not a configured repo`, ...where });
+          else if (member.type === 'virtual') addIssue({ message: `member "${m}" is virtual; members must be local or remote`, ...where });
+          else if (member.format !== r.format) addIssue({ message: `member "${m}" is not a ${r.format} repo`, ...where });
+        }
+        if (r.deployTo !== undefined) {
+          if (byName.get(r.deployTo)?.type !== 'local') addIssue({ message: `deployTo "${r.deployTo}" must be a local repo`, ...where });
+          else if (!r.members.includes(r.deployTo)) addIssue({ message: `deployTo "${r.deployTo}" must also be a member`, ...where });
+        }
+      }
+      const p = r.permissions;
+      if (p) {
+        for (const [action, list] of [['write', p.write], ['delete', p.delete]] as const) {
+          if (list.includes('anonymous')) addIssue({ message: `${r.name}: anonymous may only read, not ${action}`, ...where });
+        }
+        for (const who of [...p.read, ...p.write, ...p.delete]) {
+          if (who !== 'anonymous' && who !== 'authenticated' && !cfg.auth?.users[who]) {
+            addIssue({ message: `${r.name}: permissions name unknown user "${who}"`, ...where });
+          }
+        }
+      }
     });
     if (cfg.defaultRepo !== undefined && !names.has(cfg.defaultRepo)) {
       addIssue({ message: `defaultRepo "${cfg.defaultRepo}" is not a configured repo` });
@@ -102,3 +197,7 @@ function pathItem(input: unknown[], key: number) {
 export type Config = v.InferOutput<typeof ConfigSchema>;
 export type RepoConfig = Config['repos'][number];
 export type DockerRemoteConfig = Extract<RepoConfig, { type: 'remote'; format: 'docker' }>;
+export type DockerLocalConfig = Extract<RepoConfig, { type: 'local'; format: 'docker' }>;
+export type DockerVirtualConfig = Extract<RepoConfig, { type: 'virtual'; format: 'docker' }>;
+export type AuthConfig = NonNullable<Config['auth']>;
+export type PermissionsConfig = NonNullable<RepoConfig['permissions']>;

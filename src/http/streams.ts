@@ -1,4 +1,5 @@
 import { RegistryError } from '../errors.ts';
+import type { ErrorKind } from '../errors.ts';
 
 /**
  * Iterates a body, failing when no bytes arrive for idleMs. There is deliberately no total-time
@@ -8,6 +9,8 @@ export async function* idleTimeoutBody(
   body: ReadableStream<Uint8Array>,
   idleMs: number,
   what: string,
+  /** 'upstream' for fetched bodies; 'invalid' for a client's request body that stalls or breaks. */
+  kind: ErrorKind = 'upstream',
 ): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -15,7 +18,7 @@ export async function* idleTimeoutBody(
     for (;;) {
       const timeout = new Promise<never>((_, rej) => {
         timer = setTimeout(
-          () => rej(new RegistryError('upstream', `${what}: no bytes received for ${idleMs / 1000}s`)),
+          () => rej(new RegistryError(kind, `${what}: no bytes received for ${idleMs / 1000}s`)),
           idleMs,
         );
       });
@@ -24,7 +27,7 @@ export async function* idleTimeoutBody(
         r = await Promise.race([reader.read(), timeout]);
       } catch (e) {
         if (e instanceof RegistryError) throw e;
-        throw new RegistryError('upstream', `${what}: connection failed mid-body`, { cause: e });
+        throw new RegistryError(kind, `${what}: connection failed mid-body`, { cause: e });
       } finally {
         clearTimeout(timer);
       }
@@ -43,11 +46,12 @@ export async function readLimited(
   maxBytes: number,
   idleMs: number,
   what: string,
+  kind: ErrorKind = 'upstream',
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of idleTimeoutBody(body, idleMs, what)) {
+  for await (const chunk of idleTimeoutBody(body, idleMs, what, kind)) {
     total += chunk.byteLength;
     if (total > maxBytes) {
       throw new RegistryError('too_large', `${what} is larger than ${maxBytes} bytes`, { code: 'SIZE_INVALID' });

@@ -27,6 +27,12 @@ export interface WriteHandle {
   abort(): Promise<void>;
 }
 
+/** Appends to a key that stays where it is (upload sessions, which grow across requests). */
+export interface AppendHandle {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface StorageDriver {
   stat(key: string): Promise<FileInfo | null>;
   open(key: string): Promise<ReadHandle | null>;
@@ -36,6 +42,12 @@ export interface StorageDriver {
   /** Small documents: write to a temp key, (fsync,) rename. */
   writeAtomic(key: string, data: Uint8Array, tempKey: string, durable?: boolean): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /** Removes a key and everything under it (upload sessions, emptied folders); false when absent. */
+  deleteTree(prefix: string): Promise<boolean>;
+  /** Opens a key for appending, creating it (and its folders) when absent. */
+  append(key: string): Promise<AppendHandle>;
+  /** Renames a key atomically, replacing the target; durable flushes the bytes first. */
+  move(from: string, to: string, durable?: boolean): Promise<void>;
   /** Names of the direct children of a prefix (files and folders), sorted; [] when absent. */
   list(prefix: string): Promise<string[]>;
   /** A real file path for the key, when the driver has one, so runtimes can send files natively. */

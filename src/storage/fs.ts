@@ -2,11 +2,19 @@ import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { assertSafeKey } from './driver.ts';
-import type { FileInfo, ReadHandle, StorageDriver, WriteHandle } from './driver.ts';
+import type { AppendHandle, FileInfo, ReadHandle, StorageDriver, WriteHandle } from './driver.ts';
 
 function isNotFound(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
+    off += bytesWritten;
+  }
 }
 
 class FsReadHandle implements ReadHandle {
@@ -93,13 +101,7 @@ export class FsDriver implements StorageDriver {
     };
     return {
       tempKey,
-      write: async (chunk) => {
-        let off = 0;
-        while (off < chunk.byteLength) {
-          const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
-          off += bytesWritten;
-        }
-      },
+      write: (chunk) => writeAll(fh, chunk),
       commit: async (key, durable = true) => {
         const target = this.path(key);
         if (durable) await fh.sync();
@@ -133,6 +135,43 @@ export class FsDriver implements StorageDriver {
       if (isNotFound(e)) return false;
       throw e;
     }
+  }
+
+  async deleteTree(prefix: string): Promise<boolean> {
+    const p = this.path(prefix);
+    try {
+      await stat(p);
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+    await rm(p, { recursive: true, force: true });
+    return true;
+  }
+
+  async append(key: string): Promise<AppendHandle> {
+    const p = this.path(key);
+    await mkdir(dirname(p), { recursive: true });
+    const fh = await open(p, 'a');
+    return {
+      write: (chunk) => writeAll(fh, chunk),
+      close: () => fh.close(),
+    };
+  }
+
+  async move(from: string, to: string, durable = true): Promise<void> {
+    const src = this.path(from);
+    const dst = this.path(to);
+    if (durable) {
+      const fh = await open(src, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await mkdir(dirname(dst), { recursive: true });
+    await rename(src, dst);
   }
 
   async list(prefix: string): Promise<string[]> {

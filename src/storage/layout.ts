@@ -9,7 +9,12 @@ import type { Digest } from './digest.ts';
  *                                                     so rename is atomic; emptied at start-up
  *   v1/repos/<repo>/docker/_blobs/<alg>/<hex>         link: this repo may serve the blob (JSON)
  *   v1/repos/<repo>/docker/<image>/_manifests/<alg>/<hex>  link: manifest meta (JSON)
- *   v1/repos/<repo>/docker/<image>/_tags/<tag>        tag doc: { digest, mediaType, size, fetchedAt }
+ *   v1/repos/<repo>/docker/<image>/_tags/<tag>        tag doc: { digest, mediaType, size, fetchedAt | pushedAt }
+ *   v1/repos/<repo>/docker/<image>/_layers/<alg>/<hex>     local repos: blob link of one image (JSON)
+ *   v1/repos/<repo>/docker/<image>/_referrers/<alg>/<subject hex>/<alg>-<hex>  descriptor of a referrer
+ *   v1/uploads/<uuid>/data, v1/uploads/<uuid>/info     push sessions: bytes so far + { repo, image, startedAt };
+ *                                                     kept across restarts, removed on finish/cancel/gc
+ *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
  * with an image name such as `team/_tags`.
@@ -25,6 +30,19 @@ export const layout = {
     `${LAYOUT_VERSION}/repos/${repo}/docker/_blobs/${d.algorithm}/${d.hex}`,
   dockerManifest: (repo: string, image: string, d: Digest): string =>
     `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_manifests/${d.algorithm}/${d.hex}`,
+  dockerRepoDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker`,
+  dockerImageDir: (repo: string, image: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/${image}`,
+  dockerLayerLink: (repo: string, image: string, d: Digest): string =>
+    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_layers/${d.algorithm}/${d.hex}`,
+  dockerReferrersDir: (repo: string, image: string, subject: Digest): string =>
+    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_referrers/${subject.algorithm}/${subject.hex}`,
+  dockerReferrer: (repo: string, image: string, subject: Digest, d: Digest): string =>
+    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_referrers/${subject.algorithm}/${subject.hex}/${d.algorithm}-${d.hex}`,
+  uploadsDir: (): string => `${LAYOUT_VERSION}/uploads`,
+  upload: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}`,
+  uploadData: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/data`,
+  uploadInfo: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/info`,
+  tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
   dockerTag: (repo: string, image: string, tag: string): string =>
     `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_tags/${tag}`,
 };

@@ -66,6 +66,24 @@ export function driverSuite(make: () => Promise<{ driver: StorageDriver; cleanup
     await h.close();
   }));
 
+  it('append grows a key across handles; move renames it; deleteTree removes a folder', withDriver(async (d) => {
+    const a = await d.append('up/1/data');
+    await a.write(enc('abc'));
+    await a.close();
+    const b = await d.append('up/1/data');
+    await b.write(enc('def'));
+    await b.close();
+    assert.equal((await d.stat('up/1/data'))?.size, 6);
+    await d.writeAtomic('up/1/info', enc('{}'), 'tmp/6');
+    await d.move('up/1/data', 'blobs/x');
+    assert.equal(new TextDecoder().decode((await d.readAll('blobs/x', 10)) ?? new Uint8Array()), 'abcdef');
+    assert.equal(await d.stat('up/1/data'), null);
+    assert.equal(await d.deleteTree('up/1'), true);
+    assert.deepEqual(await d.list('up'), []);
+    assert.equal(await d.deleteTree('up/1'), false);
+    await assert.rejects(d.move('nope', 'blobs/y'));
+  }));
+
   it('refuses unsafe keys', withDriver(async (d) => {
     for (const k of ['', '../x', 'a/../b', '/abs', 'a//b', 'a\\b', 'a/.hidden', 'a\0b', 'a/%2e%2e']) {
       await assert.rejects(d.stat(k), Error, JSON.stringify(k));

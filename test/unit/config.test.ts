@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, validateConfig } from '../../src/config/load.ts';
+import type { Config, DockerRemoteConfig } from '../../src/config/schema.ts';
 
 const repo = (extra: Record<string, unknown> = {}) => ({ name: 'hub', format: 'docker', type: 'remote', upstream: { url: 'http://127.0.0.1:5000' }, ...extra });
 
@@ -14,19 +15,27 @@ function problems(raw: unknown, env: Record<string, string> = {}): string[] {
   return [];
 }
 
+/** The i-th repo, which the test knows is a remote one. */
+function remoteAt(c: Config, i: number): DockerRemoteConfig {
+  const r = c.repos[i];
+  assert.ok(r?.type === 'remote');
+  return r;
+}
+
 describe('configuration', () => {
   it('the embedded default serves Docker Hub on 8081 from ./data', () => {
     const c = validateConfig(DEFAULT_CONFIG);
     assert.equal(c.listen, '0.0.0.0:8081');
     assert.deepEqual(c.storage, { type: 'fs', path: './data' });
-    assert.equal(c.repos[0]?.upstream.url, 'https://registry-1.docker.io');
-    assert.equal(c.defaultRepo, 'docker-remote');
+    assert.equal(remoteAt(c, 0).upstream.url, 'https://registry-1.docker.io');
+    assert.deepEqual(c.repos.map((r) => `${r.name}:${r.type}`), ['docker-remote:remote', 'docker-local:local', 'docker:virtual']);
+    assert.equal(c.defaultRepo, 'docker');
   });
 
   it('fills defaults', () => {
     const c = validateConfig({ repos: [repo()] });
-    assert.equal(c.repos[0]?.cache.tagTtlSeconds, 300);
-    assert.equal(c.repos[0]?.upstream.idleTimeoutSeconds, 60);
+    assert.equal(remoteAt(c, 0).cache.tagTtlSeconds, 300);
+    assert.equal(remoteAt(c, 0).upstream.idleTimeoutSeconds, 60);
   });
 
   it('reports every problem with its path', () => {
@@ -46,10 +55,22 @@ describe('configuration', () => {
 
   it('expands ${VAR} from the environment and never echoes a password', () => {
     const c = validateConfig({ repos: [repo({ upstream: { url: 'http://h', username: 'u', password: '${PW}' } })] }, { PW: 'hunter2' });
-    assert.equal(c.repos[0]?.upstream.password, 'hunter2');
+    assert.equal(remoteAt(c, 0).upstream.password, 'hunter2');
     assert.ok(problems({ repos: [repo({ upstream: { url: 'http://h', password: '${MISSING}' } })] }).some((x) => x.includes('MISSING')));
     const p = problems({ repos: [repo({ upstream: { url: 'http://h', password: 12345678 } })] });
     assert.ok(p.length > 0 && !p.join().includes('12345678'), p.join());
+  });
+
+  it('checks virtual members, deployTo, permissions and password hashes', () => {
+    const local = { name: 'l', format: 'docker', type: 'local' };
+    const virt = (extra: Record<string, unknown>) => ({ name: 'v', format: 'docker', type: 'virtual', members: ['l', 'r'], ...extra });
+    assert.deepEqual(problems({ repos: [repo({ name: 'r' }), local, virt({ deployTo: 'l' })] }), []);
+    assert.ok(problems({ repos: [local, virt({})] }).some((x) => x.includes('member "r"')));
+    assert.ok(problems({ repos: [repo({ name: 'r' }), local, virt({ deployTo: 'r' })] }).some((x) => x.includes('must be a local repo')));
+    assert.ok(problems({ repos: [repo({ name: 'r' }), local, virt({}), { ...virt({}), name: 'w', members: ['v'] }] }).some((x) => x.includes('is virtual')));
+    assert.ok(problems({ repos: [{ ...local, permissions: { write: ['anonymous'] } }] }).some((x) => x.includes('anonymous may only read')));
+    assert.ok(problems({ repos: [{ ...local, permissions: { read: ['bob'] } }] }).some((x) => x.includes('unknown user "bob"')));
+    assert.ok(problems({ auth: { users: { bob: { passwordHash: 'hunter2' } } }, repos: [local] }).some((x) => x.includes('hash-password')));
   });
 
   it('reads YAML and JSON files', () => {

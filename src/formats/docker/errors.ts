@@ -20,6 +20,7 @@ export const OCI_CODES = {
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
   TAG_INVALID: 400,
+  PAGINATION_NUMBER_INVALID: 400,
   RANGE_INVALID: 416,
   UNAVAILABLE: 503,
   UPSTREAM_ERROR: 502,
@@ -56,6 +57,8 @@ export function ociCodeOf(e: RegistryError): OciCode {
 export function ociStatus(e: RegistryError): number {
   if (e.kind === 'too_large' && e.code === 'MANIFEST_INVALID') return 413;
   if (e.kind === 'too_large' && e.code === 'SIZE_INVALID') return 413;
+  // Immutable tags and similar refusals of a well-formed write.
+  if (e.kind === 'conflict') return 409;
   return OCI_CODES[ociCodeOf(e)];
 }
 

@@ -15,8 +15,11 @@ import { ManifestFetcher, tagDigest } from './manifest-fetch.ts';
 import { MANIFEST_ACCEPT } from './media.ts';
 import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import type { Reference } from './reference.ts';
+import { listImages, mergeSorted } from './listing.ts';
+import type { DockerReader } from './repo.ts';
 
-export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED';
+/** LOCAL: served by a hosted repo, where caching does not apply. */
+export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED' | 'LOCAL';
 
 export interface ManifestResult {
   bytes: Uint8Array;
@@ -46,16 +49,50 @@ export interface DockerRemoteDeps {
   log: Logger;
 }
 
+const MAX_TAG_PAGES = 50;
+
 /**
  * A pull-through Docker/OCI repository: manifests byte-exact, tags revalidated after their TTL with
  * a HEAD, stale copies served on any upstream failure, blobs fetched lazily through shared fills.
  */
-export class DockerRemote {
+export class DockerRemote implements DockerReader {
+  readonly type = 'remote' as const;
+  readonly name: string;
   private readonly manifests: ManifestFetcher;
   private readonly heads = new SingleFlight<string | null>();
 
   constructor(private readonly d: DockerRemoteDeps) {
+    this.name = d.repo;
     this.manifests = new ManifestFetcher(d);
+  }
+
+  /** The upstream's tag list, every page (capped), asked each time: tag lists are not cached. */
+  async tags(image: string): Promise<string[]> {
+    const name = this.upstreamName(image);
+    const pages: string[][] = [];
+    let path: string | null = `/v2/${name}/tags/list`;
+    for (let i = 0; path && i < MAX_TAG_PAGES; i++) {
+      const res: Response = await this.d.upstream.request({ method: 'GET', path, scope: `repository:${name}:pull` });
+      if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'tag list', 'NAME_UNKNOWN');
+      const body = (await res.json().catch(() => ({}))) as { tags?: unknown };
+      pages.push(Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : []);
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      path = next ? new URL(next, 'http://upstream').pathname + new URL(next, 'http://upstream').search : null;
+    }
+    return mergeSorted(pages);
+  }
+
+  /** The images this cache holds (Docker Hub and most upstreams do not serve a catalog). */
+  catalog(): Promise<string[]> {
+    return listImages(this.d.meta, this.d.repo);
+  }
+
+  referrers(): Promise<Array<Record<string, unknown>>> {
+    return Promise.reject(new RegistryError('unsupported', 'the referrers API is not served by remote repositories', { code: 'UNSUPPORTED' }));
+  }
+
+  async holds(_image: string, digest: Digest): Promise<boolean> {
+    return (await this.d.meta.exists(layout.dockerBlobLink(this.d.repo, digest))) && (await this.d.blobs.stat(digest)) !== null;
   }
 
   /** Docker Hub stores official images under library/; `alpine` and `library/alpine` share a cache. */

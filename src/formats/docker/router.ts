@@ -1,25 +1,45 @@
 import type { ServerMetrics } from '../../metrics/registry.ts';
 import { handleStream } from '../../http/file-stream.ts';
 import { parseRange } from '../../http/range.ts';
+import type { Action } from '../../auth/access.ts';
 import type { Logger } from '../../log.ts';
 import type { RequestInfo, RuntimeCaps } from '../../runtime.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
-import type { BlobResult, DockerRemote } from './remote.ts';
+import type { BlobResult } from './remote.ts';
+import type { DockerRoute } from './reference.ts';
 import { isValidName, parseDockerPath, parseReference } from './reference.ts';
+import type { DockerReader, DockerRepo } from './repo.ts';
 import { API_VERSION_HEADER, errorResponse, ociResponse } from './responses.ts';
+import { handleCatalog, handleReferrers, handleTags } from './router-list.ts';
+import { handleManifestWrite, handleUpload, handleBlobDelete } from './router-push.ts';
+
+/** Why a request may not go on; rendered as 401 (with the challenge) or 403. */
+export interface Refusal {
+  status: 401 | 403;
+  message: string;
+  challenge?: string;
+}
 
 export interface DockerRouterDeps {
-  remote: DockerRemote;
+  repo: DockerRepo;
   blobs: BlobStore;
   runtime: RuntimeCaps;
   metrics: ServerMetrics;
   log: Logger;
+  /** The path the client used up to and including `/v2`, for Location and Link headers. */
+  base: string;
+  /** null = allowed. `image` undefined = the repo as a whole (the /v2/ check, the catalog). */
+  authorize(image: string | undefined, action: Action): Promise<Refusal | null>;
+  /** A mount's `from` (as the client named it) → the repo and image, when the caller may read it. */
+  mountSource(from: string): Promise<{ repo: DockerReader; image: string } | null>;
+  /** Request bodies that stall this long fail (pushes). */
+  bodyIdleMs: number;
 }
 
 /**
- * The Registry v2 / OCI distribution API of one repo. `sub` is the path after `/v2`. Only this
- * file and responses.ts know statuses and headers; the repo classes return domain values.
+ * The Registry v2 / OCI distribution API of one repo. `sub` is the path after `/v2`. Only the
+ * router files and responses.ts know statuses and headers; the repo classes return domain values.
  */
 export async function handleDocker(req: Request, sub: string, d: DockerRouterDeps, info: RequestInfo): Promise<Response> {
   const head = req.method === 'HEAD';
@@ -30,26 +50,69 @@ export async function handleDocker(req: Request, sub: string, d: DockerRouterDep
   }
 }
 
+/** The permission each endpoint and method needs; null = method not allowed there. */
+function actionOf(r: DockerRoute, method: string): Action | null {
+  const read = method === 'GET' || method === 'HEAD';
+  switch (r.kind) {
+    case 'manifest':
+      return read ? 'pull' : method === 'PUT' ? 'push' : method === 'DELETE' ? 'delete' : null;
+    case 'blob':
+      return read ? 'pull' : method === 'DELETE' ? 'delete' : null;
+    case 'upload':
+      if (r.uuid === undefined) return method === 'POST' ? 'push' : null;
+      return ['GET', 'PATCH', 'PUT', 'DELETE'].includes(method) ? 'push' : null;
+    default:
+      return read ? 'pull' : null;
+  }
+}
+
+const ALLOW: Record<string, string> = {
+  manifest: 'GET, HEAD, PUT, DELETE',
+  blob: 'GET, HEAD, DELETE',
+  upload: 'POST, GET, PATCH, PUT, DELETE',
+};
+
+function denied(d: Refusal, head: boolean): Response {
+  const extra: Record<string, string> = d.challenge ? { 'www-authenticate': d.challenge } : {};
+  return ociResponse(d.status, d.status === 401 ? 'UNAUTHORIZED' : 'DENIED', d.message, head, extra);
+}
+
 async function route(req: Request, sub: string, d: DockerRouterDeps, info: RequestInfo, head: boolean): Promise<Response> {
   const r = parseDockerPath(sub);
-  const readOnly = req.method === 'GET' || head;
-  if (r.kind === 'base') return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
   if (r.kind === 'unknown') return ociResponse(404, 'NAME_UNKNOWN', 'no such API endpoint', head);
-  if (r.kind === 'catalog') return ociResponse(405, 'UNSUPPORTED', 'a remote repository has no catalog', head);
-  if (!isValidName(r.name)) return ociResponse(400, 'NAME_INVALID', 'invalid repository name', head);
-  if (r.kind === 'upload') return ociResponse(405, 'UNSUPPORTED', 'a remote repository does not accept pushes', head);
-  if (r.kind === 'referrers') return ociResponse(404, 'UNSUPPORTED', 'the referrers API is not served by remote repositories', head);
-  if (r.kind === 'tags') return ociResponse(405, 'UNSUPPORTED', 'tag listing is not served by remote repositories yet', head);
-  if (!readOnly) {
-    return ociResponse(405, 'UNSUPPORTED', `${req.method} is not supported on a remote repository`, head, { allow: 'GET, HEAD' });
+  if (r.kind === 'base' || r.kind === 'catalog') {
+    if (req.method !== 'GET' && !head) return ociResponse(405, 'UNSUPPORTED', `${req.method} is not allowed here`, head, { allow: 'GET, HEAD' });
+    const denial = await d.authorize(undefined, 'pull');
+    if (denial) return denied(denial, head);
+    if (r.kind === 'catalog') return handleCatalog(req, d, head);
+    return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
   }
+  if (!isValidName(r.name)) return ociResponse(400, 'NAME_INVALID', 'invalid repository name', head);
+  const action = actionOf(r, req.method);
+  if (!action) {
+    return ociResponse(405, 'UNSUPPORTED', `${req.method} is not allowed here`, head, { allow: ALLOW[r.kind] ?? 'GET, HEAD' });
+  }
+  const denial = await d.authorize(r.name, action);
+  if (denial) return denied(denial, head);
+  if (action !== 'pull' || r.kind === 'upload') {
+    if (!d.repo.writer) {
+      return ociResponse(405, 'UNSUPPORTED', `repository ${d.repo.name} is ${d.repo.type === 'remote' ? 'a remote (read-only) repository' : 'virtual without deployTo'}`, head, {
+        allow: 'GET, HEAD',
+      });
+    }
+    if (r.kind === 'upload') return handleUpload(req, r.name, r.uuid, d, d.repo.writer);
+    if (r.kind === 'manifest') return handleManifestWrite(req, r.name, r.ref, d, d.repo.writer);
+    if (r.kind === 'blob') return handleBlobDelete(r.name, r.digest, d.repo.writer);
+  }
+  if (r.kind === 'tags') return handleTags(req, r.name, d, head);
+  if (r.kind === 'referrers') return handleReferrers(req, r.name, r.digest, d, head);
   if (r.kind === 'manifest') {
     const ref = parseReference(r.ref);
     if (!ref.ok) {
       if (ref.reason === 'invalid_tag') return ociResponse(400, 'TAG_INVALID', 'invalid tag', head);
       return ociResponse(400, 'DIGEST_INVALID', ref.reason === 'unsupported' ? 'unsupported digest algorithm' : 'invalid digest', head);
     }
-    const m = await d.remote.manifest(r.name, ref.ref);
+    const m = await d.repo.manifest(r.name, ref.ref);
     note(d, info, m.cache, m.bytes.byteLength);
     return new Response(head ? null : m.bytes, {
       headers: {
@@ -62,17 +125,18 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
       },
     });
   }
-  const dg = parseDigest(r.digest);
+  const dg = parseDigest(r.kind === 'blob' ? r.digest : '');
   if (!dg.ok) return ociResponse(400, 'DIGEST_INVALID', dg.reason === 'unsupported' ? 'unsupported digest algorithm' : 'invalid digest', head);
-  const b = await d.remote.blob(r.name, dg.digest, head);
+  const b = await d.repo.blob(r.name, dg.digest, head);
   return blobResponse(req, b, d, info, head);
 }
 
 function note(d: DockerRouterDeps, info: RequestInfo, cache: string, bytes: number | undefined): void {
   info.cache = cache;
   d.metrics.cache.inc({ repo: info.repo ?? '', result: cache });
-  if (cache !== 'HIT' && cache !== 'STALE') info.upstreamStatus ??= 200;
-  if (bytes !== undefined) d.metrics.bytesServed.inc({ repo: info.repo ?? '', source: cache === 'HIT' || cache === 'STALE' ? 'cache' : 'upstream' }, bytes);
+  const fromStore = cache === 'HIT' || cache === 'STALE' || cache === 'LOCAL';
+  if (!fromStore) info.upstreamStatus ??= 200;
+  if (bytes !== undefined) d.metrics.bytesServed.inc({ repo: info.repo ?? '', source: fromStore ? 'cache' : 'upstream' }, bytes);
 }
 
 async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, info: RequestInfo, head: boolean): Promise<Response> {

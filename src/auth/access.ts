@@ -1,0 +1,150 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Config, RepoConfig } from '../config/schema.ts';
+import { verifyPassword } from './password.ts';
+import { signToken, verifyToken } from './token.ts';
+import type { AccessEntry } from './token.ts';
+
+export type Action = 'pull' | 'push' | 'delete';
+type Permission = 'read' | 'write' | 'delete';
+const PERMISSION: Record<Action, Permission> = { pull: 'read', push: 'write', delete: 'delete' };
+
+/** Who is asking. `user` null = anonymous; grants only for bearer tokens. */
+export interface Principal {
+  user: string | null;
+  via: 'none' | 'basic' | 'bearer';
+  grants?: AccessEntry[];
+}
+
+/** Why a request may not go on; a format renders it (401 with the challenge, or 403). */
+export interface Denial {
+  status: 401 | 403;
+  message: string;
+  /** `insufficient_scope` etc. for the challenge's error parameter. */
+  error?: string;
+}
+
+/** A scope of a token request, with its name already resolved to one of our repos. */
+export interface ResolvedScope {
+  repo: string;
+  image: string;
+  actions: string[];
+}
+
+const DEFAULT_PERMISSIONS = { read: ['authenticated'], write: [] as string[], delete: [] as string[] };
+const BASIC_CACHE_MS = 60_000;
+
+/**
+ * Users, permissions and tokens. Passwords are checked against scrypt hashes; a good Basic header
+ * is remembered for a minute (by its sha256) so registries pulling 50 layers do not run scrypt 50
+ * times. Permissions are read live from the config on every request, tokens only narrow them.
+ */
+export class AccessControl {
+  private readonly repos: Map<string, RepoConfig>;
+  private readonly basicOk = new Map<string, { user: string; until: number }>();
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly secret: Uint8Array,
+    private readonly now: () => number,
+  ) {
+    this.repos = new Map(cfg.repos.map((r) => [r.name, r]));
+  }
+
+  get enabled(): boolean {
+    return this.cfg.auth !== undefined;
+  }
+
+  get service(): string {
+    return this.cfg.auth?.service ?? 'binaryrepo';
+  }
+
+  /** 'invalid' = credentials were sent and are wrong (never silently treated as anonymous). */
+  async identify(authorization: string | null): Promise<Principal | 'invalid'> {
+    if (!authorization) return { user: null, via: 'none' };
+    const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
+    if (scheme?.toLowerCase() === 'basic') {
+      const user = await this.checkBasic(value);
+      return user === null ? 'invalid' : { user, via: 'basic' };
+    }
+    if (scheme?.toLowerCase() === 'bearer') {
+      const auth = this.cfg.auth;
+      const claims = auth ? verifyToken(value, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: auth.service }) : null;
+      if (!claims) return 'invalid';
+      if (claims.sub !== '' && !auth?.users[claims.sub]) return 'invalid';
+      return { user: claims.sub === '' ? null : claims.sub, via: 'bearer', grants: claims.access };
+    }
+    return 'invalid';
+  }
+
+  /** The user for a Basic header value (base64 of user:password), or null. */
+  async checkBasic(value: string): Promise<string | null> {
+    const key = createHash('sha256').update(value).digest('hex');
+    const hit = this.basicOk.get(key);
+    if (hit && hit.until > this.now()) return hit.user;
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i < 0) return null;
+    const user = decoded.slice(0, i);
+    const entry = this.cfg.auth?.users[user];
+    if (!entry || !(await verifyPassword(decoded.slice(i + 1), entry.passwordHash))) return null;
+    if (this.basicOk.size > 1000) this.basicOk.clear();
+    this.basicOk.set(key, { user, until: this.now() + BASIC_CACHE_MS });
+    return user;
+  }
+
+  /** The live permission check: config permissions, admins, and a virtual repo's deployTo for writes. */
+  can(user: string | null, repoName: string, action: Action): boolean {
+    if (!this.enabled) return true;
+    const repo = this.repos.get(repoName);
+    if (!repo) return false;
+    if (user !== null && this.cfg.auth?.users[user]?.admin) return true;
+    const perms = repo.permissions ?? DEFAULT_PERMISSIONS;
+    const allowed = (list: string[]): boolean =>
+      list.includes('anonymous') || (user !== null && (list.includes('authenticated') || list.includes(user)));
+    const need = PERMISSION[action];
+    // Whoever may push or delete may also pull what they pushed.
+    const ok = need === 'read' ? allowed(perms.read) || allowed(perms.write) || allowed(perms.delete) : allowed(perms[need]);
+    if (ok && action !== 'pull' && repo.type === 'virtual' && repo.deployTo) return this.can(user, repo.deployTo, action);
+    return ok;
+  }
+
+  /** null = go on. `image` undefined = the repo as a whole (the /v2/ ping, the catalog). */
+  decide(p: Principal | 'invalid', repo: string, image: string | undefined, action: Action, ping: boolean): Denial | null {
+    if (!this.enabled) return null;
+    if (p === 'invalid') return { status: 401, message: 'authentication failed', error: 'invalid_token' };
+    if (ping) return p.via === 'none' ? { status: 401, message: 'authentication required' } : null;
+    const live = this.can(p.user, repo, action);
+    if (image === undefined) return live ? null : this.refuse(p, 'access to the repository denied');
+    if (p.via === 'bearer') {
+      const granted = p.grants?.some((g) => g.name === `${repo}/${image}` && g.actions.includes(action));
+      if (granted && live) return null;
+      if (!granted && (live || p.user === null)) return { status: 401, message: 'token does not grant this access', error: 'insufficient_scope' };
+      return { status: 403, message: `${p.user ?? 'anonymous'} may not ${action} ${image}` };
+    }
+    return live ? null : this.refuse(p, `${p.user ?? 'anonymous'} may not ${action} ${image}`);
+  }
+
+  /** Anonymous callers get a challenge (they may have credentials); known users get 403. */
+  private refuse(p: Principal, message: string): Denial {
+    return p.user === null ? { status: 401, message: 'authentication required' } : { status: 403, message };
+  }
+
+  /** A token for the actions of each scope this user may do; what is not allowed is left out. */
+  issue(user: string | null, scopes: ResolvedScope[]): { token: string; expiresIn: number; issuedAt: string } {
+    const auth = this.cfg.auth;
+    if (!auth) throw new Error('token requested while authentication is off');
+    const now = Math.floor(this.now() / 1000);
+    const access: AccessEntry[] = [];
+    for (const s of scopes) {
+      const wanted = s.actions.includes('*') ? ['pull', 'push', 'delete'] : s.actions;
+      const actions = (['pull', 'push', 'delete'] as const).filter((a) => wanted.includes(a) && this.can(user, s.repo, a));
+      if (actions.length > 0) access.push({ type: 'repository', name: `${s.repo}/${s.image}`, actions });
+    }
+    const exp = now + auth.tokenTtlSeconds;
+    const token = signToken(
+      { iss: auth.issuer, sub: user ?? '', aud: auth.service, exp, nbf: now, iat: now, jti: randomUUID(), access },
+      this.secret,
+    );
+    return { token, expiresIn: auth.tokenTtlSeconds, issuedAt: new Date(now * 1000).toISOString() };
+  }
+}

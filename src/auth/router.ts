@@ -1,0 +1,54 @@
+import { isValidName } from '../formats/docker/reference.ts';
+import type { AccessControl, ResolvedScope } from './access.ts';
+
+const MAX_SCOPES = 32;
+
+function json(status: number, body: unknown, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra } });
+}
+
+const unauthorized = (message: string): Response =>
+  json(401, { errors: [{ code: 'UNAUTHORIZED', message, detail: null }] }, { 'www-authenticate': 'Basic realm="binaryrepo"' });
+
+/**
+ * The token endpoint of the Docker token flow (GET with optional Basic credentials, as Docker Hub
+ * and the CNCF registry do it) and its OAuth2 password-grant form (POST), which containerd tries.
+ * `resolve` maps a scope's repository name, as the client wrote it, to one of our repos.
+ */
+export async function handleToken(
+  req: Request,
+  access: AccessControl,
+  resolve: (name: string) => { repo: string; image: string } | null,
+): Promise<Response> {
+  if (!access.enabled) return json(404, { errors: [{ code: 'UNSUPPORTED', message: 'authentication is off; no token is needed', detail: null }] });
+  const url = new URL(req.url);
+  let params = url.searchParams;
+  let user: string | null = null;
+  if (req.method === 'POST') {
+    params = new URLSearchParams(await req.text().catch(() => ''));
+    const grant = params.get('grant_type');
+    if (grant !== 'password') return json(400, { error: 'unsupported_grant_type' });
+    user = await access.checkBasic(Buffer.from(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`).toString('base64'));
+    if (user === null) return unauthorized('invalid username or password');
+  } else if (req.method === 'GET') {
+    const h = req.headers.get('authorization');
+    if (h && /^basic\s/i.test(h)) {
+      user = await access.checkBasic(h.trim().split(/\s+/)[1] ?? '');
+      if (user === null) return unauthorized('invalid username or password');
+    }
+  } else {
+    return json(405, { errors: [{ code: 'UNSUPPORTED', message: 'use GET or POST', detail: null }] }, { allow: 'GET, POST' });
+  }
+  const service = params.get('service');
+  if (service !== null && service !== access.service) return json(400, { errors: [{ code: 'DENIED', message: `unknown service ${service}`, detail: null }] });
+  const scopes: ResolvedScope[] = [];
+  for (const s of params.getAll('scope').flatMap((x) => x.split(' ')).filter(Boolean).slice(0, MAX_SCOPES)) {
+    const m = /^repository(?:\([a-z0-9]+\))?:([^:]+):([a-z*,]*)$/.exec(s);
+    if (!m || !isValidName(m[1] ?? '')) continue;
+    const target = resolve(m[1] ?? '');
+    if (target && isValidName(target.image)) scopes.push({ ...target, actions: (m[2] ?? '').split(',') });
+  }
+  const t = access.issue(user, scopes);
+  const body = { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt };
+  return json(200, req.method === 'POST' ? { access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, scope: params.getAll('scope').join(' ') } : body);
+}

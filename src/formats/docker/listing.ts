@@ -1,0 +1,56 @@
+import { RegistryError } from '../../errors.ts';
+import { layout } from '../../storage/layout.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+
+/**
+ * Image names stored under a repo: every folder that has tags or manifests. Names are folders
+ * nested by '/', and the `_`-prefixed folders are ours, never part of a name.
+ */
+export async function listImages(meta: MetaStore, repo: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (prefix: string, name: string, depth: number): Promise<void> => {
+    if (depth > 32) return;
+    const children = await meta.list(prefix);
+    const hasContent = (await Promise.all(['_tags', '_manifests'].filter((c) => children.includes(c)).map((c) => meta.list(`${prefix}/${c}`)))).some(
+      (l) => l.length > 0,
+    );
+    if (name && hasContent) out.push(name);
+    for (const c of children) {
+      if (!c.startsWith('_')) await walk(`${prefix}/${c}`, name ? `${name}/${c}` : c, depth + 1);
+    }
+  };
+  await walk(layout.dockerRepoDir(repo), '', 0);
+  return out.sort(lexical);
+}
+
+/** Byte-wise order, as the distribution spec asks for tag and catalog lists. */
+export function lexical(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface Page {
+  items: string[];
+  /** The `last` value for the next page, when there is one. */
+  next?: string;
+}
+
+/** `n`/`last` pagination over a sorted list; n absent = everything after `last`. */
+export function paginate(sorted: string[], nParam: string | undefined, last: string | undefined): Page {
+  let n: number | undefined;
+  if (nParam !== undefined && nParam !== '') {
+    if (!/^\d{1,9}$/.test(nParam)) {
+      throw new RegistryError('invalid', 'n must be a non-negative integer', { code: 'PAGINATION_NUMBER_INVALID' });
+    }
+    n = Number(nParam);
+  }
+  const rest = last ? sorted.filter((s) => s > last) : sorted;
+  if (n === undefined || rest.length <= n) return { items: rest };
+  const items = rest.slice(0, n);
+  const tail = items[items.length - 1];
+  return tail === undefined ? { items } : { items, next: tail };
+}
+
+/** Merges sorted lists from several members into one sorted list without duplicates. */
+export function mergeSorted(lists: string[][]): string[] {
+  return [...new Set(lists.flat())].sort(lexical);
+}

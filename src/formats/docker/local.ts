@@ -1,0 +1,229 @@
+import { RegistryError } from '../../errors.ts';
+import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import { digestOf, parseDigest } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
+import { layout } from '../../storage/layout.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import type { RwLock } from '../../util/rwlock.ts';
+import { listImages } from './listing.ts';
+import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
+import { mustExist, parseManifest, referrerDescriptor } from './manifest.ts';
+import type { Reference } from './reference.ts';
+import type { BlobResult, ManifestResult } from './remote.ts';
+import type { DockerReader, DockerWriter, PushedManifest } from './repo.ts';
+import type { UploadSessions, UploadStatus } from './uploads.ts';
+
+export interface LocalManifestDoc extends ManifestDoc {
+  subject?: string;
+}
+
+export interface LinkDoc {
+  size: number;
+  linkedAt: number;
+}
+
+export interface DockerLocalDeps {
+  repo: string;
+  blobs: BlobStore;
+  meta: MetaStore;
+  uploads: UploadSessions;
+  /** Shared by every reference-creating write; the online gc takes it exclusively. */
+  gcLock: RwLock;
+  manifestMaxBytes: number;
+  allowDelete: boolean;
+  immutableTags: boolean;
+  /** A layer link younger than this is a gc root; HEAD refreshes older links (a push may follow). */
+  linkGraceMs: number;
+  now: () => number;
+}
+
+const manifestUnknown = (what: string): RegistryError => new RegistryError('not_found', `manifest unknown: ${what}`, { code: 'MANIFEST_UNKNOWN' });
+const blobUnknown = (d: Digest): RegistryError => new RegistryError('not_found', `blob unknown: ${d.value}`, { code: 'BLOB_UNKNOWN' });
+
+/** A hosted Docker/OCI repository: the push and content-management half of the distribution spec. */
+export class DockerLocal implements DockerReader, DockerWriter {
+  readonly type = 'local' as const;
+  readonly name: string;
+  readonly manifestMaxBytes: number;
+  /** A local repo is its own writer (DockerRepo's optional write role). */
+  readonly writer: DockerWriter = this;
+
+  constructor(private readonly d: DockerLocalDeps) {
+    this.name = d.repo;
+    this.manifestMaxBytes = d.manifestMaxBytes;
+  }
+
+  async manifest(image: string, ref: Reference): Promise<ManifestResult> {
+    const digest = ref.kind === 'digest' ? ref.digest : await this.tagTarget(image, ref.tag);
+    const doc = await this.d.meta.get<LocalManifestDoc>(layout.dockerManifest(this.name, image, digest));
+    const bytes = doc ? await this.d.blobs.readAll(digest, this.manifestMaxBytes) : null;
+    if (!doc || !bytes) throw manifestUnknown(`${image}@${digest.value}`);
+    return { bytes, digest: digest.value, mediaType: doc.mediaType, cache: 'LOCAL' };
+  }
+
+  private async tagTarget(image: string, tag: string): Promise<Digest> {
+    const doc = await this.d.meta.get<TagDoc>(layout.dockerTag(this.name, image, tag));
+    const parsed = doc ? parseDigest(doc.digest) : null;
+    if (!parsed?.ok) throw manifestUnknown(`${image}:${tag}`);
+    return parsed.digest;
+  }
+
+  async blob(image: string, digest: Digest, head: boolean): Promise<BlobResult> {
+    const key = layout.dockerLayerLink(this.name, image, digest);
+    const link = await this.d.meta.get<LinkDoc>(key);
+    const stat = link ? await this.d.blobs.stat(digest) : null;
+    if (!link || !stat) throw blobUnknown(digest);
+    // A HEAD is how a pushing client decides to skip an upload; keep the link young so gc spares it.
+    if (head && this.d.now() - link.linkedAt > this.d.linkGraceMs / 2) await this.link(image, digest, stat.size);
+    return { source: 'store', digest, size: stat.size, cache: 'LOCAL' };
+  }
+
+  async holds(image: string, digest: Digest): Promise<boolean> {
+    return (await this.d.meta.exists(layout.dockerLayerLink(this.name, image, digest))) && (await this.d.blobs.stat(digest)) !== null;
+  }
+
+  async tags(image: string): Promise<string[]> {
+    const [tags, manifests] = await Promise.all([
+      this.d.meta.list(`${layout.dockerImageDir(this.name, image)}/_tags`),
+      this.d.meta.list(`${layout.dockerImageDir(this.name, image)}/_manifests`),
+    ]);
+    if (tags.length === 0 && manifests.length === 0) {
+      throw new RegistryError('not_found', `repository name not known to registry: ${image}`, { code: 'NAME_UNKNOWN' });
+    }
+    return tags;
+  }
+
+  catalog(): Promise<string[]> {
+    return listImages(this.d.meta, this.name);
+  }
+
+  async referrers(image: string, digest: Digest): Promise<Array<Record<string, unknown>>> {
+    const dir = layout.dockerReferrersDir(this.name, image, digest);
+    const docs = await Promise.all((await this.d.meta.list(dir)).map((n) => this.d.meta.get<Record<string, unknown>>(`${dir}/${n}`)));
+    return docs.filter((x): x is Record<string, unknown> => x !== null);
+  }
+
+  // ---- writes ----
+
+  startUpload(image: string): Promise<string> {
+    return this.d.uploads.start(this.name, image);
+  }
+
+  uploadStatus(image: string, id: string): Promise<UploadStatus> {
+    return this.d.uploads.status(id, this.name, image);
+  }
+
+  appendUpload(image: string, id: string, body: AsyncIterable<Uint8Array>, start?: number): Promise<UploadStatus> {
+    return this.d.uploads.append(id, this.name, image, body, start);
+  }
+
+  finishUpload(image: string, id: string, digest: Digest): Promise<StoredBlob> {
+    return this.d.gcLock.withShared(async () => {
+      const stored = await this.d.uploads.finish(id, this.name, image, digest);
+      await this.link(image, digest, stored.size);
+      return stored;
+    });
+  }
+
+  cancelUpload(image: string, id: string): Promise<void> {
+    return this.d.uploads.cancel(id, this.name, image);
+  }
+
+  putBlob(image: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<StoredBlob> {
+    return this.d.gcLock.withShared(async () => {
+      const stored = await this.d.blobs.put(body, { expectedDigest: digest });
+      await this.link(image, digest, stored.size);
+      return stored;
+    });
+  }
+
+  mount(image: string, digest: Digest): Promise<boolean> {
+    return this.d.gcLock.withShared(async () => {
+      const stat = await this.d.blobs.stat(digest);
+      if (!stat) return false;
+      await this.link(image, digest, stat.size);
+      return true;
+    });
+  }
+
+  private link(image: string, digest: Digest, size: number): Promise<void> {
+    const doc: LinkDoc = { size, linkedAt: this.d.now() };
+    return this.d.meta.put(layout.dockerLayerLink(this.name, image, digest), doc);
+  }
+
+  async putManifest(image: string, ref: Reference, bytes: Uint8Array, contentType: string | null): Promise<PushedManifest> {
+    const m = parseManifest(bytes, contentType);
+    const digest = digestOf(bytes, ref.kind === 'digest' ? ref.digest.algorithm : 'sha256');
+    if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
+      throw new RegistryError('invalid', `manifest digest ${digest.value} does not match ${ref.digest.value}`, { code: 'DIGEST_INVALID' });
+    }
+    return this.d.gcLock.withShared(async () => {
+      for (const b of m.blobs) {
+        if (mustExist(b) && !(await this.holds(image, b.digest))) {
+          throw new RegistryError('not_found', `blob unknown to registry: ${b.digest.value}`, { code: 'MANIFEST_BLOB_UNKNOWN', detail: { digest: b.digest.value } });
+        }
+      }
+      for (const c of m.manifests) {
+        if (!(await this.d.meta.exists(layout.dockerManifest(this.name, image, c.digest)))) {
+          throw new RegistryError('not_found', `manifest unknown to registry: ${c.digest.value}`, { code: 'MANIFEST_BLOB_UNKNOWN', detail: { digest: c.digest.value } });
+        }
+      }
+      if (ref.kind === 'tag') await this.checkTagWritable(image, ref.tag, digest);
+      if (!(await this.d.blobs.stat(digest))) await this.d.blobs.putBytes(bytes, { expectedDigest: digest });
+      const now = this.d.now();
+      const doc: LocalManifestDoc = { mediaType: m.mediaType, size: bytes.byteLength, fetchedAt: now, ...(m.subject ? { subject: m.subject.digest.value } : {}) };
+      await this.d.meta.put(layout.dockerManifest(this.name, image, digest), doc);
+      if (m.subject) {
+        await this.d.meta.put(layout.dockerReferrer(this.name, image, m.subject.digest, digest), referrerDescriptor(m, digest, bytes.byteLength));
+      }
+      if (ref.kind === 'tag') {
+        const tag: TagDoc = { digest: digest.value, mediaType: m.mediaType, size: bytes.byteLength, fetchedAt: now };
+        await this.d.meta.put(layout.dockerTag(this.name, image, ref.tag), tag);
+      }
+      return { digest, ...(m.subject ? { subject: m.subject.digest } : {}) };
+    });
+  }
+
+  private async checkTagWritable(image: string, tag: string, digest: Digest): Promise<void> {
+    if (!this.d.immutableTags) return;
+    const existing = await this.d.meta.get<TagDoc>(layout.dockerTag(this.name, image, tag));
+    if (existing && existing.digest !== digest.value) {
+      throw new RegistryError('conflict', `tag ${image}:${tag} is immutable in repository ${this.name}`, { code: 'TAG_INVALID' });
+    }
+  }
+
+  private assertDeletable(): void {
+    if (!this.d.allowDelete) throw new RegistryError('unsupported', `deletes are disabled in repository ${this.name}`, { code: 'UNSUPPORTED' });
+  }
+
+  async deleteManifest(image: string, digest: Digest): Promise<void> {
+    this.assertDeletable();
+    const key = layout.dockerManifest(this.name, image, digest);
+    const doc = await this.d.meta.get<LocalManifestDoc>(key);
+    if (!doc) throw manifestUnknown(`${image}@${digest.value}`);
+    const tagDir = `${layout.dockerImageDir(this.name, image)}/_tags`;
+    const tagged: string[] = [];
+    for (const t of await this.d.meta.list(tagDir)) {
+      if ((await this.d.meta.get<TagDoc>(`${tagDir}/${t}`))?.digest === digest.value) tagged.push(t);
+    }
+    if (tagged.length > 0 && this.d.immutableTags) {
+      throw new RegistryError('conflict', `manifest is tagged (${tagged.join(', ')}) and tags are immutable`, { code: 'DENIED' });
+    }
+    // Tags go first: a crash midway leaves an untagged manifest, never a tag pointing at nothing.
+    for (const t of tagged) await this.d.meta.delete(`${tagDir}/${t}`);
+    const subject = doc.subject ? parseDigest(doc.subject) : null;
+    if (subject?.ok) await this.d.meta.delete(layout.dockerReferrer(this.name, image, subject.digest, digest));
+    await this.d.meta.delete(key);
+  }
+
+  async deleteTag(image: string, tag: string): Promise<void> {
+    this.assertDeletable();
+    if (this.d.immutableTags) throw new RegistryError('conflict', `tag ${image}:${tag} is immutable`, { code: 'DENIED' });
+    if (!(await this.d.meta.delete(layout.dockerTag(this.name, image, tag)))) throw manifestUnknown(`${image}:${tag}`);
+  }
+
+  async deleteBlob(image: string, digest: Digest): Promise<void> {
+    this.assertDeletable();
+    if (!(await this.d.meta.delete(layout.dockerLayerLink(this.name, image, digest)))) throw blobUnknown(digest);
+  }
+}

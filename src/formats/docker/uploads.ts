@@ -1,0 +1,193 @@
+import { RegistryError, fromStorageError } from '../../errors.ts';
+import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import { Hasher } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
+import type { StorageDriver } from '../../storage/driver.ts';
+import { layout } from '../../storage/layout.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+
+export interface UploadInfo {
+  repo: string;
+  image: string;
+  startedAt: number;
+}
+
+export interface UploadStatus {
+  id: string;
+  info: UploadInfo;
+  /** Bytes received so far. */
+  size: number;
+}
+
+/** An upload's running hash, valid while `offset` equals the data file's size. */
+interface Running {
+  hasher: Hasher;
+  offset: number;
+}
+
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const unknown = (): RegistryError => new RegistryError('not_found', 'upload session unknown', { code: 'BLOB_UPLOAD_UNKNOWN' });
+
+/**
+ * Push sessions, kept in storage (v1/uploads/<id>/{data,info}) so they survive a restart and could
+ * be finished by another replica. The sha256 runs in memory as chunks arrive; after a restart (or
+ * for a sha512 digest) the data file is hashed again at the end instead. One lock per session
+ * serializes its requests, so chunks can never interleave.
+ */
+export class UploadSessions {
+  private readonly running = new Map<string, Running>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly blobs: BlobStore,
+    private readonly meta: MetaStore,
+    private readonly newId: () => string,
+    private readonly now: () => number,
+  ) {}
+
+  async start(repo: string, image: string): Promise<string> {
+    const id = this.newId();
+    const info: UploadInfo = { repo, image, startedAt: this.now() };
+    await this.meta.put(layout.uploadInfo(id), info);
+    // The data file exists from the start: size 0 is a valid state to report.
+    await (await this.driver.append(layout.uploadData(id))).close();
+    this.running.set(id, { hasher: new Hasher('sha256'), offset: 0 });
+    return id;
+  }
+
+  /** The session, if it exists and belongs to this repo and image. */
+  async status(id: string, repo: string, image: string): Promise<UploadStatus> {
+    if (!ID.test(id)) throw unknown();
+    const info = await this.meta.get<UploadInfo>(layout.uploadInfo(id));
+    const st = await this.driver.stat(layout.uploadData(id));
+    if (!info || !st || info.repo !== repo || info.image !== image) throw unknown();
+    return { id, info, size: st.size };
+  }
+
+  /**
+   * Appends a chunk. `expectStart` (from Content-Range) must equal the current size, else the
+   * chunk is out of order and nothing is written.
+   */
+  append(id: string, repo: string, image: string, body: AsyncIterable<Uint8Array>, expectStart?: number, maxBytes?: number): Promise<UploadStatus> {
+    return this.locked(id, async () => {
+      const s = await this.status(id, repo, image);
+      if (expectStart !== undefined && expectStart !== s.size) {
+        throw new RegistryError('range', `chunk starts at ${expectStart}, the upload has ${s.size} bytes`, {
+          code: 'RANGE_INVALID',
+          detail: { size: s.size },
+        });
+      }
+      const run = this.runningFor(id, s.size);
+      const out = await this.driver.append(layout.uploadData(id)).catch((e: unknown) => {
+        throw fromStorageError(e, 'an upload');
+      });
+      let size = s.size;
+      try {
+        for await (const chunk of body) {
+          size += chunk.byteLength;
+          if (maxBytes !== undefined && size > maxBytes) {
+            throw new RegistryError('too_large', `upload exceeds the limit of ${maxBytes} bytes`, { code: 'SIZE_INVALID' });
+          }
+          await out.write(chunk).catch((e: unknown) => {
+            throw fromStorageError(e, 'an upload');
+          });
+          run?.hasher.update(chunk);
+          if (run) run.offset += chunk.byteLength;
+        }
+      } finally {
+        await out.close();
+      }
+      return { ...s, size };
+    });
+  }
+
+  /**
+   * Checks the whole upload against `digest` and moves it into the blob store. On a mismatch the
+   * session stays (the client may retry the PUT with the right digest, or cancel).
+   */
+  finish(id: string, repo: string, image: string, digest: Digest): Promise<StoredBlob> {
+    return this.locked(id, async () => {
+      const s = await this.status(id, repo, image);
+      const run = this.running.get(id);
+      const got = digest.algorithm === 'sha256' && run && run.offset === s.size ? run.hasher.digest() : await this.rehash(id, digest);
+      this.running.delete(id);
+      if (got.value !== digest.value) {
+        throw new RegistryError('invalid', `upload digest ${got.value} does not match ${digest.value}`, { code: 'DIGEST_INVALID' });
+      }
+      try {
+        if (await this.blobs.stat(digest)) await this.driver.delete(layout.uploadData(id));
+        else await this.driver.move(layout.uploadData(id), layout.blob(digest));
+        await this.driver.deleteTree(layout.upload(id));
+      } catch (e) {
+        throw fromStorageError(e, 'a blob');
+      }
+      return { digest, size: s.size };
+    });
+  }
+
+  cancel(id: string, repo: string, image: string): Promise<void> {
+    return this.locked(id, async () => {
+      await this.status(id, repo, image);
+      this.running.delete(id);
+      await this.driver.deleteTree(layout.upload(id));
+    });
+  }
+
+  /** Sessions in storage (for gc): id, info and last activity. */
+  async list(): Promise<Array<{ id: string; info: UploadInfo | null; mtimeMs: number }>> {
+    const out: Array<{ id: string; info: UploadInfo | null; mtimeMs: number }> = [];
+    for (const id of await this.driver.list(layout.uploadsDir())) {
+      if (!ID.test(id)) continue;
+      const st = await this.driver.stat(layout.uploadData(id));
+      const info = await this.meta.get<UploadInfo>(layout.uploadInfo(id));
+      out.push({ id, info, mtimeMs: st?.mtimeMs ?? info?.startedAt ?? 0 });
+    }
+    return out;
+  }
+
+  /** Drops a session whatever its owner (gc of abandoned uploads). */
+  async remove(id: string): Promise<void> {
+    await this.locked(id, async () => {
+      this.running.delete(id);
+      await this.driver.deleteTree(layout.upload(id));
+    });
+  }
+
+  private runningFor(id: string, size: number): Running | undefined {
+    const run = this.running.get(id);
+    if (run && run.offset === size) return run;
+    // After a restart (or an aborted append) the in-memory hash no longer matches: finish() rehashes.
+    this.running.delete(id);
+    return undefined;
+  }
+
+  private async rehash(id: string, digest: Digest): Promise<Digest> {
+    const h = new Hasher(digest.algorithm);
+    const fh = await this.driver.open(layout.uploadData(id));
+    if (!fh) throw unknown();
+    try {
+      for (let pos = 0; ; ) {
+        const chunk = await fh.read(pos, 1 << 20);
+        if (chunk.byteLength === 0) break;
+        h.update(chunk);
+        pos += chunk.byteLength;
+      }
+    } finally {
+      await fh.close();
+    }
+    return h.digest();
+  }
+
+  private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,81 @@
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { Digest } from '../../storage/digest.ts';
+import { mergeSorted } from './listing.ts';
+import type { Reference } from './reference.ts';
+import type { BlobResult, ManifestResult } from './remote.ts';
+import type { DockerReader, DockerWriter } from './repo.ts';
+
+/** Errors that mean "not here, ask the next member"; anything else surfaces. */
+function fallsThrough(e: unknown): boolean {
+  return isRegistryError(e) && (e.kind === 'not_found' || e.kind === 'unsupported');
+}
+
+/**
+ * One URL over an ordered list of local and remote repos. Pulls resolve the first member that has
+ * the manifest; a blob comes from a member that already holds it when one does (no upstream call),
+ * else from the first member that can get it. Pushes go to `deployTo`.
+ */
+export class DockerVirtual implements DockerReader {
+  readonly type = 'virtual' as const;
+
+  constructor(
+    readonly name: string,
+    private readonly members: DockerReader[],
+    readonly writer: DockerWriter | undefined,
+  ) {}
+
+  async manifest(image: string, ref: Reference): Promise<ManifestResult> {
+    return this.first((m) => m.manifest(image, ref), () => new RegistryError('not_found', `manifest unknown: ${image}`, { code: 'MANIFEST_UNKNOWN' }));
+  }
+
+  async blob(image: string, digest: Digest, head: boolean): Promise<BlobResult> {
+    for (const m of this.members) {
+      if (await m.holds(image, digest)) return m.blob(image, digest, head);
+    }
+    return this.first((m) => m.blob(image, digest, head), () => new RegistryError('not_found', `blob unknown: ${digest.value}`, { code: 'BLOB_UNKNOWN' }));
+  }
+
+  async tags(image: string): Promise<string[]> {
+    const lists = await this.each((m) => m.tags(image));
+    if (lists.length === 0) throw new RegistryError('not_found', `repository name not known to registry: ${image}`, { code: 'NAME_UNKNOWN' });
+    return mergeSorted(lists);
+  }
+
+  async catalog(): Promise<string[]> {
+    return mergeSorted(await this.each((m) => m.catalog()));
+  }
+
+  async referrers(image: string, digest: Digest): Promise<Array<Record<string, unknown>>> {
+    const seen = new Set<unknown>();
+    return (await this.each((m) => m.referrers(image, digest))).flat().filter((d) => !seen.has(d['digest']) && seen.add(d['digest']));
+  }
+
+  async holds(image: string, digest: Digest): Promise<boolean> {
+    for (const m of this.members) if (await m.holds(image, digest)) return true;
+    return false;
+  }
+
+  private async first<T>(fn: (m: DockerReader) => Promise<T>, none: () => RegistryError): Promise<T> {
+    for (const m of this.members) {
+      try {
+        return await fn(m);
+      } catch (e) {
+        if (!fallsThrough(e)) throw e;
+      }
+    }
+    throw none();
+  }
+
+  /** Every member's answer, skipping members that do not know the name or cannot list. */
+  private async each<T>(fn: (m: DockerReader) => Promise<T>): Promise<T[]> {
+    const out: T[] = [];
+    for (const m of this.members) {
+      try {
+        out.push(await fn(m));
+      } catch (e) {
+        if (!fallsThrough(e)) throw e;
+      }
+    }
+    return out;
+  }
+}
