@@ -1,5 +1,6 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
+import { scheduleGc } from '../src/gc.ts';
 import { fail, loadConfig, splitListen } from './common.ts';
 
 // Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
@@ -32,6 +33,7 @@ const server = await boot({
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
 const app = createApp(server);
+const stopGc = scheduleGc(server);
 const { hostname, port } = splitListen(config.listen);
 const http = Bun.serve({
   fetch: app.fetch,
@@ -43,6 +45,7 @@ const http = Bun.serve({
 });
 server.log.info('listening', { address: http.hostname, port: http.port, runtime: 'bun', config: source });
 const stop = (): void => {
+  stopGc();
   server.log.info('shutting down', {});
   http.stop();
   process.exit(0);

@@ -1,5 +1,6 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
+import { scheduleGc } from '../src/gc.ts';
 import { fail, loadConfig, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
@@ -31,12 +32,14 @@ const server = await boot({
   logSink: (line) => console.log(line),
 });
 const app = createApp(server);
+const stopGc = scheduleGc(server);
 const { hostname, port } = splitListen(config.listen);
 const http = Deno.serve(
   { hostname, port, onListen: (a) => server.log.info('listening', { address: a.hostname, port: a.port, runtime: 'deno', config: source }) },
   app.fetch,
 );
 const stop = (): void => {
+  stopGc();
   server.log.info('shutting down', {});
   void http.shutdown().then(() => Deno.exit(0));
 };

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
+import { scheduleGc } from '../src/gc.ts';
 import { fail, loadConfig, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
@@ -12,6 +13,7 @@ const server = await boot({
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
 const app = createApp(server);
+const stopGc = scheduleGc(server);
 const { hostname, port } = splitListen(config.listen);
 const http = serve(
   {
@@ -24,6 +26,7 @@ const http = serve(
   (info) => server.log.info('listening', { address: info.address, port: info.port, runtime: 'node', config: source }),
 );
 const stop = (): void => {
+  stopGc();
   server.log.info('shutting down', {});
   http.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 5000).unref();

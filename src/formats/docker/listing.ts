@@ -3,7 +3,7 @@ import { layout } from '../../storage/layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 
 /**
- * Image names stored under a repo: every folder that has tags or manifests. Names are folders
+ * Image names stored under a repo: every folder that has tags, manifests or blobs. Names are folders
  * nested by '/', and the `_`-prefixed folders are ours, never part of a name.
  */
 export async function listImages(meta: MetaStore, repo: string): Promise<string[]> {
@@ -11,7 +11,7 @@ export async function listImages(meta: MetaStore, repo: string): Promise<string[
   const walk = async (prefix: string, name: string, depth: number): Promise<void> => {
     if (depth > 32) return;
     const children = await meta.list(prefix);
-    const hasContent = (await Promise.all(['_tags', '_manifests'].filter((c) => children.includes(c)).map((c) => meta.list(`${prefix}/${c}`)))).some(
+    const hasContent = (await Promise.all(['_tags', '_manifests', '_layers'].filter((c) => children.includes(c)).map((c) => meta.list(`${prefix}/${c}`)))).some(
       (l) => l.length > 0,
     );
     if (name && hasContent) out.push(name);

@@ -15,6 +15,8 @@ export function errorResponse(e: unknown, info: RequestInfo, log: Logger, head: 
   const status = ociStatus(err);
   const headers: Record<string, string> = { ...API_VERSION_HEADER, 'content-type': 'application/json' };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  // The rest of an oversized body is never read; the connection cannot carry another request.
+  if (status === 413) headers['connection'] = 'close';
   const body = ociErrorBody(ociCodeOf(err), err.message, err.detail);
   return new Response(head ? null : body, { status, headers });
 }
