@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PASSWORDS, authConfig, basic, token } from '../helpers/auth.ts';
+import { makeImage, pushImage } from '../helpers/images.ts';
+import type { TestImage } from '../helpers/images.ts';
+import { startServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+
+const local = (name: string, permissions: Record<string, string[]>) => ({ name, format: 'docker', type: 'local', permissions });
+const code = async (r: Response): Promise<string | undefined> => ((await r.json()) as { errors: Array<{ code: string }> }).errors[0]?.code;
+
+// The Docker token flow and permissions, at the protocol level (clients are in test/e2e).
+describe('users, tokens and permissions', () => {
+  let srv: TestServer;
+  let img: TestImage;
+  let offset = 0;
+
+  before(async () => {
+    srv = await startServer({
+      now: () => Date.now() + offset,
+      config: {
+        auth: await authConfig({ tokenTtlSeconds: 60 }),
+        repos: [
+          local('team', { read: ['reader'], write: ['writer'], delete: ['writer'] }),
+          local('public', { read: ['anonymous'], write: ['writer'] }),
+        ],
+      },
+    });
+    img = await makeImage({ layerSizes: [1000] });
+    await pushImage(`${srv.url}/repo/team`, 'app', 'v1', img, { authorization: basic('writer') });
+    await pushImage(`${srv.url}/repo/public`, 'app', 'v1', img, { authorization: basic('boss') });
+  });
+  after(() => srv?.close());
+
+  const url = (repo: string, path: string): string => `${srv.url}/repo/${repo}/v2/${path}`;
+
+  it('no credentials: 401 with a Bearer challenge naming realm, service and scope', async () => {
+    const r = await fetch(url('team', 'app/manifests/v1'));
+    assert.equal(r.status, 401);
+    assert.equal(await code(r), 'UNAUTHORIZED');
+    const ch = r.headers.get('www-authenticate') ?? '';
+    assert.match(ch, new RegExp(`^Bearer realm="${srv.url}/repo/team/token",service="binaryrepo",scope="repository:app:pull"$`));
+    const ping = await fetch(`${srv.url}/repo/team/v2/`);
+    assert.equal(ping.status, 401, 'the /v2/ login check needs credentials');
+  });
+
+  it('tokens carry only what the user may do; Basic works on registry routes too', async () => {
+    const t = await token(`${srv.url}/repo/team/token`, 'repository:app:pull,push', 'reader');
+    const auth = { authorization: `Bearer ${t}` };
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: auth })).status, 200);
+    const push = await fetch(url('team', 'app/blobs/uploads/'), { method: 'POST', headers: auth });
+    assert.equal(push.status, 403);
+    assert.equal(await code(push), 'DENIED');
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: basic('reader') } })).status, 200);
+    const bad = await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Basic ${Buffer.from('reader:wrong').toString('base64')}` } });
+    assert.equal(bad.status, 401);
+    assert.equal((await fetch(`${srv.url}/token?scope=repository:team/app:pull`, { headers: { authorization: `Basic ${Buffer.from('reader:nope').toString('base64')}` } })).status, 401);
+  });
+
+  it('a writer pushes with a token; a token lacking the action gets insufficient_scope', async () => {
+    const pullOnly = await token(`${srv.url}/repo/team/token`, 'repository:app2:pull', 'writer');
+    const r = await fetch(url('team', 'app2/blobs/uploads/'), { method: 'POST', headers: { authorization: `Bearer ${pullOnly}` } });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate') ?? '', /scope="repository:app2:pull,push",error="insufficient_scope"/);
+    const t = await token(`${srv.url}/repo/team/token`, 'repository:app2:pull,push', 'writer');
+    const other = await makeImage({ layerSizes: [500] });
+    await pushImage(`${srv.url}/repo/team`, 'app2', 'v1', other, { authorization: `Bearer ${t}` });
+  });
+
+  it('anonymous pull works only where allowed', async () => {
+    const anon = await token(`${srv.url}/repo/public/token`, 'repository:app:pull');
+    assert.equal((await fetch(url('public', 'app/manifests/v1'), { headers: { authorization: `Bearer ${anon}` } })).status, 200);
+    assert.equal((await fetch(url('public', 'app/manifests/v1'))).status, 200, 'anonymous without any token, too');
+    const anonTeam = await token(`${srv.url}/repo/team/token`, 'repository:app:pull');
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${anonTeam}` } })).status, 401);
+    assert.equal((await fetch(url('public', 'app/blobs/uploads/'), { method: 'POST' })).status, 401, 'anonymous never writes');
+  });
+
+  it('a token for one repo does not grant another; a token for one image not another', async () => {
+    const t = await token(`${srv.url}/repo/public/token`, 'repository:app:pull,push', 'writer');
+    assert.equal((await fetch(url('public', 'app/blobs/uploads/'), { method: 'POST', headers: { authorization: `Bearer ${t}` } })).status, 202);
+    const r = await fetch(url('team', 'app/blobs/uploads/'), { method: 'POST', headers: { authorization: `Bearer ${t}` } });
+    assert.equal(r.status, 401);
+    const img2 = await fetch(url('public', 'other/blobs/uploads/'), { method: 'POST', headers: { authorization: `Bearer ${t}` } });
+    assert.equal(img2.status, 401);
+  });
+
+  it('expired, forged and foreign tokens are refused', async () => {
+    const t = await token(`${srv.url}/repo/team/token`, 'repository:app:pull', 'reader');
+    const auth = { authorization: `Bearer ${t}` };
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: auth })).status, 200);
+    offset = 61_000;
+    try {
+      const r = await fetch(url('team', 'app/manifests/v1'), { headers: auth });
+      assert.equal(r.status, 401);
+      assert.match(r.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    } finally {
+      offset = 0;
+    }
+    const [h, p] = t.split('.');
+    const claims = JSON.parse(Buffer.from(p ?? '', 'base64url').toString()) as { access: Array<{ actions: string[] }> };
+    for (const a of claims.access) a.actions.push('push');
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${t.split('.')[2]}`;
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${forged}` } })).status, 401);
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${none}` } })).status, 401);
+  });
+
+  it('POST /token (OAuth2 password grant) and the catalog filtered by permission', async () => {
+    const r = await fetch(`${srv.url}/repo/team/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username: 'reader', password: PASSWORDS.reader, service: 'binaryrepo', scope: 'repository:app:pull' }),
+    });
+    assert.equal(r.status, 200);
+    const t = ((await r.json()) as { access_token: string }).access_token;
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${t}` } })).status, 200);
+    assert.equal((await fetch(`${srv.url}/repo/team/v2/_catalog`, { headers: { authorization: basic('writer') } })).status, 200);
+    assert.equal((await fetch(`${srv.url}/repo/team/v2/_catalog`)).status, 401);
+  });
+});
