@@ -9,8 +9,9 @@ import { pullImage } from '../helpers/pull.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { conformanceSuite } from '../docker/conformance-suite.ts';
 
-// The same end-to-end pull with the server running under each runtime's adapter.
+// The same end-to-end pull and the local-repo conformance suite, with the server under each runtime's adapter.
 for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
   describe(`end-to-end pull on ${rt}`, () => {
     let reg: RunningRegistry;
@@ -26,7 +27,10 @@ for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
       srv = await startProcessServer(rt, {
         storage: { type: 'fs', path: `${dir.path}/data` },
         defaultRepo: 'hub',
-        repos: [{ name: 'hub', format: 'docker', type: 'remote', upstream: { url: reg.url } }],
+        repos: [
+          { name: 'hub', format: 'docker', type: 'remote', upstream: { url: reg.url } },
+          { name: 'local', format: 'docker', type: 'local' },
+        ],
       }, dir.path);
     });
     after(async () => {
@@ -56,6 +60,10 @@ for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
       const part = await fetch(url, { headers: { range: 'bytes=10-1009' } });
       assert.equal(part.status, 206);
       assert.deepEqual(new Uint8Array(await part.arrayBuffer()), layer.bytes.subarray(10, 1010));
+    });
+
+    describe(`local repo conformance on ${rt}`, () => {
+      conformanceSuite(() => `${srv.url}/repo/local`);
     });
 
     it('skopeo copies through it', async () => {
