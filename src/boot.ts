@@ -114,7 +114,8 @@ function handle(name: string, docker: DockerRepo): RepoHandle {
 
 /** The HMAC key of tokens: from the config, else generated once into the storage. */
 async function tokenSecret(config: Config, driver: StorageDriver): Promise<Uint8Array> {
-  if (config.auth?.tokenSecret) return new TextEncoder().encode(config.auth.tokenSecret);
+  if (!config.auth) return new Uint8Array(0); // no tokens are issued or accepted
+  if (config.auth.tokenSecret) return new TextEncoder().encode(config.auth.tokenSecret);
   const key = layout.tokenSecret();
   const existing = await driver.readAll(key, 1024);
   if (existing && existing.byteLength >= 32) return existing;

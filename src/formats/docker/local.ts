@@ -74,7 +74,9 @@ export class DockerLocal implements DockerReader, DockerWriter {
     const stat = link ? await this.d.blobs.stat(digest) : null;
     if (!link || !stat) throw blobUnknown(digest);
     // A HEAD is how a pushing client decides to skip an upload; keep the link young so gc spares it.
-    if (head && this.d.now() - link.linkedAt > this.d.linkGraceMs / 2) await this.link(image, digest, stat.size);
+    if (head && this.d.now() - link.linkedAt > this.d.linkGraceMs / 2) {
+      await this.d.gcLock.withShared(() => this.link(image, digest, stat.size));
+    }
     return { source: 'store', digest, size: stat.size, cache: 'LOCAL' };
   }
 
