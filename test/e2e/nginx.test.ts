@@ -14,6 +14,7 @@ import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
 
 // nginx terminates TLS (certificates from nginx/setup-certs.sh) and maps its root /v2/ to
 // /repo/docker-remote; podman pulls through it with the CA trusted via --cert-dir.
@@ -62,5 +63,54 @@ describe('podman → nginx (TLS) → binaryrepo → docker-registry', () => {
     assert.equal(relay.count('GET', '/blobs/'), blobGets, 'warm pull served from the cache');
     const m = await fetch(`${br.url}/repo/docker-remote/v2/library/sample/manifests/1`, { method: 'HEAD' });
     assert.equal(m.headers.get('docker-content-digest'), img.manifest.digest);
+  });
+});
+
+// The same front door for a private registry: token realm and upload Locations must come back
+// through nginx (https, its port), and login + push + pull work over TLS.
+describe('podman login/push/pull → nginx (TLS) → binaryrepo virtual repo with auth', () => {
+  let br: TestServer;
+  let ngx: RunningNginx;
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let certDir: string;
+
+  before(async () => {
+    dir = await tempDir('nginx-auth-');
+    br = await startServer({
+      config: {
+        auth: await authConfig(),
+        repos: [
+          { name: 'team', format: 'docker', type: 'local', permissions: { write: ['writer'], read: ['reader'] } },
+          { name: 'docker', format: 'docker', type: 'virtual', members: ['team'], deployTo: 'team', permissions: { write: ['writer'], read: ['reader'] } },
+        ],
+      },
+    });
+    const certs = await makeCerts(join(dir.path, 'certs'));
+    certDir = join(dir.path, 'trust');
+    await mkdir(certDir);
+    await copyFile(certs.ca, join(certDir, 'ca.crt'));
+    ngx = await startNginx({ backend: br.url.replace('http://', ''), repo: 'docker', dir: dir.path, cert: certs.cert, key: certs.key });
+  });
+  after(async () => {
+    await ngx?.stop();
+    await br?.close();
+    await dir?.cleanup();
+  });
+
+  it('the challenge names the https realm on nginx; podman logs in, pushes and pulls back', async () => {
+    const host = `127.0.0.1:${ngx.port}`;
+    const img = await makeImage({ layerSizes: [200_000] });
+    await pushImage(`${br.url}/repo/team`, 'base/img', '1', img, { authorization: basic('writer') });
+    const podman = podmanIn(join(dir.path, 'podman'));
+    assert.equal((await podman(['login', '--cert-dir', certDir, '-u', 'writer', '-p', PASSWORDS.writer, host])).code, 0);
+    const pull = await podman(['pull', '--cert-dir', certDir, `${host}/base/img:1`]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.equal((await podman(['tag', `${host}/base/img:1`, `${host}/apps/web:2`])).code, 0);
+    const push = await podman(['push', '--cert-dir', certDir, `${host}/apps/web:2`]);
+    assert.equal(push.code, 0, push.stderr);
+    const pushed = await fetch(`${br.url}/repo/team/v2/apps/web/manifests/2`, { method: 'HEAD', headers: { authorization: basic('writer') } });
+    assert.equal(pushed.status, 200);
+    const ch = br.logs.some((l) => l.includes('"path":"/repo/docker/token"'));
+    assert.ok(ch, 'podman fetched its token from the realm through nginx');
   });
 });
