@@ -23,12 +23,14 @@ describe('users, tokens and permissions', () => {
         repos: [
           local('team', { read: ['reader'], write: ['writer'], delete: ['writer'] }),
           local('public', { read: ['anonymous'], write: ['writer'] }),
+          local('secret', {}),
         ],
       },
     });
     img = await makeImage({ layerSizes: [1000] });
     await pushImage(`${srv.url}/repo/team`, 'app', 'v1', img, { authorization: basic('writer') });
     await pushImage(`${srv.url}/repo/public`, 'app', 'v1', img, { authorization: basic('boss') });
+    await pushImage(`${srv.url}/repo/secret`, 'app', 'v1', img, { authorization: basic('boss') });
   });
   after(() => srv?.close());
 
@@ -104,6 +106,31 @@ describe('users, tokens and permissions', () => {
     assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${forged}` } })).status, 401);
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
     assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${none}` } })).status, 401);
+  });
+
+  it('delete needs the delete permission', async () => {
+    const other = await makeImage({ layerSizes: [300] });
+    await pushImage(`${srv.url}/repo/team`, 'gone', 'v1', other, { authorization: basic('writer') });
+    const asReader = await fetch(url('team', 'gone/manifests/v1'), { method: 'DELETE', headers: { authorization: basic('reader') } });
+    assert.equal(asReader.status, 403);
+    const asPublicWriter = await fetch(url('public', 'app/manifests/v1'), { method: 'DELETE', headers: { authorization: basic('writer') } });
+    assert.equal(asPublicWriter.status, 403, 'write does not imply delete');
+    assert.equal((await fetch(url('team', 'gone/manifests/v1'), { method: 'DELETE', headers: { authorization: basic('writer') } })).status, 202);
+  });
+
+  it('cross-repo mount: only from a repo the caller may read', async () => {
+    // Root URLs in repository-path style: the mount's `from` names another repo.
+    const layer = img.layers[0];
+    assert.ok(layer);
+    const from = (repo: string) => `${srv.url}/v2/team/mounted/blobs/uploads/?mount=${layer.digest}&from=${repo}/app`;
+    const ok = await fetch(from('public'), { method: 'POST', headers: { authorization: basic('writer') } });
+    assert.equal(ok.status, 201, await ok.text());
+    assert.equal((await fetch(url('team', `mounted/blobs/${layer.digest}`), { headers: { authorization: basic('writer') } })).status, 200);
+    const boss = await fetch(`${srv.url}/v2/public/m2/blobs/uploads/?mount=${layer.digest}&from=team/app`, { method: 'POST', headers: { authorization: basic('boss') } });
+    assert.equal(boss.status, 201);
+    const fromSecret = await fetch(`${srv.url}/v2/public/m3/blobs/uploads/?mount=${layer.digest}&from=secret/app`, { method: 'POST', headers: { authorization: basic('writer') } });
+    assert.equal(fromSecret.status, 202, 'writer may not read secret: an upload session instead of a mount');
+    assert.equal((await fetch(url('public', `m3/blobs/${layer.digest}`), { headers: { authorization: basic('boss') } })).status, 404);
   });
 
   it('POST /token (OAuth2 password grant) and the catalog filtered by permission', async () => {

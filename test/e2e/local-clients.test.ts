@@ -8,6 +8,8 @@ import { podmanIn } from '../helpers/listen.ts';
 import { run } from '../helpers/net.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
+import { startRelay } from '../helpers/relay.ts';
+import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -15,6 +17,7 @@ import { tempDir } from '../helpers/tmp.ts';
 // Real clients (skopeo, podman) against local and virtual repos with authentication on.
 describe('real clients: push, login, permissions', () => {
   let reg: RunningRegistry;
+  let relay: Relay;
   let br: TestServer;
   let img: TestImage;
   let index: Blob;
@@ -38,12 +41,13 @@ describe('real clients: push, login, permissions', () => {
     }
     index = makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]);
     await pushManifest(reg.url, 'team/multi', '2', index);
+    relay = await startRelay(reg.url);
     br = await startServer({
       config: {
         defaultRepo: 'docker',
         auth: await authConfig(),
         repos: [
-          remoteRepo('hub', reg.url, { upstream: { libraryPrefix: true }, permissions: { read: ['anonymous'] } }),
+          remoteRepo('hub', relay.url, { upstream: { libraryPrefix: true }, permissions: { read: ['anonymous'] } }),
           { name: 'team', format: 'docker', type: 'local', permissions: { read: ['reader'], write: ['writer'] } },
           { name: 'docker', format: 'docker', type: 'virtual', members: ['team', 'hub'], deployTo: 'team', permissions: { read: ['authenticated'], write: ['writer'] } },
         ],
@@ -53,6 +57,7 @@ describe('real clients: push, login, permissions', () => {
   });
   after(async () => {
     await br?.close();
+    await relay?.close();
     await reg?.stop();
     await work?.cleanup();
   });
@@ -95,6 +100,8 @@ describe('real clients: push, login, permissions', () => {
     assert.equal(pull.code, 0, pull.stderr);
     const inspect = await podman(['image', 'inspect', '--format', '{{.Digest}}', `${host}/library/alpine:3.20`]);
     assert.equal(inspect.stdout.trim(), img.manifest.digest);
+    assert.ok(relay.count('GET', '/manifests/') > 0, 'the manifest came from upstream (the layers were already in the store)');
+    assert.deepEqual(relay.authorizations, [], "the client's credentials and our tokens never go upstream");
   });
 
   it('push as a reader is denied; a wrong password cannot log in', async () => {

@@ -16,6 +16,8 @@ export interface Relay {
   url: string;
   requests: Map<string, number>;
   bytes: { value: number };
+  /** Every Authorization header the upstream was sent (credentials must never leak through). */
+  authorizations: string[];
   count(method: string, part: string): number;
   reset(): void;
   close(): Promise<void>;
@@ -26,11 +28,14 @@ const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', '
 export async function startRelay(target: string, opts: RelayOptions = {}): Promise<Relay> {
   const requests = new Map<string, number>();
   const bytes = { value: 0 };
+  const authorizations: string[] = [];
   const app = new Hono();
   app.all('*', async (c) => {
     const u = new URL(c.req.url);
     const key = `${c.req.method} ${u.pathname}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
+    const authz = c.req.header('authorization');
+    if (authz) authorizations.push(authz);
     const headers = new Headers(c.req.raw.headers);
     for (const h of HOP) headers.delete(h);
     const method = c.req.method;
@@ -67,10 +72,12 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
     url: http.url,
     requests,
     bytes,
+    authorizations,
     count: (method, part) => [...requests].filter(([k]) => k.startsWith(`${method} `) && k.includes(part)).reduce((a, [, n]) => a + n, 0),
     reset: () => {
       requests.clear();
       bytes.value = 0;
+      authorizations.length = 0;
     },
     close: http.close,
   };
