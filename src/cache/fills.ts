@@ -16,18 +16,27 @@ export interface FillHooks {
 }
 
 const READ_CHUNK = 256 * 1024;
+/** Upstream chunks (16-64 KiB) are written in batches: far fewer syscalls on the cold path. */
+const WRITE_BATCH = 1024 * 1024;
+/** Recent bytes kept in memory per fill, so readers at the head never wait on a disk read. */
+const MEM_CAP = 2 * 1024 * 1024;
 
 /**
  * One upstream download written into the blob store. It runs on its own: no client signal reaches
  * it, so a client that disconnects never aborts what other clients (and the cache) are waiting for.
- * Readers tail the temp file as it grows, each at its own pace, so a slow client never slows the
- * fill and nothing is buffered in memory.
+ * Readers at the head take the newest bytes straight from memory (a bounded window of recent
+ * chunks); readers that fall behind the window read the temp file, each at its own pace, so a slow
+ * client never slows the fill and memory stays at a few MiB per fill whatever the blob size.
  */
 export class Fill {
   /** 'verified': every byte is in and checked; readers may finish while the commit (fsync) runs. */
   state: 'starting' | 'running' | 'verified' | 'done' | 'failed' = 'starting';
   size: number | undefined;
+  /** Bytes received (and hashed). */
   written = 0;
+  /** Bytes on disk in the temp file; everything before the memory window is below this. */
+  private flushed = 0;
+  private mem: Array<{ start: number; bytes: Uint8Array }> = [];
   error: unknown;
   readonly ready: Promise<void>;
   readonly done: Promise<StoredBlob>;
@@ -51,12 +60,14 @@ export class Fill {
     this.done = this.run(start, markReady).then(
       (stored) => {
         this.state = 'done';
+        this.mem = [];
         hooks.ended?.(true, this.written, digest.value);
         this.wake();
         return stored;
       },
       (e: unknown) => {
         this.state = 'failed';
+        this.mem = [];
         this.error = e;
         failReady(e);
         hooks.ended?.(false, this.written, digest.value, e);
@@ -74,20 +85,66 @@ export class Fill {
     this.writer = w;
     this.state = 'running';
     markReady();
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    // One batch may be on its way to disk while the next one fills: the upstream keeps flowing
+    // during a write instead of waiting for it (memory: two batches plus the window).
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const batch = pending.length === 1 && pending[0] ? pending[0] : concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await writing;
+      writing = w.write(batch).then(() => {
+        this.flushed = w.bytesWritten;
+        this.trim();
+      });
+      writing.catch(() => {});
+    };
     try {
       for await (const chunk of src.body) {
-        await w.write(chunk);
-        this.written = w.bytesWritten;
+        if (chunk.byteLength === 0) continue;
+        if (this.size !== undefined && this.written + chunk.byteLength > this.size) {
+          throw new RegistryError('invalid', `upstream sent more than the announced ${this.size} bytes`, { code: 'SIZE_INVALID' });
+        }
+        this.mem.push({ start: this.written, bytes: chunk });
+        this.written += chunk.byteLength;
+        pending.push(chunk);
+        pendingBytes += chunk.byteLength;
         this.wake();
+        if (pendingBytes >= WRITE_BATCH) await flush();
       }
+      await flush();
+      await writing;
       w.verify();
     } catch (e) {
+      await writing.catch(() => {});
       await w.abort();
       throw e;
     }
     this.state = 'verified';
     this.wake();
     return w.finish();
+  }
+
+  /** Drops the oldest in-memory chunks that are on disk, once the window exceeds its cap. */
+  private trim(): void {
+    while (this.mem.length > 0) {
+      const first = this.mem[0];
+      if (!first || first.start + first.bytes.byteLength > this.flushed || this.written - first.start <= MEM_CAP) return;
+      this.mem.shift();
+    }
+  }
+
+  /** Up to `stop` from the memory window, one chunk's worth; null when pos is before the window. */
+  private fromMemory(pos: number, stop: number): Uint8Array | null {
+    for (const c of this.mem) {
+      if (pos < c.start) return null;
+      const end = c.start + c.bytes.byteLength;
+      if (pos < end) return c.bytes.subarray(pos - c.start, Math.min(end, stop) - c.start);
+    }
+    return null;
   }
 
   private wake(): void {
@@ -137,7 +194,14 @@ export class Fill {
         }
         if (pos < avail) {
           const stop = Math.min(avail, limit ?? avail, pos + READ_CHUNK);
-          const chunk = await (await openHandle()).read(pos, stop - pos);
+          const mem = this.state === 'done' ? null : this.fromMemory(pos, stop);
+          if (mem) {
+            pos += mem.byteLength;
+            controller.enqueue(mem);
+            return;
+          }
+          // Behind the memory window: those bytes are on disk (the window only drops flushed chunks).
+          const chunk = await (await openHandle()).read(pos, Math.min(stop, this.state === 'done' ? stop : this.flushed) - pos);
           if (chunk.byteLength === 0) throw new RegistryError('internal', 'short read while tailing a fill');
           pos += chunk.byteLength;
           controller.enqueue(chunk);
@@ -171,13 +235,19 @@ export class Fill {
 /** Coalesces concurrent misses: one Fill per digest, however many clients ask at once. */
 export class FillManager {
   private readonly inflight = new Map<string, Fill>();
+  private readonly owners = new Map<string, string>();
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly hooks: FillHooks = {},
   ) {}
 
-  join(digest: Digest, start: () => Promise<FillSource>): { fill: Fill; coalesced: boolean } {
+  /** Who started the fill in flight for this digest (a repo name), if any. */
+  ownerOf(digest: Digest): string | undefined {
+    return this.owners.get(digest.value);
+  }
+
+  join(digest: Digest, start: () => Promise<FillSource>, owner = ''): { fill: Fill; coalesced: boolean } {
     const existing = this.inflight.get(digest.value);
     if (existing) {
       this.hooks.joined?.();
@@ -185,8 +255,11 @@ export class FillManager {
     }
     const fill = new Fill(this.blobs, digest, start, this.hooks);
     this.inflight.set(digest.value, fill);
+    this.owners.set(digest.value, owner);
     const forget = (): void => {
-      if (this.inflight.get(digest.value) === fill) this.inflight.delete(digest.value);
+      if (this.inflight.get(digest.value) !== fill) return;
+      this.inflight.delete(digest.value);
+      this.owners.delete(digest.value);
     };
     fill.done.then(forget, forget);
     return { fill, coalesced: false };
@@ -195,4 +268,14 @@ export class FillManager {
   get size(): number {
     return this.inflight.size;
   }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }

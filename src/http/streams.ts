@@ -13,28 +13,38 @@ export async function* idleTimeoutBody(
   kind: ErrorKind = 'upstream',
 ): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One watchdog per body, not a timer per chunk: at 64 KiB chunks a per-chunk timer and race
+  // cost more than the copy. Only time spent waiting for the source counts as idle.
+  let waitingSince: number | undefined;
+  let stalled: RegistryError | undefined;
+  const watchdog = setInterval(
+    () => {
+      if (waitingSince !== undefined && Date.now() - waitingSince >= idleMs && !stalled) {
+        stalled = new RegistryError(kind, `${what}: no bytes received for ${idleMs / 1000}s`);
+        reader.cancel(stalled).catch(() => {});
+      }
+    },
+    Math.max(20, Math.min(1000, Math.floor(idleMs / 4))),
+  );
   try {
     for (;;) {
-      const timeout = new Promise<never>((_, rej) => {
-        timer = setTimeout(
-          () => rej(new RegistryError(kind, `${what}: no bytes received for ${idleMs / 1000}s`)),
-          idleMs,
-        );
-      });
       let r: Awaited<ReturnType<typeof reader.read>>;
+      waitingSince = Date.now();
       try {
-        r = await Promise.race([reader.read(), timeout]);
+        r = await reader.read();
       } catch (e) {
+        if (stalled) throw stalled;
         if (e instanceof RegistryError) throw e;
         throw new RegistryError(kind, `${what}: connection failed mid-body`, { cause: e });
       } finally {
-        clearTimeout(timer);
+        waitingSince = undefined;
       }
+      if (stalled) throw stalled;
       if (r.done) return;
       yield r.value;
     }
   } finally {
+    clearInterval(watchdog);
     // Whether we finished, failed or the consumer stopped early: release the socket.
     reader.cancel().catch(() => {});
   }

@@ -206,13 +206,19 @@ export class DockerRemote implements DockerReader {
       const len = res.headers.get('content-length');
       return { source: 'upstream-head', digest, size: len ? Number(len) : undefined, cache: 'MISS' };
     }
+    const owner = this.d.fills.ownerOf(digest);
+    if (owner !== undefined && owner !== this.d.repo) {
+      // Another repo's download of the same digest: join it only once our own upstream confirms it.
+      const res = await this.blobRequest('HEAD', name, digest);
+      await res.body?.cancel();
+    }
     const { fill, coalesced } = this.d.fills.join(digest, async () => {
       const res = await this.blobRequest('GET', name, digest);
       const len = res.headers.get('content-length');
       if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
       const body = idleTimeoutBody(res.body, this.d.idleTimeoutMs, `blob ${digest.value}`);
       return { body, size: len !== null && /^\d+$/.test(len) ? Number(len) : undefined };
-    });
+    }, this.d.repo);
     // Linked when the fill commits, whether or not this client is still connected.
     fill.done.then(
       (b) => this.d.meta.put(linkKey, { size: b.size, linkedAt: this.d.now() }),
