@@ -3,7 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 DEBIAN_PACKAGES := docker-registry skopeo podman nginx-light openssl ca-certificates
 
-.PHONY: help setup setup-system build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+
+
+.PHONY: setup-bench help setup setup-system build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -51,10 +53,14 @@ setup-certs:
 check-remote-pull: setup setup-system
 	node --import tsx test/e2e/check-remote-pull.ts
 
-bench: setup setup-system
+# The bench's own peers: wrk and ab (apache2-utils) for small-request rates (nginx, docker-registry come with setup-system).
+setup-bench: setup-system
+	@dpkg -s wrk apache2-utils >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk apache2-utils curl; }
+
+bench: setup setup-bench
 	node --import tsx bench/pull.ts
 
-bench-quick: setup setup-system
+bench-quick: setup setup-bench
 	node --import tsx bench/pull.ts --quick
 
 clean:

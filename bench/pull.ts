@@ -1,35 +1,49 @@
 // make bench / make bench-quick: cold and warm pulls through binaryrepo, side by side with the
-// upstream itself and the CNCF registry in proxy mode, interleaved round by round; medians and
-// ratios from the same run. Loopback only. See bench/README.md.
+// upstream itself, the CNCF registry in proxy mode and nginx serving the same files, interleaved
+// round by round; medians and ratios from the same run; small-request rates (wrk), peak RSS and a
+// client-ceiling check. Loopback only. See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { startProcessServer } from '../test/helpers/process-server.ts';
-import type { ProcessServer, RuntimeName } from '../test/helpers/process-server.ts';
+import { run } from '../test/helpers/net.ts';
+import type { RuntimeName } from '../test/helpers/process-server.ts';
 import { pullImage } from '../test/helpers/pull.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
-import type { RunningRegistry } from '../test/helpers/registry.ts';
 import { startRelay } from '../test/helpers/relay.ts';
+import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { seedImages } from './images.ts';
+import { clientCeiling } from './ceiling.ts';
+import { seedBigImage, seedImages } from './images.ts';
 import type { BenchImage } from './images.ts';
+import { measureMemory } from './memory.ts';
+import type { MemoryRow } from './memory.ts';
+import { binaryrepo, cncfProxy, startNginxPeer } from './peers.ts';
+import type { Candidate, Instance } from './peers.ts';
+import { report } from './report.ts';
+import type { ConcRow, RoundsResult } from './report.ts';
+import { wrk } from './small.ts';
+import type { SmallRow } from './small.ts';
 
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const quick = process.argv.includes('--quick');
-const latencyArg = process.argv.find((a) => a.startsWith('--latency-ms='));
-const rateArg = process.argv.find((a) => a.startsWith('--mbit='));
 const rounds = quick ? 3 : 5;
-const rtArg = process.argv.find((a) => a.startsWith('--runtimes='));
-const runtimes = (rtArg ? rtArg.split('=')[1]?.split(',') : quick ? ['node'] : ['node', 'bun', 'deno']) as RuntimeName[];
+const runtimes = (arg('runtimes')?.split(',') ?? (quick ? ['node'] : ['node', 'bun', 'deno'])) as RuntimeName[];
+const bigMb = Number(arg('big-mb') ?? (quick ? 0 : 1024));
+const shapeLatency = Number(arg('latency-ms') ?? 30);
+const shapeMbit = Number(arg('mbit') ?? 200);
+const shaped = !process.argv.includes('--no-shaped') && (!quick || arg('latency-ms') !== undefined || arg('mbit') !== undefined);
+const wrkSeconds = quick ? 2 : 5;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 
 const work = await tempDir('bench-');
 const origin = await startRegistry();
-const relay = await startRelay(origin.url, {
-  ...(latencyArg ? { latencyMs: Number(latencyArg.split('=')[1]) } : {}),
-  ...(rateArg ? { bytesPerSecond: (Number(rateArg.split('=')[1]) * 1e6) / 8 } : {}),
-});
 const images = await seedImages(origin.url, quick);
+const big = bigMb > 0 ? await seedBigImage(origin.url, 'bench/big', bigMb * 1024 * 1024) : undefined;
+const medium = images.find((i) => i.name === 'bench/medium') as BenchImage;
 const total = images.reduce((a, i) => a + i.bytes, 0);
+const nginx = await startNginxPeer(origin, [...images, ...(big ? [big] : [])], work.path);
+log(`seeded ${images.length} images${big ? ` and a ${bigMb} MiB layer` : ''}`);
 
 async function pullAll(base: string): Promise<number> {
   const t0 = performance.now();
@@ -37,104 +51,124 @@ async function pullAll(base: string): Promise<number> {
   return performance.now() - t0;
 }
 
-type Candidate = { name: string; cold: () => Promise<{ base: string; stop: () => Promise<void> }> };
-let seq = 0;
-const binaryrepo = (rt: RuntimeName): Candidate => ({
-  name: `binaryrepo (${rt})`,
-  cold: async () => {
-    const dir = join(work.path, `br-${seq++}`);
-    await mkdir(dir, { recursive: true });
-    const srv: ProcessServer = await startProcessServer(rt, {
-      storage: { type: 'fs', path: join(dir, 'data') },
-      log: { requests: false },
-      repos: [{ name: 'hub', format: 'docker', type: 'remote', upstream: { url: relay.url } }],
-    }, dir);
-    return { base: `${srv.url}/repo/hub`, stop: () => srv.stop() };
-  },
-});
-const cncfProxy: Candidate = {
-  name: 'CNCF registry proxy',
-  cold: async () => {
-    const reg: RunningRegistry = await startRegistry({ proxyRemoteUrl: relay.url });
-    return { base: reg.url, stop: () => reg.stop() };
-  },
-};
-const candidates = [...runtimes.map(binaryrepo), cncfProxy];
-
-const rows = new Map<string, { cold: number[]; warm: number[]; upstreamBytes: number[]; failures: string[] }>();
-const direct: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  relay.reset();
-  direct.push(await pullAll(relay.url));
-  for (const c of candidates) {
-    const row = rows.get(c.name) ?? { cold: [], warm: [], upstreamBytes: [], failures: [] };
-    rows.set(c.name, row);
-    const inst = await c.cold();
-    try {
-      relay.reset();
-      row.cold.push(await pullAll(inst.base));
-      row.upstreamBytes.push(relay.bytes.value);
-      row.warm.push(await pullAll(inst.base));
-    } catch (e) {
-      // A failed pull is a result too: report it with the candidate instead of dying.
-      row.failures.push(`round ${r + 1}: ${e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e)}`);
-    } finally {
-      await inst.stop();
+/** Interleaved rounds: direct, then each candidate cold and warm on a fresh instance, then nginx. */
+async function rounds_(relay: Relay, candidates: Candidate[], n: number, label: string): Promise<RoundsResult> {
+  const rows: RoundsResult['rows'] = {};
+  const direct: number[] = [];
+  const nginxWarm: number[] = [];
+  for (let r = 0; r < n; r++) {
+    relay.reset();
+    direct.push(await pullAll(relay.url));
+    for (const c of candidates) {
+      const row = (rows[c.name] ??= { cold: [], warm: [], upstreamBytes: [], failures: [] });
+      let inst: Instance | undefined;
+      try {
+        inst = await c.start();
+        relay.reset();
+        row.cold.push(await pullAll(inst.base));
+        row.upstreamBytes.push(relay.bytes.value);
+        row.warm.push(await pullAll(inst.base));
+      } catch (e) {
+        // A failed pull is a result too: report it with the candidate instead of dying.
+        row.failures.push(`round ${r + 1}: ${e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e)}`);
+      } finally {
+        await inst?.stop();
+      }
     }
+    nginxWarm.push(await pullAll(nginx.base));
+    log(`${label}: round ${r + 1}/${n} done`);
   }
-  process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+  return { label, direct, nginx: nginxWarm, rows };
+}
+
+const unshapedRelay = await startRelay(origin.url);
+const main = await rounds_(unshapedRelay, [...runtimes.map((rt) => binaryrepo(rt, unshapedRelay.url, work.path)), cncfProxy(unshapedRelay.url)], rounds, 'unshaped');
+let shapedResult: RoundsResult | undefined;
+if (shaped) {
+  const shapedRelay = await startRelay(origin.url, { latencyMs: shapeLatency, bytesPerSecond: (shapeMbit * 1e6) / 8 });
+  shapedResult = await rounds_(shapedRelay, [binaryrepo('node', shapedRelay.url, work.path), cncfProxy(shapedRelay.url)], 3, `shaped ${shapeLatency} ms / ${shapeMbit} Mbit/s`);
+  await shapedRelay.close();
 }
 
 // Concurrency: N clients pull the medium image at once from a cold cache; count upstream bytes.
-const medium = images.find((i) => i.name === 'bench/medium') as BenchImage;
-const conc: Array<{ candidate: string; clients: number; ms: number; upstreamBytes: number }> = [];
+const conc: ConcRow[] = [];
 for (const clients of quick ? [8] : [1, 8, 32]) {
-  for (const c of [candidates[0] as Candidate, cncfProxy]) {
-    const inst = await c.cold();
+  for (const c of [binaryrepo(runtimes[0] ?? 'node', unshapedRelay.url, work.path), cncfProxy(unshapedRelay.url)]) {
+    const inst = await c.start();
     try {
-      relay.reset();
+      unshapedRelay.reset();
       const t0 = performance.now();
       await Promise.all(Array.from({ length: clients }, () => pullImage(inst.base, medium.name, medium.tag)));
-      conc.push({ candidate: c.name, clients, ms: performance.now() - t0, upstreamBytes: relay.bytes.value });
+      const ms = performance.now() - t0;
+      conc.push({ candidate: c.name, clients, ms, mbPerSec: (clients * medium.bytes) / 1e6 / (ms / 1000), upstreamBytes: unshapedRelay.bytes.value, upstreamRequests: unshapedRelay.count('GET', '/blobs/') });
     } finally {
       await inst.stop();
     }
   }
 }
+log('concurrency done');
 
-const d = median(direct);
+// Small requests on a warm cache: binaryrepo per runtime, the CNCF registry serving its own
+// content, nginx serving the same files.
+const small: SmallRow[] = [];
+const layer = await firstLayer(origin.url, medium);
+const requests = [
+  { label: 'manifest HEAD (tag)', method: 'HEAD' as const, path: `/v2/${medium.name}/manifests/${medium.tag}` },
+  { label: 'manifest GET (tag)', method: 'GET' as const, path: `/v2/${medium.name}/manifests/${medium.tag}` },
+  { label: 'blob HEAD', method: 'HEAD' as const, path: `/v2/${medium.name}/blobs/${layer}` },
+];
+for (const rt of runtimes) {
+  const inst = await binaryrepo(rt, unshapedRelay.url, work.path).start();
+  try {
+    await pullImage(inst.base, medium.name, medium.tag);
+    small.push(...(await wrk(`binaryrepo (${rt})`, inst.base, requests, wrkSeconds, work.path)));
+  } finally {
+    await inst.stop();
+  }
+}
+small.push(...(await wrk('CNCF registry', origin.url, requests, wrkSeconds, work.path)));
+small.push(...(await wrk('nginx (static files)', nginx.base, requests, wrkSeconds, work.path)));
+log('small requests done');
+
+const memory: MemoryRow[] = [];
+for (const rt of runtimes) memory.push(...(await measureMemory(binaryrepo(rt, unshapedRelay.url, work.path), big, medium, quick ? 8 : 32)));
+log('memory done');
+
+const ceiling = await clientCeiling(nginx.base, medium, 3);
+
 const env = {
   date: new Date().toISOString(),
   cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
   memGiB: Math.round(totalmem() / 2 ** 30),
   loadavg: loadavg().map((x) => x.toFixed(2)).join(' '),
-  node: process.versions.node,
+  runtimes: await versions(runtimes),
   quick,
   rounds,
-  shaping: { latencyMs: latencyArg ? Number(latencyArg.split('=')[1]) : 0, mbit: rateArg ? Number(rateArg.split('=')[1]) : 0 },
   imageSetBytes: total,
 };
-const lines = [
-  `binaryrepo pull bench — ${env.date}, ${env.cpus}, ${env.memGiB} GiB, load ${env.loadavg}, node ${env.node}`,
-  `image set: ${images.map((i) => `${i.name} ${(i.bytes / 1e6).toFixed(1)} MB`).join(', ')}; ${rounds} rounds, medians; upstream = docker-registry behind a counting relay${env.shaping.latencyMs || env.shaping.mbit ? ` shaped to ${env.shaping.latencyMs} ms / ${env.shaping.mbit} Mbit/s` : ''}`,
-  '',
-  '| candidate | cold ms | cold ÷ direct | warm ms | warm ÷ direct | upstream bytes (cold) ÷ image set |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
-  `| upstream direct | ${d.toFixed(0)} | 1.00 | | | |`,
-];
-for (const [name, row] of rows) {
-  const cold = median(row.cold);
-  const warm = median(row.warm);
-  lines.push(`| ${name} | ${cold.toFixed(0)} | ${(cold / d).toFixed(2)} | ${warm.toFixed(0)} | ${(warm / d).toFixed(2)} | ${(median(row.upstreamBytes) / total).toFixed(2)} |`);
-}
-for (const [name, row] of rows) for (const f of row.failures) lines.push(`FAILED ${name} ${f}`);
-lines.push('', `| concurrent cold pulls of ${medium.name} (${(medium.bytes / 1e6).toFixed(0)} MB) | clients | wall ms | upstream bytes ÷ image |`, '| --- | ---: | ---: | ---: |');
-for (const c of conc) lines.push(`| ${c.candidate} | ${c.clients} | ${c.ms.toFixed(0)} | ${(c.upstreamBytes / medium.bytes).toFixed(2)} |`);
-console.log(lines.join('\n'));
+console.log(report({ env, images, big, main, shaped: shapedResult, conc, small, memory, ceiling, medium, median }));
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 const file = join(import.meta.dirname, 'results', `pull-${env.date.replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ env, images, direct, rows: Object.fromEntries(rows), concurrency: conc }, null, 2));
+await writeFile(file, JSON.stringify({ env, images, big, main, shaped: shapedResult, concurrency: conc, small, memory, ceiling }, null, 2));
 console.log(`\nJSON: ${file}`);
-await relay.close();
+await nginx.stop();
+await unshapedRelay.close();
 await origin.stop();
 await work.cleanup();
+
+async function firstLayer(base: string, img: BenchImage): Promise<string> {
+  const res = await fetch(`${base}/v2/${img.name}/manifests/${img.tag}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const doc = (await res.json()) as { layers: Array<{ digest: string }> };
+  return doc.layers[0]?.digest ?? '';
+}
+
+async function versions(rts: RuntimeName[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = { node: process.versions.node };
+  const bin = (n: string): string => join(import.meta.dirname, '..', 'node_modules', '.bin', n);
+  if (rts.includes('bun')) out['bun'] = (await run(bin('bun'), ['--version'])).stdout.trim();
+  if (rts.includes('deno')) out['deno'] = /deno (\S+)/.exec((await run(bin('deno'), ['--version'])).stdout)?.[1] ?? '?';
+  out['nginx'] = /nginx\/(\S+)/.exec((await run('nginx', ['-v'])).stderr)?.[1] ?? '?';
+  out['docker-registry'] = (await run('docker-registry', ['--version'])).stdout.trim().split(' ').pop() ?? '?';
+  out['wrk'] = /wrk (\S+)/.exec((await run('wrk', ['--version'])).stdout + (await run('wrk', ['--version'])).stderr)?.[1] ?? '?';
+  return out;
+}

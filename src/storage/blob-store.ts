@@ -1,3 +1,4 @@
+import { Lru } from '../cache/lru.ts';
 import { RegistryError, fromStorageError } from '../errors.ts';
 import { Hasher } from './digest.ts';
 import type { Digest } from './digest.ts';
@@ -108,6 +109,9 @@ export class BlobWriter {
 
 /** The one place that knows content addressing. Shared by every repo and format. */
 export class BlobStore {
+  /** Small whole blobs (manifests) by digest: immutable, so a cache can never be stale. */
+  private readonly small = new Lru<Uint8Array>(2000, 32 * 1024 * 1024, (b) => b.byteLength);
+
   constructor(
     private readonly driver: StorageDriver,
     private readonly newId: () => string,
@@ -121,8 +125,13 @@ export class BlobStore {
     return this.driver.open(layout.blob(d));
   }
 
-  readAll(d: Digest, maxBytes: number): Promise<Uint8Array | null> {
-    return this.driver.readAll(layout.blob(d), maxBytes);
+  /** A whole small blob; callers must not mutate the bytes (they are shared). */
+  async readAll(d: Digest, maxBytes: number): Promise<Uint8Array | null> {
+    const hit = this.small.get(d.value);
+    if (hit && hit.byteLength <= maxBytes) return hit;
+    const bytes = await this.driver.readAll(layout.blob(d), maxBytes);
+    if (bytes) this.small.set(d.value, bytes);
+    return bytes;
   }
 
   /** Real path for runtimes that can send a file natively; undefined for drivers without one. */
@@ -160,6 +169,7 @@ export class BlobStore {
   }
 
   delete(d: Digest): Promise<boolean> {
+    this.small.delete(d.value);
     return this.driver.delete(layout.blob(d));
   }
 }

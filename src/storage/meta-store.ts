@@ -1,3 +1,4 @@
+import { Lru } from '../cache/lru.ts';
 import { fromStorageError } from '../errors.ts';
 import type { StorageDriver } from './driver.ts';
 import { layout } from './layout.ts';
@@ -9,18 +10,29 @@ const decoder = new TextDecoder();
 /**
  * Small JSON documents (tags, links) replaced atomically. A document that fails to parse (a torn
  * write can't happen with rename, but a hand-edited or foreign file can) reads as absent.
+ *
+ * Documents read or written by this process are remembered (write-through, positive entries
+ * only), so a warm manifest request costs no file reads. One server process owns a store; the
+ * offline gc only removes links, which every reader double-checks against the blob itself.
+ * Returned documents are shared: callers must not mutate them.
  */
 export class MetaStore {
+  private readonly cache = new Lru<unknown>(20_000);
+
   constructor(
     private readonly driver: StorageDriver,
     private readonly newId: () => string,
   ) {}
 
   async get<T>(key: string): Promise<T | null> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit as T;
     const bytes = await this.driver.readAll(key, MAX_DOC_BYTES);
     if (!bytes) return null;
     try {
-      return JSON.parse(decoder.decode(bytes)) as T;
+      const doc = JSON.parse(decoder.decode(bytes)) as T;
+      this.cache.set(key, doc);
+      return doc;
     } catch {
       return null;
     }
@@ -32,16 +44,26 @@ export class MetaStore {
       // an fsync per tag/link doc would sit on the critical path of every cold pull.
       await this.driver.writeAtomic(key, encoder.encode(JSON.stringify(doc)), layout.temp(this.newId()), false);
     } catch (e) {
+      this.cache.delete(key);
       throw fromStorageError(e, key);
     }
+    this.cache.set(key, doc);
   }
 
   async exists(key: string): Promise<boolean> {
+    if (this.cache.get(key) !== undefined) return true;
     return (await this.driver.stat(key)) !== null;
   }
 
   delete(key: string): Promise<boolean> {
+    this.cache.delete(key);
     return this.driver.delete(key);
+  }
+
+  /** Removes a folder and everything under it (upload sessions), forgetting cached documents. */
+  async deleteTree(prefix: string): Promise<boolean> {
+    this.cache.clear(prefix);
+    return this.driver.deleteTree(prefix);
   }
 
   list(prefix: string): Promise<string[]> {

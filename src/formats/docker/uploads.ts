@@ -119,7 +119,7 @@ export class UploadSessions {
       try {
         if (await this.blobs.stat(digest)) await this.driver.delete(layout.uploadData(id));
         else await this.driver.move(layout.uploadData(id), layout.blob(digest));
-        await this.driver.deleteTree(layout.upload(id));
+        await this.meta.deleteTree(layout.upload(id));
       } catch (e) {
         throw fromStorageError(e, 'a blob');
       }
@@ -131,7 +131,7 @@ export class UploadSessions {
     return this.locked(id, async () => {
       await this.status(id, repo, image);
       this.running.delete(id);
-      await this.driver.deleteTree(layout.upload(id));
+      await this.meta.deleteTree(layout.upload(id));
     });
   }
 
@@ -151,7 +151,7 @@ export class UploadSessions {
   async remove(id: string): Promise<void> {
     await this.locked(id, async () => {
       this.running.delete(id);
-      await this.driver.deleteTree(layout.upload(id));
+      await this.meta.deleteTree(layout.upload(id));
     });
   }
 

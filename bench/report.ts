@@ -1,0 +1,95 @@
+import type { CeilingRow } from './ceiling.ts';
+import type { BenchImage } from './images.ts';
+import type { MemoryRow } from './memory.ts';
+import type { SmallRow } from './small.ts';
+
+export interface RoundsResult {
+  label: string;
+  direct: number[];
+  nginx: number[];
+  rows: Record<string, { cold: number[]; warm: number[]; upstreamBytes: number[]; failures: string[] }>;
+}
+
+export interface ConcRow {
+  candidate: string;
+  clients: number;
+  ms: number;
+  mbPerSec: number;
+  upstreamBytes: number;
+  upstreamRequests: number;
+}
+
+export interface ReportInput {
+  env: { date: string; cpus: string; memGiB: number; loadavg: string; runtimes: Record<string, string>; rounds: number; imageSetBytes: number };
+  images: BenchImage[];
+  big: BenchImage | undefined;
+  main: RoundsResult;
+  shaped: RoundsResult | undefined;
+  conc: ConcRow[];
+  small: SmallRow[];
+  memory: MemoryRow[];
+  ceiling: CeilingRow[];
+  medium: BenchImage;
+  median: (xs: number[]) => number;
+}
+
+const mb = (b: number): string => (b / 1e6).toFixed(1);
+
+function roundsTable(r: RoundsResult, total: number, median: (xs: number[]) => number): string[] {
+  const d = median(r.direct);
+  const n = median(r.nginx);
+  const lines = [
+    `### Pulls, ${r.label} (${r.direct.length} rounds, medians)`,
+    '',
+    '| candidate | cold ms | cold ÷ direct | warm ms | warm ÷ direct | warm ÷ nginx | upstream bytes (cold) ÷ image set |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| upstream direct | ${d.toFixed(0)} | 1.00 | | | | |`,
+    `| nginx, same files (warm only) | | | ${n.toFixed(0)} | ${(n / d).toFixed(2)} | 1.00 | |`,
+  ];
+  for (const [name, row] of Object.entries(r.rows)) {
+    const cold = median(row.cold);
+    const warm = median(row.warm);
+    lines.push(`| ${name} | ${cold.toFixed(0)} | ${(cold / d).toFixed(2)} | ${warm.toFixed(0)} | ${(warm / d).toFixed(2)} | ${(warm / n).toFixed(2)} | ${(median(row.upstreamBytes) / total).toFixed(2)} |`);
+  }
+  for (const [name, row] of Object.entries(r.rows)) for (const f of row.failures) lines.push(`FAILED ${name} ${f}`);
+  return lines;
+}
+
+/** The markdown report printed on stdout (the JSON has every sample). */
+export function report(x: ReportInput): string {
+  const { env, median } = x;
+  const lines = [
+    `## binaryrepo pull bench — ${env.date}`,
+    '',
+    `Machine: ${env.cpus}, ${env.memGiB} GiB, load average at the end ${env.loadavg}. Versions: ${Object.entries(env.runtimes).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Image set: ${x.images.map((i) => `${i.name} ${mb(i.bytes)} MB`).join(', ')}${x.big ? `; memory bench layer ${mb(x.big.bytes)} MB` : ''}. Upstream: docker-registry behind a counting relay.`,
+    '',
+    ...roundsTable(x.main, env.imageSetBytes, median),
+    '',
+    ...(x.shaped ? [...roundsTable(x.shaped, env.imageSetBytes, median), ''] : []),
+    `### Concurrent cold pulls of ${x.medium.name} (${mb(x.medium.bytes)} MB), unshaped`,
+    '',
+    '| candidate | clients | wall ms | aggregate MB/s | upstream bytes ÷ image | upstream blob GETs |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...x.conc.map((c) => `| ${c.candidate} | ${c.clients} | ${c.ms.toFixed(0)} | ${c.mbPerSec.toFixed(0)} | ${(c.upstreamBytes / x.medium.bytes).toFixed(2)} | ${c.upstreamRequests} |`),
+    '',
+    '### Small requests on a warm cache (16 keep-alive connections; wrk for GET, ab for HEAD)',
+    '',
+    '| target | request | tool | req/s | p50 ms | p99 ms | errors |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    ...x.small.map((s) => `| ${s.target} | ${s.request} | ${s.tool} | ${s.rps.toFixed(0)} | ${s.p50ms.toFixed(2)} | ${s.p99ms.toFixed(2)} | ${s.errors} |`),
+    '',
+    '### Peak RSS of the server (VmHWM, reset per phase)',
+    '',
+    '| candidate | phase | peak RSS MB | ms |',
+    '| --- | --- | ---: | ---: |',
+    ...x.memory.map((m) => `| ${m.candidate} | ${m.phase} | ${m.peakMb.toFixed(0)} | ${m.ms.toFixed(0)} |`),
+    '',
+    `### Client ceiling: pulling ${x.medium.name} from nginx, nothing else running`,
+    '',
+    '| client | ms | MB/s |',
+    '| --- | ---: | ---: |',
+    ...x.ceiling.map((c) => `| ${c.client} | ${c.ms.toFixed(0)} | ${c.mbPerSec.toFixed(0)} |`),
+  ];
+  return lines.join('\n');
+}
