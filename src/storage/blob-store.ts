@@ -32,13 +32,18 @@ export class BlobWriter {
 
   constructor(
     private readonly handle: WriteHandle,
-    private readonly opts: WriteOptions,
+    private opts: WriteOptions,
   ) {
     this.hasher = new Hasher(opts.expectedDigest?.algorithm ?? 'sha256');
   }
 
   get tempKey(): string {
     return this.handle.tempKey;
+  }
+
+  /** Sets the size the content must have, once it is known (after the writer was opened). */
+  expectSize(size: number | undefined): void {
+    this.opts = { ...this.opts, ...(size !== undefined ? { expectedSize: size } : {}) };
   }
 
   get bytesWritten(): number {
