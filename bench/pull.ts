@@ -134,7 +134,14 @@ const memory: MemoryRow[] = [];
 for (const rt of runtimes) memory.push(...(await measureMemory(binaryrepo(rt, unshapedRelay.url, work.path), big, medium, quick ? 8 : 32)));
 log('memory done');
 
-const ceiling = await clientCeiling(nginx.base, medium, 3);
+const warmBr = await binaryrepo(runtimes[0] ?? 'node', unshapedRelay.url, work.path).start();
+let ceiling: Awaited<ReturnType<typeof clientCeiling>>;
+try {
+  await pullImage(warmBr.base, medium.name, medium.tag);
+  ceiling = await clientCeiling([{ name: 'nginx', base: nginx.base }, { name: `binaryrepo (${runtimes[0] ?? 'node'}), warm`, base: warmBr.base }], medium, 3);
+} finally {
+  await warmBr.stop();
+}
 
 const env = {
   date: new Date().toISOString(),

@@ -2,6 +2,7 @@ import { RegistryError } from '../errors.ts';
 import type { BlobStore, BlobWriter, StoredBlob } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import type { ReadHandle } from '../storage/driver.ts';
+import { concat } from '../util/bytes.ts';
 
 export interface FillSource {
   body: AsyncIterable<Uint8Array>;
@@ -284,14 +285,4 @@ export class FillManager {
   get size(): number {
     return this.inflight.size;
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 import { RegistryError } from '../errors.ts';
 import type { ErrorKind } from '../errors.ts';
+import { concat } from '../util/bytes.ts';
 
 /**
  * Iterates a body, failing when no bytes arrive for idleMs. There is deliberately no total-time
@@ -69,11 +70,5 @@ export async function readLimited(
     parts.push(chunk);
   }
   if (parts.length === 1 && parts[0]) return parts[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  return concat(parts, total);
 }
