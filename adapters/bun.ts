@@ -34,6 +34,7 @@ const server = await boot({
 });
 const app = createApp(server);
 const stopGc = scheduleGc(server);
+const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = Bun.serve({
   fetch: app.fetch,
@@ -46,6 +47,7 @@ const http = Bun.serve({
 server.log.info('listening', { address: http.hostname, port: http.port, runtime: 'bun', config: source });
 const stop = (): void => {
   stopGc();
+  stopEviction();
   server.log.info('shutting down', {});
   http.stop();
   process.exit(0);

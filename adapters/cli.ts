@@ -9,6 +9,8 @@ import { fail, loadConfig } from './common.ts';
  * `binaryrepo <command>`: the offline tools (Node). `npm run binaryrepo -- gc --dry-run`.
  *   gc [--dry-run] [--config f]  collect unreferenced blobs; prints what it freed (JSON)
  *   hash-password                reads a password from stdin, prints the hash for the config's users
+ *   cache usage [--config f]     bytes held by each remote repo, against its budget
+ *   cache evict [--dry-run]      evict down to the budgets now; with --dry-run, list what would go
  */
 const exit = (code: number): never => process.exit(code);
 const [command, ...rest] = process.argv.slice(2);
@@ -42,7 +44,24 @@ if (command === 'hash-password') {
   });
   console.log(JSON.stringify(report, null, 2));
   console.error(`${dryRun ? 'would free' : 'freed'} ${report.blobsDeleted} blobs, ${report.bytesFreed} bytes; ${report.linksDeleted} links, ${report.uploadsDeleted} abandoned uploads`);
+} else if (command === 'cache' && (rest[0] === 'usage' || rest[0] === 'evict')) {
+  const dryRun = rest[0] === 'usage' || rest.includes('--dry-run');
+  const { config } = await loadConfig(rest.slice(1).filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
+  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const reports = await server.evictor.run(dryRun);
+  if (rest[0] === 'usage') {
+    for (const r of reports) {
+      const repo = r.repos.length === 1 ? r.repos[0] : '(global)';
+      const cfg = config.repos.find((x) => x.name === repo);
+      const max = repo === '(global)' ? config.cacheBudget.maxBytes : cfg?.type === 'remote' ? cfg.cache.maxBytes : 0;
+      console.log(`${repo}\t${r.usageBefore} bytes\t${max > 0 ? `budget ${max} (${((100 * r.usageBefore) / max).toFixed(1)}%)` : 'no budget'}`);
+    }
+  } else {
+    console.log(JSON.stringify(reports, null, 2));
+    const freed = reports.reduce((a, r) => a + r.bytesFreed, 0);
+    console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((a, r) => a + r.manifests, 0)} manifests, ${reports.reduce((a, r) => a + r.blobsUnlinked, 0)} blob links`);
+  }
 } else {
-  console.error('usage: binaryrepo gc [--dry-run] [--config file] | binaryrepo hash-password < password');
+  console.error('usage: binaryrepo gc [--dry-run] [--config file] | hash-password < password | cache usage | cache evict [--dry-run]');
   exit(2);
 }

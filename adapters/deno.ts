@@ -33,6 +33,7 @@ const server = await boot({
 });
 const app = createApp(server);
 const stopGc = scheduleGc(server);
+const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = Deno.serve(
   { hostname, port, onListen: (a) => server.log.info('listening', { address: a.hostname, port: a.port, runtime: 'deno', config: source }) },
@@ -40,6 +41,7 @@ const http = Deno.serve(
 );
 const stop = (): void => {
   stopGc();
+  stopEviction();
   server.log.info('shutting down', {});
   void http.shutdown().then(() => Deno.exit(0));
 };

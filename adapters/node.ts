@@ -14,6 +14,7 @@ const server = await boot({
 });
 const app = createApp(server);
 const stopGc = scheduleGc(server);
+const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = serve(
   {
@@ -27,6 +28,7 @@ const http = serve(
 );
 const stop = (): void => {
   stopGc();
+  stopEviction();
   server.log.info('shutting down', {});
   http.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 5000).unref();

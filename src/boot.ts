@@ -1,3 +1,5 @@
+import { AccessLog } from './cache/access.ts';
+import { Evictor } from './cache/evictor.ts';
 import { FillManager } from './cache/fills.ts';
 import { NegativeCache } from './cache/policy.ts';
 import { AccessControl } from './auth/access.ts';
@@ -58,6 +60,9 @@ export interface Server {
   /** Held shared by reference-creating writes, exclusive by the online gc. */
   gcLock: RwLock;
   access: AccessControl;
+  /** Last access of cached objects, for eviction. */
+  accessLog: AccessLog;
+  evictor: Evictor;
   repos: Map<string, RepoHandle>;
 }
 
@@ -93,7 +98,10 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const gcLock = new RwLock();
   const access = new AccessControl(config, await tokenSecret(config, driver), now);
   const repos = new Map<string, RepoHandle>();
-  const shared: Shared = { fetchFn, now, log, metrics, blobs, meta, fills, userAgent, serverId };
+  const accessLog = new AccessLog(meta, now);
+  let evictor: Evictor | undefined;
+  const cached = (repo: string, bytes: number): void => evictor?.noteCached(repo, bytes);
+  const shared: Shared = { fetchFn, now, log, metrics, blobs, meta, fills, userAgent, serverId, accessLog, cached };
   for (const rc of config.repos) {
     if (rc.type === 'remote') repos.set(rc.name, handle(rc.name, dockerRemote(rc, shared)));
     if (rc.type === 'local') repos.set(rc.name, handle(rc.name, dockerLocal(rc, shared, uploads, gcLock, config.gc.graceMinutes)));
@@ -105,7 +113,11 @@ export async function boot(opts: BootOptions): Promise<Server> {
     const target = rc.deployTo ? repos.get(rc.deployTo)?.docker : undefined;
     repos.set(rc.name, handle(rc.name, new DockerVirtual(rc.name, members, target?.writer)));
   }
-  return { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, repos };
+  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos };
+  const full = server as Server;
+  evictor = new Evictor(full);
+  full.evictor = evictor;
+  return full;
 }
 
 function handle(name: string, docker: DockerRepo): RepoHandle {
@@ -149,6 +161,8 @@ interface Shared {
   fills: FillManager;
   userAgent: string;
   serverId: string;
+  accessLog: AccessLog;
+  cached: (repo: string, bytes: number) => void;
 }
 
 function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerReader {
@@ -190,6 +204,8 @@ function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerReader {
     manifestMaxBytes: rc.manifestMaxBytes,
     idleTimeoutMs: up.idleTimeoutSeconds * 1000,
     libraryPrefix: up.libraryPrefix ?? DOCKER_HUB.test(new URL(up.url).hostname),
+    accessLog: s.accessLog,
+    cached: (bytes) => s.cached(rc.name, bytes),
     now: s.now,
     log: s.log,
   });

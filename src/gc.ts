@@ -24,8 +24,8 @@ export interface GcReport {
   ms: number;
 }
 
-type GcServer = Pick<Server, 'driver' | 'meta' | 'blobs' | 'uploads' | 'log'>;
-const MAX_MANIFEST = 16 * 1024 * 1024;
+export type GcServer = Pick<Server, 'driver' | 'meta' | 'blobs' | 'uploads' | 'log'>;
+export const MAX_MANIFEST = 16 * 1024 * 1024;
 
 /**
  * Mark and sweep over the store. Roots: every manifest of every repo on disk (configured or not:
@@ -88,8 +88,21 @@ export async function collectGarbage(s: GcServer, now: number, opts: GcOptions):
   return report;
 }
 
+/** Everything a repo links or references: what eviction of other repos must never delete. */
+export async function heldBy(s: GcServer, repo: string, into: Set<string>): Promise<void> {
+  const root = layout.dockerRepoDir(repo);
+  for (const d of await digestsUnder(s, `${root}/_blobs`)) into.add(d.value);
+  await walkImages(s, root, async (imageDir) => {
+    for (const l of await digestsUnder(s, `${imageDir}/_layers`)) into.add(l.value);
+    for (const m of await digestsUnder(s, `${imageDir}/_manifests`)) {
+      into.add(m.value);
+      for (const r of referenced(await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null))) into.add(r);
+    }
+  });
+}
+
 /** Calls fn for every image folder under a repo's docker root (folders nest by name segment). */
-async function walkImages(s: GcServer, dir: string, fn: (imageDir: string) => Promise<void>, depth = 0): Promise<void> {
+export async function walkImages(s: GcServer, dir: string, fn: (imageDir: string) => Promise<void>, depth = 0): Promise<void> {
   if (depth > 32) return;
   const children = await s.meta.list(dir);
   if (depth > 0 && children.some((c) => c === '_manifests' || c === '_layers' || c === '_tags')) await fn(dir);
@@ -97,7 +110,7 @@ async function walkImages(s: GcServer, dir: string, fn: (imageDir: string) => Pr
 }
 
 /** Digests stored as `<dir>/<alg>/<hex>` entries. */
-async function digestsUnder(s: GcServer, dir: string): Promise<Digest[]> {
+export async function digestsUnder(s: GcServer, dir: string): Promise<Digest[]> {
   const out: Digest[] = [];
   for (const alg of await s.meta.list(dir)) {
     for (const hex of await s.meta.list(`${dir}/${alg}`)) {

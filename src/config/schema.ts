@@ -30,12 +30,29 @@ const Upstream = v.strictObject({
   breakerOpenSeconds: Seconds(30),
 });
 
-const Cache = v.strictObject({
-  tagTtlSeconds: Seconds(300),
-  /** How long past the TTL a tag may still be served when the upstream fails; 0 = no limit. */
-  maxStaleSeconds: Seconds(0),
-  negativeTtlSeconds: Seconds(30),
-});
+const Fraction = (def: number) => v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1)), def);
+const Bytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0);
+
+const Cache = v.pipe(
+  v.strictObject({
+    tagTtlSeconds: Seconds(300),
+    /** How long past the TTL a tag may still be served when the upstream fails; 0 = no limit. */
+    maxStaleSeconds: Seconds(0),
+    negativeTtlSeconds: Seconds(30),
+    /** Disk budget of this cache; 0 = unlimited. Eviction runs above high × maxBytes, down to low × maxBytes. */
+    maxBytes: Bytes,
+    highWatermark: Fraction(0.9),
+    lowWatermark: Fraction(0.8),
+    /** `image:tag` patterns (`*` wildcard) never evicted, with everything they reference. */
+    pin: v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-z0-9*][a-z0-9._/*-]*:[A-Za-z0-9_*][A-Za-z0-9._*-]*$/, 'must be image:tag, * allowed'))), []),
+  }),
+  v.check((c) => c.lowWatermark < c.highWatermark, 'lowWatermark must be below highWatermark'),
+);
+
+const CacheBudget = v.pipe(
+  v.strictObject({ maxBytes: Bytes, highWatermark: Fraction(0.9), lowWatermark: Fraction(0.8), checkIntervalSeconds: Seconds(300) }),
+  v.check((c) => c.lowWatermark < c.highWatermark, 'lowWatermark must be below highWatermark'),
+);
 
 const UserName = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9, ".", "_", "@", "-"'));
 
@@ -142,6 +159,8 @@ export const ConfigSchema = v.pipe(
     /** Absent: no authentication, everyone may do everything (a private network or a laptop). */
     auth: v.optional(Auth),
     gc: v.optional(Gc, {}),
+    /** The global budget over every remote repo (each may also have its own cache.maxBytes). */
+    cacheBudget: v.optional(CacheBudget, {}),
     repos: v.array(Repo),
   }),
   v.rawCheck(({ dataset, addIssue }) => {

@@ -14,6 +14,7 @@ import type { Digest } from './digest.ts';
  *   v1/repos/<repo>/docker/<image>/_referrers/<alg>/<subject hex>/<alg>-<hex>  descriptor of a referrer
  *   v1/uploads/<uuid>/data, v1/uploads/<uuid>/info     push sessions: bytes so far + { repo, image, startedAt };
  *                                                     kept across restarts, removed on finish/cancel/gc
+ *   v1/repos/<repo>/docker/_access/<2 hex>             remote repos: last access per digest (batched), for eviction
  *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
@@ -38,6 +39,8 @@ export const layout = {
     `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_referrers/${subject.algorithm}/${subject.hex}`,
   dockerReferrer: (repo: string, image: string, subject: Digest, d: Digest): string =>
     `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_referrers/${subject.algorithm}/${subject.hex}/${d.algorithm}-${d.hex}`,
+  dockerAccessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/_access`,
+  dockerAccess: (repo: string, shard: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/_access/${shard}`,
   uploadsDir: (): string => `${LAYOUT_VERSION}/uploads`,
   upload: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}`,
   uploadData: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/data`,

@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyPassword } from '../../src/auth/password.ts';
 import { makeImage, pushImage } from '../helpers/images.ts';
+import { cli } from '../helpers/cli.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-function cli(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'adapters/cli.ts'), ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => res({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 // The offline tools, as a user runs them (`npm run binaryrepo -- ...`).
 describe('binaryrepo CLI', () => {

@@ -17,6 +17,7 @@ import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import type { Reference } from './reference.ts';
 import { listImages, mergeSorted } from './listing.ts';
 import type { DockerReader } from './repo.ts';
+import type { AccessLog } from '../../cache/access.ts';
 
 /** LOCAL: served by a hosted repo, where caching does not apply. */
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED' | 'LOCAL';
@@ -45,6 +46,10 @@ export interface DockerRemoteDeps {
   idleTimeoutMs: number;
   /** Docker Hub's implicit `library/` for one-segment names. */
   libraryPrefix: boolean;
+  /** Records reads for LRU eviction (batched in memory). */
+  accessLog: AccessLog;
+  /** Told about every blob the cache gained, so the evictor can act before the next scan. */
+  cached: (bytes: number) => void;
   now: () => number;
   log: Logger;
 }
@@ -101,6 +106,12 @@ export class DockerRemote implements DockerReader {
   }
 
   async manifest(image: string, ref: Reference): Promise<ManifestResult> {
+    const m = await this.resolveManifest(image, ref);
+    this.d.accessLog.touch(this.d.repo, m.digest);
+    return m;
+  }
+
+  private async resolveManifest(image: string, ref: Reference): Promise<ManifestResult> {
     const name = this.upstreamName(image);
     if (ref.kind === 'digest') {
       const link = await this.d.meta.get<ManifestDoc>(layout.dockerManifest(this.d.repo, name, ref.digest));
@@ -188,6 +199,7 @@ export class DockerRemote implements DockerReader {
   }
 
   async blob(image: string, digest: Digest, head: boolean): Promise<BlobResult> {
+    this.d.accessLog.touch(this.d.repo, digest.value);
     const name = this.upstreamName(image);
     const linkKey = layout.dockerBlobLink(this.d.repo, digest);
     const stat = await this.d.blobs.stat(digest);
@@ -221,7 +233,10 @@ export class DockerRemote implements DockerReader {
     }, this.d.repo);
     // Linked when the fill commits, whether or not this client is still connected.
     fill.done.then(
-      (b) => this.d.meta.put(linkKey, { size: b.size, linkedAt: this.d.now() }),
+      async (b) => {
+        await this.d.meta.put(linkKey, { size: b.size, linkedAt: this.d.now() });
+        if (!coalesced) this.d.cached(b.size);
+      },
       () => {},
     ).catch((e: unknown) => this.d.log.error('blob link write failed', { repo: this.d.repo, error: String(e) }));
     await fill.ready;

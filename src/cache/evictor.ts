@@ -1,0 +1,105 @@
+import type { Server } from '../boot.ts';
+import { evict, pinMatcher } from './evict.ts';
+import type { EvictReport } from './evict.ts';
+
+const FLUSH_MS = 30_000;
+
+/**
+ * Keeps remote repos within their disk budgets: each repo's own `cache.maxBytes`, then the global
+ * `cacheBudget` over all of them. Runs on a schedule and as soon as the bytes fetched since the last
+ * scan push a repo's estimate past its high mark; one run at a time, under the gc lock, so no push
+ * or gc interleaves with it.
+ */
+export class Evictor {
+  private readonly estimate = new Map<string, number>();
+  private running: Promise<EvictReport[]> | undefined;
+  private again = false;
+
+  constructor(private readonly s: Server) {}
+
+  private remotes(): Array<{ name: string; maxBytes: number; high: number; low: number; pin: string[] }> {
+    const out = [];
+    for (const r of this.s.config.repos) {
+      if (r.type === 'remote') out.push({ name: r.name, maxBytes: r.cache.maxBytes, high: r.cache.highWatermark, low: r.cache.lowWatermark, pin: r.cache.pin });
+    }
+    return out;
+  }
+
+  /** Called when a fill was cached: estimates usage without a scan. */
+  noteCached(repo: string, bytes: number): void {
+    const est = this.estimate.get(repo);
+    if (est === undefined) return;
+    this.estimate.set(repo, est + bytes);
+    const cfg = this.remotes().find((r) => r.name === repo);
+    const total = [...this.estimate.values()].reduce((a, b) => a + b, 0);
+    const g = this.s.config.cacheBudget;
+    if ((cfg && cfg.maxBytes > 0 && est + bytes > cfg.maxBytes * cfg.high) || (g.maxBytes > 0 && total > g.maxBytes * g.highWatermark)) this.trigger();
+  }
+
+  trigger(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run(false)
+      .catch((e: unknown) => {
+        this.s.log.error('eviction failed', { error: String(e) });
+        return [];
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.trigger();
+        }
+      });
+  }
+
+  /** Per-repo budgets, then the global one. With dryRun, reports what would go and changes nothing. */
+  async run(dryRun: boolean): Promise<EvictReport[]> {
+    const remotes = this.remotes();
+    const all = this.s.config.repos.map((r) => r.name);
+    const pins = new Map(remotes.map((r) => [r.name, pinMatcher(r.pin)]));
+    return this.s.gcLock.withExclusive(async () => {
+      const reports: EvictReport[] = [];
+      for (const r of remotes) {
+        const budget = r.maxBytes > 0 ? { maxBytes: r.maxBytes, high: r.high, low: r.low } : { maxBytes: Number.POSITIVE_INFINITY, high: 1, low: 1 };
+        const rep = await evict(this.s, this.s.accessLog, [r.name], all, budget, pins, dryRun);
+        this.record(rep, r.name, dryRun);
+        reports.push(rep);
+      }
+      const g = this.s.config.cacheBudget;
+      if (g.maxBytes > 0 && remotes.length > 0) {
+        const rep = await evict(this.s, this.s.accessLog, remotes.map((r) => r.name), all, { maxBytes: g.maxBytes, high: g.highWatermark, low: g.lowWatermark }, pins, dryRun);
+        this.record(rep, '(global)', dryRun);
+        reports.push(rep);
+      }
+      return reports;
+    });
+  }
+
+  private record(rep: EvictReport, label: string, dryRun: boolean): void {
+    if (rep.repos.length === 1 && !dryRun) this.estimate.set(label, rep.usageAfter);
+    if (dryRun) return;
+    this.s.metrics.cacheBytes.set({ repo: label }, rep.usageAfter);
+    if (rep.manifests + rep.blobsUnlinked === 0) return;
+    this.s.metrics.evictions.inc({ repo: label, kind: 'manifest' }, rep.manifests);
+    this.s.metrics.evictions.inc({ repo: label, kind: 'blob' }, rep.blobsUnlinked);
+    this.s.metrics.evictedBytes.inc({ repo: label }, rep.bytesFreed);
+    this.s.log.info('evicted', { repo: label, manifests: rep.manifests, blobs: rep.blobsUnlinked, deleted: rep.blobsDeleted, bytes: rep.bytesFreed, usage: rep.usageAfter });
+  }
+
+  /** Starts the schedule (a first scan now, then every checkIntervalSeconds) and the access-log flush. */
+  schedule(): () => void {
+    const every = this.s.config.cacheBudget.checkIntervalSeconds * 1000;
+    const anyBudget = this.s.config.cacheBudget.maxBytes > 0 || this.remotes().some((r) => r.maxBytes > 0);
+    const flush = setInterval(() => void this.s.accessLog.flush().catch((e: unknown) => this.s.log.warn('access log flush failed', { error: String(e) })), FLUSH_MS);
+    const check = anyBudget && every > 0 ? setInterval(() => this.trigger(), every) : undefined;
+    if (anyBudget) this.trigger();
+    return () => {
+      clearInterval(flush);
+      if (check) clearInterval(check);
+      void this.s.accessLog.flush().catch(() => {});
+    };
+  }
+}
