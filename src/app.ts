@@ -6,12 +6,15 @@ import { handleToken } from './auth/router.ts';
 import { handleDocker } from './formats/docker/router.ts';
 import type { DockerRouterDeps } from './formats/docker/router.ts';
 import { API_VERSION_HEADER, ociResponse } from './formats/docker/responses.ts';
+import { requestContext } from './http/request-context.ts';
 import { resolveName, resolveRoot } from './routing.ts';
 import type { Target } from './routing.ts';
 import type { RequestInfo } from './runtime.ts';
 
 /** A push whose body stops moving this long fails (the session stays and can be resumed). */
 const BODY_IDLE_MS = 120_000;
+/** A request that has passed more proxies than this is taken for a loop we cannot see. */
+const MAX_HOPS = 16;
 
 type Env = { Variables: { info: RequestInfo } };
 
@@ -27,7 +30,8 @@ export function createApp(s: Server): Hono<Env> {
     const info: RequestInfo = {};
     c.set('info', info);
     const t0 = performance.now();
-    await next();
+    const via = c.req.header('via');
+    await requestContext.run(via ? { via } : {}, next);
     const res = c.res;
     const path = new URL(c.req.url).pathname;
     s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });
@@ -57,10 +61,11 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
   const info = c.get('info');
   const head = req.method === 'HEAD';
   const path = new URL(req.url).pathname;
-  const via = req.headers.get('via');
-  if (via && via.split(',').some((v) => v.trim().split(/\s+/)[1] === s.serverId)) {
-    return ociResponse(508, 'LOOP_DETECTED', 'request loop: this server is its own upstream', head);
+  const via = (req.headers.get('via') ?? '').split(',').filter((v) => v.trim() !== '');
+  if (via.some((v) => v.trim().split(/\s+/)[1] === s.serverId)) {
+    return ociResponse(508, 'LOOP_DETECTED', 'request loop: this request already passed through this server', head);
   }
+  if (via.length > MAX_HOPS) return ociResponse(508, 'LOOP_DETECTED', `request passed ${via.length} proxies; refusing a likely loop`, head);
   const host = hostOf(req);
   if (path === '/token') return handleToken(req, s.access, (name) => resolveName(s, host, name));
   const repoPath = /^\/repo\/([^/]+)(\/.*)?$/.exec(path);

@@ -264,6 +264,11 @@ export class FillManager {
     return this.owners.get(digest.value);
   }
 
+  /** The fill in flight for a digest, if any (HEAD answers from it without asking upstream). */
+  inFlight(digest: Digest): Fill | undefined {
+    return this.inflight.get(digest.value);
+  }
+
   join(digest: Digest, start: () => Promise<FillSource>, owner = ''): { fill: Fill; coalesced: boolean } {
     const existing = this.inflight.get(digest.value);
     if (existing) {

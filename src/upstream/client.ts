@@ -1,4 +1,5 @@
 import { RegistryError } from '../errors.ts';
+import { viaChain } from '../http/request-context.ts';
 import { TokenCache, basicAuth } from './auth.ts';
 import type { Credentials, FetchFn } from './auth.ts';
 import { parseWwwAuthenticate } from './www-authenticate.ts';
@@ -124,7 +125,7 @@ export class UpstreamClient {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sameOrigin = current.origin === this.base.origin;
-      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, via: this.opts.via };
+      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, via: viaChain(this.opts.via) };
       if (req.accept) headers['accept'] = req.accept;
       // Credentials are for the registry only, never for the CDN it redirects blobs to.
       if (authorization && sameOrigin) headers['authorization'] = authorization;

@@ -14,7 +14,8 @@ export type Behaviour =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string; contentType?: string }
   | { kind: 'stall'; after: number } // sends `after` bytes, then nothing, forever
   | { kind: 'drip'; chunk: number; delayMs: number }
-  | { kind: 'gate'; after: number; release: Promise<void> }; // half now, rest when released
+  | { kind: 'gate'; after: number; release: Promise<void> } // half now, rest when released
+  | { kind: 'redirect'; location: string }; // 302 elsewhere (a CDN)
 
 export interface FakeUpstream {
   url: string;
@@ -93,6 +94,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const bytes = blobs.get(digest);
     const b = behaviour.get(digest) ?? { kind: 'ok' };
     if (b.kind === 'status') return statusAnswer(b);
+    if (b.kind === 'redirect') return new Response(null, { status: 302, headers: { location: b.location } });
     if (!bytes) return c.json({ errors: [{ code: 'BLOB_UNKNOWN', message: 'unknown' }] }, 404);
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'docker-content-digest': digest };
     if (b.kind !== 'short') headers['content-length'] = String(bytes.byteLength);

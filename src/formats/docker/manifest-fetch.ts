@@ -93,6 +93,12 @@ export class ManifestFetcher {
       }
     }
     const contentType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    if (!looksLikeManifest(bytes) || contentType.startsWith('text/')) {
+      // A captive portal, a CDN error page, a misconfigured proxy: never cache it as a manifest.
+      throw new RegistryError('upstream', `upstream ${host} answered ${contentType || 'something'} that is not a manifest`, {
+        detail: { contentType },
+      });
+    }
     const mediaType = contentType && contentType !== 'application/json' && contentType !== 'application/octet-stream'
       ? contentType
       : sniffManifestMediaType(bytes);
@@ -105,5 +111,15 @@ export class ManifestFetcher {
       await this.d.meta.put(layout.dockerTag(this.d.repo, name, tag), tagDoc);
     }
     return { bytes, digest: digest.value, mediaType };
+  }
+}
+
+/** A JSON object with the shape of any manifest format (schema1 included); nothing else is cached. */
+function looksLikeManifest(bytes: Uint8Array): boolean {
+  try {
+    const doc = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'schemaVersion' in doc;
+  } catch {
+    return false;
   }
 }

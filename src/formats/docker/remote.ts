@@ -212,13 +212,18 @@ export class DockerRemote implements DockerReader {
       }
       return { source: 'store', digest, size: stat.size, cache: 'HIT' };
     }
+    const owner = this.d.fills.ownerOf(digest);
+    const running = owner === this.d.repo ? this.d.fills.inFlight(digest) : undefined;
+    if (head && running && running.size !== undefined && running.state !== 'failed') {
+      // Our own download of it is under way: its size is known, no need to ask upstream again.
+      return { source: 'upstream-head', digest, size: running.size, cache: 'COALESCED' };
+    }
     if (head) {
       const res = await this.blobRequest('HEAD', name, digest);
       await res.body?.cancel();
       const len = res.headers.get('content-length');
       return { source: 'upstream-head', digest, size: len ? Number(len) : undefined, cache: 'MISS' };
     }
-    const owner = this.d.fills.ownerOf(digest);
     if (owner !== undefined && owner !== this.d.repo) {
       // Another repo's download of the same digest: join it only once our own upstream confirms it.
       const res = await this.blobRequest('HEAD', name, digest);
