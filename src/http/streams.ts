@@ -12,6 +12,8 @@ export async function* idleTimeoutBody(
   what: string,
   /** 'upstream' for fetched bodies; 'invalid' for a client's request body that stalls or breaks. */
   kind: ErrorKind = 'upstream',
+  /** false for request bodies: the rest is left readable (a refused push drains it to answer cleanly). */
+  cancelOnExit = true,
 ): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   // One watchdog per body, not a timer per chunk: at 64 KiB chunks a per-chunk timer and race
@@ -47,7 +49,8 @@ export async function* idleTimeoutBody(
   } finally {
     clearInterval(watchdog);
     // Whether we finished, failed or the consumer stopped early: release the socket.
-    reader.cancel().catch(() => {});
+    if (cancelOnExit || stalled) reader.cancel().catch(() => {});
+    else reader.releaseLock();
   }
 }
 

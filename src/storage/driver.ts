@@ -46,6 +46,8 @@ export interface StorageDriver {
   deleteTree(prefix: string): Promise<boolean>;
   /** Opens a key for appending, creating it (and its folders) when absent. */
   append(key: string): Promise<AppendHandle>;
+  /** Cuts a key back to `size` bytes (a failed chunk of an upload is taken back). */
+  truncate(key: string, size: number): Promise<void>;
   /** Renames a key atomically, replacing the target; durable flushes the bytes first. */
   move(from: string, to: string, durable?: boolean): Promise<void>;
   /** Names of the direct children of a prefix (files and folders), sorted; [] when absent. */

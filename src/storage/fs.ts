@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { assertSafeKey } from './driver.ts';
@@ -157,6 +157,10 @@ export class FsDriver implements StorageDriver {
       write: (chunk) => writeAll(fh, chunk),
       close: () => fh.close(),
     };
+  }
+
+  async truncate(key: string, size: number): Promise<void> {
+    await truncate(this.path(key), size);
   }
 
   async move(from: string, to: string, durable = true): Promise<void> {

@@ -74,6 +74,11 @@ export function driverSuite(make: () => Promise<{ driver: StorageDriver; cleanup
     await b.write(enc('def'));
     await b.close();
     assert.equal((await d.stat('up/1/data'))?.size, 6);
+    await d.truncate('up/1/data', 5);
+    const c2 = await d.append('up/1/data');
+    await c2.write(enc('f'));
+    await c2.close();
+    assert.equal((await d.stat('up/1/data'))?.size, 6);
     await d.writeAtomic('up/1/info', enc('{}'), 'tmp/6');
     await d.move('up/1/data', 'blobs/x');
     assert.equal(new TextDecoder().decode((await d.readAll('blobs/x', 10)) ?? new Uint8Array()), 'abcdef');

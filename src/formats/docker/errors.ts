@@ -59,6 +59,8 @@ export function ociStatus(e: RegistryError): number {
   if (e.kind === 'too_large' && e.code === 'SIZE_INVALID') return 413;
   // Immutable tags and similar refusals of a well-formed write.
   if (e.kind === 'conflict') return 409;
+  // Disk full keeps its status whatever code names the failed operation (BLOB_UPLOAD_INVALID).
+  if (e.kind === 'insufficient_storage') return 507;
   return OCI_CODES[ociCodeOf(e)];
 }
 

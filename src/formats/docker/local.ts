@@ -1,4 +1,4 @@
-import { RegistryError } from '../../errors.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
@@ -133,7 +133,10 @@ export class DockerLocal implements DockerReader, DockerWriter {
 
   putBlob(image: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<StoredBlob> {
     return this.d.gcLock.withShared(async () => {
-      const stored = await this.d.blobs.put(body, { expectedDigest: digest });
+      const stored = await this.d.blobs.put(body, { expectedDigest: digest }).catch((e: unknown) => {
+        if (isRegistryError(e) && e.kind === 'insufficient_storage') throw new RegistryError(e.kind, e.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
+        throw e;
+      });
       await this.link(image, digest, stored.size);
       return stored;
     });

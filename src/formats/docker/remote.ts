@@ -245,7 +245,9 @@ export class DockerRemote implements DockerReader {
       () => {},
     ).catch((e: unknown) => this.d.log.error('blob link write failed', { repo: this.d.repo, error: String(e) }));
     await fill.ready;
-    return { source: 'fill', digest, fill, size: fill.size, cache: coalesced ? 'COALESCED' : 'MISS' };
+    // Joining a download that has every byte verified (only the commit is left) is a hit in all but name.
+    const cache = !coalesced ? 'MISS' : fill.state === 'verified' ? 'HIT' : 'COALESCED';
+    return { source: 'fill', digest, fill, size: fill.size, cache };
   }
 
   private async blobRequest(method: 'GET' | 'HEAD', name: string, digest: Digest): Promise<Response> {

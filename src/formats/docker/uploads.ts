@@ -27,6 +27,12 @@ interface Running {
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Storage failures of a push name the operation the spec knows (507 stays 507: disk full). */
+function uploadError(e: unknown): RegistryError {
+  const err = fromStorageError(e, 'an upload');
+  return new RegistryError(err.kind, err.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
+}
+
 const unknown = (): RegistryError => new RegistryError('not_found', 'upload session unknown', { code: 'BLOB_UPLOAD_UNKNOWN' });
 
 /**
@@ -81,7 +87,7 @@ export class UploadSessions {
       }
       const run = this.runningFor(id, s.size);
       const out = await this.driver.append(layout.uploadData(id)).catch((e: unknown) => {
-        throw fromStorageError(e, 'an upload');
+        throw uploadError(e);
       });
       let size = s.size;
       try {
@@ -91,14 +97,20 @@ export class UploadSessions {
             throw new RegistryError('too_large', `upload exceeds the limit of ${maxBytes} bytes`, { code: 'SIZE_INVALID' });
           }
           await out.write(chunk).catch((e: unknown) => {
-            throw fromStorageError(e, 'an upload');
+            throw uploadError(e);
           });
           run?.hasher.update(chunk);
           if (run) run.offset += chunk.byteLength;
         }
-      } finally {
-        await out.close();
+      } catch (e) {
+        // A chunk that did not arrive whole is taken back: the session stays where it was, so the
+        // client can resume from the Range we report (and a full disk gets its space back).
+        await out.close().catch(() => {});
+        this.running.delete(id);
+        await this.driver.truncate(layout.uploadData(id), s.size).catch(() => {});
+        throw e;
       }
+      await out.close();
       return { ...s, size };
     });
   }
@@ -121,7 +133,7 @@ export class UploadSessions {
         else await this.driver.move(layout.uploadData(id), layout.blob(digest));
         await this.meta.deleteTree(layout.upload(id));
       } catch (e) {
-        throw fromStorageError(e, 'a blob');
+        throw uploadError(e);
       }
       return { digest, size: s.size };
     });
