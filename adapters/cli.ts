@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { hashPassword } from '../src/auth/password.ts';
 import { boot } from '../src/boot.ts';
+import { checkStore } from '../src/fsck.ts';
 import { collectGarbage } from '../src/gc.ts';
 import { fail, loadConfig } from './common.ts';
 
@@ -9,6 +10,7 @@ import { fail, loadConfig } from './common.ts';
  * `binaryrepo <command>`: the offline tools (Node). `npm run binaryrepo -- gc --dry-run`.
  *   gc [--dry-run] [--config f]  collect unreferenced blobs; prints what it freed (JSON)
  *   hash-password                reads a password from stdin, prints the hash for the config's users
+ *   fsck [--verify-blobs]        check the store's invariants (exit 1 on any problem)
  *   cache usage [--config f]     bytes held by each remote repo, against its budget
  *   cache evict [--dry-run]      evict down to the budgets now; with --dry-run, list what would go
  */
@@ -44,6 +46,14 @@ if (command === 'hash-password') {
   });
   console.log(JSON.stringify(report, null, 2));
   console.error(`${dryRun ? 'would free' : 'freed'} ${report.blobsDeleted} blobs, ${report.bytesFreed} bytes; ${report.linksDeleted} links, ${report.uploadsDeleted} abandoned uploads`);
+} else if (command === 'fsck') {
+  const verify = rest.includes('--verify-blobs');
+  const { config } = await loadConfig(rest.filter((a) => a !== '--verify-blobs'), process.env).catch((e: unknown) => fail(e, exit));
+  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const report = await checkStore(server, verify);
+  console.log(JSON.stringify(report, null, 2));
+  console.error(`${report.blobs} blobs, ${report.manifests} manifests, ${report.tags} tags: ${report.problems.length} problems`);
+  if (report.problems.length > 0) exit(1);
 } else if (command === 'cache' && (rest[0] === 'usage' || rest[0] === 'evict')) {
   const dryRun = rest[0] === 'usage' || rest.includes('--dry-run');
   const { config } = await loadConfig(rest.slice(1).filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
@@ -62,6 +72,6 @@ if (command === 'hash-password') {
     console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((a, r) => a + r.manifests, 0)} manifests, ${reports.reduce((a, r) => a + r.blobsUnlinked, 0)} blob links`);
   }
 } else {
-  console.error('usage: binaryrepo gc [--dry-run] [--config file] | hash-password < password | cache usage | cache evict [--dry-run]');
+  console.error('usage: binaryrepo gc [--dry-run] [--config file] | hash-password < password | fsck [--verify-blobs] | cache usage | cache evict [--dry-run]');
   exit(2);
 }

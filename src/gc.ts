@@ -102,7 +102,7 @@ export async function heldBy(s: GcServer, repo: string, into: Set<string>): Prom
 }
 
 /** Calls fn for every image folder under a repo's docker root (folders nest by name segment). */
-export async function walkImages(s: GcServer, dir: string, fn: (imageDir: string) => Promise<void>, depth = 0): Promise<void> {
+export async function walkImages(s: Pick<Server, 'meta'>, dir: string, fn: (imageDir: string) => Promise<void>, depth = 0): Promise<void> {
   if (depth > 32) return;
   const children = await s.meta.list(dir);
   if (depth > 0 && children.some((c) => c === '_manifests' || c === '_layers' || c === '_tags')) await fn(dir);
@@ -110,7 +110,7 @@ export async function walkImages(s: GcServer, dir: string, fn: (imageDir: string
 }
 
 /** Digests stored as `<dir>/<alg>/<hex>` entries. */
-export async function digestsUnder(s: GcServer, dir: string): Promise<Digest[]> {
+export async function digestsUnder(s: Pick<Server, 'meta'>, dir: string): Promise<Digest[]> {
   const out: Digest[] = [];
   for (const alg of await s.meta.list(dir)) {
     for (const hex of await s.meta.list(`${dir}/${alg}`)) {
