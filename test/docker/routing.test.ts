@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { rawRequest } from '../helpers/net.ts';
 import { after, before, describe, it } from 'node:test';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import type { FakeUpstream } from '../helpers/fake-upstream.ts';
 import { sha256 } from '../helpers/images.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
-
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('routing: every way clients reach a repo', () => {
   let up: FakeUpstream;
@@ -64,7 +52,7 @@ describe('routing: every way clients reach a repo', () => {
     }
     const before = up.count('HEAD', '/blobs/');
     // fetch() will not send a custom Host header; node:http will.
-    const r = await rawGet(`${br.url}/v2/team/x/blobs/${digest}`, { host: 'mirror.example.com:8443' });
+    const r = await rawRequest(br.url, { path: `/v2/team/x/blobs/${digest}`, headers: { host: 'mirror.example.com:8443' } });
     assert.equal(r.status, 200);
     assert.equal(sha256(r.body), digest);
     // `other` had never linked the blob: it asked its upstream before serving the shared copy.

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -87,4 +88,27 @@ export async function waitForPort(port: number, timeoutMs = 10_000, child?: Chil
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
+}
+
+/**
+ * One HTTP/1.1 request with the path sent exactly as given (fetch would normalise `..` and refuse
+ * a custom Host): for routing by Host and for hostile-input tests.
+ */
+export function rawRequest(
+  base: string,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: Uint8Array | string },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: u.hostname, port: u.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers ?? {}, insecureHTTPParser: true, agent: false },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }

@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { parseReference } from './reference.ts';
+import { isValidName, parseReference } from './reference.ts';
 import type { DockerWriter } from './repo.ts';
 import { API_VERSION_HEADER, ociResponse } from './responses.ts';
 import type { DockerRouterDeps } from './router.ts';
@@ -94,7 +94,8 @@ async function upload(req: Request, name: string, id: string | undefined, d: Doc
     if (mount !== null) {
       const digest = digestParam(mount);
       const from = q.get('from');
-      const src = from ? await d.mountSource(from) : null;
+      // `from` is a client-written name like any other: invalid ones are simply not mountable.
+      const src = from && isValidName(from) ? await d.mountSource(from) : null;
       if (src && (await src.repo.holds(src.image, digest)) && (await w.mount(name, digest))) return created(d, name, digest);
       // Not mountable (unknown source, no read access, blob absent): an ordinary session instead.
     } else if (q.get('digest') !== null) {
