@@ -40,9 +40,10 @@ const http = Bun.serve({
   fetch: app.fetch,
   hostname,
   port,
-  // Bun's defaults (128 MiB bodies, 10 s idle) cut large layers; 255 s is Bun's idle maximum.
+  // Bun's defaults (128 MiB bodies, 10 s idle) cut large layers.
   maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-  idleTimeout: 255,
+  // Bun's one idle timeout (seconds, at most 255) covers slow headers, silent bodies and keep-alive.
+  idleTimeout: Math.min(255, Math.max(config.http.headersTimeoutSeconds, config.http.keepAliveSeconds, config.http.bodyIdleSeconds)),
 });
 server.log.info('listening', { address: http.hostname, port: http.port, runtime: 'bun', config: source });
 const stop = (): void => {

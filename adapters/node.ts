@@ -22,7 +22,13 @@ const http = serve(
     hostname,
     port,
     // Node's 300 s requestTimeout would cut slow pulls and large pushes; bodies have idle timeouts.
-    serverOptions: { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+    serverOptions: {
+      requestTimeout: 0,
+      headersTimeout: config.http.headersTimeoutSeconds * 1000,
+      keepAliveTimeout: config.http.keepAliveSeconds * 1000,
+      // Node enforces headersTimeout only when it sweeps connections (every 30 s by default).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, (config.http.headersTimeoutSeconds * 1000) / 4)),
+    },
   },
   (info) => server.log.info('listening', { address: info.address, port: info.port, runtime: 'node', config: source }),
 );

@@ -11,8 +11,6 @@ import { resolveName, resolveRoot } from './routing.ts';
 import type { Target } from './routing.ts';
 import type { RequestInfo } from './runtime.ts';
 
-/** A push whose body stops moving this long fails (the session stays and can be resumed). */
-const BODY_IDLE_MS = 120_000;
 /** A request that has passed more proxies than this is taken for a loop we cannot see. */
 const MAX_HOPS = 16;
 
@@ -115,7 +113,7 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
     metrics: s.metrics,
     log: s.log,
     base: t.base,
-    bodyIdleMs: BODY_IDLE_MS,
+    bodyIdleMs: s.config.http.bodyIdleSeconds * 1000,
     authorize: async (image, action) => {
       if (!s.access.enabled) return null;
       const ping = image === undefined && t.sub.replace(/\/$/, '') === '';

@@ -156,6 +156,18 @@ export const ConfigSchema = v.pipe(
       }),
       { level: 'info', requests: true },
     ),
+    /** Client-side timeouts: slow or silent clients must not hold connections forever. */
+    http: v.optional(
+      v.strictObject({
+        /** Time to receive a request's headers (slowloris). */
+        headersTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 60),
+        /** A request body (a push) that sends nothing for this long fails; its session stays. */
+        bodyIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
+        /** An idle keep-alive connection is closed after this long. */
+        keepAliveSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 65),
+      }),
+      {},
+    ),
     /** Absent: no authentication, everyone may do everything (a private network or a laptop). */
     auth: v.optional(Auth),
     gc: v.optional(Gc, {}),

@@ -1,4 +1,4 @@
-import { RegistryError, fromStorageError } from '../../errors.ts';
+import { RegistryError, fromStorageError, isRegistryError } from '../../errors.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import { Hasher } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
@@ -108,6 +108,8 @@ export class UploadSessions {
         await out.close().catch(() => {});
         this.running.delete(id);
         await this.driver.truncate(layout.uploadData(id), s.size).catch(() => {});
+        // A body that stalled or broke off is the push's failure, in the push's own code.
+        if (isRegistryError(e) && e.kind === 'invalid' && e.code === undefined) throw new RegistryError('invalid', e.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
         throw e;
       }
       await out.close();
