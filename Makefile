@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := docker-registry skopeo podman nginx-light openssl ca-certific
 
 
 
-.PHONY: setup-bench help setup setup-system build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -14,6 +14,7 @@ help:
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
 	@echo "make bench              pull benchmarks (see bench/README.md)"
+	@echo "make loadtest           200 clients, 60 s, mixed pulls and pushes, zero errors expected"
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci
@@ -62,6 +63,10 @@ bench: setup setup-bench
 
 bench-quick: setup setup-bench
 	node --import tsx bench/pull.ts --quick
+
+# 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
+loadtest: setup setup-system
+	node --import tsx bench/load.ts
 
 clean:
 	rm -rf dist data bench/results
