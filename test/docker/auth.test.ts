@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { signToken } from '../../src/auth/token.ts';
 import { PASSWORDS, authConfig, basic, token } from '../helpers/auth.ts';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
@@ -131,6 +134,21 @@ describe('users, tokens and permissions', () => {
     const fromSecret = await fetch(`${srv.url}/v2/public/m3/blobs/uploads/?mount=${layer.digest}&from=secret/app`, { method: 'POST', headers: { authorization: basic('writer') } });
     assert.equal(fromSecret.status, 202, 'writer may not read secret: an upload session instead of a mount');
     assert.equal((await fetch(url('public', `m3/blobs/${layer.digest}`), { headers: { authorization: basic('boss') } })).status, 404);
+  });
+
+  it('a token for another service or signed by another key is refused; no credential ever reaches the logs', async () => {
+    const secret = await readFile(join(srv.dataDir, 'v1', 'auth', 'token-secret'));
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: 'binaryrepo', sub: 'reader', exp: now + 60, nbf: now, iat: now, jti: 'x', access: [{ type: 'repository' as const, name: 'team/app', actions: ['pull'] }] };
+    const good = signToken({ ...claims, aud: 'binaryrepo' }, secret);
+    assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${good}` } })).status, 200, 'control: our own signature works');
+    for (const t of [signToken({ ...claims, aud: 'other-service' }, secret), signToken({ ...claims, aud: 'binaryrepo' }, new TextEncoder().encode('x'.repeat(32))), signToken({ ...claims, aud: 'binaryrepo', sub: 'ghost' }, secret)]) {
+      assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${t}` } })).status, 401);
+    }
+    const logs = srv.logs.join('\n');
+    for (const secretText of [...Object.values(PASSWORDS), good, Buffer.from(`reader:${PASSWORDS.reader}`).toString('base64')]) {
+      assert.ok(!logs.includes(secretText), 'a credential was logged');
+    }
   });
 
   it('POST /token (OAuth2 password grant) and the catalog filtered by permission', async () => {
