@@ -70,6 +70,9 @@ describe('configuration', () => {
     assert.ok(problems({ repos: [repo({ name: 'r' }), local, virt({}), { ...virt({}), name: 'w', members: ['v'] }] }).some((x) => x.includes('is virtual')));
     assert.ok(problems({ repos: [{ ...local, permissions: { write: ['anonymous'] } }] }).some((x) => x.includes('anonymous may only read')));
     assert.ok(problems({ repos: [{ ...local, permissions: { read: ['bob'] } }] }).some((x) => x.includes('unknown user "bob"')));
+    for (const name of ['../x', '..', 'a/b', 'a\\b', '/abs', 'a\u0000b', '.hidden']) {
+      assert.ok(problems({ repos: [{ ...local, name }] }).some((x) => x.startsWith('repos[0].name')), name);
+    }
     assert.ok(problems({ auth: { users: { bob: { passwordHash: 'hunter2' } } }, repos: [local] }).some((x) => x.includes('hash-password')));
   });
 
