@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashPassword } from '../../src/auth/password.ts';
 import { signToken } from '../../src/auth/token.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import { PASSWORDS, authConfig, basic, token } from '../helpers/auth.ts';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
@@ -161,5 +163,31 @@ describe('users, tokens and permissions', () => {
     assert.equal((await fetch(url('team', 'app/manifests/v1'), { headers: { authorization: `Bearer ${t}` } })).status, 200);
     assert.equal((await fetch(`${srv.url}/repo/team/v2/_catalog`, { headers: { authorization: basic('writer') } })).status, 200);
     assert.equal((await fetch(`${srv.url}/repo/team/v2/_catalog`)).status, 401);
+  });
+});
+
+describe('a password change (restart with a new hash)', () => {
+  it('refuses the old password at once, Basic or through the token endpoint', async () => {
+    const dir = await tempDir('pwchange-');
+    const repos = [local('team', { read: ['reader'] })];
+    try {
+      const first = await startServer({ dataDir: dir.path, config: { auth: await authConfig(), repos } });
+      assert.equal((await fetch(`${first.url}/repo/team/v2/`, { headers: { authorization: basic('reader') } })).status, 200);
+      await first.close();
+      const cfg = await authConfig();
+      const users = cfg['users'] as Record<string, { passwordHash: string }>;
+      users['reader'] = { passwordHash: await hashPassword('a-brand-new-password') };
+      const second = await startServer({ dataDir: dir.path, config: { auth: cfg, repos } });
+      try {
+        assert.equal((await fetch(`${second.url}/repo/team/v2/`, { headers: { authorization: basic('reader') } })).status, 401);
+        assert.equal((await fetch(`${second.url}/repo/team/token`, { headers: { authorization: basic('reader') } })).status, 401);
+        const fresh = `Basic ${Buffer.from('reader:a-brand-new-password').toString('base64')}`;
+        assert.equal((await fetch(`${second.url}/repo/team/v2/`, { headers: { authorization: fresh } })).status, 200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await dir.cleanup();
+    }
   });
 });
