@@ -1,7 +1,8 @@
 import type { Server } from './boot.ts';
 import type { ManifestDoc, TagDoc } from './formats/docker/manifest-fetch.ts';
 import { MAX_MANIFEST, digestsUnder, referenced, walkImages } from './gc.ts';
-import { Hasher, parseDigest } from './storage/digest.ts';
+import { hashHandle } from './storage/blob-store.ts';
+import { parseDigest } from './storage/digest.ts';
 import type { Digest } from './storage/digest.ts';
 import { LAYOUT_VERSION, layout } from './storage/layout.ts';
 
@@ -72,18 +73,6 @@ export async function checkStore(s: FsckServer, verifyBlobs: boolean): Promise<F
 }
 
 async function hashesTo(s: FsckServer, d: Digest): Promise<boolean> {
-  const h = new Hasher(d.algorithm);
   const fh = await s.blobs.open(d);
-  if (!fh) return false;
-  try {
-    for (let pos = 0; ; ) {
-      const chunk = await fh.read(pos, 1 << 20);
-      if (chunk.byteLength === 0) break;
-      h.update(chunk);
-      pos += chunk.byteLength;
-    }
-  } finally {
-    await fh.close();
-  }
-  return h.digest().value === d.value;
+  return fh !== null && (await hashHandle(fh, d.algorithm)).value === d.value;
 }

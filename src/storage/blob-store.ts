@@ -179,6 +179,22 @@ export class BlobStore {
   }
 }
 
+/** The digest of everything a handle holds, read in 1 MiB steps (resumed uploads, fsck). */
+export async function hashHandle(fh: ReadHandle, algorithm: Digest['algorithm']): Promise<Digest> {
+  const h = new Hasher(algorithm);
+  try {
+    for (let pos = 0; ; ) {
+      const chunk = await fh.read(pos, 1 << 20);
+      if (chunk.byteLength === 0) break;
+      h.update(chunk);
+      pos += chunk.byteLength;
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest();
+}
+
 /** Removes every temp file left by a previous process (a crash mid-fill or mid-write). */
 export async function cleanTemp(driver: StorageDriver): Promise<number> {
   let n = 0;

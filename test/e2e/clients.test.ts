@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeImage, makeIndex, pushBlob, pushImage, pushManifest } from '../helpers/images.ts';
+import { makeImage, pushImage, pushMultiArch } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
 import { podmanIn } from '../helpers/listen.ts';
 import { run } from '../helpers/net.ts';
@@ -42,13 +42,7 @@ describe('real clients through a remote repo', () => {
     relay = await startRelay(reg.url);
     img = await makeImage({ layerSizes: [500_000, 1_500_000, 80_000] });
     await pushImage(reg.url, 'team/alpha', '1', img);
-    const amd = await makeImage({ layerSizes: [100_000], oci: true, arch: 'amd64' });
-    const arm = await makeImage({ layerSizes: [110_000], oci: true, arch: 'arm64' });
-    for (const i of [amd, arm]) {
-      for (const b of [i.config, ...i.layers]) await pushBlob(reg.url, 'team/multi', b);
-      await pushManifest(reg.url, 'team/multi', i.manifest.digest, i.manifest);
-    }
-    await pushManifest(reg.url, 'team/multi', '2', makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]));
+    await pushMultiArch(reg.url, 'team/multi', '2');
     br = await startServer({ config: { repos: [remoteRepo('hub', relay.url)] } });
     host = br.url.replace('http://', '');
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
-import { makeImage, makeIndex, pushBlob, pushImage, pushManifest } from '../helpers/images.ts';
+import { makeImage, pushImage, pushMultiArch } from '../helpers/images.ts';
 import type { Blob, TestImage } from '../helpers/images.ts';
 import { podmanIn } from '../helpers/listen.ts';
 import { run } from '../helpers/net.ts';
@@ -33,14 +33,7 @@ describe('real clients: push, login, permissions', () => {
     img = await makeImage({ layerSizes: [400_000, 90_000] });
     await pushImage(reg.url, 'team/alpha', '1', img);
     await pushImage(reg.url, 'library/alpine', '3.20', img);
-    const amd = await makeImage({ layerSizes: [100_000], oci: true, arch: 'amd64' });
-    const arm = await makeImage({ layerSizes: [110_000], oci: true, arch: 'arm64' });
-    for (const i of [amd, arm]) {
-      for (const b of [i.config, ...i.layers]) await pushBlob(reg.url, 'team/multi', b);
-      await pushManifest(reg.url, 'team/multi', i.manifest.digest, i.manifest);
-    }
-    index = makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]);
-    await pushManifest(reg.url, 'team/multi', '2', index);
+    index = await pushMultiArch(reg.url, 'team/multi', '2');
     relay = await startRelay(reg.url);
     br = await startServer({
       config: {

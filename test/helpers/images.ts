@@ -125,3 +125,16 @@ export async function pushImage(base: string, name: string, tag: string, img: Te
   for (const b of [img.config, ...img.layers]) await pushBlob(base, name, b, headers);
   await pushManifest(base, name, tag, img.manifest, headers);
 }
+
+/** A two-platform OCI index (amd64, arm64) pushed with its manifests and blobs; returns the index. */
+export async function pushMultiArch(base: string, name: string, tag: string): Promise<Blob> {
+  const amd = await makeImage({ layerSizes: [100_000], oci: true, arch: 'amd64' });
+  const arm = await makeImage({ layerSizes: [110_000], oci: true, arch: 'arm64' });
+  for (const i of [amd, arm]) {
+    for (const b of [i.config, ...i.layers]) await pushBlob(base, name, b);
+    await pushManifest(base, name, i.manifest.digest, i.manifest);
+  }
+  const index = makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]);
+  await pushManifest(base, name, tag, index);
+  return index;
+}

@@ -1,4 +1,5 @@
 import { RegistryError, fromStorageError, isRegistryError } from '../../errors.ts';
+import { hashHandle } from '../../storage/blob-store.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import { Hasher } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
@@ -178,20 +179,9 @@ export class UploadSessions {
   }
 
   private async rehash(id: string, digest: Digest): Promise<Digest> {
-    const h = new Hasher(digest.algorithm);
     const fh = await this.driver.open(layout.uploadData(id));
     if (!fh) throw unknown();
-    try {
-      for (let pos = 0; ; ) {
-        const chunk = await fh.read(pos, 1 << 20);
-        if (chunk.byteLength === 0) break;
-        h.update(chunk);
-        pos += chunk.byteLength;
-      }
-    } finally {
-      await fh.close();
-    }
-    return h.digest();
+    return hashHandle(fh, digest.algorithm);
   }
 
   private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
