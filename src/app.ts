@@ -6,7 +6,6 @@ import { handleToken } from './auth/router.ts';
 import { handleDocker } from './formats/docker/router.ts';
 import type { DockerRouterDeps } from './formats/docker/router.ts';
 import { API_VERSION_HEADER, ociResponse } from './formats/docker/responses.ts';
-import { requestContext } from './http/request-context.ts';
 import { resolveName, resolveRoot } from './routing.ts';
 import type { Target } from './routing.ts';
 import type { RequestInfo } from './runtime.ts';
@@ -28,8 +27,7 @@ export function createApp(s: Server): Hono<Env> {
     const info: RequestInfo = {};
     c.set('info', info);
     const t0 = performance.now();
-    const via = c.req.header('via');
-    await requestContext.run(via ? { via } : {}, next);
+    await next();
     const res = c.res;
     const path = new URL(c.req.url).pathname;
     s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });

@@ -1,5 +1,4 @@
 import { RegistryError } from '../errors.ts';
-import { viaChain } from '../http/request-context.ts';
 import { TokenCache, basicAuth } from './auth.ts';
 import type { Credentials, FetchFn } from './auth.ts';
 import { parseWwwAuthenticate } from './www-authenticate.ts';
@@ -32,6 +31,8 @@ export interface UpstreamRequest {
   /** Token scope, e.g. repository:library/alpine:pull */
   scope: string;
   signal?: AbortSignal;
+  /** The Via chain of the client request that caused this one. */
+  via?: string | undefined;
 }
 
 const MAX_REDIRECTS = 5;
@@ -125,7 +126,8 @@ export class UpstreamClient {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sameOrigin = current.origin === this.base.origin;
-      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, via: viaChain(this.opts.via) };
+      // The incoming chain plus us: a loop through several instances comes back to one that sees itself.
+      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, via: req.via ? `${req.via}, ${this.opts.via}` : this.opts.via };
       if (req.accept) headers['accept'] = req.accept;
       // Credentials are for the registry only, never for the CDN it redirects blobs to.
       if (authorization && sameOrigin) headers['authorization'] = authorization;

@@ -58,18 +58,19 @@ export class ManifestFetcher {
 
   constructor(private readonly d: Deps) {}
 
-  async fetch(name: string, reference: string, tag: string | undefined): Promise<FetchedManifest> {
-    const { promise, shared } = this.flight.do(`${name}@${reference}`, () => this.fetchOnce(name, reference, tag));
+  async fetch(name: string, reference: string, tag: string | undefined, via?: string): Promise<FetchedManifest> {
+    const { promise, shared } = this.flight.do(`${name}@${reference}`, () => this.fetchOnce(name, reference, tag, via));
     return { ...(await promise), shared };
   }
 
-  private async fetchOnce(name: string, reference: string, tag: string | undefined): Promise<Omit<FetchedManifest, 'shared'>> {
+  private async fetchOnce(name: string, reference: string, tag: string | undefined, via: string | undefined): Promise<Omit<FetchedManifest, 'shared'>> {
     const host = this.d.upstream.host;
     const res = await this.d.upstream.request({
       method: 'GET',
       path: `/v2/${name}/manifests/${reference}`,
       accept: MANIFEST_ACCEPT,
       scope: `repository:${name}:pull`,
+      via,
     });
     if (res.status !== 200) throw await upstreamFailure(res, host, 'manifest', 'MANIFEST_UNKNOWN');
     const bytes = await readLimited(res.body, this.d.manifestMaxBytes, this.d.idleTimeoutMs, 'manifest');

@@ -72,12 +72,12 @@ export class DockerRemote implements DockerReader {
   }
 
   /** The upstream's tag list, every page (capped), asked each time: tag lists are not cached. */
-  async tags(image: string): Promise<string[]> {
+  async tags(image: string, via?: string): Promise<string[]> {
     const name = this.upstreamName(image);
     const pages: string[][] = [];
     let path: string | null = `/v2/${name}/tags/list`;
     for (let i = 0; path && i < MAX_TAG_PAGES; i++) {
-      const res: Response = await this.d.upstream.request({ method: 'GET', path, scope: `repository:${name}:pull` });
+      const res: Response = await this.d.upstream.request({ method: 'GET', path, scope: `repository:${name}:pull`, via });
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'tag list', 'NAME_UNKNOWN');
       const body = (await res.json().catch(() => ({}))) as { tags?: unknown };
       pages.push(Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : []);
@@ -105,19 +105,19 @@ export class DockerRemote implements DockerReader {
     return this.d.libraryPrefix && !image.includes('/') ? `library/${image}` : image;
   }
 
-  async manifest(image: string, ref: Reference): Promise<ManifestResult> {
-    const m = await this.resolveManifest(image, ref);
+  async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
+    const m = await this.resolveManifest(image, ref, via);
     this.d.accessLog.touch(this.d.repo, m.digest);
     return m;
   }
 
-  private async resolveManifest(image: string, ref: Reference): Promise<ManifestResult> {
+  private async resolveManifest(image: string, ref: Reference, via: string | undefined): Promise<ManifestResult> {
     const name = this.upstreamName(image);
     if (ref.kind === 'digest') {
       const link = await this.d.meta.get<ManifestDoc>(layout.dockerManifest(this.d.repo, name, ref.digest));
       const bytes = link ? await this.d.blobs.readAll(ref.digest, this.d.manifestMaxBytes) : null;
       if (link && bytes) return { bytes, digest: ref.digest.value, mediaType: link.mediaType, cache: 'HIT' };
-      const got = await this.manifests.fetch(name, ref.digest.value, undefined);
+      const got = await this.manifests.fetch(name, ref.digest.value, undefined, via);
       return { ...got, cache: got.shared ? 'COALESCED' : 'MISS' };
     }
     const tagKey = layout.dockerTag(this.d.repo, name, ref.tag);
@@ -126,7 +126,7 @@ export class DockerRemote implements DockerReader {
     if (tag && cached) {
       const now = this.d.now();
       if (freshness(tag.fetchedAt, now, this.d.rule) === 'fresh') return { ...cached, cache: 'HIT' };
-      return this.revalidate(name, ref.tag, tag, cached);
+      return this.revalidate(name, ref.tag, tag, cached, via);
     }
     const negKey = `${name}:${ref.tag}`;
     if (this.d.negative.has(negKey)) {
@@ -135,7 +135,7 @@ export class DockerRemote implements DockerReader {
       });
     }
     try {
-      const got = await this.manifests.fetch(name, ref.tag, ref.tag);
+      const got = await this.manifests.fetch(name, ref.tag, ref.tag, via);
       return { ...got, cache: got.shared ? 'COALESCED' : 'MISS' };
     } catch (e) {
       if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(negKey);
@@ -154,10 +154,11 @@ export class DockerRemote implements DockerReader {
     tagName: string,
     tag: TagDoc,
     cached: Omit<ManifestResult, 'cache'>,
+    via: string | undefined,
   ): Promise<ManifestResult> {
     let current: string | null;
     try {
-      current = await this.heads.do(`${name}:${tagName}`, () => this.headDigest(name, tagName)).promise;
+      current = await this.heads.do(`${name}:${tagName}`, () => this.headDigest(name, tagName, via)).promise;
     } catch (e) {
       if (isRegistryError(e) && e.kind === 'not_found') {
         // The upstream is the authority on its tags: a deleted tag is gone here too.
@@ -175,7 +176,7 @@ export class DockerRemote implements DockerReader {
       return { ...cached, cache: 'REVALIDATED' };
     }
     try {
-      const got = await this.manifests.fetch(name, tagName, tagName);
+      const got = await this.manifests.fetch(name, tagName, tagName, via);
       return { ...got, cache: 'MISS' };
     } catch (e) {
       if (isRegistryError(e) && e.kind !== 'not_found' && mayServeStale(tag.fetchedAt, this.d.now(), this.d.rule)) {
@@ -186,19 +187,20 @@ export class DockerRemote implements DockerReader {
   }
 
   /** HEAD is free against Docker Hub's pull quota; null when the upstream sends no digest header. */
-  private async headDigest(name: string, tag: string): Promise<string | null> {
+  private async headDigest(name: string, tag: string, via: string | undefined): Promise<string | null> {
     const res = await this.d.upstream.request({
       method: 'HEAD',
       path: `/v2/${name}/manifests/${tag}`,
       accept: MANIFEST_ACCEPT,
       scope: `repository:${name}:pull`,
+      via,
     });
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'manifest', 'MANIFEST_UNKNOWN');
     await res.body?.cancel();
     return res.headers.get('docker-content-digest');
   }
 
-  async blob(image: string, digest: Digest, head: boolean): Promise<BlobResult> {
+  async blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult> {
     this.d.accessLog.touch(this.d.repo, digest.value);
     const name = this.upstreamName(image);
     const linkKey = layout.dockerBlobLink(this.d.repo, digest);
@@ -206,7 +208,7 @@ export class DockerRemote implements DockerReader {
     if (stat) {
       // Content fetched for another repo is only served here once this upstream confirms it has it.
       if (!(await this.d.meta.exists(linkKey))) {
-        const res = await this.blobRequest('HEAD', name, digest);
+        const res = await this.blobRequest('HEAD', name, digest, via);
         await res.body?.cancel();
         await this.d.meta.put(linkKey, { size: stat.size, linkedAt: this.d.now() });
       }
@@ -219,18 +221,18 @@ export class DockerRemote implements DockerReader {
       return { source: 'upstream-head', digest, size: running.size, cache: 'COALESCED' };
     }
     if (head) {
-      const res = await this.blobRequest('HEAD', name, digest);
+      const res = await this.blobRequest('HEAD', name, digest, via);
       await res.body?.cancel();
       const len = res.headers.get('content-length');
       return { source: 'upstream-head', digest, size: len ? Number(len) : undefined, cache: 'MISS' };
     }
     if (owner !== undefined && owner !== this.d.repo) {
       // Another repo's download of the same digest: join it only once our own upstream confirms it.
-      const res = await this.blobRequest('HEAD', name, digest);
+      const res = await this.blobRequest('HEAD', name, digest, via);
       await res.body?.cancel();
     }
     const { fill, coalesced } = this.d.fills.join(digest, async () => {
-      const res = await this.blobRequest('GET', name, digest);
+      const res = await this.blobRequest('GET', name, digest, via);
       const len = res.headers.get('content-length');
       if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
       const body = idleTimeoutBody(res.body, this.d.idleTimeoutMs, `blob ${digest.value}`);
@@ -250,11 +252,12 @@ export class DockerRemote implements DockerReader {
     return { source: 'fill', digest, fill, size: fill.size, cache };
   }
 
-  private async blobRequest(method: 'GET' | 'HEAD', name: string, digest: Digest): Promise<Response> {
+  private async blobRequest(method: 'GET' | 'HEAD', name: string, digest: Digest, via: string | undefined): Promise<Response> {
     const res = await this.d.upstream.request({
       method,
       path: `/v2/${name}/blobs/${digest.value}`,
       scope: `repository:${name}:pull`,
+      via,
     });
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'blob', 'BLOB_UNKNOWN');
     return res;

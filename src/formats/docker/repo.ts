@@ -11,10 +11,11 @@ import type { UploadStatus } from './uploads.ts';
 export interface DockerReader {
   readonly name: string;
   readonly type: 'local' | 'remote' | 'virtual';
-  manifest(image: string, ref: Reference): Promise<ManifestResult>;
-  blob(image: string, digest: Digest, head: boolean): Promise<BlobResult>;
+  /** `via`: the client request's Via chain, forwarded upstream (loop detection across instances). */
+  manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult>;
+  blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult>;
   /** All tags of an image, sorted. */
-  tags(image: string): Promise<string[]>;
+  tags(image: string, via?: string): Promise<string[]>;
   /** All image names, sorted. */
   catalog(): Promise<string[]>;
   /** Descriptors of manifests whose subject is `digest`. */

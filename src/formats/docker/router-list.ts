@@ -26,7 +26,7 @@ function linkHeader(path: string, n: string | null, next: string | undefined): R
 
 export async function handleTags(req: Request, name: string, d: DockerRouterDeps, head: boolean): Promise<Response> {
   const q = new URL(req.url).searchParams;
-  const page = paginate(await d.repo.tags(name), q.get('n') ?? undefined, q.get('last') ?? undefined);
+  const page = paginate(await d.repo.tags(name, req.headers.get('via') ?? undefined), q.get('n') ?? undefined, q.get('last') ?? undefined);
   return json({ name, tags: page.items }, head, linkHeader(`${d.base}/${name}/tags/list`, q.get('n'), page.next));
 }
 

@@ -112,7 +112,7 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
       if (ref.reason === 'invalid_tag') return ociResponse(400, 'TAG_INVALID', 'invalid tag', head);
       return ociResponse(400, 'DIGEST_INVALID', ref.reason === 'unsupported' ? 'unsupported digest algorithm' : 'invalid digest', head);
     }
-    const m = await d.repo.manifest(r.name, ref.ref);
+    const m = await d.repo.manifest(r.name, ref.ref, req.headers.get('via') ?? undefined);
     note(d, info, m.cache, m.bytes.byteLength);
     return new Response(head ? null : m.bytes, {
       headers: {
@@ -127,7 +127,7 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
   }
   const dg = parseDigest(r.kind === 'blob' ? r.digest : '');
   if (!dg.ok) return ociResponse(400, 'DIGEST_INVALID', dg.reason === 'unsupported' ? 'unsupported digest algorithm' : 'invalid digest', head);
-  const b = await d.repo.blob(r.name, dg.digest, head);
+  const b = await d.repo.blob(r.name, dg.digest, head, req.headers.get('via') ?? undefined);
   return blobResponse(req, b, d, info, head);
 }
 

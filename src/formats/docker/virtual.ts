@@ -24,19 +24,19 @@ export class DockerVirtual implements DockerReader {
     readonly writer: DockerWriter | undefined,
   ) {}
 
-  async manifest(image: string, ref: Reference): Promise<ManifestResult> {
-    return this.first((m) => m.manifest(image, ref), () => new RegistryError('not_found', `manifest unknown: ${image}`, { code: 'MANIFEST_UNKNOWN' }));
+  async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
+    return this.first((m) => m.manifest(image, ref, via), () => new RegistryError('not_found', `manifest unknown: ${image}`, { code: 'MANIFEST_UNKNOWN' }));
   }
 
-  async blob(image: string, digest: Digest, head: boolean): Promise<BlobResult> {
+  async blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult> {
     for (const m of this.members) {
-      if (await m.holds(image, digest)) return m.blob(image, digest, head);
+      if (await m.holds(image, digest)) return m.blob(image, digest, head, via);
     }
-    return this.first((m) => m.blob(image, digest, head), () => new RegistryError('not_found', `blob unknown: ${digest.value}`, { code: 'BLOB_UNKNOWN' }));
+    return this.first((m) => m.blob(image, digest, head, via), () => new RegistryError('not_found', `blob unknown: ${digest.value}`, { code: 'BLOB_UNKNOWN' }));
   }
 
-  async tags(image: string): Promise<string[]> {
-    const lists = await this.each((m) => m.tags(image));
+  async tags(image: string, via?: string): Promise<string[]> {
+    const lists = await this.each((m) => m.tags(image, via));
     if (lists.length === 0) throw new RegistryError('not_found', `repository name not known to registry: ${image}`, { code: 'NAME_UNKNOWN' });
     return mergeSorted(lists);
   }
