@@ -72,8 +72,11 @@ describe('virtual repo', () => {
     await reg.stop();
     const r = await fetch(`${srv.url}/v2/team/never-cached/manifests/v1`);
     assert.ok(r.status === 502 || r.status === 503, `status ${r.status}`);
-    // Content the local member has is still served.
+    // Content the local member has is still served, and its tags still list.
     assert.equal((await fetch(`${srv.url}/v2/team/app/manifests/v2`)).status, 200);
+    const tags = await fetch(`${srv.url}/v2/team/app/tags/list`);
+    assert.equal(tags.status, 200);
+    assert.deepEqual(((await tags.json()) as { tags: string[] }).tags, ['v1', 'v2']);
   });
 
   it('a virtual repo without deployTo refuses pushes', async () => {

@@ -10,6 +10,11 @@ function fallsThrough(e: unknown): boolean {
   return isRegistryError(e) && (e.kind === 'not_found' || e.kind === 'unsupported');
 }
 
+/** A member whose upstream is down: a merged list goes on without it (a pull would surface it). */
+function upstreamDown(e: unknown): boolean {
+  return isRegistryError(e) && (e.kind === 'unavailable' || e.kind === 'upstream' || e.kind === 'rate_limited');
+}
+
 /**
  * One URL over an ordered list of local and remote repos. Pulls resolve the first member that has
  * the manifest; a blob comes from a member that already holds it when one does (no upstream call),
@@ -66,16 +71,26 @@ export class DockerVirtual implements DockerReader {
     throw none();
   }
 
-  /** Every member's answer, skipping members that do not know the name or cannot list. */
+  /**
+   * Every member's answer, skipping members that do not know the name or cannot list. A member
+   * whose upstream is down is skipped too, so local tags still list while Docker Hub is away; only
+   * when no member could answer at all does that failure surface.
+   */
   private async each<T>(fn: (m: DockerReader) => Promise<T>): Promise<T[]> {
     const out: T[] = [];
+    let down: unknown;
+    let answered = false;
     for (const m of this.members) {
       try {
         out.push(await fn(m));
+        answered = true;
       } catch (e) {
-        if (!fallsThrough(e)) throw e;
+        if (fallsThrough(e)) continue;
+        if (!upstreamDown(e)) throw e;
+        down ??= e;
       }
     }
+    if (!answered && down !== undefined) throw down;
     return out;
   }
 }
