@@ -60,6 +60,22 @@ describe('upstream faults, continued', () => {
     assert.deepEqual(new Uint8Array(await ok.arrayBuffer()), bytes);
   });
 
+  it('referrers: 404 UNSUPPORTED while the upstream lacks the API (clients fall back), passed through once it has it', async () => {
+    const subject = sha256(new Uint8Array([42]));
+    const none = await fetch(`${br.url}/repo/hub/v2/x/referrers/${subject}`);
+    assert.equal(none.status, 404);
+    assert.equal(await code(none), 'UNSUPPORTED');
+    const sig = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(new Uint8Array([1, 2])), size: 10, artifactType: 'application/vnd.example.sig' };
+    const sbom = { ...sig, digest: sha256(new Uint8Array([3])), artifactType: 'application/vnd.example.sbom' };
+    up.referrers.set(subject, [sig, sbom]);
+    const all = await fetch(`${br.url}/repo/hub/v2/x/referrers/${subject}`);
+    assert.equal(all.status, 200);
+    assert.equal(((await all.json()) as { manifests: unknown[] }).manifests.length, 2);
+    const only = await fetch(`${br.url}/repo/hub/v2/x/referrers/${subject}?artifactType=application/vnd.example.sbom`);
+    assert.equal(only.headers.get('oci-filters-applied'), 'artifactType');
+    assert.deepEqual(((await only.json()) as { manifests: Array<{ digest: string }> }).manifests.map((m) => m.digest), [sbom.digest]);
+  });
+
   it('an upstream that answers HTML instead of a manifest → 502, never cached', async () => {
     up.behaviour.set('html', { kind: 'status', status: 200, body: '<html><body>Please log in to the Wi-Fi</body></html>', contentType: 'text/html' });
     const r = await fetch(`${br.url}/repo/hub/v2/x/manifests/html`);

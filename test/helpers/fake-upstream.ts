@@ -22,6 +22,8 @@ export interface FakeUpstream {
   blobs: Map<string, Uint8Array>;
   manifests: Map<string, { bytes: Uint8Array; mediaType: string }>;
   behaviour: Map<string, Behaviour>;
+  /** Subject digest → referrer descriptors; a registry without the API when empty. */
+  referrers: Map<string, Array<Record<string, unknown>>>;
   calls: Map<string, number>;
   count(method: string, pathPart: string): number;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   const blobs = new Map<string, Uint8Array>();
   const manifests = new Map<string, { bytes: Uint8Array; mediaType: string }>();
   const behaviour = new Map<string, Behaviour>();
+  const referrers = new Map<string, Array<Record<string, unknown>>>();
   const calls = new Map<string, number>();
   const app = new Hono();
   app.use('*', async (c, next) => {
@@ -77,6 +80,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     await next();
   });
   app.get('/v2/', (c) => c.json({}));
+  app.get('/v2/:name{.+}/referrers/:digest', (c) => {
+    const list = referrers.get(c.req.param('digest'));
+    if (referrers.size === 0) return c.text('404 page not found', 404);
+    return c.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: list ?? [] }, 200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+  });
   app.on(['GET', 'HEAD'], '/v2/:name{.+}/manifests/:ref', (c) => {
     const ref = c.req.param('ref');
     const m = manifests.get(ref);
@@ -107,6 +115,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     blobs,
     manifests,
     behaviour,
+    referrers,
     calls,
     count: (method, part) => [...calls].filter(([k]) => k.startsWith(`${method} `) && k.includes(part)).reduce((a, [, n]) => a + n, 0),
     close: http.close,

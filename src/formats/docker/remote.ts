@@ -12,7 +12,8 @@ import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import { ManifestFetcher, tagDigest } from './manifest-fetch.ts';
-import { MANIFEST_ACCEPT } from './media.ts';
+import { MANIFEST_ACCEPT, MEDIA } from './media.ts';
+import { readLimited } from '../../http/streams.ts';
 import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import type { Reference } from './reference.ts';
 import { listImages, mergeSorted } from './listing.ts';
@@ -92,8 +93,23 @@ export class DockerRemote implements DockerReader {
     return listImages(this.d.meta, this.d.repo);
   }
 
-  referrers(): Promise<Array<Record<string, unknown>>> {
-    return Promise.reject(new RegistryError('unsupported', 'the referrers API is not served by remote repositories', { code: 'UNSUPPORTED' }));
+  /** The upstream's referrers, asked each time (not cached); an upstream without the API → unsupported. */
+  async referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
+    const name = this.upstreamName(image);
+    const res = await this.d.upstream.request({ method: 'GET', path: `/v2/${name}/referrers/${digest.value}`, accept: MEDIA.ociIndex, scope: `repository:${name}:pull`, via });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new RegistryError('unsupported', `upstream ${this.d.upstream.host} does not serve the referrers API`, { code: 'UNSUPPORTED' });
+    }
+    if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'referrers', 'NAME_UNKNOWN');
+    const body = await readLimited(res.body, this.d.manifestMaxBytes, this.d.idleTimeoutMs, 'referrers index');
+    try {
+      const doc = JSON.parse(new TextDecoder().decode(body)) as { manifests?: unknown };
+      if (!Array.isArray(doc.manifests)) throw new Error('no manifests array');
+      return doc.manifests.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null);
+    } catch (e) {
+      throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent a malformed referrers index`, { cause: e });
+    }
   }
 
   async holds(_image: string, digest: Digest): Promise<boolean> {

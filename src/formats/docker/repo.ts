@@ -19,7 +19,7 @@ export interface DockerReader {
   /** All image names, sorted. */
   catalog(): Promise<string[]>;
   /** Descriptors of manifests whose subject is `digest`. */
-  referrers(image: string, digest: Digest): Promise<Array<Record<string, unknown>>>;
+  referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>>;
   /** Whether this repo holds the blob for the image without asking anyone (a mount source). */
   holds(image: string, digest: Digest): Promise<boolean>;
 }

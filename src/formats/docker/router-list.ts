@@ -1,3 +1,4 @@
+import { isRegistryError } from '../../errors.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import { paginate } from './listing.ts';
 import { MEDIA } from './media.ts';
@@ -40,7 +41,14 @@ export async function handleReferrers(req: Request, name: string, digestText: st
   const dg = parseDigest(digestText);
   if (!dg.ok) return ociResponse(400, 'DIGEST_INVALID', 'invalid digest', head);
   const artifactType = new URL(req.url).searchParams.get('artifactType');
-  let manifests = await d.repo.referrers(name, dg.digest);
+  let manifests: Array<Record<string, unknown>>;
+  try {
+    manifests = await d.repo.referrers(name, dg.digest, req.headers.get('via') ?? undefined);
+  } catch (e) {
+    // 404 (not 405) tells OCI clients to fall back to the referrers tag schema.
+    if (isRegistryError(e) && e.kind === 'unsupported') return ociResponse(404, 'UNSUPPORTED', e.message, head);
+    throw e;
+  }
   if (artifactType !== null) manifests = manifests.filter((m) => m['artifactType'] === artifactType);
   const text = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests });
   return new Response(head ? null : text, {

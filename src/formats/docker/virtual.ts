@@ -50,9 +50,9 @@ export class DockerVirtual implements DockerReader {
     return mergeSorted(await this.each((m) => m.catalog()));
   }
 
-  async referrers(image: string, digest: Digest): Promise<Array<Record<string, unknown>>> {
+  async referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
     const seen = new Set<unknown>();
-    return (await this.each((m) => m.referrers(image, digest))).flat().filter((d) => !seen.has(d['digest']) && seen.add(d['digest']));
+    return (await this.each((m) => m.referrers(image, digest, via))).flat().filter((d) => !seen.has(d['digest']) && seen.add(d['digest']));
   }
 
   async holds(image: string, digest: Digest): Promise<boolean> {
