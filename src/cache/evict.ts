@@ -92,13 +92,15 @@ export async function evict(
     });
   }
   // Pins reach through indexes to their platform manifests.
+  const unitKeys = new Set(units.map((u) => `${u.imageDir}@${u.digest.value}`));
   for (let grew = true; grew; ) {
     grew = false;
     for (const u of units) {
       if (!pinned.has(`${u.imageDir}@${u.digest.value}`)) continue;
       for (const r of u.refs) {
-        if (!pinned.has(`${u.imageDir}@${r}`) && units.some((v) => v.imageDir === u.imageDir && v.digest.value === r)) {
-          pinned.add(`${u.imageDir}@${r}`);
+        const key = `${u.imageDir}@${r}`;
+        if (!pinned.has(key) && unitKeys.has(key)) {
+          pinned.add(key);
           grew = true;
         }
       }
