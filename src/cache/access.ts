@@ -1,5 +1,6 @@
 import type { MetaStore } from '../storage/meta-store.ts';
 import { layout } from '../storage/layout.ts';
+import { pushTo } from '../util/maps.ts';
 
 type Shard = Record<string, number>;
 
@@ -28,10 +29,7 @@ export class AccessLog {
     this.pending = new Map();
     for (const [repo, entries] of batch) {
       const shards = new Map<string, Array<[string, number]>>();
-      for (const [d, t] of entries) {
-        const s = shardOf(d);
-        shards.set(s, [...(shards.get(s) ?? []), [d, t]]);
-      }
+      for (const [d, t] of entries) pushTo(shards, shardOf(d), [d, t]);
       for (const [s, list] of shards) {
         const key = layout.dockerAccess(repo, s);
         const doc: Shard = { ...((await this.meta.get<Shard>(key)) ?? {}) };
@@ -55,7 +53,7 @@ export class AccessLog {
   async forget(repo: string, digests: string[]): Promise<void> {
     await this.flush();
     const byShard = new Map<string, string[]>();
-    for (const d of digests) byShard.set(shardOf(d), [...(byShard.get(shardOf(d)) ?? []), d]);
+    for (const d of digests) pushTo(byShard, shardOf(d), d);
     for (const [s, list] of byShard) {
       const key = layout.dockerAccess(repo, s);
       const doc = await this.meta.get<Shard>(key);

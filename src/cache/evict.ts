@@ -4,6 +4,7 @@ import { MAX_MANIFEST, digestsUnder, heldBy, referenced, walkImages } from '../g
 import type { GcServer } from '../gc.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import type { Digest } from '../storage/digest.ts';
+import { pushTo } from '../util/maps.ts';
 import type { AccessLog } from './access.ts';
 
 export interface Budget {
@@ -135,7 +136,7 @@ export async function evict(
     if (!holders) return;
     for (const repo of holders) {
       report.blobsUnlinked++;
-      forget.set(repo, [...(forget.get(repo) ?? []), d]);
+      pushTo(forget, repo, d);
       const [alg, hex] = d.split(':');
       if (!dryRun) await s.meta.delete(`${layout.dockerRepoDir(repo)}/_blobs/${alg}/${hex}`);
     }
@@ -149,7 +150,7 @@ export async function evict(
       if (!dryRun) await s.meta.delete(t.key);
     }
     report.manifests++;
-    forget.set(u.repo, [...(forget.get(u.repo) ?? []), u.digest.value]);
+    pushTo(forget, u.repo, u.digest.value);
     if (!dryRun) await s.meta.delete(`${u.imageDir}/_manifests/${u.digest.algorithm}/${u.digest.hex}`);
     const left = (manifestHolders.get(u.digest.value) ?? 1) - 1;
     manifestHolders.set(u.digest.value, left);
