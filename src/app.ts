@@ -4,6 +4,8 @@ import type { Server } from './boot.ts';
 import type { Action, Principal } from './auth/access.ts';
 import { handleToken } from './auth/router.ts';
 import { handleDocker } from './formats/docker/router.ts';
+import type { DockerRepo } from './formats/docker/repo.ts';
+import { DockerVirtual } from './formats/docker/virtual.ts';
 import type { DockerRouterDeps } from './formats/docker/router.ts';
 import { API_VERSION_HEADER, ociResponse } from './formats/docker/responses.ts';
 import { resolveName, resolveRoot } from './routing.ts';
@@ -104,8 +106,16 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
   info.repo = t.repo;
   let principal: Principal | 'invalid' | undefined;
   const who = async (): Promise<Principal | 'invalid'> => (principal ??= await s.access.identify(req.headers.get('authorization')));
+  // Through a virtual repo a caller sees only the members they may read themselves (pulls and mounts).
+  const view = async (d: DockerRepo): Promise<DockerRepo> => {
+    if (!s.access.enabled || !(d instanceof DockerVirtual)) return d;
+    const p = await who();
+    const user = p === 'invalid' ? null : p.user;
+    return d.restrictedTo((member) => s.access.can(user, member, 'pull'));
+  };
+  const docker = await view(repo.docker);
   const deps: DockerRouterDeps = {
-    repo: repo.docker,
+    repo: docker,
     blobs: s.blobs,
     runtime: s.runtime,
     metrics: s.metrics,
@@ -125,7 +135,7 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
       const p = await who();
       if (!src || p === 'invalid' || !s.access.can(p.user, src.repo, 'pull')) return null;
       const srcRepo = s.repos.get(src.repo);
-      return srcRepo ? { repo: srcRepo.docker, image: src.image } : null;
+      return srcRepo ? { repo: await view(srcRepo.docker), image: src.image } : null;
     },
   };
   return handleDocker(req, t.sub, deps, info);

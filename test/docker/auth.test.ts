@@ -29,6 +29,7 @@ describe('users, tokens and permissions', () => {
           local('team', { read: ['reader'], write: ['writer'], delete: ['writer'] }),
           local('public', { read: ['anonymous'], write: ['writer'] }),
           local('secret', {}),
+          { name: 'all', format: 'docker', type: 'virtual', members: ['public', 'secret'], permissions: { read: ['authenticated'] } },
         ],
       },
     });
@@ -36,6 +37,7 @@ describe('users, tokens and permissions', () => {
     await pushImage(`${srv.url}/repo/team`, 'app', 'v1', img, { authorization: basic('writer') });
     await pushImage(`${srv.url}/repo/public`, 'app', 'v1', img, { authorization: basic('boss') });
     await pushImage(`${srv.url}/repo/secret`, 'app', 'v1', img, { authorization: basic('boss') });
+    await pushImage(`${srv.url}/repo/secret`, 'hidden', 'v1', img, { authorization: basic('boss') });
   });
   after(() => srv?.close());
 
@@ -151,6 +153,20 @@ describe('users, tokens and permissions', () => {
     for (const secretText of [...Object.values(PASSWORDS), good, Buffer.from(`reader:${PASSWORDS.reader}`).toString('base64')]) {
       assert.ok(!logs.includes(secretText), 'a credential was logged');
     }
+  });
+
+  it('through a virtual repo a user sees only the members they may read', async () => {
+    const get = (image: string, user: 'reader' | 'boss') => fetch(url('all', `${image}/manifests/v1`), { headers: { authorization: basic(user) } });
+    assert.equal((await get('app', 'reader')).status, 200, 'public member');
+    assert.equal((await get('hidden', 'reader')).status, 404, 'the secret member is not there for reader');
+    assert.equal((await get('hidden', 'boss')).status, 200);
+    const tags = await fetch(url('all', 'hidden/tags/list'), { headers: { authorization: basic('reader') } });
+    assert.equal(tags.status, 404);
+    // Knowing a digest is not access: a mount through the virtual repo cannot reach the secret member.
+    const layer = img.layers[0];
+    assert.ok(layer);
+    const m = await fetch(`${srv.url}/v2/public/stolen/blobs/uploads/?mount=${layer.digest}&from=all/hidden`, { method: 'POST', headers: { authorization: basic('writer') } });
+    assert.equal(m.status, 202);
   });
 
   it('POST /token (OAuth2 password grant) and the catalog filtered by permission', async () => {

@@ -29,6 +29,11 @@ export class DockerVirtual implements DockerReader {
     readonly writer: DockerWriter | undefined,
   ) {}
 
+  /** The same virtual repo over only the members `mayRead` allows (a caller's own view). */
+  restrictedTo(mayRead: (member: string) => boolean): DockerVirtual {
+    return new DockerVirtual(this.name, this.members.filter((m) => mayRead(m.name)), this.writer);
+  }
+
   async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
     return this.first((m) => m.manifest(image, ref, via), () => new RegistryError('not_found', `manifest unknown: ${image}`, { code: 'MANIFEST_UNKNOWN' }));
   }
