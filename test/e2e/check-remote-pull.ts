@@ -1,10 +1,10 @@
 // `make check-remote-pull`: the whole path a user sets up, shown step by step.
 // docker-registry (upstream, on loopback) ← counting relay ← binaryrepo (Node) ← nginx (TLS) ← podman.
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import { podmanIn } from '../helpers/listen.ts';
-import { makeCerts, startNginx } from '../helpers/nginx.ts';
+import { startTlsFrontDoor } from '../helpers/nginx.ts';
 import { startProcessServer } from '../helpers/process-server.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import { startRelay } from '../helpers/relay.ts';
@@ -33,11 +33,7 @@ try {
   await pushImage(reg.url, 'library/sample', '1', await makeImage({ layerSizes: [2_000_000, 500_000] }));
   await pushImage(reg.url, 'library/tools', '2', await makeImage({ layerSizes: [3_000_000, 1_000_000, 200_000] }));
   relay.reset();
-  const certs = await makeCerts(join(dir.path, 'certs'));
-  const trust = join(dir.path, 'trust');
-  await mkdir(trust);
-  await copyFile(certs.ca, join(trust, 'ca.crt'));
-  const ngx = await startNginx({ backend: br.url.replace('http://', ''), repo: 'docker-remote', dir: dir.path, cert: certs.cert, key: certs.key });
+  const { ngx, certDir: trust } = await startTlsFrontDoor(dir.path, br.url, 'docker-remote');
   console.log('2. binaryrepo at', br.url, '; nginx (TLS, CA from nginx/setup-certs.sh) at', ngx.url);
   const root = join(dir.path, 'podman');
   const podman = podmanIn(root);

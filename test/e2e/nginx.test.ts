@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
 import { podmanIn } from '../helpers/listen.ts';
-import { makeCerts, startNginx } from '../helpers/nginx.ts';
+import { startTlsFrontDoor } from '../helpers/nginx.ts';
 import type { RunningNginx } from '../helpers/nginx.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
@@ -34,12 +33,7 @@ describe('podman → nginx (TLS) → binaryrepo → docker-registry', () => {
     img = await makeImage({ layerSizes: [1_000_000, 300_000] });
     await pushImage(reg.url, 'library/sample', '1', img);
     br = await startServer({ config: { repos: [remoteRepo('docker-remote', relay.url, { upstream: { libraryPrefix: true } })] } });
-    const certs = await makeCerts(join(dir.path, 'certs'));
-    // podman's --cert-dir takes a folder of CA files (*.crt); a *.key there would be a client key.
-    certDir = join(dir.path, 'trust');
-    await mkdir(certDir);
-    await copyFile(certs.ca, join(certDir, 'ca.crt'));
-    ngx = await startNginx({ backend: br.url.replace('http://', ''), repo: 'docker-remote', dir: dir.path, cert: certs.cert, key: certs.key });
+    ({ ngx, certDir } = await startTlsFrontDoor(dir.path, br.url, 'docker-remote'));
   });
   after(async () => {
     await ngx?.stop();
@@ -85,11 +79,7 @@ describe('podman login/push/pull → nginx (TLS) → binaryrepo virtual repo wit
         ],
       },
     });
-    const certs = await makeCerts(join(dir.path, 'certs'));
-    certDir = join(dir.path, 'trust');
-    await mkdir(certDir);
-    await copyFile(certs.ca, join(certDir, 'ca.crt'));
-    ngx = await startNginx({ backend: br.url.replace('http://', ''), repo: 'docker', dir: dir.path, cert: certs.cert, key: certs.key });
+    ({ ngx, certDir } = await startTlsFrontDoor(dir.path, br.url, 'docker'));
   });
   after(async () => {
     await ngx?.stop();

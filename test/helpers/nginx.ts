@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { freePort, run, stopChild, waitForPort } from './net.ts';
 
@@ -45,4 +45,17 @@ export async function startNginx(opts: { backend: string; repo: string; dir: str
     throw new Error(`nginx did not start: ${String(e)}\n${stderr}`);
   }
   return { url: `https://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
+}
+
+/**
+ * Certificates, a podman trust folder and nginx in front of `backend` for `repo`, in `dir`.
+ * podman's --cert-dir takes a folder of CA files (*.crt); a *.key there would be a client key.
+ */
+export async function startTlsFrontDoor(dir: string, backend: string, repo: string): Promise<{ ngx: RunningNginx; certDir: string }> {
+  const certs = await makeCerts(join(dir, 'certs'));
+  const certDir = join(dir, 'trust');
+  await mkdir(certDir);
+  await copyFile(certs.ca, join(certDir, 'ca.crt'));
+  const ngx = await startNginx({ backend: backend.replace('http://', ''), repo, dir, cert: certs.cert, key: certs.key });
+  return { ngx, certDir };
 }
