@@ -253,6 +253,7 @@ export class Fill {
 export class FillManager {
   private readonly inflight = new Map<string, Fill>();
   private readonly owners = new Map<string, string>();
+  private readonly settling = new Map<string, Promise<void>>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -269,7 +270,16 @@ export class FillManager {
     return this.inflight.get(digest.value);
   }
 
-  join(digest: Digest, start: () => Promise<FillSource>, owner = ''): { fill: Fill; coalesced: boolean } {
+  /**
+   * `stored` runs once the blob is committed and before the fill is forgotten (the owner links it
+   * there): a request arriving in between finds the fill, waits for `settled`, and sees the link.
+   */
+  join(
+    digest: Digest,
+    start: () => Promise<FillSource>,
+    owner = '',
+    stored?: (b: StoredBlob) => Promise<void>,
+  ): { fill: Fill; coalesced: boolean } {
     const existing = this.inflight.get(digest.value);
     if (existing) {
       this.hooks.joined?.();
@@ -282,9 +292,19 @@ export class FillManager {
       if (this.inflight.get(digest.value) !== fill) return;
       this.inflight.delete(digest.value);
       this.owners.delete(digest.value);
+      this.settling.delete(digest.value);
     };
-    fill.done.then(forget, forget);
+    const settled = fill.done.then(async (b) => {
+      await stored?.(b);
+    });
+    this.settling.set(digest.value, settled.catch(() => {}));
+    settled.then(forget, forget);
     return { fill, coalesced: false };
+  }
+
+  /** Resolves when the fill in flight for this digest (if any) is committed and its owner has linked it. */
+  settled(digest: Digest): Promise<void> | undefined {
+    return this.settling.get(digest.value);
   }
 
   get size(): number {

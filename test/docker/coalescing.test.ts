@@ -104,4 +104,24 @@ describe('coalescing: late joiners stream from the fill as it arrives', () => {
     assert.equal(cache, 'HIT');
     assert.equal(up.count('GET', `/blobs/${digest}`), 1);
   });
+
+  it('a request right after a cold download finishes is a HIT and asks upstream nothing', async () => {
+    // The fill commits the blob, then links it in the repo: a request landing in between must wait
+    // for the link rather than ask upstream whether it has the blob (CI once caught that window).
+    for (let i = 0; i < 100; i++) {
+      const bytes = randomBytes(50_000 + i);
+      const digest = sha256(bytes);
+      up.blobs.set(digest, bytes);
+      const url = `${br.url}/repo/hub/v2/team/x/blobs/${digest}`;
+      const cold = await fetch(url);
+      assert.equal(sha256(new Uint8Array(await cold.arrayBuffer())), digest);
+      const upstreamCalls = (): number => up.count('GET', `/blobs/${digest}`) + up.count('HEAD', `/blobs/${digest}`);
+      const calls = upstreamCalls();
+      const [warmHead, warmGet] = await Promise.all([fetch(url, { method: 'HEAD' }), fetch(url)]);
+      await warmGet.arrayBuffer();
+      assert.notEqual(warmHead.headers.get('x-cache'), 'MISS');
+      assert.notEqual(warmGet.headers.get('x-cache'), 'MISS');
+      assert.equal(upstreamCalls(), calls, `no upstream request for a blob just cached (${i})`);
+    }
+  });
 });

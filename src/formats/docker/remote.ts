@@ -4,7 +4,7 @@ import type { Fill, FillManager } from '../../cache/fills.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
+import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { layout } from '../../storage/layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
@@ -222,6 +222,8 @@ export class DockerRemote implements DockerReader {
     const linkKey = layout.dockerBlobLink(this.d.repo, digest);
     const stat = await this.d.blobs.stat(digest);
     if (stat) {
+      // Our own fill may have just committed the blob and be writing the link: wait for it.
+      if (this.d.fills.ownerOf(digest) === this.d.repo) await this.d.fills.settled(digest);
       // Content fetched for another repo is only served here once this upstream confirms it has it.
       if (!(await this.d.meta.exists(linkKey))) {
         const res = await this.blobRequest('HEAD', name, digest, via);
@@ -247,21 +249,27 @@ export class DockerRemote implements DockerReader {
       const res = await this.blobRequest('HEAD', name, digest, via);
       await res.body?.cancel();
     }
+    const link = async (b: StoredBlob): Promise<boolean> => {
+      try {
+        await this.d.meta.put(linkKey, { size: b.size, linkedAt: this.d.now() });
+        return true;
+      } catch (e) {
+        this.d.log.error('blob link write failed', { repo: this.d.repo, error: String(e) });
+        return false;
+      }
+    };
     const { fill, coalesced } = this.d.fills.join(digest, async () => {
       const res = await this.blobRequest('GET', name, digest, via);
       const len = res.headers.get('content-length');
       if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
       const body = idleTimeoutBody(res.body, this.d.idleTimeoutMs, `blob ${digest.value}`);
       return { body, size: len !== null && /^\d+$/.test(len) ? Number(len) : undefined };
-    }, this.d.repo);
-    // Linked when the fill commits, whether or not this client is still connected.
-    fill.done.then(
-      async (b) => {
-        await this.d.meta.put(linkKey, { size: b.size, linkedAt: this.d.now() });
-        if (!coalesced) this.d.cached(b.size);
-      },
-      () => {},
-    ).catch((e: unknown) => this.d.log.error('blob link write failed', { repo: this.d.repo, error: String(e) }));
+    }, this.d.repo, async (b) => {
+      // Linked when the fill commits, whether or not this client is still connected.
+      if (await link(b)) this.d.cached(b.size);
+    });
+    // Joining another repo's download: that repo links its own copy; this one links ours.
+    if (coalesced && owner !== this.d.repo) fill.done.then(link, () => {});
     await fill.ready;
     // Joining a download that has every byte verified (only the commit is left) is a hit in all but name.
     const cache = !coalesced ? 'MISS' : fill.state === 'verified' ? 'HIT' : 'COALESCED';
