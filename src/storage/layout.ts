@@ -12,6 +12,8 @@ import type { Digest } from './digest.ts';
  *   v1/repos/<repo>/docker/<image>/_tags/<tag>        tag doc: { digest, mediaType, size, fetchedAt | pushedAt }
  *   v1/repos/<repo>/docker/<image>/_layers/<alg>/<hex>     local repos: blob link of one image (JSON)
  *   v1/repos/<repo>/docker/<image>/_referrers/<alg>/<subject hex>/<alg>-<hex>  descriptor of a referrer
+ *   v1/repos/<repo>/docker/<image>/_taglist            remote repos: last upstream tag list { items, fetchedAt }
+ *   v1/repos/<repo>/docker/<image>/_upstream_referrers/<alg>-<hex>  remote repos: last upstream referrers
  *   v1/uploads/<uuid>/data, v1/uploads/<uuid>/info     push sessions: bytes so far + { repo, image, startedAt };
  *                                                     kept across restarts, removed on finish/cancel/gc
  *   v1/repos/<repo>/docker/_access/<2 hex>             remote repos: last access per digest (batched), for eviction
@@ -46,6 +48,9 @@ export const layout = {
   uploadData: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/data`,
   uploadInfo: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/info`,
   tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
+  dockerTagList: (repo: string, image: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_taglist`,
+  dockerUpstreamReferrers: (repo: string, image: string, subject: Digest): string =>
+    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_upstream_referrers/${subject.algorithm}-${subject.hex}`,
   dockerTag: (repo: string, image: string, tag: string): string =>
     `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_tags/${tag}`,
 };

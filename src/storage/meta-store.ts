@@ -7,6 +7,11 @@ const MAX_DOC_BYTES = 1 << 20;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+export interface DocOptions {
+  /** Keep the document in the in-memory cache (default true). */
+  remember?: boolean;
+}
+
 /**
  * Small JSON documents (tags, links) replaced atomically. A document that fails to parse (a torn
  * write can't happen with rename, but a hand-edited or foreign file can) reads as absent.
@@ -24,21 +29,22 @@ export class MetaStore {
     private readonly newId: () => string,
   ) {}
 
-  async get<T>(key: string): Promise<T | null> {
+  /** `remember: false` for the larger, rarely read documents (kept lists) that would crowd the cache. */
+  async get<T>(key: string, opts: DocOptions = {}): Promise<T | null> {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit as T;
     const bytes = await this.driver.readAll(key, MAX_DOC_BYTES);
     if (!bytes) return null;
     try {
       const doc = JSON.parse(decoder.decode(bytes)) as T;
-      this.cache.set(key, doc);
+      if (opts.remember !== false) this.cache.set(key, doc);
       return doc;
     } catch {
       return null;
     }
   }
 
-  async put(key: string, doc: unknown): Promise<void> {
+  async put(key: string, doc: unknown, opts: DocOptions = {}): Promise<void> {
     try {
       // No fsync: a doc torn by a power cut fails to parse and reads as absent (we refetch), while
       // an fsync per tag/link doc would sit on the critical path of every cold pull.
@@ -47,7 +53,8 @@ export class MetaStore {
       this.cache.delete(key);
       throw fromStorageError(e, key);
     }
-    this.cache.set(key, doc);
+    if (opts.remember === false) this.cache.delete(key);
+    else this.cache.set(key, doc);
   }
 
   async exists(key: string): Promise<boolean> {

@@ -80,7 +80,17 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     await next();
   });
   app.get('/v2/', (c) => c.json({}));
+  // Faults for the lists: behaviour keys 'tags/list' and 'referrers'.
+  app.get('/v2/:name{.+}/tags/list', (c) => {
+    const b = behaviour.get('tags/list');
+    if (b?.kind === 'status') return statusAnswer(b);
+    const tags = [...manifests.keys()].filter((k) => !k.includes(':')).sort();
+    if (tags.length === 0) return c.json({ errors: [{ code: 'NAME_UNKNOWN', message: 'unknown' }] }, 404);
+    return c.json({ name: c.req.param('name'), tags });
+  });
   app.get('/v2/:name{.+}/referrers/:digest', (c) => {
+    const b = behaviour.get('referrers');
+    if (b?.kind === 'status') return statusAnswer(b);
     const list = referrers.get(c.req.param('digest'));
     if (referrers.size === 0) return c.text('404 page not found', 404);
     return c.json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: list ?? [] }, 200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });

@@ -12,11 +12,11 @@ import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import { ManifestFetcher, tagDigest } from './manifest-fetch.ts';
-import { MANIFEST_ACCEPT, MEDIA } from './media.ts';
-import { readLimited } from '../../http/streams.ts';
+import { MANIFEST_ACCEPT } from './media.ts';
 import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import type { Reference } from './reference.ts';
-import { listImages, mergeSorted } from './listing.ts';
+import { listImages } from './listing.ts';
+import { RemoteLists } from './remote-lists.ts';
 import type { DockerReader } from './repo.ts';
 import type { AccessLog } from '../../cache/access.ts';
 
@@ -55,8 +55,6 @@ export interface DockerRemoteDeps {
   log: Logger;
 }
 
-const MAX_TAG_PAGES = 50;
-
 /**
  * A pull-through Docker/OCI repository: manifests byte-exact, tags revalidated after their TTL with
  * a HEAD, stale copies served on any upstream failure, blobs fetched lazily through shared fills.
@@ -66,26 +64,17 @@ export class DockerRemote implements DockerReader {
   readonly name: string;
   private readonly manifests: ManifestFetcher;
   private readonly heads = new SingleFlight<string | null>();
+  private readonly lists: RemoteLists;
 
   constructor(private readonly d: DockerRemoteDeps) {
     this.name = d.repo;
     this.manifests = new ManifestFetcher(d);
+    this.lists = new RemoteLists(d);
   }
 
-  /** The upstream's tag list, every page (capped), asked each time: tag lists are not cached. */
-  async tags(image: string, via?: string): Promise<string[]> {
-    const name = this.upstreamName(image);
-    const pages: string[][] = [];
-    let path: string | null = `/v2/${name}/tags/list`;
-    for (let i = 0; path && i < MAX_TAG_PAGES; i++) {
-      const res: Response = await this.d.upstream.request({ method: 'GET', path, scope: `repository:${name}:pull`, via });
-      if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'tag list', 'NAME_UNKNOWN');
-      const body = (await res.json().catch(() => ({}))) as { tags?: unknown };
-      pages.push(Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : []);
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
-      path = next ? new URL(next, 'http://upstream').pathname + new URL(next, 'http://upstream').search : null;
-    }
-    return mergeSorted(pages);
+  /** The upstream's tag list, every page (capped); the last good one when the upstream fails. */
+  tags(image: string, via?: string): Promise<string[]> {
+    return this.lists.tags(image, this.upstreamName(image), via);
   }
 
   /** The images this cache holds (Docker Hub and most upstreams do not serve a catalog). */
@@ -93,23 +82,9 @@ export class DockerRemote implements DockerReader {
     return listImages(this.d.meta, this.d.repo);
   }
 
-  /** The upstream's referrers, asked each time (not cached); an upstream without the API → unsupported. */
-  async referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
-    const name = this.upstreamName(image);
-    const res = await this.d.upstream.request({ method: 'GET', path: `/v2/${name}/referrers/${digest.value}`, accept: MEDIA.ociIndex, scope: `repository:${name}:pull`, via });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      throw new RegistryError('unsupported', `upstream ${this.d.upstream.host} does not serve the referrers API`, { code: 'UNSUPPORTED' });
-    }
-    if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'referrers', 'NAME_UNKNOWN');
-    const body = await readLimited(res.body, this.d.manifestMaxBytes, this.d.idleTimeoutMs, 'referrers index');
-    try {
-      const doc = JSON.parse(new TextDecoder().decode(body)) as { manifests?: unknown };
-      if (!Array.isArray(doc.manifests)) throw new Error('no manifests array');
-      return doc.manifests.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null);
-    } catch (e) {
-      throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent a malformed referrers index`, { cause: e });
-    }
+  /** The upstream's referrers; the last good answer when it fails; no API upstream → unsupported. */
+  referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
+    return this.lists.referrers(image, this.upstreamName(image), digest, via);
   }
 
   async holds(_image: string, digest: Digest): Promise<boolean> {
