@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleGc } from '../src/gc.ts';
-import { fail, loadConfig, splitListen } from './common.ts';
+import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
 
 // Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
 interface BunFile {
@@ -55,3 +55,4 @@ const stop = (): void => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+process.on('SIGHUP', () => void reloadConfig(server, process.argv.slice(2), process.env));

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, parseConfigText, validateConfig } from '../src/config/load.ts';
+import type { Server } from '../src/boot.ts';
 import type { Config } from '../src/config/schema.ts';
 
 /**
@@ -30,4 +31,18 @@ export function splitListen(listen: string): { hostname: string; port: number } 
 export function fail(e: unknown, exit: (code: number) => never): never {
   console.error(e instanceof Error ? e.message : String(e));
   return exit(2);
+}
+
+/**
+ * SIGHUP: read the config file again and apply what can change on a running server (users,
+ * passwords, admins, permissions, token lifetime). A config that fails to parse changes nothing.
+ */
+export async function reloadConfig(server: Server, argv: string[], env: Record<string, string | undefined>): Promise<void> {
+  try {
+    const { config, source } = await loadConfig(argv, env);
+    const notes = server.access.reload(config);
+    server.log.info('config reloaded', { config: source, applied: 'users, permissions, token lifetime', notes });
+  } catch (e) {
+    server.log.error('config reload failed; the running config stays', { error: e instanceof Error ? e.message : String(e) });
+  }
 }

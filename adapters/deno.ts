@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleGc } from '../src/gc.ts';
-import { fail, loadConfig, splitListen } from './common.ts';
+import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
 interface DenoFile {
@@ -13,7 +13,7 @@ declare const Deno: {
   env: { toObject(): Record<string, string> };
   exit(code: number): never;
   open(path: string): Promise<DenoFile>;
-  addSignalListener(sig: 'SIGTERM' | 'SIGINT', fn: () => void): void;
+  addSignalListener(sig: 'SIGTERM' | 'SIGINT' | 'SIGHUP', fn: () => void): void;
   serve(
     o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void },
     handler: (req: Request) => Response | Promise<Response>,
@@ -47,3 +47,4 @@ const stop = (): void => {
 };
 Deno.addSignalListener('SIGTERM', stop);
 Deno.addSignalListener('SIGINT', stop);
+Deno.addSignalListener('SIGHUP', () => void reloadConfig(server, Deno.args, Deno.env.toObject()));

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleGc } from '../src/gc.ts';
-import { fail, loadConfig, splitListen } from './common.ts';
+import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
 const exit = (code: number): never => process.exit(code);
@@ -41,3 +41,4 @@ const stop = (): void => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+process.on('SIGHUP', () => void reloadConfig(server, process.argv.slice(2), process.env));

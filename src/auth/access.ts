@@ -39,15 +39,48 @@ const BASIC_CACHE_MS = 60_000;
  * times. Permissions are read live from the config on every request, tokens only narrow them.
  */
 export class AccessControl {
-  private readonly repos: Map<string, RepoConfig>;
+  private repos: Map<string, RepoConfig>;
   private readonly basicOk = new Map<string, { user: string; until: number }>();
+  private cfg: Pick<Config, 'auth'>;
 
   constructor(
-    private readonly cfg: Config,
+    cfg: Config,
     private readonly secret: Uint8Array,
     private readonly now: () => number,
   ) {
+    this.cfg = { auth: cfg.auth };
     this.repos = new Map(cfg.repos.map((r) => [r.name, r]));
+  }
+
+  /**
+   * Takes users, admins, token lifetime and per-repo permissions from a config read again (SIGHUP):
+   * a password change or a revoked user holds from the next request, without a restart. What
+   * shapes the running server (repos, the token signer) is kept; the returned notes say what was.
+   */
+  reload(next: Config): string[] {
+    const notes: string[] = [];
+    const cur = this.cfg.auth;
+    const nxt = next.auth;
+    if ((cur === undefined) !== (nxt === undefined)) {
+      notes.push('turning authentication on or off needs a restart; auth left as it was');
+    } else if (cur && nxt) {
+      if (cur.service !== nxt.service || cur.issuer !== nxt.issuer || cur.tokenSecret !== nxt.tokenSecret) {
+        notes.push('auth.service, auth.issuer and auth.tokenSecret need a restart; kept as they were');
+      }
+      // The signing key was fixed at start (tokens verify against it); service and issuer are in them.
+      this.cfg = { auth: { ...nxt, service: cur.service, issuer: cur.issuer } };
+    }
+    const repos = new Map<string, RepoConfig>();
+    for (const [name, old] of this.repos) {
+      const fresh = next.repos.find((r) => r.name === name);
+      if (!fresh) notes.push(`repo ${name} is gone from the config; removing a repo needs a restart`);
+      repos.set(name, fresh ? withPermissions(old, fresh.permissions) : old);
+    }
+    for (const r of next.repos) if (!this.repos.has(r.name)) notes.push(`repo ${r.name} is new; adding a repo needs a restart`);
+    this.repos = repos;
+    // Basic credentials remembered under the old passwords must be checked again.
+    this.basicOk.clear();
+    return notes;
   }
 
   get enabled(): boolean {
@@ -147,4 +180,10 @@ export class AccessControl {
     );
     return { token, expiresIn: auth.tokenTtlSeconds, issuedAt: new Date(now * 1000).toISOString() };
   }
+}
+
+/** A running repo's config with new permissions; its type, members and deployTo stay as started. */
+function withPermissions(repo: RepoConfig, permissions: RepoConfig['permissions']): RepoConfig {
+  const { permissions: _old, ...rest } = repo;
+  return (permissions === undefined ? rest : { ...rest, permissions }) as RepoConfig;
 }
