@@ -36,6 +36,7 @@ export function createApp(s: Server): Hono<Env> {
     if (!s.config.log.requests) return;
     s.log.info('request', {
       repo: info.repo,
+      user: info.user,
       method: c.req.method,
       path,
       status: res.status,
@@ -105,7 +106,11 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
   if (!repo) return ociResponse(404, 'NAME_UNKNOWN', `no repository named ${t.repo}`);
   info.repo = t.repo;
   let principal: Principal | 'invalid' | undefined;
-  const who = async (): Promise<Principal | 'invalid'> => (principal ??= await s.access.identify(req.headers.get('authorization')));
+  const who = async (): Promise<Principal | 'invalid'> => {
+    principal ??= await s.access.identify(req.headers.get('authorization'));
+    if (principal !== 'invalid' && principal.user !== null) info.user = principal.user;
+    return principal;
+  };
   // Through a virtual repo a caller sees only the members they may read themselves (pulls and mounts).
   const view = async (d: DockerRepo): Promise<DockerRepo> => {
     if (!s.access.enabled || !(d instanceof DockerVirtual)) return d;

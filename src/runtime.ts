@@ -19,6 +19,8 @@ export interface RuntimeCaps {
 /** Per-request facts the handlers fill in for the access log line. */
 export interface RequestInfo {
   repo?: string;
+  /** Who the request was authenticated as (the audit trail of pushes and deletes). */
+  user?: string;
   cache?: string;
   upstreamStatus?: number;
   error?: string;

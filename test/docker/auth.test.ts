@@ -123,6 +123,11 @@ describe('users, tokens and permissions', () => {
     const asPublicWriter = await fetch(url('public', 'app/manifests/v1'), { method: 'DELETE', headers: { authorization: basic('writer') } });
     assert.equal(asPublicWriter.status, 403, 'write does not imply delete');
     assert.equal((await fetch(url('team', 'gone/manifests/v1'), { method: 'DELETE', headers: { authorization: basic('writer') } })).status, 202);
+    // The request log is the audit trail: who deleted what, and who was refused.
+    const deletes = srv.logs
+      .map((l) => JSON.parse(l) as { msg: string; method?: string; path?: string; user?: string; status?: number })
+      .filter((l) => l.msg === 'request' && l.method === 'DELETE' && l.path?.endsWith('/gone/manifests/v1'));
+    assert.deepEqual(deletes.map((l) => [l.user, l.status]), [['reader', 403], ['writer', 202]]);
   });
 
   it('cross-repo mount: only from a repo the caller may read', async () => {
