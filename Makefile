@@ -58,14 +58,15 @@ check-remote-pull: setup setup-system
 setup-bench: setup-system
 	@dpkg -s wrk apache2-utils >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk apache2-utils curl; }
 
-bench: setup setup-bench
+# Node runs the compiled dist/ as `npm start` does (build first).
+bench: build setup-bench
 	node --import tsx bench/pull.ts
 
-bench-quick: setup setup-bench
+bench-quick: build setup-bench
 	node --import tsx bench/pull.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
-loadtest: setup setup-system
+loadtest: build setup-system
 	node --import tsx bench/load.ts
 
 clean:

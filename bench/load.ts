@@ -36,7 +36,7 @@ const srv = await startProcessServer(runtime, {
     { name: 'hub', format: 'docker', type: 'remote', upstream: { url: origin.url } },
     { name: 'local', format: 'docker', type: 'local' },
   ],
-}, work.path);
+}, work.path, { compiled: true });
 const hub = `${srv.url}/repo/hub`;
 const warm = upstream.slice(0, 5);
 for (const w of warm) await pullImage(hub, w.name, '1');

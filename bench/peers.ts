@@ -35,7 +35,7 @@ export function binaryrepo(rt: RuntimeName, upstream: string, work: string): Can
         storage: { type: 'fs', path: join(dir, 'data') },
         log: { requests: false },
         repos: [{ name: 'hub', format: 'docker', type: 'remote', upstream: { url: upstream } }],
-      }, dir);
+      }, dir, { compiled: true });
       return { base: `${srv.url}/repo/hub`, ...(srv.child.pid ? { pid: srv.child.pid } : {}), stop: () => srv.stop() };
     },
   };
