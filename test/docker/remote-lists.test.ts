@@ -21,7 +21,12 @@ describe('remote repo lists (tags, referrers) when the upstream fails', () => {
   before(async () => {
     up = await startFakeUpstream();
     br = await startServer({
-      config: { repos: [remoteRepo('hub', up.url, { upstream: { breakerFailures: 1000 }, cache: { tagTtlSeconds: 60, maxStaleSeconds: 3600 } })] },
+      config: {
+        repos: [
+          remoteRepo('hub', up.url, { upstream: { breakerFailures: 1000 }, cache: { tagTtlSeconds: 60, maxStaleSeconds: 3600 } }),
+          remoteRepo('lib', up.url, { upstream: { breakerFailures: 1000, libraryPrefix: true } }),
+        ],
+      },
       now: () => clock,
     });
   });
@@ -66,6 +71,13 @@ describe('remote repo lists (tags, referrers) when the upstream fails', () => {
       const r = await tags('team/other');
       assert.equal(r.status, 200);
       assert.deepEqual(((await r.json()) as { tags: string[] }).tags, ['1.0', '2.0']);
+      // Docker Hub style: `solo` is `library/solo` upstream and in the cache, whichever name is used.
+      await fetch(`${br.url}/repo/lib/v2/solo/manifests/1.0`).then((r) => r.arrayBuffer());
+      for (const name of ['solo', 'library/solo']) {
+        const lib = await fetch(`${br.url}/repo/lib/v2/${name}/tags/list`);
+        assert.equal(lib.status, 200, name);
+        assert.deepEqual(((await lib.json()) as { tags: string[] }).tags, ['1.0'], name);
+      }
       const none = await tags('team/never-seen');
       assert.ok(none.status === 502 || none.status === 503, `nothing kept and nothing held: the failure surfaces (${none.status})`);
     } finally {

@@ -28,16 +28,17 @@ type Descriptor = Record<string, unknown>;
 export class RemoteLists {
   constructor(private readonly d: DockerRemoteDeps) {}
 
-  async tags(image: string, name: string, via: string | undefined): Promise<string[]> {
-    const key = layout.dockerTagList(this.d.repo, image);
+  /** `name` is the upstream's name of the image (library/ added), under which the cache keeps it. */
+  async tags(name: string, via: string | undefined): Promise<string[]> {
+    const key = layout.dockerTagList(this.d.repo, name);
     return this.withFallback(key, () => this.fetchTags(name, via), async () => {
-      const held = await this.d.meta.list(`${layout.dockerImageDir(this.d.repo, image)}/_tags`);
+      const held = await this.d.meta.list(`${layout.dockerImageDir(this.d.repo, name)}/_tags`);
       return held.length > 0 ? held.sort(lexical) : null;
     });
   }
 
-  async referrers(image: string, name: string, digest: Digest, via: string | undefined): Promise<Descriptor[]> {
-    return this.withFallback(layout.dockerUpstreamReferrers(this.d.repo, image, digest), () => this.fetchReferrers(name, digest, via), async () => null);
+  async referrers(name: string, digest: Digest, via: string | undefined): Promise<Descriptor[]> {
+    return this.withFallback(layout.dockerUpstreamReferrers(this.d.repo, name, digest), () => this.fetchReferrers(name, digest, via), async () => null);
   }
 
   private async withFallback<T>(key: string, fetch: () => Promise<T[]>, held: () => Promise<T[] | null>): Promise<T[]> {

@@ -74,7 +74,7 @@ export class DockerRemote implements DockerReader {
 
   /** The upstream's tag list, every page (capped); the last good one when the upstream fails. */
   tags(image: string, via?: string): Promise<string[]> {
-    return this.lists.tags(image, this.upstreamName(image), via);
+    return this.lists.tags(this.upstreamName(image), via);
   }
 
   /** The images this cache holds (Docker Hub and most upstreams do not serve a catalog). */
@@ -84,7 +84,7 @@ export class DockerRemote implements DockerReader {
 
   /** The upstream's referrers; the last good answer when it fails; no API upstream → unsupported. */
   referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
-    return this.lists.referrers(image, this.upstreamName(image), digest, via);
+    return this.lists.referrers(this.upstreamName(image), digest, via);
   }
 
   async holds(_image: string, digest: Digest): Promise<boolean> {
