@@ -154,14 +154,23 @@ export class Fill {
     }
   }
 
-  /** Up to `stop` from the memory window, one chunk's worth; null when pos is before the window. */
+  /**
+   * Up to `stop` from the memory window; null when pos is before the window. Consecutive chunks are
+   * joined (a reader that fell a little behind gets one larger write instead of many small ones).
+   */
   private fromMemory(pos: number, stop: number): Uint8Array | null {
+    const parts: Uint8Array[] = [];
+    let at = pos;
     for (const c of this.mem) {
-      if (pos < c.start) return null;
       const end = c.start + c.bytes.byteLength;
-      if (pos < end) return c.bytes.subarray(pos - c.start, Math.min(end, stop) - c.start);
+      if (at >= end) continue;
+      if (at < c.start) break;
+      parts.push(c.bytes.subarray(at - c.start, Math.min(end, stop) - c.start));
+      at = Math.min(end, stop);
+      if (at >= stop) break;
     }
-    return null;
+    if (parts.length <= 1) return parts[0] ?? null;
+    return concat(parts, at - pos);
   }
 
   private wake(): void {
