@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Config, RepoConfig } from '../config/schema.ts';
 import { verifyPassword } from './password.ts';
 import { signToken, verifyToken } from './token.ts';
@@ -29,6 +29,9 @@ export interface ResolvedScope {
   image: string;
   actions: string[];
 }
+
+const REFRESH_AUDIENCE = '#refresh';
+const fingerprint = (passwordHash: string): string => createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
 
 const DEFAULT_PERMISSIONS = { read: ['authenticated'], write: [] as string[], delete: [] as string[] };
 const BASIC_CACHE_MS = 60_000;
@@ -160,6 +163,32 @@ export class AccessControl {
   /** Anonymous callers get a challenge (they may have credentials); known users get 403. */
   private refuse(p: Principal, message: string): Denial {
     return p.user === null ? { status: 401, message: 'authentication required' } : { status: 403, message };
+  }
+
+  /**
+   * A refresh token (the spec's offline token; `docker login` stores it as an identity token in
+   * place of the password). Its audience differs from access tokens, so it is never accepted as a
+   * bearer token, and it dies with the password it was issued under.
+   */
+  issueRefresh(user: string): string {
+    const auth = this.cfg.auth;
+    const entry = auth?.users[user];
+    if (!auth || !entry) throw new Error('refresh token for an unknown user');
+    const now = Math.floor(this.now() / 1000);
+    const claims = { iss: auth.issuer, sub: user, aud: `${auth.service}${REFRESH_AUDIENCE}`, exp: now + auth.refreshTokenTtlSeconds, nbf: now, iat: now };
+    return signToken({ ...claims, jti: randomUUID(), access: [], pwd: fingerprint(entry.passwordHash) }, this.secret);
+  }
+
+  /** The user a refresh token was issued to, while the user exists with the same password; else null. */
+  checkRefresh(token: string): string | null {
+    const auth = this.cfg.auth;
+    if (!auth) return null;
+    const claims = verifyToken(token, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: `${auth.service}${REFRESH_AUDIENCE}` });
+    const entry = claims ? auth.users[claims.sub] : undefined;
+    if (!claims || !entry || claims.pwd === undefined) return null;
+    const want = Buffer.from(fingerprint(entry.passwordHash));
+    const got = Buffer.from(claims.pwd);
+    return got.length === want.length && timingSafeEqual(got, want) ? claims.sub : null;
   }
 
   /** A token for the actions of each scope this user may do; what is not allowed is left out. */

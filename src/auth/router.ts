@@ -12,7 +12,8 @@ const unauthorized = (message: string): Response =>
 
 /**
  * The token endpoint of the Docker token flow (GET with optional Basic credentials, as Docker Hub
- * and the CNCF registry do it) and its OAuth2 password-grant form (POST), which containerd tries.
+ * and the CNCF registry do it) and its OAuth2 form (POST: password and refresh_token grants), which
+ * containerd uses. `offline_token=true` (GET) or `access_type=offline` (POST) adds a refresh token.
  * `resolve` maps a scope's repository name, as the client wrote it, to one of our repos.
  */
 export async function handleToken(
@@ -24,17 +25,28 @@ export async function handleToken(
   const url = new URL(req.url);
   let params = url.searchParams;
   let user: string | null = null;
+  // A refresh token goes out only to a client that proved its password in this very request.
+  let offline = false;
   if (req.method === 'POST') {
     params = new URLSearchParams(await req.text().catch(() => ''));
     const grant = params.get('grant_type');
-    if (grant !== 'password') return json(400, { error: 'unsupported_grant_type' });
-    user = await access.checkBasic(Buffer.from(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`).toString('base64'));
-    if (user === null) return unauthorized('invalid username or password');
+    if (grant === 'password') {
+      user = await access.checkBasic(Buffer.from(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`).toString('base64'));
+      if (user === null) return unauthorized('invalid username or password');
+      offline = params.get('access_type') === 'offline';
+    } else if (grant === 'refresh_token') {
+      user = access.checkRefresh(params.get('refresh_token') ?? '');
+      // RFC 6749 §5.2: an expired, revoked or foreign refresh token is an invalid grant.
+      if (user === null) return json(400, { error: 'invalid_grant', error_description: 'refresh token invalid, expired or revoked' });
+    } else {
+      return json(400, { error: 'unsupported_grant_type' });
+    }
   } else if (req.method === 'GET') {
     const h = req.headers.get('authorization');
     if (h && /^basic\s/i.test(h)) {
       user = await access.checkBasic(h.trim().split(/\s+/)[1] ?? '');
       if (user === null) return unauthorized('invalid username or password');
+      offline = params.get('offline_token') === 'true';
     }
   } else {
     return json(405, { errors: [{ code: 'UNSUPPORTED', message: 'use GET or POST', detail: null }] }, { allow: 'GET, POST' });
@@ -49,6 +61,7 @@ export async function handleToken(
     if (target && isValidName(target.image)) scopes.push({ ...target, actions: (m[2] ?? '').split(',') });
   }
   const t = access.issue(user, scopes);
-  const body = { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt };
-  return json(200, req.method === 'POST' ? { access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, scope: params.getAll('scope').join(' ') } : body);
+  const refresh = offline && user !== null ? { refresh_token: access.issueRefresh(user) } : {};
+  const body = { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, ...refresh };
+  return json(200, req.method === 'POST' ? { access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, scope: params.getAll('scope').join(' '), ...refresh } : body);
 }

@@ -16,6 +16,8 @@ export interface TokenClaims {
   iat: number;
   jti: string;
   access: AccessEntry[];
+  /** Refresh tokens only: a fingerprint of the password hash they were issued under. */
+  pwd?: string;
 }
 
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64url');

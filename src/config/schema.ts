@@ -106,6 +106,8 @@ const Auth = v.strictObject({
   service: v.optional(v.pipe(v.string(), v.minLength(1)), 'binaryrepo'),
   issuer: v.optional(v.pipe(v.string(), v.minLength(1)), 'binaryrepo'),
   tokenTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(86400)), 300),
+  /** Lifetime of refresh (identity) tokens, which `docker login` keeps instead of the password. */
+  refreshTokenTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(366 * 86400)), 30 * 86400),
   /** HMAC key of tokens, shared by replicas; when unset, one is generated into the storage. */
   tokenSecret: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   users: v.optional(

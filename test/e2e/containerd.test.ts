@@ -96,7 +96,7 @@ describe('containerd (ctr) through binaryrepo', () => {
     assert.match(out, /linux\/amd64,linux\/arm64/);
   });
 
-  it('pushes into a local repo with the token flow; a reader pulls it back and may not push', async () => {
+  it('pushes into a local repo with the token flow; a reader pulls it back (password, then refresh token) and may not push', async () => {
     const push = await ctd.ctr(['images', 'push', '--plain-http', '--user', `writer:${PASSWORDS.writer}`, `${host}/team/app:1`, 'docker.io/library/app:1'], 'cold');
     assert.equal(push.code, 0, push.stderr);
     const head = await fetch(`${br.url}/repo/team/v2/app/manifests/1`, {
@@ -111,6 +111,17 @@ describe('containerd (ctr) through binaryrepo', () => {
     const back = await ctd.ctr(['images', 'pull', '--plain-http', '--user', `reader:${PASSWORDS.reader}`, '--snapshotter', 'native', `${host}/team/app:1`], 'back');
     assert.equal(back.code, 0, back.stderr);
     assert.ok((await listed('back')).includes(img.manifest.digest));
+
+    // What `docker login` keeps instead of the password: a refresh token, traded by containerd with
+    // the refresh_token grant for each pull.
+    const offline = await fetch(`${br.url}/token?service=binaryrepo&offline_token=true&client_id=docker`, {
+      headers: { authorization: `Basic ${Buffer.from(`reader:${PASSWORDS.reader}`).toString('base64')}` },
+    });
+    const refresh = ((await offline.json()) as { refresh_token?: string }).refresh_token;
+    assert.ok(refresh);
+    const viaRefresh = await ctd.ctr(['images', 'pull', '--plain-http', '--refresh', refresh, '--snapshotter', 'native', `${host}/team/app:1`], 'refresh');
+    assert.equal(viaRefresh.code, 0, viaRefresh.stderr);
+    assert.ok((await listed('refresh')).includes(img.manifest.digest));
 
     const denied = await ctd.ctr(['images', 'push', '--plain-http', '--user', `reader:${PASSWORDS.reader}`, `${host}/team/other:1`, 'docker.io/library/app:1'], 'cold');
     assert.notEqual(denied.code, 0, 'a reader may not push');
