@@ -20,6 +20,7 @@ import { FsDriver } from './storage/fs.ts';
 import { layout } from './storage/layout.ts';
 import { MetaStore } from './storage/meta-store.ts';
 import { TokenCache } from './upstream/auth.ts';
+import { ImageFilter } from './formats/docker/image-filter.ts';
 import type { FetchFn } from './upstream/auth.ts';
 import { UpstreamClient } from './upstream/client.ts';
 import { RwLock } from './util/rwlock.ts';
@@ -204,6 +205,8 @@ function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerReader {
     manifestMaxBytes: rc.manifestMaxBytes,
     idleTimeoutMs: up.idleTimeoutSeconds * 1000,
     libraryPrefix: up.libraryPrefix ?? DOCKER_HUB.test(new URL(up.url).hostname),
+    offline: rc.offline,
+    filter: new ImageFilter(rc.include, rc.exclude),
     accessLog: s.accessLog,
     cached: (bytes) => s.cached(rc.name, bytes),
     now: s.now,

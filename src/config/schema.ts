@@ -67,12 +67,23 @@ const Permissions = v.strictObject({
 
 const ManifestMaxBytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 4 * 1024 * 1024);
 
+/** Image-name patterns: `*` within a segment, `**` across segments. */
+const ImagePatterns = v.optional(
+  v.array(v.pipe(v.string(), v.regex(/^[a-z0-9*][a-z0-9._/*-]*$/, 'must be an image name pattern (a-z, 0-9, . _ - /, * and **)'))),
+  [],
+);
+
 const DockerRemote = v.strictObject({
   name: RepoName,
   format: v.literal('docker'),
   type: v.literal('remote'),
   upstream: Upstream,
   cache: v.optional(Cache, {}),
+  /** Serve only what is cached; never ask the upstream (air-gapped sites, a known outage). */
+  offline: v.optional(v.boolean(), false),
+  /** Images this repo serves (empty = all) and never serves; others are 404 NAME_UNKNOWN. */
+  include: ImagePatterns,
+  exclude: ImagePatterns,
   manifestMaxBytes: ManifestMaxBytes,
   permissions: v.optional(Permissions),
 });

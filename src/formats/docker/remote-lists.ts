@@ -31,14 +31,27 @@ export class RemoteLists {
   /** `name` is the upstream's name of the image (library/ added), under which the cache keeps it. */
   async tags(name: string, via: string | undefined): Promise<string[]> {
     const key = layout.dockerTagList(this.d.repo, name);
-    return this.withFallback(key, () => this.fetchTags(name, via), async () => {
-      const held = await this.d.meta.list(`${layout.dockerImageDir(this.d.repo, name)}/_tags`);
-      return held.length > 0 ? held.sort(lexical) : null;
-    });
+    const held = async (): Promise<string[] | null> => {
+      const tags = await this.d.meta.list(`${layout.dockerImageDir(this.d.repo, name)}/_tags`);
+      return tags.length > 0 ? tags.sort(lexical) : null;
+    };
+    if (this.d.offline) {
+      const found = (await this.kept<string>(key)) ?? (await held());
+      if (found) return found;
+      throw new RegistryError('not_found', `no tags of ${name} are cached and repo ${this.d.repo} is offline`, { code: 'NAME_UNKNOWN' });
+    }
+    return this.withFallback(key, () => this.fetchTags(name, via), held);
   }
 
   async referrers(name: string, digest: Digest, via: string | undefined): Promise<Descriptor[]> {
-    return this.withFallback(layout.dockerUpstreamReferrers(this.d.repo, name, digest), () => this.fetchReferrers(name, digest, via), async () => null);
+    const key = layout.dockerUpstreamReferrers(this.d.repo, name, digest);
+    // Offline: what we kept, else none (the API itself is there, so never a 404).
+    if (this.d.offline) return (await this.kept<Descriptor>(key)) ?? [];
+    return this.withFallback(key, () => this.fetchReferrers(name, digest, via), async () => null);
+  }
+
+  private async kept<T>(key: string): Promise<T[] | null> {
+    return (await this.d.meta.get<ListDoc<T>>(key, { remember: false }))?.items ?? null;
   }
 
   private async withFallback<T>(key: string, fetch: () => Promise<T[]>, held: () => Promise<T[] | null>): Promise<T[]> {

@@ -17,6 +17,7 @@ import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import type { Reference } from './reference.ts';
 import { listImages } from './listing.ts';
 import { RemoteLists } from './remote-lists.ts';
+import type { ImageFilter } from './image-filter.ts';
 import type { DockerReader } from './repo.ts';
 import type { AccessLog } from '../../cache/access.ts';
 
@@ -47,6 +48,10 @@ export interface DockerRemoteDeps {
   idleTimeoutMs: number;
   /** Docker Hub's implicit `library/` for one-segment names. */
   libraryPrefix: boolean;
+  /** Cached content only: a miss is "not found" and nothing is revalidated. */
+  offline: boolean;
+  /** The images this repo may serve (include/exclude patterns). */
+  filter: ImageFilter;
   /** Records reads for LRU eviction (batched in memory). */
   accessLog: AccessLog;
   /** Told about every blob the cache gained, so the evictor can act before the next scan. */
@@ -73,27 +78,43 @@ export class DockerRemote implements DockerReader {
   }
 
   /** The upstream's tag list, every page (capped); the last good one when the upstream fails. */
-  tags(image: string, via?: string): Promise<string[]> {
-    return this.lists.tags(this.upstreamName(image), via);
+  async tags(image: string, via?: string): Promise<string[]> {
+    return this.lists.tags(this.allowedName(image), via);
   }
 
   /** The images this cache holds (Docker Hub and most upstreams do not serve a catalog). */
-  catalog(): Promise<string[]> {
-    return listImages(this.d.meta, this.d.repo);
+  async catalog(): Promise<string[]> {
+    const all = await listImages(this.d.meta, this.d.repo);
+    return this.d.filter.active ? all.filter((n) => this.d.filter.allows(n)) : all;
   }
 
   /** The upstream's referrers; the last good answer when it fails; no API upstream → unsupported. */
-  referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
-    return this.lists.referrers(this.upstreamName(image), digest, via);
+  async referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>> {
+    return this.lists.referrers(this.allowedName(image), digest, via);
   }
 
-  async holds(_image: string, digest: Digest): Promise<boolean> {
+  async holds(image: string, digest: Digest): Promise<boolean> {
+    if (!this.d.filter.allows(this.upstreamName(image))) return false;
     return (await this.d.meta.exists(layout.dockerBlobLink(this.d.repo, digest))) && (await this.d.blobs.stat(digest)) !== null;
   }
 
   /** Docker Hub stores official images under library/; `alpine` and `library/alpine` share a cache. */
   upstreamName(image: string): string {
     return this.d.libraryPrefix && !image.includes('/') ? `library/${image}` : image;
+  }
+
+  /** The upstream name of an image this repo may serve; else NAME_UNKNOWN, as if it did not exist. */
+  private allowedName(image: string): string {
+    const name = this.upstreamName(image);
+    if (!this.d.filter.allows(name)) {
+      throw new RegistryError('not_found', `image ${image} is not served by repo ${this.d.repo} (include/exclude)`, { code: 'NAME_UNKNOWN' });
+    }
+    return name;
+  }
+
+  /** Offline: what is not cached does not exist here (a virtual repo moves on to its next member). */
+  private assertOnline(what: string, code: string): void {
+    if (this.d.offline) throw new RegistryError('not_found', `${what} is not cached and repo ${this.d.repo} is offline`, { code });
   }
 
   async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
@@ -103,11 +124,12 @@ export class DockerRemote implements DockerReader {
   }
 
   private async resolveManifest(image: string, ref: Reference, via: string | undefined): Promise<ManifestResult> {
-    const name = this.upstreamName(image);
+    const name = this.allowedName(image);
     if (ref.kind === 'digest') {
       const link = await this.d.meta.get<ManifestDoc>(layout.dockerManifest(this.d.repo, name, ref.digest));
       const bytes = link ? await this.d.blobs.readAll(ref.digest, this.d.manifestMaxBytes) : null;
       if (link && bytes) return { bytes, digest: ref.digest.value, mediaType: link.mediaType, cache: 'HIT' };
+      this.assertOnline(`manifest ${image}@${ref.digest.value}`, 'MANIFEST_UNKNOWN');
       const got = await this.manifests.fetch(name, ref.digest.value, undefined, via);
       return { ...got, cache: got.shared ? 'COALESCED' : 'MISS' };
     }
@@ -116,9 +138,10 @@ export class DockerRemote implements DockerReader {
     const cached = tag ? await this.cachedManifest(tag) : null;
     if (tag && cached) {
       const now = this.d.now();
-      if (freshness(tag.fetchedAt, now, this.d.rule) === 'fresh') return { ...cached, cache: 'HIT' };
+      if (this.d.offline || freshness(tag.fetchedAt, now, this.d.rule) === 'fresh') return { ...cached, cache: 'HIT' };
       return this.revalidate(name, ref.tag, tag, cached, via);
     }
+    this.assertOnline(`manifest ${image}:${ref.tag}`, 'MANIFEST_UNKNOWN');
     const negKey = `${name}:${ref.tag}`;
     if (this.d.negative.has(negKey)) {
       throw new RegistryError('not_found', `manifest unknown: ${image}:${ref.tag} (cached upstream answer)`, {
@@ -193,7 +216,7 @@ export class DockerRemote implements DockerReader {
 
   async blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult> {
     this.d.accessLog.touch(this.d.repo, digest.value);
-    const name = this.upstreamName(image);
+    const name = this.allowedName(image);
     const linkKey = layout.dockerBlobLink(this.d.repo, digest);
     const stat = await this.d.blobs.stat(digest);
     if (stat) {
@@ -201,12 +224,14 @@ export class DockerRemote implements DockerReader {
       if (this.d.fills.ownerOf(digest) === this.d.repo) await this.d.fills.settled(digest);
       // Content fetched for another repo is only served here once this upstream confirms it has it.
       if (!(await this.d.meta.exists(linkKey))) {
+        this.assertOnline(`blob ${digest.value}`, 'BLOB_UNKNOWN');
         const res = await this.blobRequest('HEAD', name, digest, via);
         await res.body?.cancel();
         await this.d.meta.put(linkKey, { size: stat.size, linkedAt: this.d.now() });
       }
       return { source: 'store', digest, size: stat.size, cache: 'HIT' };
     }
+    this.assertOnline(`blob ${digest.value}`, 'BLOB_UNKNOWN');
     const owner = this.d.fills.ownerOf(digest);
     const running = owner === this.d.repo ? this.d.fills.inFlight(digest) : undefined;
     if (head && running && running.size !== undefined && running.state !== 'failed') {
