@@ -1,3 +1,4 @@
+import { ImageFilter } from '../../src/formats/docker/image-filter.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NegativeCache, freshness, mayServeStale } from '../../src/cache/policy.ts';
@@ -53,5 +54,27 @@ describe('Range and Retry-After parsing', () => {
     assert.equal(parseRetryAfter('soon'), undefined);
     const t = parseRetryAfter(new Date(Date.now() + 60_000).toUTCString());
     assert.ok(t !== undefined && t >= 58 && t <= 61);
+  });
+});
+
+describe('ImageFilter (include/exclude patterns)', () => {
+  it('* stays within a segment, ** crosses them, a leading **/ matches no prefix too', () => {
+    const f = new ImageFilter(['library/*', 'bitnami/**', '**/nginx'], ['bitnami/secret*']);
+    assert.ok(f.allows('library/alpine'));
+    assert.ok(!f.allows('library/a/b'), '* does not cross /');
+    assert.ok(f.allows('bitnami/redis') && f.allows('bitnami/charts/redis'));
+    assert.ok(!f.allows('bitnami/secret-thing'), 'exclude wins');
+    assert.ok(f.allows('nginx') && f.allows('team/web/nginx'));
+    assert.ok(!f.allows('team/nginx-proxy'));
+    assert.ok(!f.allows('other/app'), 'not included');
+  });
+
+  it('no include means everything; dots and dashes are literal', () => {
+    const f = new ImageFilter([], ['team/a.b']);
+    assert.equal(f.active, true);
+    assert.ok(f.allows('anything/at/all'));
+    assert.ok(!f.allows('team/a.b'));
+    assert.ok(f.allows('team/aXb'), '. is not a wildcard');
+    assert.equal(new ImageFilter([], []).active, false);
   });
 });
