@@ -1,6 +1,6 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
-import { scheduleGc } from '../src/gc.ts';
+import { scheduleMaintenance } from '../src/maintenance.ts';
 import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
 
 // Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
@@ -33,7 +33,7 @@ const server = await boot({
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
 const app = createApp(server);
-const stopGc = scheduleGc(server);
+const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = Bun.serve({

@@ -3,12 +3,14 @@ import { createInterface } from 'node:readline';
 import { hashPassword } from '../src/auth/password.ts';
 import { boot } from '../src/boot.ts';
 import { checkStore } from '../src/fsck.ts';
-import { collectGarbage } from '../src/gc.ts';
+import { collectGarbage, gcOptions } from '../src/gc.ts';
+import { applyRetention } from '../src/retention.ts';
 import { fail, loadConfig } from './common.ts';
 
 /**
  * `binaryrepo <command>`: the offline tools (Node). `npm run binaryrepo -- gc --dry-run`.
  *   gc [--dry-run] [--config f]  collect unreferenced blobs; prints what it freed (JSON)
+ *   retention [--dry-run]        apply local repos' tag-retention policies now (then gc frees the blobs)
  *   hash-password                reads a password from stdin, prints the hash for the config's users
  *   fsck [--verify-blobs]        check the store's invariants (exit 1 on any problem)
  *   cache usage [--config f]     bytes held by each remote repo, against its budget
@@ -39,13 +41,18 @@ if (command === 'hash-password') {
   const { config } = await loadConfig(rest.filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
   const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
   // Offline gc cannot take the server's lock: the grace period is what protects a push in flight.
-  const report = await collectGarbage(server, Date.now(), {
-    dryRun,
-    graceMs: config.gc.graceMinutes * 60_000,
-    uploadMaxAgeMs: config.gc.uploadMaxAgeHours * 3_600_000,
-  });
+  const report = await collectGarbage(server, Date.now(), gcOptions(server, dryRun));
   console.log(JSON.stringify(report, null, 2));
   console.error(`${dryRun ? 'would free' : 'freed'} ${report.blobsDeleted} blobs, ${report.bytesFreed} bytes; ${report.linksDeleted} links, ${report.uploadsDeleted} abandoned uploads`);
+} else if (command === 'retention') {
+  const dryRun = rest.includes('--dry-run');
+  const { config } = await loadConfig(rest.filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
+  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const results = await applyRetention(server, Date.now(), dryRun);
+  console.log(JSON.stringify(results, null, 2));
+  const tags = results.reduce((a, r) => a + r.deletedTags.length, 0);
+  const manifests = results.reduce((a, r) => a + r.deletedManifests.length, 0);
+  console.error(`${dryRun ? 'would delete' : 'deleted'} ${tags} tags and ${manifests} manifests in ${results.length} images${dryRun ? '' : '; run gc to free their blobs'}`);
 } else if (command === 'fsck') {
   const verify = rest.includes('--verify-blobs');
   const { config } = await loadConfig(rest.filter((a) => a !== '--verify-blobs'), process.env).catch((e: unknown) => fail(e, exit));
@@ -72,6 +79,6 @@ if (command === 'hash-password') {
     console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((a, r) => a + r.manifests, 0)} manifests, ${reports.reduce((a, r) => a + r.blobsUnlinked, 0)} blob links`);
   }
 } else {
-  console.error('usage: binaryrepo gc [--dry-run] [--config file] | hash-password < password | fsck [--verify-blobs] | cache usage | cache evict [--dry-run]');
+  console.error('usage: binaryrepo gc [--dry-run] [--config file] | retention [--dry-run] | hash-password < password | fsck [--verify-blobs] | cache usage | cache evict [--dry-run]');
   exit(2);
 }

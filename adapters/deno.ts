@@ -1,6 +1,6 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
-import { scheduleGc } from '../src/gc.ts';
+import { scheduleMaintenance } from '../src/maintenance.ts';
 import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
@@ -32,7 +32,7 @@ const server = await boot({
   logSink: (line) => console.log(line),
 });
 const app = createApp(server);
-const stopGc = scheduleGc(server);
+const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = Deno.serve(

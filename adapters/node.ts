@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
-import { scheduleGc } from '../src/gc.ts';
+import { scheduleMaintenance } from '../src/maintenance.ts';
 import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
@@ -13,7 +13,7 @@ const server = await boot({
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
 const app = createApp(server);
-const stopGc = scheduleGc(server);
+const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = serve(

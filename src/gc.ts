@@ -146,26 +146,13 @@ export function referenced(bytes: Uint8Array | null): string[] {
   return out;
 }
 
-/** The online mode: gc under the exclusive lock, so no push can add a reference mid-run. */
-export function runGc(s: Server, dryRun: boolean): Promise<GcReport> {
+/** The gc options of a config. */
+export function gcOptions(s: Pick<Server, 'config'>, dryRun: boolean): GcOptions {
   const g = s.config.gc;
-  return s.gcLock.withExclusive(() =>
-    collectGarbage(s, Date.now(), { dryRun, graceMs: g.graceMinutes * 60_000, uploadMaxAgeMs: g.uploadMaxAgeHours * 3_600_000 }),
-  );
+  return { dryRun, graceMs: g.graceMinutes * 60_000, uploadMaxAgeMs: g.uploadMaxAgeHours * 3_600_000 };
 }
 
-/** Starts the scheduled gc when configured; returns the stop function the adapters call on exit. */
-export function scheduleGc(s: Server): () => void {
-  const minutes = s.config.gc.intervalMinutes;
-  if (!minutes) return () => {};
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    runGc(s, false)
-      .then((r) => s.log.info('gc finished', { ...r, deleted: r.deleted.length }))
-      .catch((e: unknown) => s.log.error('gc failed', { error: String(e) }))
-      .finally(() => (running = false));
-  }, minutes * 60_000);
-  return () => clearInterval(timer);
+/** The online mode: gc under the exclusive lock, so no push can add a reference mid-run. */
+export function runGc(s: Server, dryRun: boolean): Promise<GcReport> {
+  return s.gcLock.withExclusive(() => collectGarbage(s, Date.now(), gcOptions(s, dryRun)));
 }

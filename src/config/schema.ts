@@ -88,6 +88,21 @@ const DockerRemote = v.strictObject({
   permissions: v.optional(Permissions),
 });
 
+/** Tag-retention policy of a local repo, applied before each gc (and by `binaryrepo retention`). */
+const Retention = v.pipe(
+  v.strictObject({
+    /** Images the policy applies to (patterns as for remote include); empty = every image. */
+    images: ImagePatterns,
+    /** Per image, keep the N most recently pushed tags. */
+    keepLast: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+    /** Keep tags pushed within the last N days. */
+    keepDays: v.optional(v.pipe(v.number(), v.minValue(0)), 0),
+    /** Tag patterns (`*` wildcard) never removed, e.g. `latest`, `release-*`. */
+    protect: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_*][A-Za-z0-9._*-]*$/, 'must be a tag pattern (* allowed)'))), []),
+  }),
+  v.check((r) => r.keepLast > 0 || r.keepDays > 0, 'set keepLast or keepDays: a policy that keeps nothing would delete every tag'),
+);
+
 const DockerLocal = v.strictObject({
   name: RepoName,
   format: v.literal('docker'),
@@ -96,6 +111,7 @@ const DockerLocal = v.strictObject({
   delete: v.optional(v.boolean(), true),
   /** A pushed tag can never point elsewhere, nor be deleted. */
   immutableTags: v.optional(v.boolean(), false),
+  retention: v.optional(Retention),
   manifestMaxBytes: ManifestMaxBytes,
   permissions: v.optional(Permissions),
 });
@@ -213,6 +229,9 @@ export const ConfigSchema = v.pipe(
           else if (!r.members.includes(r.deployTo)) addIssue({ message: `deployTo "${r.deployTo}" must also be a member`, ...where });
         }
       }
+      if (r.type === 'local' && r.retention && r.immutableTags) {
+        addIssue({ message: `${r.name}: retention cannot delete tags that are immutable; drop one of them`, ...where });
+      }
       const p = r.permissions;
       if (p) {
         for (const [action, list] of [['write', p.write], ['delete', p.delete]] as const) {
@@ -242,6 +261,7 @@ export type Config = v.InferOutput<typeof ConfigSchema>;
 export type RepoConfig = Config['repos'][number];
 export type DockerRemoteConfig = Extract<RepoConfig, { type: 'remote'; format: 'docker' }>;
 export type DockerLocalConfig = Extract<RepoConfig, { type: 'local'; format: 'docker' }>;
+export type RetentionConfig = NonNullable<DockerLocalConfig['retention']>;
 export type DockerVirtualConfig = Extract<RepoConfig, { type: 'virtual'; format: 'docker' }>;
 export type AuthConfig = NonNullable<Config['auth']>;
 export type PermissionsConfig = NonNullable<RepoConfig['permissions']>;

@@ -47,4 +47,27 @@ describe('binaryrepo CLI', () => {
     assert.equal((await fetch(`${base}/v2/drop/blobs/${drop.config.digest}`)).status, 404);
     for (const b of [keep.config, ...keep.layers]) assert.equal((await fetch(`${base}/v2/keep/blobs/${b.digest}`)).status, 200);
   });
+
+  it('retention --dry-run lists what a policy would delete; retention deletes it', async () => {
+    const base = `${srv.url}/repo/local`;
+    for (const tag of ['r1', 'r2', 'r3']) {
+      await pushImage(base, 'rolling', tag, await makeImage({ layerSizes: [1000] }));
+      await new Promise((r) => setTimeout(r, 5)); // distinct push times
+    }
+    const retentionConfig = join(srv.dataDir, 'retention.json');
+    await writeFile(
+      retentionConfig,
+      JSON.stringify({ storage: { type: 'fs', path: srv.dataDir }, repos: [{ name: 'local', format: 'docker', type: 'local', retention: { images: ['rolling'], keepLast: 1 } }] }),
+    );
+    const dry = await cli(['retention', '--dry-run', '--config', retentionConfig]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = JSON.parse(dry.stdout) as Array<{ image: string; deletedTags: string[]; keptTags: string[] }>;
+    assert.deepEqual(plan.map((p) => [p.image, [...p.deletedTags].sort(), p.keptTags]), [['rolling', ['r1', 'r2'], ['r3']]]);
+    assert.match(dry.stderr, /would delete 2 tags and 2 manifests in 1 images/);
+    const real = await cli(['retention', '--config', retentionConfig]);
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stderr, /deleted 2 tags and 2 manifests in 1 images; run gc to free their blobs/);
+    const tags = (await (await fetch(`${base}/v2/rolling/tags/list`)).json()) as { tags: string[] };
+    assert.deepEqual(tags.tags, ['r3']);
+  });
 });

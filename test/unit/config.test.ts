@@ -83,4 +83,12 @@ describe('configuration', () => {
     assert.equal(j.repos[0]?.name, 'hub');
     assert.throws(() => parseConfigText('{bad', 'c.json'), ConfigError);
   });
+
+  it('refuses retention policies that would keep nothing or fight immutable tags', () => {
+    const local = (extra: Record<string, unknown>) => ({ repos: [{ name: 'ci', format: 'docker', type: 'local', ...extra }] });
+    assert.deepEqual(problems(local({ retention: { keepLast: 5, protect: ['latest', 'release-*'] } })), []);
+    assert.ok(problems(local({ retention: { protect: ['latest'] } })).some((p) => p.includes('keepLast or keepDays')));
+    assert.ok(problems(local({ retention: { keepDays: 7 }, immutableTags: true })).some((p) => p.includes('immutable')));
+    assert.ok(problems(local({ retention: { keepLast: 1, protect: ['a/b'] } })).some((p) => p.includes('tag pattern')));
+  });
 });

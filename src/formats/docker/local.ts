@@ -203,23 +203,51 @@ export class DockerLocal implements DockerReader, DockerWriter {
 
   async deleteManifest(image: string, digest: Digest): Promise<void> {
     this.assertDeletable();
-    const key = layout.dockerManifest(this.name, image, digest);
-    const doc = await this.d.meta.get<LocalManifestDoc>(key);
+    const doc = await this.d.meta.get<LocalManifestDoc>(layout.dockerManifest(this.name, image, digest));
     if (!doc) throw manifestUnknown(`${image}@${digest.value}`);
+    const tagged = await this.tagsOf(image, digest);
+    if (tagged.length > 0 && this.d.immutableTags) {
+      throw new RegistryError('conflict', `manifest is tagged (${tagged.join(', ')}) and tags are immutable`, { code: 'DENIED' });
+    }
+    await this.removeManifest(image, digest, doc, tagged);
+  }
+
+  /** The tags of an image that point at a digest. */
+  private async tagsOf(image: string, digest: Digest): Promise<string[]> {
     const tagDir = `${layout.dockerImageDir(this.name, image)}/_tags`;
     const tagged: string[] = [];
     for (const t of await this.d.meta.list(tagDir)) {
       if ((await this.d.meta.get<TagDoc>(`${tagDir}/${t}`))?.digest === digest.value) tagged.push(t);
     }
-    if (tagged.length > 0 && this.d.immutableTags) {
-      throw new RegistryError('conflict', `manifest is tagged (${tagged.join(', ')}) and tags are immutable`, { code: 'DENIED' });
-    }
+    return tagged;
+  }
+
+  private async removeManifest(image: string, digest: Digest, doc: LocalManifestDoc, tagged: string[]): Promise<void> {
     // Tags go first: a crash midway leaves an untagged manifest, never a tag pointing at nothing.
-    for (const t of tagged) await this.d.meta.delete(`${tagDir}/${t}`);
+    for (const t of tagged) await this.d.meta.delete(layout.dockerTag(this.name, image, t));
     const subject = doc.subject ? parseDigest(doc.subject) : null;
     if (subject?.ok) await this.d.meta.delete(layout.dockerReferrer(this.name, image, subject.digest, digest));
-    await this.d.meta.delete(key);
+    await this.d.meta.delete(layout.dockerManifest(this.name, image, digest));
   }
+
+  /**
+   * Retention's deletes, which the repo's `delete: false` (a rule for clients) does not stop. Each
+   * checks again right before it acts: a tag re-pushed meanwhile, or a manifest a tag points at
+   * again, is left alone. Returns whether it deleted.
+   */
+  readonly retention = {
+    removeTag: async (image: string, tag: string, digest: string): Promise<boolean> => {
+      const key = layout.dockerTag(this.name, image, tag);
+      if ((await this.d.meta.get<TagDoc>(key))?.digest !== digest) return false;
+      return this.d.meta.delete(key);
+    },
+    removeUntagged: async (image: string, digest: Digest): Promise<boolean> => {
+      const doc = await this.d.meta.get<LocalManifestDoc>(layout.dockerManifest(this.name, image, digest));
+      if (!doc || (await this.tagsOf(image, digest)).length > 0) return false;
+      await this.removeManifest(image, digest, doc, []);
+      return true;
+    },
+  };
 
   async deleteTag(image: string, tag: string): Promise<void> {
     this.assertDeletable();

@@ -1,0 +1,124 @@
+import type { Server } from './boot.ts';
+import type { RetentionConfig } from './config/schema.ts';
+import { ImageFilter } from './formats/docker/image-filter.ts';
+import { DockerLocal } from './formats/docker/local.ts';
+import type { TagDoc } from './formats/docker/manifest-fetch.ts';
+import { MAX_MANIFEST, referenced, walkImages } from './gc.ts';
+import { parseDigest } from './storage/digest.ts';
+import { layout } from './storage/layout.ts';
+
+export interface TagInfo {
+  tag: string;
+  digest: string;
+  /** When the tag was last pushed (ms). */
+  pushedAt: number;
+}
+
+export interface RetentionResult {
+  repo: string;
+  image: string;
+  keptTags: string[];
+  deletedTags: string[];
+  /** Manifests only the deleted tags reached (index children, their signatures and other referrers). */
+  deletedManifests: string[];
+}
+
+const DAY_MS = 86_400_000;
+/** The referrers tag schema of the OCI distribution spec: `<alg>-<hex>`, often with a suffix. */
+const ATTACHMENT = /^(sha256|sha512)-([a-f0-9]{64}|[a-f0-9]{128})(?:\..*)?$/;
+
+/**
+ * Which tags a policy keeps: protected ones, the `keepLast` most recently pushed, and those pushed
+ * within `keepDays`; a tag any of these keeps is kept (Harbor's retain rules combine the same way).
+ */
+export function planTags(tags: TagInfo[], rule: RetentionConfig, now: number): { keep: TagInfo[]; remove: TagInfo[] } {
+  const protect = new ImageFilter(rule.protect, []);
+  const newest = [...tags].sort((a, b) => b.pushedAt - a.pushedAt || (a.tag < b.tag ? -1 : 1));
+  const keep: TagInfo[] = [];
+  const remove: TagInfo[] = [];
+  newest.forEach((t, i) => {
+    const kept =
+      (rule.protect.length > 0 && protect.allows(t.tag)) || i < rule.keepLast || (rule.keepDays > 0 && now - t.pushedAt < rule.keepDays * DAY_MS);
+    (kept ? keep : remove).push(t);
+  });
+  return { keep, remove };
+}
+
+type RetentionServer = Pick<Server, 'config' | 'repos' | 'meta' | 'blobs' | 'log'>;
+
+/**
+ * Applies every local repo's retention policy: tags the policy does not keep are deleted, then the
+ * manifests that only those tags reached. Manifests that were never tagged (pushed by digest) are
+ * left alone. Blobs are freed by the gc that follows. Only deletes, so it never races a push into
+ * losing data: each delete checks again that the tag or manifest is still as planned.
+ */
+export async function applyRetention(s: RetentionServer, now: number, dryRun: boolean): Promise<RetentionResult[]> {
+  const results: RetentionResult[] = [];
+  for (const rc of s.config.repos) {
+    if (rc.type !== 'local' || !rc.retention) continue;
+    const repo = s.repos.get(rc.name)?.docker;
+    if (!(repo instanceof DockerLocal)) continue;
+    const rule = rc.retention;
+    const images = new ImageFilter(rule.images, []);
+    const root = layout.dockerRepoDir(rc.name);
+    await walkImages(s, root, async (imageDir) => {
+      const image = imageDir.slice(root.length + 1);
+      if (!images.allows(image)) return;
+      const all = await tagsOf(s, imageDir);
+      const attachments = all.filter((t) => ATTACHMENT.test(t.tag));
+      const plan = planTags(all.filter((t) => !ATTACHMENT.test(t.tag)), rule, now);
+      if (plan.remove.length === 0) return;
+      const digests = (ts: TagInfo[]): string[] => ts.map((t) => t.digest);
+      // Tag-schema attachments (`sha256-<hex>.sig` of cosign and friends) follow their subject: they
+      // go only with a manifest this run deletes, and never count against keepLast.
+      const kept = await closure(s, imageDir, digests(plan.keep));
+      const going = new Set([...(await closure(s, imageDir, digests(plan.remove)))].filter((d) => !kept.has(d)));
+      for (const a of attachments) (going.has(a.tag.replace(ATTACHMENT, '$1:$2')) ? plan.remove : plan.keep).push(a);
+      const reachable = await closure(s, imageDir, digests(plan.keep));
+      const orphaned = [...(await closure(s, imageDir, digests(plan.remove)))].filter((d) => !reachable.has(d));
+      const result: RetentionResult = { repo: rc.name, image, keptTags: plan.keep.map((t) => t.tag), deletedTags: [], deletedManifests: [] };
+      for (const t of plan.remove) {
+        if (dryRun || (await repo.retention.removeTag(image, t.tag, t.digest))) result.deletedTags.push(t.tag);
+      }
+      for (const d of orphaned) {
+        const p = parseDigest(d);
+        if (p.ok && (dryRun || (await repo.retention.removeUntagged(image, p.digest)))) result.deletedManifests.push(d);
+      }
+      results.push(result);
+    });
+  }
+  if (!dryRun && results.length > 0) {
+    const tags = results.reduce((a, r) => a + r.deletedTags.length, 0);
+    s.log.info('retention applied', { images: results.length, tagsDeleted: tags, manifestsDeleted: results.reduce((a, r) => a + r.deletedManifests.length, 0) });
+  }
+  return results;
+}
+
+async function tagsOf(s: RetentionServer, imageDir: string): Promise<TagInfo[]> {
+  const out: TagInfo[] = [];
+  for (const tag of await s.meta.list(`${imageDir}/_tags`)) {
+    const doc = await s.meta.get<TagDoc>(`${imageDir}/_tags/${tag}`);
+    if (doc && typeof doc.digest === 'string') out.push({ tag, digest: doc.digest, pushedAt: Number(doc.fetchedAt) || 0 });
+  }
+  return out;
+}
+
+/**
+ * The manifests of this image that the given ones reach: themselves, the children of indexes, and
+ * the referrers (signatures, SBOMs) of every manifest reached, recursively.
+ */
+async function closure(s: RetentionServer, imageDir: string, start: string[]): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const todo = [...start];
+  for (let d = todo.pop(); d !== undefined; d = todo.pop()) {
+    if (seen.has(d)) continue;
+    const p = parseDigest(d);
+    if (!p.ok || !(await s.meta.exists(`${imageDir}/_manifests/${p.digest.algorithm}/${p.digest.hex}`))) continue;
+    seen.add(d);
+    for (const r of referenced(await s.blobs.readAll(p.digest, MAX_MANIFEST).catch(() => null))) todo.push(r);
+    for (const entry of await s.meta.list(`${imageDir}/_referrers/${p.digest.algorithm}/${p.digest.hex}`)) {
+      todo.push(entry.replace('-', ':'));
+    }
+  }
+  return seen;
+}
