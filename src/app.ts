@@ -135,6 +135,17 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
       info.error = denial.message;
       return { status: denial.status, message: denial.message, challenge: challenge(s, req, t, image, action, denial.error) };
     },
+    notify: (action, repoName, image, target) => {
+      if (!s.notifier.enabled) return;
+      const ua = req.headers.get('user-agent');
+      s.notifier.emit({
+        action,
+        repo: repoName,
+        target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository: image, url: `${new URL(req.url).origin}${t.base}/${image}/manifests/${target.digest ?? target.tag ?? ''}` },
+        request: { method: req.method, host: hostOf(req), ...(ua ? { useragent: ua } : {}) },
+        actor: info.user ? { name: info.user } : {},
+      });
+    },
     mountSource: async (from) => {
       const src = t.namePrefix === '' && t.base.startsWith('/repo/') ? { repo: t.repo, image: from } : resolveName(s, hostOf(req), from);
       const p = await who();

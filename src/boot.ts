@@ -21,6 +21,7 @@ import { layout } from './storage/layout.ts';
 import { MetaStore } from './storage/meta-store.ts';
 import { TokenCache } from './upstream/auth.ts';
 import { ImageFilter } from './formats/docker/image-filter.ts';
+import { Notifier } from './notify.ts';
 import type { FetchFn } from './upstream/auth.ts';
 import { UpstreamClient } from './upstream/client.ts';
 import { RwLock } from './util/rwlock.ts';
@@ -65,6 +66,8 @@ export interface Server {
   accessLog: AccessLog;
   evictor: Evictor;
   repos: Map<string, RepoHandle>;
+  /** Webhooks for pushes, pulls and deletes (config `notifications`). */
+  notifier: Notifier;
 }
 
 /** Hosts where Docker Hub's implicit `library/` prefix applies. */
@@ -114,7 +117,8 @@ export async function boot(opts: BootOptions): Promise<Server> {
     const target = rc.deployTo ? repos.get(rc.deployTo)?.docker : undefined;
     repos.set(rc.name, handle(rc.name, new DockerVirtual(rc.name, members, target?.writer)));
   }
-  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos };
+  const notifier = new Notifier(config.notifications.endpoints, { fetchFn, log, metrics, now, serverId, newId });
+  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier };
   const full = server as Server;
   evictor = new Evictor(full);
   full.evictor = evictor;

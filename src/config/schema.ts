@@ -159,6 +159,22 @@ const Gc = v.strictObject({
   uploadMaxAgeHours: v.optional(v.pipe(v.number(), v.minValue(0)), 24),
 });
 
+/** A webhook receiving registry events in the CNCF distribution's envelope. */
+const NotificationEndpoint = v.strictObject({
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -')),
+  url: HttpUrl,
+  /** Sent with every request (e.g. Authorization: "Bearer ${HOOK_TOKEN}"). */
+  headers: v.optional(v.record(v.string(), v.string()), {}),
+  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(300)), 5),
+  /** First retry delay after a failed delivery; doubles up to 60 s. */
+  backoffSeconds: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(60)), 1),
+  /** Events held while the endpoint fails; beyond this the oldest are dropped (and counted). */
+  maxQueue: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)), 10_000),
+  actions: v.optional(v.array(v.picklist(['push', 'pull', 'delete'])), ['push', 'delete']),
+  /** Only events of these repos; empty = all. */
+  repos: v.optional(v.array(RepoName), []),
+});
+
 const Listen = v.pipe(
   v.string(),
   v.regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:8081, [::1]:8081, :8081)'),
@@ -185,6 +201,7 @@ export const ConfigSchema = v.pipe(
       }),
       { level: 'info', requests: true },
     ),
+    notifications: v.optional(v.strictObject({ endpoints: v.optional(v.array(NotificationEndpoint), []) }), { endpoints: [] }),
     /** Client-side timeouts: slow or silent clients must not hold connections forever. */
     http: v.optional(
       v.strictObject({
@@ -263,5 +280,6 @@ export type DockerRemoteConfig = Extract<RepoConfig, { type: 'remote'; format: '
 export type DockerLocalConfig = Extract<RepoConfig, { type: 'local'; format: 'docker' }>;
 export type RetentionConfig = NonNullable<DockerLocalConfig['retention']>;
 export type DockerVirtualConfig = Extract<RepoConfig, { type: 'virtual'; format: 'docker' }>;
+export type NotificationEndpointConfig = Config['notifications']['endpoints'][number];
 export type AuthConfig = NonNullable<Config['auth']>;
 export type PermissionsConfig = NonNullable<RepoConfig['permissions']>;

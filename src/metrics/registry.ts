@@ -100,6 +100,7 @@ export function createServerMetrics(reg: MetricsRegistry) {
     cacheBytes: reg.gauge('binaryrepo_cache_bytes', 'Bytes held by each remote repo at the last eviction scan ((global): all of them)'),
     evictions: reg.counter('binaryrepo_evictions_total', 'Evicted manifests and unlinked blobs, by repo'),
     evictedBytes: reg.counter('binaryrepo_evicted_bytes_total', 'Bytes freed by eviction, by repo'),
+    notifications: reg.counter('binaryrepo_notifications_total', 'Webhook events by endpoint and result (delivered, failed attempts, dropped)'),
   };
 }
 

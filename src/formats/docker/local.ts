@@ -185,7 +185,7 @@ export class DockerLocal implements DockerReader, DockerWriter {
         const tag: TagDoc = { digest: digest.value, mediaType: m.mediaType, size: bytes.byteLength, fetchedAt: now };
         await this.d.meta.put(layout.dockerTag(this.name, image, ref.tag), tag);
       }
-      return { digest, ...(m.subject ? { subject: m.subject.digest } : {}) };
+      return { digest, mediaType: m.mediaType, ...(m.subject ? { subject: m.subject.digest } : {}) };
     });
   }
 

@@ -26,10 +26,13 @@ export interface DockerReader {
 
 export interface PushedManifest {
   digest: Digest;
+  mediaType: string;
   subject?: Digest;
 }
 
 export interface DockerWriter {
+  /** The local repo that stores what is written (a virtual repo's deployTo). */
+  readonly name: string;
   startUpload(image: string): Promise<string>;
   uploadStatus(image: string, id: string): Promise<UploadStatus>;
   appendUpload(image: string, id: string, body: AsyncIterable<Uint8Array>, start?: number): Promise<UploadStatus>;

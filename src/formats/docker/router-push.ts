@@ -140,6 +140,7 @@ export async function handleManifestWrite(req: Request, name: string, refText: s
   if (req.method === 'DELETE') {
     if (ref.ref.kind === 'digest') await w.deleteManifest(name, ref.ref.digest);
     else await w.deleteTag(name, ref.ref.tag);
+    d.notify('delete', w.name, name, ref.ref.kind === 'digest' ? { digest: ref.ref.digest.value } : { tag: ref.ref.tag });
     return empty(202, {});
   }
   let bytes: Uint8Array;
@@ -152,6 +153,8 @@ export async function handleManifestWrite(req: Request, name: string, refText: s
     throw e;
   }
   const pushed = await w.putManifest(name, ref.ref, bytes, req.headers.get('content-type'));
+  const tag = ref.ref.kind === 'tag' ? { tag: ref.ref.tag } : {};
+  d.notify('push', w.name, name, { mediaType: pushed.mediaType, size: bytes.byteLength, digest: pushed.digest.value, ...tag });
   return empty(201, {
     location: `${d.base}/${name}/manifests/${pushed.digest.value}`,
     'docker-content-digest': pushed.digest.value,

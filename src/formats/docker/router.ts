@@ -35,6 +35,8 @@ export interface DockerRouterDeps {
   mountSource(from: string): Promise<{ repo: DockerReader; image: string } | null>;
   /** Request bodies that stall this long fail (pushes). */
   bodyIdleMs: number;
+  /** Tells the webhooks: a manifest pushed, pulled (GET) or deleted in `repo`. */
+  notify(action: 'push' | 'pull' | 'delete', repo: string, image: string, target: { mediaType?: string; size?: number; digest?: string; tag?: string }): void;
 }
 
 /**
@@ -114,6 +116,10 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
     }
     const m = await d.repo.manifest(r.name, ref.ref, req.headers.get('via') ?? undefined);
     note(d, info, m.cache, m.bytes.byteLength);
+    if (!head) {
+      const tag = ref.ref.kind === 'tag' ? { tag: ref.ref.tag } : {};
+      d.notify('pull', d.repo.name, r.name, { mediaType: m.mediaType, size: m.bytes.byteLength, digest: m.digest, ...tag });
+    }
     return new Response(head ? null : m.bytes, {
       headers: {
         ...API_VERSION_HEADER,
