@@ -1,6 +1,6 @@
 import { AccessLog } from './cache/access.ts';
 import { Evictor } from './cache/evictor.ts';
-import { FillManager } from './cache/fills.ts';
+import { FillManager } from './cache/fill-manager.ts';
 import { NegativeCache } from './cache/policy.ts';
 import { AccessControl } from './auth/access.ts';
 import type { Config, DockerLocalConfig, DockerRemoteConfig } from './config/schema.ts';

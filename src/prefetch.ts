@@ -1,4 +1,4 @@
-import type { FillManager } from './cache/fills.ts';
+import type { FillManager } from './cache/fill-manager.ts';
 import { RegistryError } from './errors.ts';
 import { mustExist, parseManifest } from './formats/docker/manifest.ts';
 import { isValidName, parseReference } from './formats/docker/reference.ts';

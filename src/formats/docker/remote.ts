@@ -1,6 +1,7 @@
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
-import type { Fill, FillManager } from '../../cache/fills.ts';
+import type { Fill } from '../../cache/fills.ts';
+import type { FillManager } from '../../cache/fill-manager.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
