@@ -22,6 +22,7 @@ import { MetaStore } from './storage/meta-store.ts';
 import { TokenCache } from './upstream/auth.ts';
 import { ImageFilter } from './formats/docker/image-filter.ts';
 import { Notifier } from './notify.ts';
+import { RepoQuota } from './formats/docker/quota.ts';
 import type { FetchFn } from './upstream/auth.ts';
 import { UpstreamClient } from './upstream/client.ts';
 import { RwLock } from './util/rwlock.ts';
@@ -153,6 +154,7 @@ function dockerLocal(rc: DockerLocalConfig, s: Shared, uploads: UploadSessions, 
     immutableTags: rc.immutableTags,
     linkGraceMs: graceMinutes * 60_000,
     now: s.now,
+    ...(rc.maxBytes > 0 ? { quota: new RepoQuota(rc.name, rc.maxBytes, s.meta, s.blobs, s.now) } : {}),
   });
 }
 

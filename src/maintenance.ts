@@ -1,4 +1,5 @@
 import type { Server } from './boot.ts';
+import { DockerLocal } from './formats/docker/local.ts';
 import { collectGarbage, gcOptions } from './gc.ts';
 import type { GcReport } from './gc.ts';
 import { applyRetention } from './retention.ts';
@@ -16,7 +17,10 @@ export interface MaintenanceReport {
 export function runMaintenance(s: Server, dryRun: boolean, now = Date.now()): Promise<MaintenanceReport> {
   return s.gcLock.withExclusive(async () => {
     const retention = await applyRetention(s, now, dryRun);
-    return { retention, gc: await collectGarbage(s, now, gcOptions(s, dryRun)) };
+    const gc = await collectGarbage(s, now, gcOptions(s, dryRun));
+    // Quotas count what repos hold: after deletes, count again.
+    for (const r of s.repos.values()) if (r.docker instanceof DockerLocal) r.docker.usageChanged();
+    return { retention, gc };
   });
 }
 

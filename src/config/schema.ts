@@ -112,6 +112,8 @@ const DockerLocal = v.strictObject({
   /** A pushed tag can never point elsewhere, nor be deleted. */
   immutableTags: v.optional(v.boolean(), false),
   retention: v.optional(Retention),
+  /** Storage quota: bytes of distinct blobs and manifests the repo may hold; 0 = unlimited. */
+  maxBytes: Bytes,
   manifestMaxBytes: ManifestMaxBytes,
   permissions: v.optional(Permissions),
 });

@@ -12,6 +12,7 @@ import type { Reference } from './reference.ts';
 import type { BlobResult, ManifestResult } from './remote.ts';
 import type { DockerReader, DockerWriter, PushedManifest } from './repo.ts';
 import type { UploadSessions, UploadStatus } from './uploads.ts';
+import type { RepoQuota } from './quota.ts';
 
 export interface LocalManifestDoc extends ManifestDoc {
   subject?: string;
@@ -35,6 +36,8 @@ export interface DockerLocalDeps {
   /** A layer link younger than this is a gc root; HEAD refreshes older links (a push may follow). */
   linkGraceMs: number;
   now: () => number;
+  /** Storage quota (config `maxBytes`), when set. */
+  quota?: RepoQuota;
 }
 
 const manifestUnknown = (what: string): RegistryError => new RegistryError('not_found', `manifest unknown: ${what}`, { code: 'MANIFEST_UNKNOWN' });
@@ -151,9 +154,15 @@ export class DockerLocal implements DockerReader, DockerWriter {
     });
   }
 
-  private link(image: string, digest: Digest, size: number): Promise<void> {
+  private async link(image: string, digest: Digest, size: number): Promise<void> {
+    await this.d.quota?.admit(digest, size);
     const doc: LinkDoc = { size, linkedAt: this.d.now() };
-    return this.d.meta.put(layout.dockerLayerLink(this.name, image, digest), doc);
+    await this.d.meta.put(layout.dockerLayerLink(this.name, image, digest), doc);
+  }
+
+  /** Something was deleted behind the repo's back (gc, retention): count its usage again. */
+  usageChanged(): void {
+    this.d.quota?.invalidate();
   }
 
   async putManifest(image: string, ref: Reference, bytes: Uint8Array, contentType: string | null): Promise<PushedManifest> {
@@ -174,6 +183,7 @@ export class DockerLocal implements DockerReader, DockerWriter {
         }
       }
       if (ref.kind === 'tag') await this.checkTagWritable(image, ref.tag, digest);
+      await this.d.quota?.admit(digest, bytes.byteLength);
       if (!(await this.d.blobs.stat(digest))) await this.d.blobs.putBytes(bytes, { expectedDigest: digest });
       const now = this.d.now();
       const doc: LocalManifestDoc = { mediaType: m.mediaType, size: bytes.byteLength, fetchedAt: now, ...(m.subject ? { subject: m.subject.digest.value } : {}) };
@@ -223,6 +233,7 @@ export class DockerLocal implements DockerReader, DockerWriter {
   }
 
   private async removeManifest(image: string, digest: Digest, doc: LocalManifestDoc, tagged: string[]): Promise<void> {
+    this.d.quota?.invalidate();
     // Tags go first: a crash midway leaves an untagged manifest, never a tag pointing at nothing.
     for (const t of tagged) await this.d.meta.delete(layout.dockerTag(this.name, image, t));
     const subject = doc.subject ? parseDigest(doc.subject) : null;
@@ -257,6 +268,7 @@ export class DockerLocal implements DockerReader, DockerWriter {
 
   async deleteBlob(image: string, digest: Digest): Promise<void> {
     this.assertDeletable();
+    this.d.quota?.invalidate();
     if (!(await this.d.meta.delete(layout.dockerLayerLink(this.name, image, digest)))) throw blobUnknown(digest);
   }
 }
