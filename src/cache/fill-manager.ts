@@ -61,6 +61,15 @@ export class FillManager {
     return this.settling.get(digest.value);
   }
 
+  /** Resolves once no fill is in flight or settling: every download committed (or failed) and linked. */
+  async idle(): Promise<void> {
+    while (this.settling.size > 0) {
+      await Promise.all(this.settling.values());
+      // `forget` runs right after a fill settles; let it.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+
   get size(): number {
     return this.inflight.size;
   }

@@ -44,6 +44,9 @@ export async function startServer(opts: TestServerOptions): Promise<TestServer> 
     logs,
     close: async () => {
       await http.close();
+      // Downloads that outlive their clients still commit and link; let them before the folder goes.
+      await server.fills.idle();
+      server.notifier.stop();
       await tmp?.cleanup();
     },
   };
