@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { makeImage, makeIndex, pushBlob, pushImage, pushManifest } from '../helpers/images.ts';
+import { makeImage, pushImage, pushPlatforms } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
 import { PULL_ACCEPT, pullImage } from '../helpers/pull.ts';
 import { startRegistry } from '../helpers/registry.ts';
@@ -21,13 +21,7 @@ describe('docker remote repo against docker-registry', () => {
     reg = await startRegistry();
     img = await makeImage({ layerSizes: [300_000, 50_000, 700_000] });
     await pushImage(reg.url, 'team/alpha', '1', img);
-    amd = await makeImage({ layerSizes: [100_000], oci: true, arch: 'amd64' });
-    arm = await makeImage({ layerSizes: [120_000], oci: true, arch: 'arm64' });
-    for (const i of [amd, arm]) {
-      for (const b of [i.config, ...i.layers]) await pushBlob(reg.url, 'team/multi', b);
-      await pushManifest(reg.url, 'team/multi', i.manifest.digest, i.manifest);
-    }
-    await pushManifest(reg.url, 'team/multi', '1', makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]));
+    ({ amd, arm } = await pushPlatforms(reg.url, 'team/multi', '1', { amd: 100_000, arm: 120_000 }));
     br = await startServer({
       config: { repos: [remoteRepo('hub', reg.url, { cache: { tagTtlSeconds: 60, maxStaleSeconds: 0 } })] },
       now: () => clock,

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.ts';
-import { makeImage, makeIndex, pushBlob, pushImage, pushManifest } from '../helpers/images.ts';
+import { makeImage, pushImage, pushPlatforms } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
 import { pullImage } from '../helpers/pull.ts';
 import { startRegistry } from '../helpers/registry.ts';
@@ -29,13 +29,7 @@ describe('binaryrepo prefetch, then offline', () => {
     relay = await startRelay(reg.url);
     img = await makeImage({ layerSizes: [200_000, 30_000] });
     await pushImage(reg.url, 'team/app', '1', img);
-    amd = await makeImage({ layerSizes: [50_000], oci: true, arch: 'amd64' });
-    arm = await makeImage({ layerSizes: [60_000], oci: true, arch: 'arm64' });
-    for (const i of [amd, arm]) {
-      for (const b of [i.config, ...i.layers]) await pushBlob(reg.url, 'team/multi', b);
-      await pushManifest(reg.url, 'team/multi', i.manifest.digest, i.manifest);
-    }
-    await pushManifest(reg.url, 'team/multi', '2', makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]));
+    ({ amd, arm } = await pushPlatforms(reg.url, 'team/multi', '2', { amd: 50_000, arm: 60_000 }));
   });
   after(async () => {
     await relay?.close();

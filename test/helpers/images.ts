@@ -128,13 +128,23 @@ export async function pushImage(base: string, name: string, tag: string, img: Te
 
 /** A two-platform OCI index (amd64, arm64) pushed with its manifests and blobs; returns the index. */
 export async function pushMultiArch(base: string, name: string, tag: string): Promise<Blob> {
-  const amd = await makeImage({ layerSizes: [100_000], oci: true, arch: 'amd64' });
-  const arm = await makeImage({ layerSizes: [110_000], oci: true, arch: 'arm64' });
+  return (await pushPlatforms(base, name, tag)).index;
+}
+
+/** pushMultiArch, returning the platform images too (layer sizes per platform can be chosen). */
+export async function pushPlatforms(
+  base: string,
+  name: string,
+  tag: string,
+  sizes: { amd: number; arm: number } = { amd: 100_000, arm: 110_000 },
+): Promise<{ index: Blob; amd: TestImage; arm: TestImage }> {
+  const amd = await makeImage({ layerSizes: [sizes.amd], oci: true, arch: 'amd64' });
+  const arm = await makeImage({ layerSizes: [sizes.arm], oci: true, arch: 'arm64' });
   for (const i of [amd, arm]) {
     for (const b of [i.config, ...i.layers]) await pushBlob(base, name, b);
     await pushManifest(base, name, i.manifest.digest, i.manifest);
   }
   const index = makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]);
   await pushManifest(base, name, tag, index);
-  return index;
+  return { index, amd, arm };
 }
