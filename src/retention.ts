@@ -69,13 +69,16 @@ export async function applyRetention(s: RetentionServer, now: number, dryRun: bo
       const plan = planTags(all.filter((t) => !ATTACHMENT.test(t.tag)), rule, now);
       if (plan.remove.length === 0) return;
       const digests = (ts: TagInfo[]): string[] => ts.map((t) => t.digest);
+      // The closures below walk overlapping manifests; each one's edges are read once per image.
+      const edges = new Map<string, string[] | null>();
+      const closure = (start: string[]): Promise<Set<string>> => reach(s, imageDir, start, edges);
       // Tag-schema attachments (`sha256-<hex>.sig` of cosign and friends) follow their subject: they
       // go only with a manifest this run deletes, and never count against keepLast.
-      const kept = await closure(s, imageDir, digests(plan.keep));
-      const going = new Set([...(await closure(s, imageDir, digests(plan.remove)))].filter((d) => !kept.has(d)));
+      const kept = await closure(digests(plan.keep));
+      const going = new Set([...(await closure(digests(plan.remove)))].filter((d) => !kept.has(d)));
       for (const a of attachments) (going.has(a.tag.replace(ATTACHMENT, '$1:$2')) ? plan.remove : plan.keep).push(a);
-      const reachable = await closure(s, imageDir, digests(plan.keep));
-      const orphaned = [...(await closure(s, imageDir, digests(plan.remove)))].filter((d) => !reachable.has(d));
+      const reachable = await closure(digests(plan.keep));
+      const orphaned = [...(await closure(digests(plan.remove)))].filter((d) => !reachable.has(d));
       const result: RetentionResult = { repo: rc.name, image, keptTags: plan.keep.map((t) => t.tag), deletedTags: [], deletedManifests: [] };
       for (const t of plan.remove) {
         if (dryRun || (await repo.retention.removeTag(image, t.tag, t.digest))) result.deletedTags.push(t.tag);
@@ -105,20 +108,30 @@ async function tagsOf(s: RetentionServer, imageDir: string): Promise<TagInfo[]> 
 
 /**
  * The manifests of this image that the given ones reach: themselves, the children of indexes, and
- * the referrers (signatures, SBOMs) of every manifest reached, recursively.
+ * the referrers (signatures, SBOMs) of every manifest reached, recursively. `edges` memoises what
+ * each manifest points at (null: not a manifest of this image).
  */
-async function closure(s: RetentionServer, imageDir: string, start: string[]): Promise<Set<string>> {
+async function reach(s: RetentionServer, imageDir: string, start: string[], edges: Map<string, string[] | null>): Promise<Set<string>> {
   const seen = new Set<string>();
   const todo = [...start];
   for (let d = todo.pop(); d !== undefined; d = todo.pop()) {
     if (seen.has(d)) continue;
-    const p = parseDigest(d);
-    if (!p.ok || !(await s.meta.exists(`${imageDir}/_manifests/${p.digest.algorithm}/${p.digest.hex}`))) continue;
-    seen.add(d);
-    for (const r of referenced(await s.blobs.readAll(p.digest, MAX_MANIFEST).catch(() => null))) todo.push(r);
-    for (const entry of await s.meta.list(`${imageDir}/_referrers/${p.digest.algorithm}/${p.digest.hex}`)) {
-      todo.push(entry.replace('-', ':'));
+    let next = edges.get(d);
+    if (next === undefined) {
+      next = await edgesOf(s, imageDir, d);
+      edges.set(d, next);
     }
+    if (next === null) continue;
+    seen.add(d);
+    todo.push(...next);
   }
   return seen;
+}
+
+async function edgesOf(s: RetentionServer, imageDir: string, d: string): Promise<string[] | null> {
+  const p = parseDigest(d);
+  if (!p.ok || !(await s.meta.exists(`${imageDir}/_manifests/${p.digest.algorithm}/${p.digest.hex}`))) return null;
+  const out = referenced(await s.blobs.readAll(p.digest, MAX_MANIFEST).catch(() => null));
+  for (const entry of await s.meta.list(`${imageDir}/_referrers/${p.digest.algorithm}/${p.digest.hex}`)) out.push(entry.replace('-', ':'));
+  return out;
 }
