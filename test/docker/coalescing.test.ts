@@ -11,6 +11,7 @@ import { startRelay } from '../helpers/relay.ts';
 import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 describe('coalescing: 8 clients pull one uncached image from a real registry', () => {
   let reg: RunningRegistry;
@@ -22,11 +23,7 @@ describe('coalescing: 8 clients pull one uncached image from a real registry', (
     relay = await startRelay(reg.url, { bytesPerSecond: 40 * 1024 * 1024 });
     br = await startServer({ config: { repos: [remoteRepo('hub', relay.url)] } });
   });
-  after(async () => {
-    await br?.close();
-    await relay?.close();
-    await reg?.stop();
-  });
+  after(() => closeAll(() => br?.close(), () => relay?.close(), () => reg?.stop()));
 
   it('makes exactly one upstream GET per blob and one per manifest; every client gets correct bytes', async () => {
     const img = await makeImage({ layerSizes: [4_000_000, 2_000_000, 1_000_000] });
@@ -53,10 +50,7 @@ describe('coalescing: late joiners stream from the fill as it arrives', () => {
     up = await startFakeUpstream();
     br = await startServer({ config: { repos: [remoteRepo('hub', up.url)] } });
   });
-  after(async () => {
-    await br?.close();
-    await up?.close();
-  });
+  after(() => closeAll(() => br?.close(), () => up?.close()));
 
   it('a late joiner gets its first bytes before the upstream download finishes', async () => {
     const bytes = randomBytes(3_000_000);

@@ -9,6 +9,7 @@ import { freePort } from '../helpers/net.ts';
 import { listenLoopback } from '../helpers/listen.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 const code = async (r: Response): Promise<string | undefined> => ((await r.json()) as { errors: Array<{ code: string }> }).errors[0]?.code;
 
@@ -21,10 +22,7 @@ describe('upstream faults, continued', () => {
     up = await startFakeUpstream();
     br = await startServer({ config: { repos: [remoteRepo('hub', up.url, { cache: { negativeTtlSeconds: 0 } })] } });
   });
-  after(async () => {
-    await br?.close();
-    await up?.close();
-  });
+  after(() => closeAll(() => br?.close(), () => up?.close()));
 
   it('a slow drip still completes, verified, and is cached', async () => {
     const bytes = new Uint8Array(randomBytes(40_000));
@@ -104,11 +102,7 @@ describe('a token server that fails', () => {
     reg = await listenLoopback(r.fetch);
     br = await startServer({ config: { repos: [remoteRepo('hub', reg.url)] } });
   });
-  after(async () => {
-    await br?.close();
-    await reg?.close();
-    await tokens?.close();
-  });
+  after(() => closeAll(() => br?.close(), () => reg?.close(), () => tokens?.close()));
 
   it('→ a clear 502/503 OCI error naming the token server, not a hang and not a 401 to our client', async () => {
     const t0 = Date.now();

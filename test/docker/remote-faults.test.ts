@@ -8,6 +8,7 @@ import { sha256 } from '../helpers/images.ts';
 import { freePort } from '../helpers/net.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 type OciBody = { errors: Array<{ code: string; message: string }> };
 
@@ -38,10 +39,7 @@ describe('remote repo under upstream faults (fake upstream)', () => {
       now: () => clock,
     });
   });
-  after(async () => {
-    await br?.close();
-    await up?.close();
-  });
+  after(() => closeAll(() => br?.close(), () => up?.close()));
 
   const blobUrl = (d: string): string => `${br.url}/repo/hub/v2/team/x/blobs/${d}`;
   const inStore = async (d: string): Promise<boolean> => {

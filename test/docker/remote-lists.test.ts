@@ -5,6 +5,7 @@ import type { FakeUpstream } from '../helpers/fake-upstream.ts';
 import { sha256 } from '../helpers/images.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const manifest = (n: number): Uint8Array => new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: OCI, n, layers: [] }));
@@ -30,10 +31,7 @@ describe('remote repo lists (tags, referrers) when the upstream fails', () => {
       now: () => clock,
     });
   });
-  after(async () => {
-    await br?.close();
-    await up?.close();
-  });
+  after(() => closeAll(() => br?.close(), () => up?.close()));
   const tags = (image: string): Promise<Response> => fetch(`${br.url}/repo/hub/v2/${image}/tags/list`);
 
   it('serves the last upstream tag list while the upstream is down, and the new one once it is back', async () => {

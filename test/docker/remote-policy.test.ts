@@ -10,6 +10,7 @@ import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 const error = async (r: Response): Promise<{ code?: string; message?: string }> => ((await r.json()) as { errors: Array<{ code: string; message: string }> }).errors[0] ?? {};
 
@@ -33,12 +34,7 @@ describe('remote repo policy: include/exclude and offline', () => {
     for (const name of ['team/app', 'team/secret-sauce', 'elsewhere/app', 'library/alpine']) await pushImage(reg.url, name, '1', img);
     await pushImage(reg.url, 'team/app', '2', other);
   });
-  after(async () => {
-    await br?.close();
-    await relay?.close();
-    await reg?.stop();
-    await dir?.cleanup();
-  });
+  after(() => closeAll(() => br?.close(), () => relay?.close(), () => reg?.stop(), () => dir?.cleanup()));
 
   const start = async (extra: Record<string, unknown>): Promise<TestServer> => {
     await br?.close();

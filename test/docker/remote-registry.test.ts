@@ -7,6 +7,7 @@ import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // Pull-through against the real CNCF distribution registry (Debian docker-registry).
 describe('docker remote repo against docker-registry', () => {
@@ -27,10 +28,7 @@ describe('docker remote repo against docker-registry', () => {
       now: () => clock,
     });
   });
-  after(async () => {
-    await br?.close();
-    await reg?.stop();
-  });
+  after(() => closeAll(() => br?.close(), () => reg?.stop()));
 
   const upstreamGets = (): number => br.server.metrics.upstreamRequests.sum({ repo: 'hub' });
 

@@ -7,6 +7,7 @@ import type { FakeUpstream } from '../helpers/fake-upstream.ts';
 import { sha256 } from '../helpers/images.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 describe('routing: every way clients reach a repo', () => {
   let up: FakeUpstream;
@@ -27,10 +28,7 @@ describe('routing: every way clients reach a repo', () => {
       },
     });
   });
-  after(async () => {
-    await br?.close();
-    await up?.close();
-  });
+  after(() => closeAll(() => br?.close(), () => up?.close()));
 
   const status = async (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${br.url}${path}`, { headers });
 

@@ -10,6 +10,7 @@ import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { startTokenIssuer } from '../helpers/token-issuer.ts';
 import type { TokenIssuer } from '../helpers/token-issuer.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // The Docker Hub token flow against real registry code: docker-registry in auth.token mode,
 // challenged with WWW-Authenticate: Bearer realm,service,scope; tokens from our small issuer.
@@ -44,15 +45,17 @@ describe('upstream token auth against docker-registry (auth.token)', () => {
       },
     });
   });
-  after(async () => {
-    await br?.close();
-    await secured?.stop();
-    await securedAnon?.stop();
-    await plain?.stop();
-    await issuer?.close();
-    await anonIssuer?.close();
-    await dir?.cleanup();
-  });
+  after(() =>
+    closeAll(
+      () => br?.close(),
+      () => secured?.stop(),
+      () => securedAnon?.stop(),
+      () => plain?.stop(),
+      () => issuer?.close(),
+      () => anonIssuer?.close(),
+      () => dir?.cleanup(),
+    ),
+  );
 
   it('the registry really demands a token', async () => {
     const r = await fetch(`${secured.url}/v2/private/app/manifests/1.0`);

@@ -7,6 +7,7 @@ import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // A virtual repo over a local repo and a remote repo (real docker-registry upstream), as the root default.
 describe('virtual repo', () => {
@@ -33,10 +34,7 @@ describe('virtual repo', () => {
       },
     });
   });
-  after(async () => {
-    await srv?.close();
-    await reg?.stop();
-  });
+  after(() => closeAll(() => srv?.close(), () => reg?.stop()));
 
   it('pull of an image that lives only upstream comes through the remote member', async () => {
     const p = await pullImage(srv.url, 'alpine', '3.20');

@@ -14,6 +14,7 @@ import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 /** Every file skopeo wrote to a dir: transport is named by its sha256; check each one. */
 async function checkDirDigests(dir: string): Promise<number> {
@@ -46,12 +47,7 @@ describe('real clients through a remote repo', () => {
     br = await startServer({ config: { repos: [remoteRepo('hub', relay.url)] } });
     host = br.url.replace('http://', '');
   });
-  after(async () => {
-    await br?.close();
-    await relay?.close();
-    await reg?.stop();
-    await work?.cleanup();
-  });
+  after(() => closeAll(() => br?.close(), () => relay?.close(), () => reg?.stop(), () => work?.cleanup()));
 
   it('skopeo copy: cold pull verifies, warm pull makes zero upstream blob requests', async () => {
     const cold = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/hub/team/alpha:1`, `dir:${join(work.path, 'cold')}`]);

@@ -13,6 +13,7 @@ import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // containerd (what Kubernetes nodes pull with) as a real client: its resolver, mirror config
 // (hosts.toml), token flow and push, against a remote repo over a real docker-registry and a local repo.
@@ -60,13 +61,7 @@ describe('containerd (ctr) through binaryrepo', () => {
       ].join('\n'),
     );
   });
-  after(async () => {
-    await ctd?.stop();
-    await br?.close();
-    await relay?.close();
-    await reg?.stop();
-    await work?.cleanup();
-  });
+  after(() => closeAll(() => ctd?.stop(), () => br?.close(), () => relay?.close(), () => reg?.stop(), () => work?.cleanup()));
 
   const blobGets = (): number => relay.count('GET', '/blobs/');
   const listed = async (ns: string): Promise<string> => {

@@ -13,6 +13,7 @@ import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // Real clients (skopeo, podman) against local and virtual repos with authentication on.
 describe('real clients: push, login, permissions', () => {
@@ -48,12 +49,7 @@ describe('real clients: push, login, permissions', () => {
     });
     host = br.url.replace('http://', '');
   });
-  after(async () => {
-    await br?.close();
-    await relay?.close();
-    await reg?.stop();
-    await work?.cleanup();
-  });
+  after(() => closeAll(() => br?.close(), () => relay?.close(), () => reg?.stop(), () => work?.cleanup()));
 
   const tagDigest = async (repo: string, name: string, tag: string): Promise<string | null> =>
     (await fetch(`${br.url}/repo/${repo}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers: { authorization: basic('boss') } })).headers.get('docker-content-digest');

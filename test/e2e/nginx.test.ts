@@ -14,6 +14,7 @@ import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // nginx terminates TLS (certificates from nginx/setup-certs.sh) and maps its root /v2/ to
 // /repo/docker-remote; podman pulls through it with the CA trusted via --cert-dir.
@@ -35,13 +36,7 @@ describe('podman → nginx (TLS) → binaryrepo → docker-registry', () => {
     br = await startServer({ config: { repos: [remoteRepo('docker-remote', relay.url, { upstream: { libraryPrefix: true } })] } });
     ({ ngx, certDir } = await startTlsFrontDoor(dir.path, br.url, 'docker-remote'));
   });
-  after(async () => {
-    await ngx?.stop();
-    await br?.close();
-    await relay?.close();
-    await reg?.stop();
-    await dir?.cleanup();
-  });
+  after(() => closeAll(() => ngx?.stop(), () => br?.close(), () => relay?.close(), () => reg?.stop(), () => dir?.cleanup()));
 
   it('pulls over TLS with a verified certificate, cold then warm from the cache', async () => {
     const root = join(dir.path, 'podman');
@@ -81,11 +76,7 @@ describe('podman login/push/pull → nginx (TLS) → binaryrepo virtual repo wit
     });
     ({ ngx, certDir } = await startTlsFrontDoor(dir.path, br.url, 'docker'));
   });
-  after(async () => {
-    await ngx?.stop();
-    await br?.close();
-    await dir?.cleanup();
-  });
+  after(() => closeAll(() => ngx?.stop(), () => br?.close(), () => dir?.cleanup()));
 
   it('the challenge names the https realm on nginx; podman logs in, pushes and pulls back', async () => {
     const host = `127.0.0.1:${ngx.port}`;

@@ -12,6 +12,7 @@ import { startRelay } from '../helpers/relay.ts';
 import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // `binaryrepo prefetch` warms a remote repo's cache; switched offline, the repo then serves exactly
 // what was prefetched.
@@ -31,11 +32,7 @@ describe('binaryrepo prefetch, then offline', () => {
     await pushImage(reg.url, 'team/app', '1', img);
     ({ amd, arm } = await pushPlatforms(reg.url, 'team/multi', '2', { amd: 50_000, arm: 60_000 }));
   });
-  after(async () => {
-    await relay?.close();
-    await reg?.stop();
-    await dir?.cleanup();
-  });
+  after(() => closeAll(() => relay?.close(), () => reg?.stop(), () => dir?.cleanup()));
 
   it('fetches every blob once; the offline repo then serves them with no upstream request', async () => {
     const configPath = join(dir.path, 'config.json');

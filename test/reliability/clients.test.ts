@@ -10,6 +10,7 @@ import { makeImage, pushImage, sha256 } from '../helpers/images.ts';
 import { startProcessServer } from '../helpers/process-server.ts';
 import type { ProcessServer } from '../helpers/process-server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -34,10 +35,7 @@ describe('clients that disconnect, dawdle or pile up', () => {
     assert.ok(l);
     layer = l;
   });
-  after(async () => {
-    await srv?.stop();
-    await dir?.cleanup();
-  });
+  after(() => closeAll(() => srv?.stop(), () => dir?.cleanup()));
 
   const openFds = async (): Promise<number> => (await readdir(`/proc/${srv.child.pid}/fd`)).length;
 

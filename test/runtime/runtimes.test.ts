@@ -10,6 +10,7 @@ import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { conformanceSuite } from '../docker/conformance-suite.ts';
+import { closeAll } from '../helpers/teardown.ts';
 
 // The same end-to-end pull and the local-repo conformance suite, with the server under each runtime's adapter.
 for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
@@ -33,11 +34,7 @@ for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
         ],
       }, dir.path);
     });
-    after(async () => {
-      await srv?.stop();
-      await reg?.stop();
-      await dir?.cleanup();
-    });
+    after(() => closeAll(() => srv?.stop(), () => reg?.stop(), () => dir?.cleanup()));
 
     it('cold then warm pull with verified digests', async () => {
       const cold = await pullImage(`${srv.url}/repo/hub`, 'team/app', 'v1');
