@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/maintenance.ts';
-import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
+import { envClientAddress, fail, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
 interface BunFile {
@@ -16,7 +16,7 @@ declare const Bun: {
   version: string;
   file(path: string): BunFile;
   serve(o: {
-    fetch: (req: Request) => Response | Promise<Response>;
+    fetch: (req: Request, server: { requestIP(req: Request): { address: string } | null }) => Response | Promise<Response>;
     hostname: string;
     port: number;
     maxRequestBodySize: number;
@@ -29,15 +29,21 @@ const { config, source } = await loadConfig(process.argv.slice(2), process.env).
 const server = await boot({
   config,
   // Bun drops a handler-set Content-Length on stream bodies; a Blob slice keeps it and uses sendfile.
-  runtime: { name: 'bun', version: Bun.version, fileBody: async (path, start, end) => Bun.file(path).slice(start, end + 1) },
+  runtime: {
+    name: 'bun',
+    version: Bun.version,
+    fileBody: async (path, start, end) => Bun.file(path).slice(start, end + 1),
+    clientAddress: envClientAddress,
+  },
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
+routeConsole(server.log);
 const app = createApp(server);
 const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = Bun.serve({
-  fetch: app.fetch,
+  fetch: (req, srv) => app.fetch(req, { address: srv.requestIP(req)?.address }),
   hostname,
   port,
   // Bun's defaults (128 MiB bodies, 10 s idle) cut large layers.

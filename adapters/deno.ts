@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/maintenance.ts';
-import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
+import { envClientAddress, fail, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
 interface DenoFile {
@@ -12,14 +12,16 @@ declare const Deno: {
   args: string[];
   env: { toObject(): Record<string, string> };
   exit(code: number): never;
+  stdout: { writeSync(p: Uint8Array): number };
   open(path: string): Promise<DenoFile>;
   addSignalListener(sig: 'SIGTERM' | 'SIGINT' | 'SIGHUP', fn: () => void): void;
   serve(
     o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void },
-    handler: (req: Request) => Response | Promise<Response>,
+    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): { shutdown(): Promise<void> };
 };
 
+const encoder = new TextEncoder();
 const { config, source } = await loadConfig(Deno.args, Deno.env.toObject()).catch((e: unknown) => fail(e, Deno.exit));
 const server = await boot({
   config,
@@ -28,16 +30,22 @@ const server = await boot({
     version: Deno.version.deno,
     // Deno's own file stream is faster than the portable one; whole files only (it cannot stop early).
     fileBody: async (path, start, end, size) => (start === 0 && end === size - 1 ? (await Deno.open(path)).readable : null),
+    clientAddress: envClientAddress,
   },
-  logSink: (line) => console.log(line),
+  // Straight to stdout: console.* is routed into this logger (routeConsole) and must not loop.
+  logSink: (line) => {
+    const bytes = encoder.encode(`${line}\n`);
+    for (let at = 0; at < bytes.length; ) at += Deno.stdout.writeSync(bytes.subarray(at));
+  },
 });
+routeConsole(server.log);
 const app = createApp(server);
 const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = Deno.serve(
   { hostname, port, onListen: (a) => server.log.info('listening', { address: a.hostname, port: a.port, runtime: 'deno', config: source }) },
-  app.fetch,
+  (req, info) => app.fetch(req, { address: info.remoteAddr.hostname }),
 );
 const stop = (): void => {
   stopGc();

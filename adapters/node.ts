@@ -2,16 +2,17 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/maintenance.ts';
-import { fail, loadConfig, reloadConfig, splitListen } from './common.ts';
+import { fail, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
 const exit = (code: number): never => process.exit(code);
 const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
 const server = await boot({
   config,
-  runtime: { name: 'node', version: process.versions.node },
+  runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress },
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
+routeConsole(server.log);
 const app = createApp(server);
 const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();

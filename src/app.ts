@@ -7,7 +7,7 @@ import { handleDocker } from './formats/docker/router.ts';
 import type { DockerRepo } from './formats/docker/repo.ts';
 import { DockerVirtual } from './formats/docker/virtual.ts';
 import type { DockerRouterDeps } from './formats/docker/router.ts';
-import { API_VERSION_HEADER, ociResponse } from './formats/docker/responses.ts';
+import { API_VERSION_HEADER, errorResponse, ociResponse } from './formats/docker/responses.ts';
 import { resolveName, resolveRoot } from './routing.ts';
 import type { Target } from './routing.ts';
 import type { RequestInfo } from './runtime.ts';
@@ -15,7 +15,7 @@ import type { RequestInfo } from './runtime.ts';
 /** A request that has passed more proxies than this is taken for a loop we cannot see. */
 const MAX_HOPS = 16;
 
-type Env = { Variables: { info: RequestInfo } };
+type Env = { Bindings: object | undefined; Variables: { info: RequestInfo } };
 
 /**
  * The HTTP surface: /repo/<name>/... for every repo, and the root /v2/ that Docker clients insist on,
@@ -26,10 +26,15 @@ export function createApp(s: Server): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
-    const info: RequestInfo = {};
+    const info: RequestInfo = { client: s.runtime.clientAddress?.(c.req.raw, c.env) ?? '' };
     c.set('info', info);
     const t0 = performance.now();
-    await next();
+    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && !s.downloads.admits(info.client)) {
+      info.error = 'too many open downloads from this client';
+      c.res = ociResponse(429, 'TOOMANYREQUESTS', `more than ${s.config.http.maxDownloadsPerClient} downloads open from this address`, c.req.method === 'HEAD', { 'retry-after': '5' });
+    } else {
+      await next();
+    }
     const res = c.res;
     const path = new URL(c.req.url).pathname;
     s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });
@@ -37,6 +42,7 @@ export function createApp(s: Server): Hono<Env> {
     s.log.info('request', {
       repo: info.repo,
       user: info.user,
+      client: info.client || undefined,
       method: c.req.method,
       path,
       status: res.status,
@@ -66,14 +72,15 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
   }
   if (via.length > MAX_HOPS) return ociResponse(508, 'LOOP_DETECTED', `request passed ${via.length} proxies; refusing a likely loop`, head);
   const host = hostOf(req);
-  if (path === '/token') return handleToken(req, s.access, (name) => resolveName(s, host, name));
+  const tokenCtx = { bodyIdleMs: s.config.http.bodyIdleSeconds * 1000, address: info.client };
+  if (path === '/token') return handleToken(req, s.access, (name) => resolveName(s, host, name), tokenCtx);
   const repoPath = /^\/repo\/([^/]+)(\/.*)?$/.exec(path);
   if (repoPath) {
     const name = repoPath[1] ?? '';
     const rest = repoPath[2] ?? '';
     const repo = s.repos.get(name);
     if (!repo) return c.json({ errors: [{ code: 'NAME_UNKNOWN', message: `no repository named ${name}` }] }, 404);
-    if (rest === '/token') return handleToken(req, s.access, (image) => ({ repo: name, image }));
+    if (rest === '/token') return handleToken(req, s.access, (image) => ({ repo: name, image }), tokenCtx);
     if (rest !== '/v2' && !rest.startsWith('/v2/')) {
       return ociResponse(404, 'NAME_UNKNOWN', 'docker repositories answer under /v2/', head);
     }
@@ -83,15 +90,20 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
   const target = resolveRoot(s, host, path.slice(3));
   if (target) return toRepo(s, req, target, info);
   if (path === '/v2' || path === '/v2/') {
-    if (s.access.enabled) return rootPing(s, req, head);
+    if (s.access.enabled) return rootPing(s, req, head, info);
     return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
   }
   return ociResponse(404, 'NAME_UNKNOWN', 'no repository matches this path; use /v2/<repo>/<image>/...', head);
 }
 
 /** /v2/ with no repo behind it still answers the login check: 401 + challenge until authenticated. */
-async function rootPing(s: Server, req: Request, head: boolean): Promise<Response> {
-  const p = await s.access.identify(req.headers.get('authorization'));
+async function rootPing(s: Server, req: Request, head: boolean, info: RequestInfo): Promise<Response> {
+  let p: Principal | 'invalid';
+  try {
+    p = await s.access.identify(req.headers.get('authorization'), info.client);
+  } catch (e) {
+    return errorResponse(e, info, s.log, head);
+  }
   if (p !== 'invalid' && p.via !== 'none') return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
   const t: Target = { repo: '', sub: '', base: '/v2', namePrefix: '', tokenPath: '/token' };
   return ociResponse(401, 'UNAUTHORIZED', 'authentication required', head, { 'www-authenticate': challenge(s, req, t, undefined, 'pull', undefined) });
@@ -107,7 +119,7 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
   info.repo = t.repo;
   let principal: Principal | 'invalid' | undefined;
   const who = async (): Promise<Principal | 'invalid'> => {
-    principal ??= await s.access.identify(req.headers.get('authorization'));
+    principal ??= await s.access.identify(req.headers.get('authorization'), info.client);
     if (principal !== 'invalid' && principal.user !== null) info.user = principal.user;
     return principal;
   };
@@ -127,6 +139,7 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
     log: s.log,
     base: t.base,
     bodyIdleMs: s.config.http.bodyIdleSeconds * 1000,
+    download: (body) => s.downloads.wrap(body, info.client),
     authorize: async (image, action) => {
       if (!s.access.enabled) return null;
       const ping = image === undefined && t.sub.replace(/\/$/, '') === '';
@@ -152,6 +165,17 @@ async function toRepo(s: Server, req: Request, t: Target, info: RequestInfo): Pr
       if (!src || p === 'invalid' || !s.access.can(p.user, src.repo, 'pull')) return null;
       const srcRepo = s.repos.get(src.repo);
       return srcRepo ? { repo: await view(srcRepo.docker), image: src.image } : null;
+    },
+    discoverBlob: async (digest) => {
+      const p = await who();
+      if (p === 'invalid') return false;
+      // The repo pushed to first (the likeliest holder), then every other the caller may read.
+      const order = [...s.repos.values()].sort((a, b) => Number(b.name === t.repo) - Number(a.name === t.repo));
+      for (const r of order) {
+        if (r.type === 'virtual' || !s.access.can(p.user, r.name, 'pull')) continue;
+        if (await r.docker.holdsAnywhere(digest)) return true;
+      }
+      return false;
     },
   };
   return handleDocker(req, t.sub, deps, info);

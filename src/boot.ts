@@ -22,6 +22,7 @@ import { MetaStore } from './storage/meta-store.ts';
 import { TokenCache } from './upstream/auth.ts';
 import { ImageFilter } from './formats/docker/image-filter.ts';
 import { Notifier } from './notify.ts';
+import { DownloadGuard } from './http/download-guard.ts';
 import { RepoQuota } from './formats/docker/quota.ts';
 import type { FetchFn } from './upstream/auth.ts';
 import { UpstreamClient } from './upstream/client.ts';
@@ -69,6 +70,8 @@ export interface Server {
   repos: Map<string, RepoHandle>;
   /** Webhooks for pushes, pulls and deletes (config `notifications`). */
   notifier: Notifier;
+  /** Streamed response bodies per client, and the cut-off for clients that stop reading. */
+  downloads: DownloadGuard;
 }
 
 /** Hosts where Docker Hub's implicit `library/` prefix applies. */
@@ -119,7 +122,8 @@ export async function boot(opts: BootOptions): Promise<Server> {
     repos.set(rc.name, handle(rc.name, new DockerVirtual(rc.name, members, target?.writer)));
   }
   const notifier = new Notifier(config.notifications.endpoints, { fetchFn, log, metrics, now, serverId, newId });
-  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier };
+  const downloads = new DownloadGuard({ maxPerClient: config.http.maxDownloadsPerClient, sendIdleMs: config.http.sendIdleSeconds * 1000 });
+  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier, downloads };
   const full = server as Server;
   evictor = new Evictor(full);
   full.evictor = evictor;
@@ -152,6 +156,7 @@ function dockerLocal(rc: DockerLocalConfig, s: Shared, uploads: UploadSessions, 
     manifestMaxBytes: rc.manifestMaxBytes,
     allowDelete: rc.delete,
     immutableTags: rc.immutableTags,
+    maxUploadSessions: rc.maxUploadSessions,
     linkGraceMs: graceMinutes * 60_000,
     now: s.now,
     ...(rc.maxBytes > 0 ? { quota: new RepoQuota(rc.name, rc.maxBytes, s.meta, s.blobs, s.now) } : {}),
@@ -209,6 +214,7 @@ function dockerRemote(rc: DockerRemoteConfig, s: Shared): DockerReader {
     negative: new NegativeCache(rc.cache.negativeTtlSeconds * 1000, s.now),
     rule: { ttlMs: rc.cache.tagTtlSeconds * 1000, maxStaleMs: rc.cache.maxStaleSeconds * 1000 },
     manifestMaxBytes: rc.manifestMaxBytes,
+    blobMaxBytes: rc.blobMaxBytes,
     idleTimeoutMs: up.idleTimeoutSeconds * 1000,
     libraryPrefix: up.libraryPrefix ?? DOCKER_HUB.test(new URL(up.url).hostname),
     offline: rc.offline,

@@ -14,10 +14,17 @@ export interface RuntimeCaps {
    * Returns null where the runtime has nothing better than the portable stream.
    */
   fileBody?(path: string, start: number, end: number, size: number): Promise<ResponseBody | null>;
+  /**
+   * The client's network address for a request, from what the adapter passed to `app.fetch` as
+   * its env. Per-client limits (failed logins, open downloads) key on it; '' when unknown.
+   */
+  clientAddress?(req: Request, env: unknown): string | undefined;
 }
 
 /** Per-request facts the handlers fill in for the access log line. */
 export interface RequestInfo {
+  /** The client's address ('' when the runtime does not say). */
+  client: string;
   repo?: string;
   /** Who the request was authenticated as (the audit trail of pushes and deletes). */
   user?: string;

@@ -1,6 +1,9 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Config, RepoConfig } from '../config/schema.ts';
-import { verifyPassword } from './password.ts';
+import { fromBase64, fromUtf8, toBase64Url, utf8 } from '../util/base64.ts';
+import { LoginGuard } from './login-guard.ts';
+import type { LoginLimits } from './login-guard.ts';
+import { hashPassword, verifyPassword } from './password.ts';
 import { signToken, verifyToken } from './token.ts';
 import type { AccessEntry } from './token.ts';
 
@@ -45,6 +48,9 @@ export class AccessControl {
   private repos: Map<string, RepoConfig>;
   private readonly basicOk = new Map<string, { user: string; until: number }>();
   private cfg: Pick<Config, 'auth'>;
+  private readonly guard: LoginGuard;
+  /** A hash of a random password: unknown users cost the same scrypt work as known ones. */
+  private dummy: Promise<string> | undefined;
 
   constructor(
     cfg: Config,
@@ -53,6 +59,7 @@ export class AccessControl {
   ) {
     this.cfg = { auth: cfg.auth };
     this.repos = new Map(cfg.repos.map((r) => [r.name, r]));
+    this.guard = new LoginGuard(loginLimits(cfg), now);
   }
 
   /**
@@ -81,9 +88,15 @@ export class AccessControl {
     }
     for (const r of next.repos) if (!this.repos.has(r.name)) notes.push(`repo ${r.name} is new; adding a repo needs a restart`);
     this.repos = repos;
+    this.guard.setLimits(loginLimits(next));
     // Basic credentials remembered under the old passwords must be checked again.
     this.basicOk.clear();
     return notes;
+  }
+
+  /** Password hashes computed (a metric, and what proves unknown users cost the same). */
+  get passwordChecks(): number {
+    return this.guard.checksRun;
   }
 
   get enabled(): boolean {
@@ -94,12 +107,15 @@ export class AccessControl {
     return this.cfg.auth?.service ?? 'binaryrepo';
   }
 
-  /** 'invalid' = credentials were sent and are wrong (never silently treated as anonymous). */
-  async identify(authorization: string | null): Promise<Principal | 'invalid'> {
+  /**
+   * 'invalid' = credentials were sent and are wrong (never silently treated as anonymous). Throws
+   * rate_limited when the address or user has failed too often (see LoginGuard).
+   */
+  async identify(authorization: string | null, address = ''): Promise<Principal | 'invalid'> {
     if (!authorization) return { user: null, via: 'none' };
     const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
     if (scheme?.toLowerCase() === 'basic') {
-      const user = await this.checkBasic(value);
+      const user = await this.checkBasic(value, address);
       return user === null ? 'invalid' : { user, via: 'basic' };
     }
     if (scheme?.toLowerCase() === 'bearer') {
@@ -113,16 +129,20 @@ export class AccessControl {
   }
 
   /** The user for a Basic header value (base64 of user:password), or null. */
-  async checkBasic(value: string): Promise<string | null> {
+  async checkBasic(value: string, address = ''): Promise<string | null> {
     const key = createHash('sha256').update(value).digest('hex');
     const hit = this.basicOk.get(key);
     if (hit && hit.until > this.now()) return hit.user;
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const bytes = value.length <= 4096 ? fromBase64(value) : null;
+    const decoded = bytes ? fromUtf8(bytes) : '';
     const i = decoded.indexOf(':');
     if (i < 0) return null;
     const user = decoded.slice(0, i);
     const entry = this.cfg.auth?.users[user];
-    if (!entry || !(await verifyPassword(decoded.slice(i + 1), entry.passwordHash))) return null;
+    // Unknown users are checked against a dummy hash: the same work, so timing reveals nothing.
+    const hash = entry?.passwordHash ?? (await (this.dummy ??= hashPassword(toBase64Url(new Uint8Array(randomBytes(18))))));
+    const ok = await this.guard.check(address, user, () => verifyPassword(decoded.slice(i + 1), hash));
+    if (!entry || !ok) return null;
     if (this.basicOk.size > 1000) this.basicOk.clear();
     this.basicOk.set(key, { user, until: this.now() + BASIC_CACHE_MS });
     return user;
@@ -186,8 +206,8 @@ export class AccessControl {
     const claims = verifyToken(token, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: `${auth.service}${REFRESH_AUDIENCE}` });
     const entry = claims ? auth.users[claims.sub] : undefined;
     if (!claims || !entry || claims.pwd === undefined) return null;
-    const want = Buffer.from(fingerprint(entry.passwordHash));
-    const got = Buffer.from(claims.pwd);
+    const want = utf8(fingerprint(entry.passwordHash));
+    const got = utf8(claims.pwd);
     return got.length === want.length && timingSafeEqual(got, want) ? claims.sub : null;
   }
 
@@ -209,6 +229,11 @@ export class AccessControl {
     );
     return { token, expiresIn: auth.tokenTtlSeconds, issuedAt: new Date(now * 1000).toISOString() };
   }
+}
+
+function loginLimits(cfg: Config): LoginLimits {
+  const l = cfg.auth?.failedLogins;
+  return { perAddress: l?.perAddress ?? 30, perUser: l?.perUser ?? 10, windowMs: (l?.windowSeconds ?? 60) * 1000 };
 }
 
 /** A running repo's config with new permissions; its type, members and deployTo stay as started. */

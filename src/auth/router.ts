@@ -1,7 +1,19 @@
+import { RegistryError, isRegistryError } from '../errors.ts';
 import { isValidName } from '../formats/docker/reference.ts';
+import { readLimited } from '../http/streams.ts';
+import { toBase64 } from '../util/base64.ts';
 import type { AccessControl, ResolvedScope } from './access.ts';
 
 const MAX_SCOPES = 32;
+/** A token request is a few form fields: anything larger is refused before it is held in memory. */
+export const TOKEN_BODY_MAX = 64 * 1024;
+
+export interface TokenRequestContext {
+  /** A request body that sends nothing for this long fails (a client announcing bytes it never sends). */
+  bodyIdleMs: number;
+  /** The client's address, for the failed-login limits. */
+  address: string;
+}
 
 function json(status: number, body: unknown, extra: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra } });
@@ -20,6 +32,26 @@ export async function handleToken(
   req: Request,
   access: AccessControl,
   resolve: (name: string) => { repo: string; image: string } | null,
+  ctx: TokenRequestContext,
+): Promise<Response> {
+  try {
+    return await token(req, access, resolve, ctx);
+  } catch (e) {
+    if (!isRegistryError(e)) throw e;
+    // The rest of a refused body is never read: the connection cannot carry another request.
+    const extra: Record<string, string> = e.kind === 'too_large' || e.kind === 'invalid' ? { connection: 'close' } : {};
+    if (e.retryAfter !== undefined) extra['retry-after'] = String(e.retryAfter);
+    const status = e.kind === 'too_large' ? 413 : e.kind === 'rate_limited' ? 429 : e.kind === 'invalid' ? 400 : 503;
+    const code = status === 429 ? 'TOOMANYREQUESTS' : status === 413 ? 'SIZE_INVALID' : status === 400 ? 'UNSUPPORTED' : 'UNAVAILABLE';
+    return json(status, { errors: [{ code, message: e.message, detail: null }] }, extra);
+  }
+}
+
+async function token(
+  req: Request,
+  access: AccessControl,
+  resolve: (name: string) => { repo: string; image: string } | null,
+  ctx: TokenRequestContext,
 ): Promise<Response> {
   if (!access.enabled) return json(404, { errors: [{ code: 'UNSUPPORTED', message: 'authentication is off; no token is needed', detail: null }] });
   const url = new URL(req.url);
@@ -28,10 +60,13 @@ export async function handleToken(
   // A refresh token goes out only to a client that proved its password in this very request.
   let offline = false;
   if (req.method === 'POST') {
-    params = new URLSearchParams(await req.text().catch(() => ''));
+    const len = Number(req.headers.get('content-length') ?? 0);
+    if (len > TOKEN_BODY_MAX) throw new RegistryError('too_large', `token request body over ${TOKEN_BODY_MAX} bytes`);
+    const body = await readLimited(req.body, TOKEN_BODY_MAX, ctx.bodyIdleMs, 'token request body', 'invalid');
+    params = new URLSearchParams(new TextDecoder().decode(body));
     const grant = params.get('grant_type');
     if (grant === 'password') {
-      user = await access.checkBasic(Buffer.from(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`).toString('base64'));
+      user = await access.checkBasic(toBase64(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`), ctx.address);
       if (user === null) return unauthorized('invalid username or password');
       offline = params.get('access_type') === 'offline';
     } else if (grant === 'refresh_token') {
@@ -44,7 +79,7 @@ export async function handleToken(
   } else if (req.method === 'GET') {
     const h = req.headers.get('authorization');
     if (h && /^basic\s/i.test(h)) {
-      user = await access.checkBasic(h.trim().split(/\s+/)[1] ?? '');
+      user = await access.checkBasic(h.trim().split(/\s+/)[1] ?? '', ctx.address);
       if (user === null) return unauthorized('invalid username or password');
       offline = params.get('offline_token') === 'true';
     }

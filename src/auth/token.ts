@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { fromBase64, fromUtf8, toBase64Url } from '../util/base64.ts';
 
 /** One grant of a token: a resolved `<repo>/<image>` and the actions allowed on it. */
 export interface AccessEntry {
@@ -20,7 +21,7 @@ export interface TokenClaims {
   pwd?: string;
 }
 
-const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
+const b64 = toBase64Url;
 const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
 /**
@@ -39,13 +40,13 @@ export function verifyToken(token: string, secret: Uint8Array, nowSec: number, e
   if (parts.length !== 3 || token.length > 16384) return null;
   const [h, p, sig] = parts as [string, string, string];
   const want = createHmac('sha256', secret).update(`${h}.${p}`).digest();
-  const got = Buffer.from(sig, 'base64url');
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
+  const got = fromBase64(sig);
+  if (!got || got.length !== want.length || !timingSafeEqual(got, want)) return null;
   let header: unknown;
   let claims: unknown;
   try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    header = JSON.parse(fromUtf8(fromBase64(h) ?? new Uint8Array(0)));
+    claims = JSON.parse(fromUtf8(fromBase64(p) ?? new Uint8Array(0)));
   } catch {
     return null;
   }

@@ -5,6 +5,12 @@ import { pushTo } from '../util/maps.ts';
 type Shard = Record<string, number>;
 
 /**
+ * Entries one shard document keeps (the most recent); with 256 shards a repo remembers about a
+ * million objects, and a shard stays far below the meta store's document cap.
+ */
+export const MAX_PER_SHARD = 4096;
+
+/**
  * Last access per cached object (by digest), for LRU eviction. A hit only touches memory; flush()
  * merges the batch into documents sharded by the digest's first two hex characters, so a busy
  * cache writes at most 256 small documents per flush instead of one per request, and the times
@@ -34,7 +40,7 @@ export class AccessLog {
         const key = layout.dockerAccess(repo, s);
         const doc: Shard = { ...((await this.meta.get<Shard>(key)) ?? {}) };
         for (const [d, t] of list) doc[d] = Math.max(doc[d] ?? 0, t);
-        await this.meta.put(key, doc);
+        await this.meta.put(key, bounded(doc));
       }
     }
   }
@@ -63,6 +69,13 @@ export class AccessLog {
       await this.meta.put(key, next);
     }
   }
+}
+
+/** The newest MAX_PER_SHARD entries; the rest were not read for longest and count as never read. */
+function bounded(doc: Shard): Shard {
+  const entries = Object.entries(doc);
+  if (entries.length <= MAX_PER_SHARD) return doc;
+  return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, MAX_PER_SHARD));
 }
 
 function shardOf(digest: string): string {

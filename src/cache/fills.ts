@@ -6,8 +6,10 @@ import { concat } from '../util/bytes.ts';
 
 export interface FillSource {
   body: AsyncIterable<Uint8Array>;
-  /** From the upstream Content-Length; undefined for chunked answers. */
+  /** The size the upstream (Content-Length) or the manifest declared; undefined when neither did. */
   size: number | undefined;
+  /** Never write more than this, whatever the source claims (a chunked answer has no length). */
+  maxBytes?: number;
 }
 
 export interface FillHooks {
@@ -123,7 +125,10 @@ export class Fill {
       for await (const chunk of src.body) {
         if (chunk.byteLength === 0) continue;
         if (this.size !== undefined && this.written + chunk.byteLength > this.size) {
-          throw new RegistryError('invalid', `upstream sent more than the announced ${this.size} bytes`, { code: 'SIZE_INVALID' });
+          throw new RegistryError('upstream', `upstream sent more than the announced ${this.size} bytes`);
+        }
+        if (src.maxBytes !== undefined && this.written + chunk.byteLength > src.maxBytes) {
+          throw new RegistryError('upstream', `upstream sent more than the limit of ${src.maxBytes} bytes for one blob`);
         }
         this.mem.push({ start: this.written, bytes: chunk });
         this.written += chunk.byteLength;

@@ -38,6 +38,15 @@ export class Lru<V> {
     for (const key of [...this.map.keys()]) if (key === prefix || key.startsWith(`${prefix}/`)) this.delete(key);
   }
 
+  /** Forgets every entry whose value matches (rare: a refused token). */
+  deleteWhere(match: (v: V) => boolean): void {
+    for (const [key, e] of [...this.map]) if (match(e.value)) this.delete(key);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
   delete(key: string): void {
     const e = this.map.get(key);
     if (!e) return;

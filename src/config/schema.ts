@@ -85,6 +85,8 @@ const DockerRemote = v.strictObject({
   include: ImagePatterns,
   exclude: ImagePatterns,
   manifestMaxBytes: ManifestMaxBytes,
+  /** No cached blob may be larger (a chunked or lying upstream cannot fill the disk). */
+  blobMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 64 * 1024 ** 3),
   permissions: v.optional(Permissions),
 });
 
@@ -114,6 +116,8 @@ const DockerLocal = v.strictObject({
   retention: v.optional(Retention),
   /** Storage quota: bytes of distinct blobs and manifests the repo may hold; 0 = unlimited. */
   maxBytes: Bytes,
+  /** Upload sessions open at once in this repo; more get 429 until some finish, are cancelled or expire. */
+  maxUploadSessions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
   manifestMaxBytes: ManifestMaxBytes,
   permissions: v.optional(Permissions),
 });
@@ -139,6 +143,15 @@ const Auth = v.strictObject({
   refreshTokenTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(366 * 86400)), 30 * 86400),
   /** HMAC key of tokens, shared by replicas; when unset, one is generated into the storage. */
   tokenSecret: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  /** Failed password checks allowed per window; past them the address or user gets 429 until it ends. */
+  failedLogins: v.optional(
+    v.strictObject({
+      perAddress: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 30),
+      perUser: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 10),
+      windowSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(86400)), 60),
+    }),
+    {},
+  ),
   users: v.optional(
     v.record(
       UserName,
@@ -213,6 +226,13 @@ export const ConfigSchema = v.pipe(
         bodyIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
         /** An idle keep-alive connection is closed after this long. */
         keepAliveSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 65),
+        /** A download whose client takes no bytes for this long is cut off (its file handle freed). */
+        sendIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
+        /**
+         * Downloads one client address may have open at once (more get 429); 0 = no limit. Behind a
+         * proxy every client shares its address: raise it there, or set it to 0 and limit in the proxy.
+         */
+        maxDownloadsPerClient: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 512),
       }),
       {},
     ),

@@ -75,7 +75,7 @@ export class FsDriver implements StorageDriver {
     }
     try {
       const { size } = await fh.stat();
-      if (size > maxBytes) throw new Error(`${key} is ${size} bytes, over the ${maxBytes} limit`);
+      if (size > maxBytes) throw Object.assign(new Error(`${key} is ${size} bytes, over the ${maxBytes} limit`), { code: 'EFBIG' });
       const buf = new Uint8Array(size);
       let off = 0;
       while (off < size) {

@@ -4,6 +4,7 @@ import type { StorageDriver } from './driver.ts';
 import { layout } from './layout.ts';
 
 const MAX_DOC_BYTES = 1 << 20;
+const CACHE_BYTES = 64 * 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -22,7 +23,8 @@ export interface DocOptions {
  * Returned documents are shared: callers must not mutate them.
  */
 export class MetaStore {
-  private readonly cache = new Lru<unknown>(20_000);
+  /** Bounded by count and by bytes (the documents' JSON size): large documents cannot crowd memory. */
+  private readonly cache = new Lru<{ doc: unknown; size: number }>(20_000, CACHE_BYTES, (e) => e.size);
 
   constructor(
     private readonly driver: StorageDriver,
@@ -32,12 +34,17 @@ export class MetaStore {
   /** `remember: false` for the larger, rarely read documents (kept lists) that would crowd the cache. */
   async get<T>(key: string, opts: DocOptions = {}): Promise<T | null> {
     const hit = this.cache.get(key);
-    if (hit !== undefined) return hit as T;
-    const bytes = await this.driver.readAll(key, MAX_DOC_BYTES);
+    if (hit !== undefined) return hit.doc as T;
+    const bytes = await this.driver.readAll(key, MAX_DOC_BYTES).catch((e: unknown) => {
+      // A document over the cap (a foreign or hand-made file) reads as absent, like a torn one: it
+      // must never stop a job (eviction, gc) that reads every document.
+      if ((e as { code?: unknown } | null)?.code === 'EFBIG') return null;
+      throw e;
+    });
     if (!bytes) return null;
     try {
       const doc = JSON.parse(decoder.decode(bytes)) as T;
-      if (opts.remember !== false) this.cache.set(key, doc);
+      if (opts.remember !== false) this.cache.set(key, { doc, size: bytes.byteLength });
       return doc;
     } catch {
       return null;
@@ -45,16 +52,18 @@ export class MetaStore {
   }
 
   async put(key: string, doc: unknown, opts: DocOptions = {}): Promise<void> {
+    let bytes: Uint8Array;
     try {
       // No fsync: a doc torn by a power cut fails to parse and reads as absent (we refetch), while
       // an fsync per tag/link doc would sit on the critical path of every cold pull.
-      await this.driver.writeAtomic(key, encoder.encode(JSON.stringify(doc)), layout.temp(this.newId()), false);
+      bytes = encoder.encode(JSON.stringify(doc));
+      await this.driver.writeAtomic(key, bytes, layout.temp(this.newId()), false);
     } catch (e) {
       this.cache.delete(key);
       throw fromStorageError(e, key);
     }
     if (opts.remember === false) this.cache.delete(key);
-    else this.cache.set(key, doc);
+    else this.cache.set(key, { doc, size: bytes.byteLength });
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { Lru } from '../cache/lru.ts';
 import { RegistryError } from '../errors.ts';
 import { readLimited } from '../http/streams.ts';
 import { SingleFlight } from './singleflight.ts';
@@ -22,12 +23,16 @@ export function basicAuth(c: Credentials): string {
   return `Basic ${btoa(bin)}`;
 }
 
+/** Scopes remembered at once (one per image name): random names must not grow memory for good. */
+const MAX_TOKENS = 2048;
+
 /**
  * Bearer tokens of the Docker token flow, cached per realm/service/scope until shortly before they
- * expire; concurrent requests for one scope share one token fetch.
+ * expire; concurrent requests for one scope share one token fetch. Bounded: least recently used
+ * scopes are dropped past MAX_TOKENS, expired ones when met.
  */
 export class TokenCache {
-  private readonly cache = new Map<string, CachedToken>();
+  private readonly cache = new Lru<CachedToken>(MAX_TOKENS);
   private readonly flight = new SingleFlight<CachedToken>();
 
   constructor(
@@ -45,10 +50,20 @@ export class TokenCache {
     const key = `${realm}|${service}|${wantScope}|${creds?.username ?? ''}`;
     const hit = this.cache.get(key);
     if (hit && hit.expiresAt > this.now()) return hit.token;
+    if (hit) this.cache.delete(key);
     const { promise } = this.flight.do(key, () => this.fetchToken(realm, service, wantScope, creds));
     const t = await promise;
     this.cache.set(key, t);
     return t.token;
+  }
+
+  /** Drops a token the upstream refused, so the next request fetches a fresh one. */
+  forget(token: string): void {
+    this.cache.deleteWhere((t) => t.token === token);
+  }
+
+  get size(): number {
+    return this.cache.size;
   }
 
   private async fetchToken(
@@ -81,11 +96,10 @@ export class TokenCache {
     }
     if (!res.ok) {
       await res.body?.cancel();
-      throw new RegistryError(
-        res.status === 401 || res.status === 403 ? 'unauthorized' : 'upstream',
-        `token server ${url.host} answered ${res.status}`,
-        { upstreamStatus: res.status },
-      );
+      // Our credentials were refused upstream: the upstream's problem to report (502), never a
+      // 401 of ours, which would make the client think it must log in to us.
+      const why = res.status === 401 || res.status === 403 ? ' (it refused the credentials of this repo)' : '';
+      throw new RegistryError('upstream', `token server ${url.host} answered ${res.status}${why}`, { upstreamStatus: res.status });
     }
     const body = await readLimited(res.body, 1 << 20, this.timeoutMs, 'token answer');
     let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };

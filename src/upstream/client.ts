@@ -69,7 +69,8 @@ export class UpstreamClient {
     }
     try {
       const res = await this.withAuth(req);
-      if (res.status >= 500) this.fail();
+      // 508 says the request looped or passed too many proxies: the client's hops, not a sick upstream.
+      if (res.status >= 500 && res.status !== 508) this.fail();
       else this.failures = 0;
       this.observer.response?.(res.status, res.headers);
       return res;
@@ -91,23 +92,34 @@ export class UpstreamClient {
   private async withAuth(req: UpstreamRequest): Promise<Response> {
     const url = new URL(req.path.replace(/^\//, ''), this.base);
     // Once we know how the upstream wants to be asked, ask that way first: saves a 401 round trip.
-    let res = await this.send(url, req, await this.knownAuthorization(req.scope));
-    if (res.status !== 401) return res;
-    const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
+    const known = await this.knownAuthorization(req.scope);
+    let sent = await this.send(url, req, known);
+    if (sent.res.status !== 401) return sent.res;
+    // A challenge counts only from the upstream itself: a 401 from a redirect target (a CDN) that
+    // names a realm elsewhere would otherwise receive the repo's credentials, now and later.
+    if (sent.url.origin !== this.base.origin) {
+      await sent.res.body?.cancel();
+      throw new RegistryError('upstream', `upstream redirected to ${sent.url.host}, which asked for credentials; not sending ours there`, { upstreamStatus: 401 });
+    }
+    const challenges = parseWwwAuthenticate(sent.res.headers.get('www-authenticate') ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     let authorization: string | undefined;
     if (bearer) {
       const { scope: _scope, ...params } = bearer.params;
       this.challenge = { scheme: 'bearer', params };
+      // The token we just sent was refused (revoked, key rotated): never send it again.
+      if (known?.startsWith('Bearer ')) this.tokens.forget(known.slice(7));
       authorization = `Bearer ${await this.tokens.token(bearer, req.scope, this.opts.credentials)}`;
     } else if (challenges.some((c) => c.scheme === 'basic') && this.opts.credentials) {
       this.challenge = { scheme: 'basic', params: {} };
       authorization = basicAuth(this.opts.credentials);
     } else {
-      return res;
+      return sent.res;
     }
-    await res.body?.cancel();
-    return this.send(url, req, authorization);
+    if (authorization === known) return sent.res;
+    await sent.res.body?.cancel();
+    sent = await this.send(url, req, authorization);
+    return sent.res;
   }
 
   private async knownAuthorization(scope: string): Promise<string | undefined> {
@@ -122,17 +134,23 @@ export class UpstreamClient {
     }
   }
 
-  private async send(url: URL, req: UpstreamRequest, authorization: string | undefined): Promise<Response> {
+  /** The final answer and the URL it came from (after redirects). */
+  private async send(url: URL, req: UpstreamRequest, authorization: string | undefined): Promise<{ res: Response; url: URL }> {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sameOrigin = current.origin === this.base.origin;
       // The incoming chain plus us: a loop through several instances comes back to one that sees itself.
-      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, via: req.via ? `${req.via}, ${this.opts.via}` : this.opts.via };
+      const headers: Record<string, string> = {
+        'user-agent': this.opts.userAgent,
+        via: req.via ? `${req.via}, ${this.opts.via}` : this.opts.via,
+        // Bytes exactly as stored: a transfer encoding would make Content-Length lie about the blob.
+        'accept-encoding': 'identity',
+      };
       if (req.accept) headers['accept'] = req.accept;
       // Credentials are for the registry only, never for the CDN it redirects blobs to.
       if (authorization && sameOrigin) headers['authorization'] = authorization;
       const res = await this.fetchOnce(current, req, headers);
-      if (!REDIRECTS.has(res.status)) return res;
+      if (!REDIRECTS.has(res.status)) return { res, url: current };
       const loc = res.headers.get('location');
       await res.body?.cancel();
       if (!loc) throw new RegistryError('upstream', `upstream redirect without Location`, { upstreamStatus: res.status });

@@ -13,6 +13,10 @@ export async function upstreamFailure(res: Response, host: string, what: string,
   if (res.status === 404) {
     return new RegistryError('not_found', `${what} not found upstream`, { code: notFoundCode, detail, upstreamStatus: 404 });
   }
+  if (res.status === 508) {
+    // The upstream saw a loop or too many proxies in the Via chain: the request's fault, not a failure.
+    return new RegistryError('loop', `upstream ${host} refused ${what}: request loop or too many proxies`, { detail, upstreamStatus: 508 });
+  }
   if (res.status === 429) {
     return new RegistryError('rate_limited', `upstream ${host} is rate limiting ${what} requests`, {
       detail,

@@ -116,6 +116,15 @@ export function conformanceSuite(base: () => string): void {
     assert.equal(mount.headers.get('docker-content-digest'), layer.digest);
     const miss = await fetch(`${b('conf/app/blobs/uploads/')}?mount=${sha256(new Uint8Array([7]))}&from=${prefix()}conf/other`, { method: 'POST' });
     assert.equal(miss.status, 202, 'an unmountable blob falls back to an upload session');
+    // Mount without `from` (automatic content discovery): the blob is found in another image.
+    const config2 = img2.config;
+    await pushBlob(base(), 'conf/third', config2);
+    const discovered = await fetch(`${b('conf/fourth/blobs/uploads/')}?mount=${config2.digest}`, { method: 'POST' });
+    assert.equal(discovered.status, 201, await discovered.text());
+    assert.equal(discovered.headers.get('docker-content-digest'), config2.digest);
+    assert.equal((await fetch(b(`conf/fourth/blobs/${config2.digest}`), { method: 'HEAD' })).status, 200);
+    const unknownAnywhere = await fetch(`${b('conf/fourth/blobs/uploads/')}?mount=${sha256(new Uint8Array([8]))}`, { method: 'POST' });
+    assert.equal(unknownAnywhere.status, 202, 'a blob no readable repo holds gets an upload session');
     await pushImage(base(), 'conf/app', 'arm', img2);
     const ok = await putIndex();
     assert.equal(ok.status, 201, await ok.text());
@@ -138,6 +147,9 @@ export function conformanceSuite(base: () => string): void {
     await error(await fetch(b('conf/app/manifests/nope')), 404, 'MANIFEST_UNKNOWN');
     await error(await fetch(b('conf/nothing/manifests/v1')), 404, 'MANIFEST_UNKNOWN');
     assert.equal((await fetch(b('conf/app/manifests/nope'), { method: 'HEAD' })).status, 404);
+    // What OCI conformance v1.1.1 asks: a reference that cannot be a tag names no manifest → 404.
+    await error(await fetch(b('conf/app/manifests/.INVALID_MANIFEST_NAME')), 404, 'MANIFEST_UNKNOWN');
+    assert.equal((await fetch(b('conf/app/manifests/.INVALID_MANIFEST_NAME'), { method: 'HEAD' })).status, 404);
   });
 
   it('pull: blobs whole and by Range; unknown and invalid digests', async () => {

@@ -69,7 +69,7 @@ describe('routing: every way clients reach a repo', () => {
     for (const [p, code] of [
       ['/v2/hub/UPPER/manifests/x', 'NAME_INVALID'],
       ['/v2/hub/a/..%2f..%2fetc/manifests/x', 'NAME_INVALID'],
-      ['/v2/hub/x/manifests/bad%20tag', 'TAG_INVALID'],
+      ['/v2/hub/x/manifests/bad%20tag', 'MANIFEST_UNKNOWN'],
       ['/v2/hub/x/blobs/sha256:123', 'DIGEST_INVALID'],
       ['/v2/hub/x/blobs/md5:abc', 'DIGEST_INVALID'],
       ['/v2/hub/x/nonsense', 'NAME_UNKNOWN'],

@@ -50,6 +50,9 @@ export async function makeImage(opts: {
   layerSizes: number[];
   arch?: string;
   oci?: boolean;
+  /** Makes the image a referrer of this manifest (OCI `subject`). */
+  subject?: Blob;
+  annotations?: Record<string, string>;
 }): Promise<TestImage> {
   const oci = opts.oci ?? false;
   const made = await Promise.all(opts.layerSizes.map((s, i) => makeLayer(s, `layer${i}`)));
@@ -75,6 +78,8 @@ export async function makeImage(opts: {
       mediaType: mType,
       config: { mediaType: cfgType, size: cfgBytes.byteLength, digest: config.digest },
       layers: layers.map((l) => ({ mediaType: l.mediaType, size: l.bytes.byteLength, digest: l.digest })),
+      ...(opts.subject ? { subject: { mediaType: opts.subject.mediaType, digest: opts.subject.digest, size: opts.subject.bytes.byteLength } } : {}),
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
     }),
   );
   return { manifest: { digest: sha256(manifestBytes), bytes: manifestBytes, mediaType: mType }, config, layers };

@@ -31,6 +31,8 @@ export interface ProcessServer {
   url: string;
   child: ChildProcess;
   logs: string[];
+  /** The last 4000 characters the process wrote to stderr. */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -67,5 +69,5 @@ export async function startProcessServer(rt: RuntimeName, config: Record<string,
       }
     });
   });
-  return { url: `http://127.0.0.1:${port}`, child, logs, stop: (signal = 'SIGTERM') => stopChild(child, signal) };
+  return { url: `http://127.0.0.1:${port}`, child, logs, stderr: () => stderr, stop: (signal = 'SIGTERM') => stopChild(child, signal) };
 }

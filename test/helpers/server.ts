@@ -3,6 +3,7 @@ import { boot } from '../../src/boot.ts';
 import type { Server } from '../../src/boot.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { FetchFn } from '../../src/upstream/auth.ts';
+import { nodeClientAddress } from '../../adapters/common.ts';
 import { listenLoopback } from './listen.ts';
 import { tempDir } from './tmp.ts';
 
@@ -30,7 +31,7 @@ export async function startServer(opts: TestServerOptions): Promise<TestServer> 
   const logs: string[] = [];
   const server = await boot({
     config,
-    runtime: { name: 'node', version: process.versions.node },
+    runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress },
     logSink: (l) => logs.push(l),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     ...(opts.now ? { now: opts.now } : {}),

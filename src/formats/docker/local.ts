@@ -38,7 +38,12 @@ export interface DockerLocalDeps {
   now: () => number;
   /** Storage quota (config `maxBytes`), when set. */
   quota?: RepoQuota;
+  /** Upload sessions that may be open at once in this repo (each holds a file and a hash state). */
+  maxUploadSessions: number;
 }
+
+/** Images a mount without `from` looks through per repo. */
+const MAX_DISCOVERY_IMAGES = 10_000;
 
 const manifestUnknown = (what: string): RegistryError => new RegistryError('not_found', `manifest unknown: ${what}`, { code: 'MANIFEST_UNKNOWN' });
 const blobUnknown = (d: Digest): RegistryError => new RegistryError('not_found', `blob unknown: ${d.value}`, { code: 'BLOB_UNKNOWN' });
@@ -87,6 +92,15 @@ export class DockerLocal implements DockerReader, DockerWriter {
     return (await this.d.meta.exists(layout.dockerLayerLink(this.name, image, digest))) && (await this.d.blobs.stat(digest)) !== null;
   }
 
+  async holdsAnywhere(digest: Digest): Promise<boolean> {
+    if (!(await this.d.blobs.stat(digest))) return false;
+    // One link lookup per image; capped so a mount cannot make us walk an enormous repo.
+    for (const image of (await listImages(this.d.meta, this.name)).slice(0, MAX_DISCOVERY_IMAGES)) {
+      if (await this.d.meta.exists(layout.dockerLayerLink(this.name, image, digest))) return true;
+    }
+    return false;
+  }
+
   async tags(image: string): Promise<string[]> {
     const [tags, manifests] = await Promise.all([
       this.d.meta.list(`${layout.dockerImageDir(this.name, image)}/_tags`),
@@ -110,7 +124,11 @@ export class DockerLocal implements DockerReader, DockerWriter {
 
   // ---- writes ----
 
-  startUpload(image: string): Promise<string> {
+  async startUpload(image: string): Promise<string> {
+    const open = this.d.uploads.openIn(this.name);
+    if (open >= this.d.maxUploadSessions) {
+      throw new RegistryError('rate_limited', `repository ${this.name} has ${open} upload sessions open; finish or cancel some first`, { retryAfter: 10 });
+    }
     return this.d.uploads.start(this.name, image);
   }
 
@@ -118,15 +136,29 @@ export class DockerLocal implements DockerReader, DockerWriter {
     return this.d.uploads.status(id, this.name, image);
   }
 
-  appendUpload(image: string, id: string, body: AsyncIterable<Uint8Array>, start?: number): Promise<UploadStatus> {
-    return this.d.uploads.append(id, this.name, image, body, start);
+  async appendUpload(image: string, id: string, body: AsyncIterable<Uint8Array>, start?: number): Promise<UploadStatus> {
+    const quota = this.d.quota;
+    if (!quota) return this.d.uploads.append(id, this.name, image, body, start);
+    // The session may grow only to what the quota leaves: a chunk past it is taken back at once.
+    const s = await this.d.uploads.status(id, this.name, image);
+    const room = await quota.remaining();
+    return this.d.uploads.append(id, this.name, image, body, start, s.size + room).catch((e: unknown) => {
+      if (isRegistryError(e) && e.kind === 'too_large') throw quota.exceeded(s.size + room + 1);
+      throw e;
+    });
   }
 
-  finishUpload(image: string, id: string, digest: Digest): Promise<StoredBlob> {
+  async finishUpload(image: string, id: string, digest: Digest): Promise<StoredBlob> {
+    // Admitted before the bytes become a blob: a refused upload is removed, never left for gc.
+    const s = await this.d.uploads.status(id, this.name, image);
     return this.d.gcLock.withShared(async () => {
-      const stored = await this.d.uploads.finish(id, this.name, image, digest);
-      await this.link(image, digest, stored.size);
-      return stored;
+      await this.admitOrDrop(digest, s.size, () => this.d.uploads.cancel(id, this.name, image));
+      const b = await this.d.uploads.finish(id, this.name, image, digest).catch((e: unknown) => {
+        this.d.quota?.invalidate();
+        throw e;
+      });
+      await this.link(image, digest, b.size);
+      return b;
     });
   }
 
@@ -134,15 +166,41 @@ export class DockerLocal implements DockerReader, DockerWriter {
     return this.d.uploads.cancel(id, this.name, image);
   }
 
-  putBlob(image: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<StoredBlob> {
+  async putBlob(image: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<StoredBlob> {
+    const room = this.d.quota ? await this.d.quota.remaining() : undefined;
+    // The body streams into a temp file outside the gc lock: a slow client never holds up gc, nor
+    // (through a waiting gc) every other push. Only the commit and the link take the lock.
+    const w = await this.d.blobs.startWrite({ expectedDigest: digest, ...(room !== undefined && !(await this.holdsHere(digest)) ? { maxBytes: room } : {}) });
+    try {
+      for await (const chunk of body) await w.write(chunk);
+      w.verify();
+    } catch (e) {
+      await w.abort();
+      if (isRegistryError(e) && e.kind === 'too_large' && this.d.quota) throw this.d.quota.exceeded(w.bytesWritten);
+      if (isRegistryError(e) && e.kind === 'insufficient_storage') throw new RegistryError(e.kind, e.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
+      throw e;
+    }
     return this.d.gcLock.withShared(async () => {
-      const stored = await this.d.blobs.put(body, { expectedDigest: digest }).catch((e: unknown) => {
-        if (isRegistryError(e) && e.kind === 'insufficient_storage') throw new RegistryError(e.kind, e.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
-        throw e;
-      });
+      await this.admitOrDrop(digest, w.bytesWritten, () => w.abort());
+      const stored = await w.finish();
       await this.link(image, digest, stored.size);
       return stored;
     });
+  }
+
+  /** Whether some image of this repo already links the blob (so the quota does not count it again). */
+  private async holdsHere(digest: Digest): Promise<boolean> {
+    return this.d.quota ? this.d.quota.holds(digest) : false;
+  }
+
+  /** Quota admission; on refusal `drop` removes the bytes right away. */
+  private async admitOrDrop(digest: Digest, size: number, drop: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.d.quota?.admit(digest, size);
+    } catch (e) {
+      await drop().catch(() => {});
+      throw e;
+    }
   }
 
   mount(image: string, digest: Digest): Promise<boolean> {

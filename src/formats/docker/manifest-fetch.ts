@@ -1,4 +1,4 @@
-import { RegistryError } from '../../errors.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
@@ -34,6 +34,8 @@ export interface FetchedManifest {
 
 interface Deps {
   repo: string;
+  /** Told the size each fetched manifest declares for its blobs (caps their fills). */
+  declared?: (digest: string, size: number) => void;
   upstream: UpstreamClient;
   blobs: BlobStore;
   meta: MetaStore;
@@ -73,7 +75,13 @@ export class ManifestFetcher {
       via,
     });
     if (res.status !== 200) throw await upstreamFailure(res, host, 'manifest', 'MANIFEST_UNKNOWN');
-    const bytes = await readLimited(res.body, this.d.manifestMaxBytes, this.d.idleTimeoutMs, 'manifest');
+    const bytes = await readLimited(res.body, this.d.manifestMaxBytes, this.d.idleTimeoutMs, 'manifest').catch((e: unknown) => {
+      // Too large is the upstream's failure here, not a request body of the client's (413).
+      if (isRegistryError(e) && e.kind === 'too_large') {
+        throw new RegistryError('upstream', `upstream ${host} sent a manifest larger than manifestMaxBytes (${this.d.manifestMaxBytes} bytes)`, { cause: e });
+      }
+      throw e;
+    });
     const wanted = tag === undefined ? parseDigest(reference) : null;
     const algorithm = wanted?.ok ? wanted.digest.algorithm : 'sha256';
     const digest = digestOf(bytes, algorithm);
@@ -103,6 +111,7 @@ export class ManifestFetcher {
     const mediaType = contentType && contentType !== 'application/json' && contentType !== 'application/octet-stream'
       ? contentType
       : sniffManifestMediaType(bytes);
+    if (this.d.declared) for (const [d, size] of declaredSizes(bytes)) this.d.declared(d, size);
     const now = this.d.now();
     await this.d.blobs.putBytes(bytes, { expectedDigest: digest });
     const doc: ManifestDoc = { mediaType, size: bytes.byteLength, fetchedAt: now };
@@ -123,4 +132,22 @@ function looksLikeManifest(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/** digest → size of the config and layers an image manifest declares (leniently: any shape). */
+function declaredSizes(bytes: Uint8Array): Array<[string, number]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return [];
+  }
+  if (typeof doc !== 'object' || doc === null) return [];
+  const d = doc as { config?: unknown; layers?: unknown };
+  const out: Array<[string, number]> = [];
+  for (const x of [d.config, ...(Array.isArray(d.layers) ? d.layers : [])]) {
+    const desc = x as { digest?: unknown; size?: unknown } | null | undefined;
+    if (typeof desc?.digest === 'string' && typeof desc.size === 'number' && Number.isSafeInteger(desc.size) && desc.size >= 0) out.push([desc.digest, desc.size]);
+  }
+  return out;
 }

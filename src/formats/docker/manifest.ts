@@ -93,13 +93,21 @@ export function mustExist(d: Descriptor): boolean {
 }
 
 /** The manifest bytes as a descriptor, the shape the referrers index lists. */
+/**
+ * Annotations a referrer descriptor copies from its manifest, at most (JSON bytes). Any writer
+ * can point referrers at any subject; without a bound one push could copy megabytes into every
+ * listing of that subject. Larger annotations are left out of the descriptor (the manifest keeps them).
+ */
+export const REFERRER_ANNOTATIONS_MAX = 16 * 1024;
+
 export function referrerDescriptor(m: ParsedManifest, digest: Digest, size: number): Record<string, unknown> {
+  const annotations = m.annotations && JSON.stringify(m.annotations).length <= REFERRER_ANNOTATIONS_MAX ? m.annotations : undefined;
   return {
     mediaType: m.mediaType,
     digest: digest.value,
     size,
     ...(m.artifactType ? { artifactType: m.artifactType } : {}),
-    ...(m.annotations ? { annotations: m.annotations } : {}),
+    ...(annotations ? { annotations } : {}),
   };
 }
 

@@ -48,6 +48,30 @@ export class RepoQuota {
     return run;
   }
 
+  /**
+   * Bytes a new blob may still have; an upload is cut off as soon as it passes this, so a push over
+   * the quota never sits on disk. (An upload of content the repo already holds is never cut.)
+   */
+  async remaining(): Promise<number> {
+    await this.queue;
+    await this.count();
+    return Math.max(0, this.maxBytes - this.total);
+  }
+
+  /** The refusal a push gets once its bytes would pass the quota. */
+  exceeded(requested: number): RegistryError {
+    return new RegistryError('denied', `storage quota of repository ${this.repo} exceeded: ${this.total} of ${this.maxBytes} bytes used, ${requested} or more requested`, {
+      code: 'DENIED',
+      detail: { used: this.total, limit: this.maxBytes, requested },
+    });
+  }
+
+  /** Whether the repo already holds this content (it never counts twice). */
+  async holds(digest: Digest): Promise<boolean> {
+    await this.queue;
+    return (await this.count()).has(digest.value);
+  }
+
   /** Deletes happened: count again before the next push. */
   invalidate(): void {
     this.held = null;

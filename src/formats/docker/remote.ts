@@ -21,6 +21,23 @@ import { RemoteLists } from './remote-lists.ts';
 import type { ImageFilter } from './image-filter.ts';
 import type { DockerReader } from './repo.ts';
 import type { AccessLog } from '../../cache/access.ts';
+import { Lru } from '../../cache/lru.ts';
+
+const DECLARED_SIZES = 50_000;
+
+/**
+ * The size a blob fill expects: the manifest's declared size, else the upstream's Content-Length —
+ * but never a length of transfer-encoded bytes (the fetch decodes them; the length counts the gzip).
+ */
+function blobSize(res: Response, declared: number | undefined): number | undefined {
+  const encoding = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  const len = res.headers.get('content-length');
+  const announced = encoding === 'identity' && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
+  if (declared !== undefined && announced !== undefined && declared !== announced) {
+    throw new RegistryError('upstream', `upstream announced ${announced} bytes for a blob its manifest declares as ${declared}`);
+  }
+  return declared ?? announced;
+}
 
 /** LOCAL: served by a hosted repo, where caching does not apply. */
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED' | 'LOCAL';
@@ -46,6 +63,8 @@ export interface DockerRemoteDeps {
   negative: NegativeCache;
   rule: CacheRule;
   manifestMaxBytes: number;
+  /** No blob fill writes more than this (a chunked or lying upstream). */
+  blobMaxBytes: number;
   idleTimeoutMs: number;
   /** Docker Hub's implicit `library/` for one-segment names. */
   libraryPrefix: boolean;
@@ -71,10 +90,12 @@ export class DockerRemote implements DockerReader {
   private readonly manifests: ManifestFetcher;
   private readonly heads = new SingleFlight<string | null>();
   private readonly lists: RemoteLists;
+  /** Sizes that fetched manifests declare for their blobs: a fill never writes more. */
+  private readonly declared = new Lru<number>(DECLARED_SIZES);
 
   constructor(private readonly d: DockerRemoteDeps) {
     this.name = d.repo;
-    this.manifests = new ManifestFetcher(d);
+    this.manifests = new ManifestFetcher({ ...d, declared: (digest, size) => this.declared.set(digest, size) });
     this.lists = new RemoteLists(d);
   }
 
@@ -96,6 +117,10 @@ export class DockerRemote implements DockerReader {
 
   async holds(image: string, digest: Digest): Promise<boolean> {
     if (!this.d.filter.allows(this.upstreamName(image))) return false;
+    return (await this.d.meta.exists(layout.dockerBlobLink(this.d.repo, digest))) && (await this.d.blobs.stat(digest)) !== null;
+  }
+
+  async holdsAnywhere(digest: Digest): Promise<boolean> {
     return (await this.d.meta.exists(layout.dockerBlobLink(this.d.repo, digest))) && (await this.d.blobs.stat(digest)) !== null;
   }
 
@@ -216,7 +241,6 @@ export class DockerRemote implements DockerReader {
   }
 
   async blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult> {
-    this.d.accessLog.touch(this.d.repo, digest.value);
     const name = this.allowedName(image);
     const linkKey = layout.dockerBlobLink(this.d.repo, digest);
     const stat = await this.d.blobs.stat(digest);
@@ -230,6 +254,8 @@ export class DockerRemote implements DockerReader {
         await res.body?.cancel();
         await this.d.meta.put(linkKey, { size: stat.size, linkedAt: this.d.now() });
       }
+      // Only what is cached is recorded: random digests asked for cannot grow the access log.
+      this.d.accessLog.touch(this.d.repo, digest.value);
       return { source: 'store', digest, size: stat.size, cache: 'HIT' };
     }
     this.assertOnline(`blob ${digest.value}`, 'BLOB_UNKNOWN');
@@ -261,20 +287,25 @@ export class DockerRemote implements DockerReader {
     };
     const { fill, coalesced } = this.d.fills.join(digest, async () => {
       const res = await this.blobRequest('GET', name, digest, via);
-      const len = res.headers.get('content-length');
       if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
+      const size = blobSize(res, this.declared.get(digest.value));
       const body = idleTimeoutBody(res.body, this.d.idleTimeoutMs, `blob ${digest.value}`);
-      return { body, size: len !== null && /^\d+$/.test(len) ? Number(len) : undefined };
+      return { body, size, maxBytes: this.d.blobMaxBytes };
     }, this.d.repo, async (b) => {
       // Linked when the fill commits, whether or not this client is still connected.
-      if (await link(b)) this.d.cached(b.size);
+      if (await link(b)) {
+        this.d.accessLog.touch(this.d.repo, digest.value);
+        this.d.cached(b.size);
+      }
     });
     // Joining another repo's download: that repo links its own copy; this one links ours.
     if (coalesced && owner !== this.d.repo) fill.done.then(link, () => {});
     await fill.ready;
     // Joining a download that has every byte verified (only the commit is left) is a hit in all but name.
-    const cache = !coalesced ? 'MISS' : fill.state === 'verified' ? 'HIT' : 'COALESCED';
-    return { source: 'fill', digest, fill, size: fill.size, cache };
+    const verified = fill.state === 'verified';
+    const cache = !coalesced ? 'MISS' : verified ? 'HIT' : 'COALESCED';
+    // Every byte is in: the length is known even when the upstream announced none.
+    return { source: 'fill', digest, fill, size: fill.size ?? (verified ? fill.written : undefined), cache };
   }
 
   private async blobRequest(method: 'GET' | 'HEAD', name: string, digest: Digest, via: string | undefined): Promise<Response> {

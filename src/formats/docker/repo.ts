@@ -22,6 +22,8 @@ export interface DockerReader {
   referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>>;
   /** Whether this repo holds the blob for the image without asking anyone (a mount source). */
   holds(image: string, digest: Digest): Promise<boolean>;
+  /** Whether any image of this repo holds the blob (a mount without `from`: content discovery). */
+  holdsAnywhere(digest: Digest): Promise<boolean>;
 }
 
 export interface PushedManifest {

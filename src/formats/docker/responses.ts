@@ -8,8 +8,8 @@ export const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry
 
 /** The OCI error envelope for any error; unknown errors become 500 INTERNAL and are logged once. */
 export function errorResponse(e: unknown, info: RequestInfo, log: Logger, head: boolean): Response {
-  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
-  if (!isRegistryError(e)) log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  const err = isRegistryError(e) ? e : (outOfHandles(e) ?? new RegistryError('internal', 'internal error', { cause: e }));
+  if (!isRegistryError(e) && err.kind === 'internal') log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   info.error = err.message;
   if (err.upstreamStatus !== undefined) info.upstreamStatus = err.upstreamStatus;
   const status = ociStatus(err);
@@ -26,4 +26,11 @@ export function ociResponse(status: number, code: OciCode, message: string, head
     status,
     headers: { ...API_VERSION_HEADER, 'content-type': 'application/json', ...extra },
   });
+}
+
+/** Out of file handles is a passing overload (503, try again), not an internal error (500). */
+function outOfHandles(e: unknown): RegistryError | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== 'EMFILE' && code !== 'ENFILE') return null;
+  return new RegistryError('unavailable', 'server is out of file handles; try again shortly', { retryAfter: 1, cause: e });
 }

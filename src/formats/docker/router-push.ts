@@ -94,9 +94,14 @@ async function upload(req: Request, name: string, id: string | undefined, d: Doc
     if (mount !== null) {
       const digest = digestParam(mount);
       const from = q.get('from');
-      // `from` is a client-written name like any other: invalid ones are simply not mountable.
-      const src = from && isValidName(from) ? await d.mountSource(from) : null;
-      if (src && (await src.repo.holds(src.image, digest)) && (await w.mount(name, digest))) return created(d, name, digest);
+      if (from === null) {
+        // No `from`: the spec's automatic content discovery, among repos the caller may read.
+        if ((await d.discoverBlob(digest)) && (await w.mount(name, digest))) return created(d, name, digest);
+      } else {
+        // `from` is a client-written name like any other: invalid ones are simply not mountable.
+        const src = isValidName(from) ? await d.mountSource(from) : null;
+        if (src && (await src.repo.holds(src.image, digest)) && (await w.mount(name, digest))) return created(d, name, digest);
+      }
       // Not mountable (unknown source, no read access, blob absent): an ordinary session instead.
     } else if (q.get('digest') !== null) {
       const digest = digestParam(q.get('digest'));

@@ -6,6 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { RequestInfo, RuntimeCaps } from '../../runtime.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
 import type { BlobResult } from './remote.ts';
 import type { DockerRoute } from './reference.ts';
 import { isValidName, parseDockerPath, parseReference } from './reference.ts';
@@ -33,8 +34,12 @@ export interface DockerRouterDeps {
   authorize(image: string | undefined, action: Action): Promise<Refusal | null>;
   /** A mount's `from` (as the client named it) → the repo and image, when the caller may read it. */
   mountSource(from: string): Promise<{ repo: DockerReader; image: string } | null>;
+  /** A mount without `from`: whether a repo the caller may read holds the blob (content discovery). */
+  discoverBlob(digest: Digest): Promise<boolean>;
   /** Request bodies that stall this long fail (pushes). */
   bodyIdleMs: number;
+  /** Every streamed blob body goes through this: counted per client, cut off when never read. */
+  download(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
   /** Tells the webhooks: a manifest pushed, pulled (GET) or deleted in `repo`. */
   notify(action: 'push' | 'pull' | 'delete', repo: string, image: string, target: { mediaType?: string; size?: number; digest?: string; tag?: string }): void;
 }
@@ -111,7 +116,8 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
   if (r.kind === 'manifest') {
     const ref = parseReference(r.ref);
     if (!ref.ok) {
-      if (ref.reason === 'invalid_tag') return ociResponse(400, 'TAG_INVALID', 'invalid tag', head);
+      // No manifest can exist under a name that is not a valid tag: the spec wants 404 for a read.
+      if (ref.reason === 'invalid_tag') return ociResponse(404, 'MANIFEST_UNKNOWN', 'manifest unknown: not a valid tag or digest', head);
       return ociResponse(400, 'DIGEST_INVALID', ref.reason === 'unsupported' ? 'unsupported digest algorithm' : 'invalid digest', head);
     }
     const m = await d.repo.manifest(r.name, ref.ref, req.headers.get('via') ?? undefined);
@@ -174,14 +180,16 @@ async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, in
   note(d, info, b.cache, head || end === undefined ? undefined : end - start + 1);
   if (head || b.source === 'upstream-head') return new Response(null, { status, headers });
   if (b.source === 'fill') {
-    return new Response(b.fill.reader(start, end === undefined ? undefined : end + 1), { status, headers });
+    return new Response(d.download(b.fill.reader(start, end === undefined ? undefined : end + 1)), { status, headers });
   }
   const last = end ?? 0;
   const path = d.blobs.localPath(b.digest);
   const native = path && b.size > 0 ? await d.runtime.fileBody?.(path, start, last, b.size) : null;
-  if (native) return new Response(native, { status, headers });
+  // A native stream (Deno) is guarded like ours; a Blob (Bun's sendfile) holds no handle while it waits.
+  if (native) return new Response(native instanceof ReadableStream ? d.download(native as ReadableStream<Uint8Array>) : native, { status, headers });
   if (b.size === 0) return new Response(new Uint8Array(0), { status, headers });
   const handle = await d.blobs.open(b.digest);
   if (!handle) return ociResponse(404, 'BLOB_UNKNOWN', 'blob unknown', head);
-  return new Response(handleStream(handle, start, last), { status, headers });
+  return new Response(d.download(handleStream(handle, start, last)), { status, headers });
 }
+

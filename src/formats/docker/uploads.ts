@@ -1,3 +1,4 @@
+import { Lru } from '../../cache/lru.ts';
 import { RegistryError, fromStorageError, isRegistryError } from '../../errors.ts';
 import { hashHandle } from '../../storage/blob-store.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
@@ -26,6 +27,9 @@ interface Running {
   offset: number;
 }
 
+/** Hash states kept in memory (a few hundred bytes each); more sessions than this rehash at the end. */
+const MAX_RUNNING_HASHES = 4096;
+
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Storage failures of a push name the operation the spec knows (507 stays 507: disk full). */
@@ -43,7 +47,11 @@ const unknown = (): RegistryError => new RegistryError('not_found', 'upload sess
  * serializes its requests, so chunks can never interleave.
  */
 export class UploadSessions {
-  private readonly running = new Map<string, Running>();
+  /** Hash states of live sessions; past the bound the oldest are dropped and hashed again at the end. */
+  private readonly running = new Lru<Running>(MAX_RUNNING_HASHES);
+  /** Sessions this process started and that are still open: id → repo, and a count per repo. */
+  private readonly openIds = new Map<string, string>();
+  private readonly openPerRepo = new Map<string, number>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -61,7 +69,23 @@ export class UploadSessions {
     // The data file exists from the start: size 0 is a valid state to report.
     await (await this.driver.append(layout.uploadData(id))).close();
     this.running.set(id, { hasher: new Hasher('sha256'), offset: 0 });
+    this.openIds.set(id, repo);
+    this.openPerRepo.set(repo, (this.openPerRepo.get(repo) ?? 0) + 1);
     return id;
+  }
+
+  /** Sessions of a repo started by this process and not yet finished, cancelled or collected. */
+  openIn(repo: string): number {
+    return this.openPerRepo.get(repo) ?? 0;
+  }
+
+  private closed(id: string): void {
+    const repo = this.openIds.get(id);
+    if (repo === undefined) return;
+    this.openIds.delete(id);
+    const n = (this.openPerRepo.get(repo) ?? 1) - 1;
+    if (n <= 0) this.openPerRepo.delete(repo);
+    else this.openPerRepo.set(repo, n);
   }
 
   /** The session, if it exists and belongs to this repo and image. */
@@ -138,6 +162,7 @@ export class UploadSessions {
       } catch (e) {
         throw uploadError(e);
       }
+      this.closed(id);
       return { digest, size: s.size };
     });
   }
@@ -147,6 +172,7 @@ export class UploadSessions {
       await this.status(id, repo, image);
       this.running.delete(id);
       await this.meta.deleteTree(layout.upload(id));
+      this.closed(id);
     });
   }
 
@@ -167,6 +193,7 @@ export class UploadSessions {
     await this.locked(id, async () => {
       this.running.delete(id);
       await this.meta.deleteTree(layout.upload(id));
+      this.closed(id);
     });
   }
 

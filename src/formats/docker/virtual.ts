@@ -65,6 +65,11 @@ export class DockerVirtual implements DockerReader {
     return false;
   }
 
+  async holdsAnywhere(digest: Digest): Promise<boolean> {
+    for (const m of this.members) if (await m.holdsAnywhere(digest)) return true;
+    return false;
+  }
+
   private async first<T>(fn: (m: DockerReader) => Promise<T>, none: () => RegistryError): Promise<T> {
     for (const m of this.members) {
       try {
