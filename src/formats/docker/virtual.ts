@@ -35,14 +35,19 @@ export class DockerVirtual implements DockerReader {
   }
 
   async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
-    return this.first((m) => m.manifest(image, ref, via), () => new RegistryError('not_found', `manifest unknown: ${image}`, { code: 'MANIFEST_UNKNOWN' }));
+    return this.first((m) => m.manifest(image, ref, via), (why) => new RegistryError('not_found', `manifest unknown: ${image}${why}`, { code: 'MANIFEST_UNKNOWN' }));
   }
 
   async blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult> {
     for (const m of this.members) {
       if (await m.holds(image, digest)) return m.blob(image, digest, head, via);
     }
-    return this.first((m) => m.blob(image, digest, head, via), () => new RegistryError('not_found', `blob unknown: ${digest.value}`, { code: 'BLOB_UNKNOWN' }));
+    const unknown = (why: string): RegistryError => new RegistryError('not_found', `blob unknown: ${digest.value}${why}`, { code: 'BLOB_UNKNOWN' });
+    // A HEAD through a name that takes pushes is how a pushing client asks "upload this?": no
+    // member holds the blob, so the answer is no, whether or not a remote member's upstream is up.
+    // (A GET, which is a pull, still says that the upstream is down.)
+    if (head && this.writer) return this.first((m) => m.blob(image, digest, head, via), unknown, upstreamDown);
+    return this.first((m) => m.blob(image, digest, head, via), unknown);
   }
 
   async tags(image: string, via?: string): Promise<string[]> {
@@ -70,15 +75,22 @@ export class DockerVirtual implements DockerReader {
     return false;
   }
 
-  private async first<T>(fn: (m: DockerReader) => Promise<T>, none: () => RegistryError): Promise<T> {
+  /**
+   * The first member's answer; members that do not have it (or, with `alsoSkip`, fail that way)
+   * are passed over. `none` gets the members' own reasons (an offline remote says so), so the
+   * answer tells why nothing was found.
+   */
+  private async first<T>(fn: (m: DockerReader) => Promise<T>, none: (why: string) => RegistryError, alsoSkip?: (e: unknown) => boolean): Promise<T> {
+    const reasons: string[] = [];
     for (const m of this.members) {
       try {
         return await fn(m);
       } catch (e) {
-        if (!fallsThrough(e)) throw e;
+        if (!fallsThrough(e) && !alsoSkip?.(e)) throw e;
+        if (m.type === 'remote' && e instanceof Error) reasons.push(`${m.name}: ${e.message}`);
       }
     }
-    throw none();
+    throw none(reasons.length > 0 ? ` (${reasons.join('; ')})` : '');
   }
 
   /**
