@@ -54,7 +54,7 @@ export async function checkStore(s: FsckServer, verifyBlobs: boolean): Promise<F
           continue;
         }
         if (!local.has(repo)) continue;
-        for (const r of referenced(bytes)) {
+        for (const r of referenced(bytes, true)) {
           const rd = parseDigest(r);
           if (!rd.ok) continue;
           const isManifest = await s.meta.exists(layout.dockerManifest(repo, image, rd.digest));

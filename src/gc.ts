@@ -1,3 +1,4 @@
+import { isForeign } from './formats/docker/manifest.ts';
 import type { Server } from './boot.ts';
 import type { LinkDoc } from './formats/docker/local.ts';
 import { parseDigest } from './storage/digest.ts';
@@ -126,7 +127,7 @@ export async function digestsUnder(s: Pick<Server, 'meta'>, dir: string): Promis
  * an index's manifests, and `blobs` of older artifact manifests. A manifest that does not parse
  * references nothing here; for remote repos the blob links keep its layers.
  */
-export function referenced(bytes: Uint8Array | null): string[] {
+export function referenced(bytes: Uint8Array | null, requiredOnly = false): string[] {
   if (!bytes) return [];
   let doc: unknown;
   try {
@@ -138,8 +139,11 @@ export function referenced(bytes: Uint8Array | null): string[] {
   const o = doc as Record<string, unknown>;
   const out: string[] = [];
   const take = (v: unknown): void => {
-    const dg = (v as { digest?: unknown } | null)?.digest;
-    if (typeof dg === 'string') out.push(dg);
+    const d = v as { digest?: unknown; mediaType?: unknown; urls?: unknown } | null;
+    if (typeof d?.digest !== 'string') return;
+    // Foreign (non-distributable) layers live at their `urls`, never in a registry: not required.
+    if (requiredOnly && typeof d.mediaType === 'string' && Array.isArray(d.urls) && isForeign(d.mediaType, d.urls)) return;
+    out.push(d.digest);
   };
   take(o['config']);
   for (const k of ['layers', 'manifests', 'blobs']) if (Array.isArray(o[k])) (o[k] as unknown[]).forEach(take);

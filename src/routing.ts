@@ -19,7 +19,9 @@ export interface Target {
  * names the same way (resolveName), so a token is always for the repo the request will reach.
  */
 export function resolveRoot(s: Server, host: string, sub: string): Target | null {
-  const byHost = s.config.hosts[host.replace(/:\d+$/, '')];
+  // An own property only: `Host: constructor` or `__proto__` must not find Object's members.
+  const name = host.replace(/:\d+$/, '');
+  const byHost = Object.hasOwn(s.config.hosts, name) ? s.config.hosts[name] : undefined;
   if (byHost) return { repo: byHost, sub, base: '/v2', namePrefix: '', tokenPath: '/token' };
   const first = /^\/([^/]+)(\/.*)$/.exec(sub);
   if (first?.[1] && first[2] && s.repos.has(first[1])) {

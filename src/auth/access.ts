@@ -94,6 +94,12 @@ export class AccessControl {
     return notes;
   }
 
+  /** A configured user (own properties only: a name like `constructor` is nobody). */
+  private user(name: string): NonNullable<Config['auth']>['users'][string] | undefined {
+    const users = this.cfg.auth?.users;
+    return users && Object.hasOwn(users, name) ? users[name] : undefined;
+  }
+
   /** Password hashes computed (a metric, and what proves unknown users cost the same). */
   get passwordChecks(): number {
     return this.guard.checksRun;
@@ -122,7 +128,7 @@ export class AccessControl {
       const auth = this.cfg.auth;
       const claims = auth ? verifyToken(value, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: auth.service }) : null;
       if (!claims) return 'invalid';
-      if (claims.sub !== '' && !auth?.users[claims.sub]) return 'invalid';
+      if (claims.sub !== '' && !this.user(claims.sub)) return 'invalid';
       return { user: claims.sub === '' ? null : claims.sub, via: 'bearer', grants: claims.access };
     }
     return 'invalid';
@@ -138,7 +144,7 @@ export class AccessControl {
     const i = decoded.indexOf(':');
     if (i < 0) return null;
     const user = decoded.slice(0, i);
-    const entry = this.cfg.auth?.users[user];
+    const entry = this.user(user);
     // Unknown users are checked against a dummy hash: the same work, so timing reveals nothing.
     const hash = entry?.passwordHash ?? (await (this.dummy ??= hashPassword(toBase64Url(new Uint8Array(randomBytes(18))))));
     const ok = await this.guard.check(address, user, () => verifyPassword(decoded.slice(i + 1), hash));
@@ -153,7 +159,7 @@ export class AccessControl {
     if (!this.enabled) return true;
     const repo = this.repos.get(repoName);
     if (!repo) return false;
-    if (user !== null && this.cfg.auth?.users[user]?.admin) return true;
+    if (user !== null && this.user(user)?.admin) return true;
     const perms = repo.permissions ?? DEFAULT_PERMISSIONS;
     const allowed = (list: string[]): boolean =>
       list.includes('anonymous') || (user !== null && (list.includes('authenticated') || list.includes(user)));
@@ -192,7 +198,7 @@ export class AccessControl {
    */
   issueRefresh(user: string): string {
     const auth = this.cfg.auth;
-    const entry = auth?.users[user];
+    const entry = this.user(user);
     if (!auth || !entry) throw new Error('refresh token for an unknown user');
     const now = Math.floor(this.now() / 1000);
     const claims = { iss: auth.issuer, sub: user, aud: `${auth.service}${REFRESH_AUDIENCE}`, exp: now + auth.refreshTokenTtlSeconds, nbf: now, iat: now };
@@ -204,7 +210,7 @@ export class AccessControl {
     const auth = this.cfg.auth;
     if (!auth) return null;
     const claims = verifyToken(token, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: `${auth.service}${REFRESH_AUDIENCE}` });
-    const entry = claims ? auth.users[claims.sub] : undefined;
+    const entry = claims ? this.user(claims.sub) : undefined;
     if (!claims || !entry || claims.pwd === undefined) return null;
     const want = utf8(fingerprint(entry.passwordHash));
     const got = utf8(claims.pwd);

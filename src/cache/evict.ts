@@ -4,6 +4,7 @@ import { MAX_MANIFEST, digestsUnder, heldBy, referenced, walkImages } from '../g
 import type { GcServer } from '../gc.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import type { Digest } from '../storage/digest.ts';
+import { imageTagMatcher } from '../util/glob.ts';
 import { pushTo } from '../util/maps.ts';
 import type { AccessLog } from './access.ts';
 
@@ -36,11 +37,8 @@ interface Unit {
   refs: string[];
 }
 
-/** `image:tag` patterns with `*` as a wildcard; a matching tag and what it points at stay. */
-export function pinMatcher(patterns: string[]): (image: string, tag: string) => boolean {
-  const res = patterns.map((p) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`));
-  return (image, tag) => res.some((r) => r.test(`${image}:${tag}`));
-}
+/** `image:tag` patterns (util/glob.ts: `*` within a segment, `**` across); a matching tag and what it points at stay. */
+export const pinMatcher = imageTagMatcher;
 
 /**
  * Least-recently-used eviction over a set of remote repos under one budget (one repo's own, or the

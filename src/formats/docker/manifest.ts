@@ -89,7 +89,12 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
 
 /** Whether a referenced blob must be present in the registry before the manifest is accepted. */
 export function mustExist(d: Descriptor): boolean {
-  return !(FOREIGN.test(d.mediaType) && (d.urls?.length ?? 0) > 0);
+  return !isForeign(d.mediaType, d.urls);
+}
+
+/** A non-distributable layer fetched from its own `urls`, never from a registry. */
+export function isForeign(mediaType: string, urls: unknown[] | undefined): boolean {
+  return FOREIGN.test(mediaType) && (urls?.length ?? 0) > 0;
 }
 
 /** The manifest bytes as a descriptor, the shape the referrers index lists. */
