@@ -9,12 +9,20 @@ DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl 
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
-	@echo "make test               install what the tests need (npm ci, Debian packages) and run every test"
-	@echo "make build              type-check and compile to dist/ (what npm start runs)"
+	@echo "make serve-bun          the same server on Bun (npx bun run serve)"
+	@echo "make serve-deno         the same server on Deno (npx deno task serve)"
+	@echo "make test               install what the tests need (npm ci, Debian packages), build, run every test"
+	@echo "make build              type-check and compile to dist/ (what npm start and the binaryrepo bin run)"
+	@echo "make typecheck          type-check everything (src, adapters, test, bench) without emitting"
+	@echo "make setup              npm ci (when package-lock.json changed)"
+	@echo "make setup-system       the Debian packages the tests use (docker-registry, skopeo, podman, containerd, nginx)"
+	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
-	@echo "make bench              pull benchmarks (see bench/README.md)"
+	@echo "make bench              pull benchmarks, about 7 minutes (see bench/README.md)"
+	@echo "make bench-quick        the same benchmarks, smaller, under a minute"
 	@echo "make loadtest           200 clients, 60 s, mixed pulls and pushes, zero errors expected"
+	@echo "make clean              remove dist/, data/ and bench/results/"
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci
@@ -40,12 +48,13 @@ serve: build
 	npm start
 
 serve-bun: setup
-	node_modules/.bin/bun run serve
+	npx bun run serve
 
 serve-deno: setup
-	node_modules/.bin/deno task serve
+	npx deno task serve
 
-test: setup setup-system typecheck
+# The launch tests run the compiled dist/ as `npm start` does: build first.
+test: setup setup-system typecheck build
 	npm test
 
 setup-certs:

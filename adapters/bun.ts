@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/maintenance.ts';
-import { envClientAddress, fail, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
+import { envClientAddress, fail, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
 interface BunFile {
@@ -19,8 +19,8 @@ declare const Bun: {
     fetch: (req: Request, server: { requestIP(req: Request): { address: string } | null }) => Response | Promise<Response>;
     hostname: string;
     port: number;
-    maxRequestBodySize: number;
-    idleTimeout: number;
+      maxRequestBodySize: number;
+      idleTimeout: number;
   }): BunServer;
 };
 
@@ -42,15 +42,23 @@ const app = createApp(server);
 const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
-const http = Bun.serve({
-  fetch: (req, srv) => app.fetch(req, { address: srv.requestIP(req)?.address }),
-  hostname,
-  port,
-  // Bun's defaults (128 MiB bodies, 10 s idle) cut large layers.
-  maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-  // Bun's one idle timeout (seconds, at most 255) covers slow headers, silent bodies and keep-alive.
-  idleTimeout: Math.min(255, Math.max(config.http.headersTimeoutSeconds, config.http.keepAliveSeconds, config.http.bodyIdleSeconds)),
-});
+function listen(): BunServer {
+  try {
+    return Bun.serve({
+      fetch: (req, srv) => app.fetch(req, { address: srv.requestIP(req)?.address }),
+      hostname,
+      port,
+      // Bun's defaults (128 MiB bodies, 10 s idle) cut large layers.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // Bun's one idle timeout (seconds, at most 255) covers slow headers, silent bodies and keep-alive.
+      idleTimeout: Math.min(255, Math.max(config.http.headersTimeoutSeconds, config.http.keepAliveSeconds, config.http.bodyIdleSeconds)),
+    });
+  } catch (e) {
+    process.stderr.write(`${listenFailure(e, config.listen)}\n`);
+    return exit(2);
+  }
+}
+const http = listen();
 server.log.info('listening', { address: http.hostname, port: http.port, runtime: 'bun', config: source });
 const stop = (): void => {
   stopGc();

@@ -7,7 +7,9 @@ import { collectGarbage, gcOptions } from '../src/gc.ts';
 import { applyRetention } from '../src/retention.ts';
 import { parseImageRef, prefetch } from '../src/prefetch.ts';
 import { DockerRemote } from '../src/formats/docker/remote.ts';
-import { fail, loadConfig } from './common.ts';
+import type { Server } from '../src/boot.ts';
+import { fail, loadConfig, parseArgs } from './common.ts';
+import type { ParsedArgs } from './common.ts';
 
 /**
  * `binaryrepo <command>`: the offline tools (Node). `npm run binaryrepo -- gc --dry-run`.
@@ -21,6 +23,25 @@ import { fail, loadConfig } from './common.ts';
  */
 const exit = (code: number): never => process.exit(code);
 const [command, ...rest] = process.argv.slice(2);
+const USAGE =
+  'usage: binaryrepo gc [--dry-run] [--config f] | retention [--dry-run] [--config f] | prefetch <repo> <image:tag>... [--platform os/arch] [--config f]\n' +
+  '       | hash-password < password | fsck [--verify-blobs] [--config f] | cache usage [--config f] | cache evict [--dry-run] [--config f]';
+
+/** This command's flags, strictly: an unknown or mistyped one is an error with the usage (exit 2). */
+function args(spec: { value?: string[]; switch?: string[] }, maxPositional: number): ParsedArgs {
+  try {
+    return parseArgs(rest, { value: ['--config', ...(spec.value ?? [])], switch: spec.switch ?? [] }, maxPositional);
+  } catch (e) {
+    return fail(e, exit, USAGE);
+  }
+}
+
+/** The config named by --config (else BINARYREPO_CONFIG, else the embedded default), booted offline. */
+async function offlineServer(a: ParsedArgs): Promise<Server> {
+  const file = a.values.get('--config');
+  const { config } = await loadConfig(file ? ['--config', file] : [], process.env).catch((e: unknown) => fail(e, exit));
+  return boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+}
 
 async function readPassword(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('password: ');
@@ -33,6 +54,7 @@ async function readPassword(): Promise<string> {
 }
 
 if (command === 'hash-password') {
+  args({}, 0);
   const pw = await readPassword();
   if (pw.length < 8) {
     console.error('refusing a password shorter than 8 characters');
@@ -40,30 +62,26 @@ if (command === 'hash-password') {
   }
   console.log(await hashPassword(pw));
 } else if (command === 'gc') {
-  const dryRun = rest.includes('--dry-run');
-  const { config } = await loadConfig(rest.filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
-  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const a = args({ switch: ['--dry-run'] }, 0);
+  const dryRun = a.flags.has('--dry-run');
+  const server = await offlineServer(a);
   // Offline gc cannot take the server's lock: the grace period is what protects a push in flight.
   const report = await collectGarbage(server, Date.now(), gcOptions(server, dryRun));
   console.log(JSON.stringify(report, null, 2));
   console.error(`${dryRun ? 'would free' : 'freed'} ${report.blobsDeleted} blobs, ${report.bytesFreed} bytes; ${report.linksDeleted} links, ${report.uploadsDeleted} abandoned uploads`);
 } else if (command === 'retention') {
-  const dryRun = rest.includes('--dry-run');
-  const { config } = await loadConfig(rest.filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
-  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const a = args({ switch: ['--dry-run'] }, 0);
+  const dryRun = a.flags.has('--dry-run');
+  const server = await offlineServer(a);
   const results = await applyRetention(server, Date.now(), dryRun);
   console.log(JSON.stringify(results, null, 2));
-  const tags = results.reduce((a, r) => a + r.deletedTags.length, 0);
-  const manifests = results.reduce((a, r) => a + r.deletedManifests.length, 0);
+  const tags = results.reduce((n, r) => n + r.deletedTags.length, 0);
+  const manifests = results.reduce((n, r) => n + r.deletedManifests.length, 0);
   console.error(`${dryRun ? 'would delete' : 'deleted'} ${tags} tags and ${manifests} manifests in ${results.length} images${dryRun ? '' : '; run gc to free their blobs'}`);
 } else if (command === 'prefetch') {
-  const platformAt = rest.indexOf('--platform');
-  const platform = platformAt >= 0 ? rest[platformAt + 1] : undefined;
-  const args = rest.filter((_, i) => platformAt < 0 || (i !== platformAt && i !== platformAt + 1));
-  const configAt = args.indexOf('--config');
-  const [repoName, ...refs] = args.filter((_, i) => configAt < 0 || (i !== configAt && i !== configAt + 1));
-  const { config } = await loadConfig(args, process.env).catch((e: unknown) => fail(e, exit));
-  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const a = args({ value: ['--platform'] }, Number.MAX_SAFE_INTEGER);
+  const [repoName, ...refs] = a.positional;
+  const server = await offlineServer(a);
   const repo = server.repos.get(repoName ?? '')?.docker;
   if (!(repo instanceof DockerRemote) || refs.length === 0) {
     console.error('usage: binaryrepo prefetch <remote repo> <image:tag | image@digest>... [--platform os/arch] [--config file]');
@@ -73,25 +91,26 @@ if (command === 'hash-password') {
       const parsed = parseImageRef(text);
       if (!parsed) fail(new Error(`not an image reference: ${text}`), exit);
       else {
-        const r = await prefetch(repo, server.fills, parsed.image, parsed.ref, platform).catch((e: unknown) => fail(e, exit));
+        const r = await prefetch(repo, server.fills, parsed.image, parsed.ref, a.values.get('--platform')).catch((e: unknown) => fail(e, exit));
         console.log(JSON.stringify({ image: text, ...r }));
       }
     }
   }
 } else if (command === 'fsck') {
-  const verify = rest.includes('--verify-blobs');
-  const { config } = await loadConfig(rest.filter((a) => a !== '--verify-blobs'), process.env).catch((e: unknown) => fail(e, exit));
-  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
-  const report = await checkStore(server, verify);
+  const a = args({ switch: ['--verify-blobs'] }, 0);
+  const server = await offlineServer(a);
+  const report = await checkStore(server, a.flags.has('--verify-blobs'));
   console.log(JSON.stringify(report, null, 2));
   console.error(`${report.blobs} blobs, ${report.manifests} manifests, ${report.tags} tags: ${report.problems.length} problems`);
   if (report.problems.length > 0) exit(1);
 } else if (command === 'cache' && (rest[0] === 'usage' || rest[0] === 'evict')) {
-  const dryRun = rest[0] === 'usage' || rest.includes('--dry-run');
-  const { config } = await loadConfig(rest.slice(1).filter((a) => a !== '--dry-run'), process.env).catch((e: unknown) => fail(e, exit));
-  const server = await boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  const sub = rest.shift();
+  const a = args({ switch: sub === 'evict' ? ['--dry-run'] : [] }, 0);
+  const dryRun = sub === 'usage' || a.flags.has('--dry-run');
+  const server = await offlineServer(a);
+  const config = server.config;
   const reports = await server.evictor.run(dryRun);
-  if (rest[0] === 'usage') {
+  if (sub === 'usage') {
     for (const r of reports) {
       const repo = r.repos.length === 1 ? r.repos[0] : '(global)';
       const cfg = config.repos.find((x) => x.name === repo);
@@ -100,10 +119,13 @@ if (command === 'hash-password') {
     }
   } else {
     console.log(JSON.stringify(reports, null, 2));
-    const freed = reports.reduce((a, r) => a + r.bytesFreed, 0);
-    console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((a, r) => a + r.manifests, 0)} manifests, ${reports.reduce((a, r) => a + r.blobsUnlinked, 0)} blob links`);
+    const freed = reports.reduce((n, r) => n + r.bytesFreed, 0);
+    console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((n, r) => n + r.manifests, 0)} manifests, ${reports.reduce((n, r) => n + r.blobsUnlinked, 0)} blob links`);
   }
+} else if (command === '--help' || command === '-h' || command === 'help') {
+  console.log(USAGE);
 } else {
-  console.error('usage: binaryrepo gc [--dry-run] [--config file] | retention [--dry-run] | prefetch <repo> <image:tag>... | hash-password < password | fsck [--verify-blobs] | cache usage | cache evict [--dry-run]');
+  console.error(command === undefined ? 'a command is needed' : `unknown command ${command}`);
+  console.error(USAGE);
   exit(2);
 }

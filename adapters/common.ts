@@ -10,15 +10,49 @@ import type { Logger } from '../src/log.ts';
  * by Node, Bun and Deno alike.
  */
 export async function loadConfig(argv: string[], env: Record<string, string | undefined>): Promise<{ config: Config; source: string }> {
-  let file = env['BINARYREPO_CONFIG'];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--config') file = argv[++i];
-    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
-  }
+  const { values } = parseArgs(argv, { value: ['--config'] }, 0);
+  const file = values.get('--config') ?? env['BINARYREPO_CONFIG'];
   if (!file) return { config: validateConfig(DEFAULT_CONFIG, env), source: 'embedded default' };
   const text = await readFile(file, 'utf8');
   return { config: parseConfigText(text, file, env), source: file };
+}
+
+/** A command line that cannot be what the user meant: printed with the usage, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface ParsedArgs {
+  flags: Set<string>;
+  values: Map<string, string>;
+  positional: string[];
+}
+
+/**
+ * Strict flags: `--name value` or `--name=value` for value flags, bare switches, positionals; an
+ * unknown flag, a value flag without its value or too many positionals is an error, never ignored
+ * (a mistyped `--conf x.yaml` must not start the embedded default with no authentication).
+ */
+export function parseArgs(argv: string[], spec: { value?: string[]; switch?: string[] }, maxPositional: number): ParsedArgs {
+  const out: ParsedArgs = { flags: new Set(), values: new Map(), positional: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (spec.value?.includes(name)) {
+      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '' || (eq < 0 && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+      out.values.set(name, v);
+    } else if (spec.switch?.includes(a)) {
+      out.flags.add(a);
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown option ${a}`);
+    } else {
+      out.positional.push(a);
+    }
+  }
+  if (out.positional.length > maxPositional) throw new UsageError(`unexpected argument ${out.positional[maxPositional] ?? ''}`);
+  return out;
 }
 
 export function splitListen(listen: string): { hostname: string; port: number } {
@@ -28,10 +62,22 @@ export function splitListen(listen: string): { hostname: string; port: number } 
   return { hostname: host || '0.0.0.0', port: Number(listen.slice(i + 1)) };
 }
 
-/** Prints a config error the way a person wants to read it, then exits non-zero. */
-export function fail(e: unknown, exit: (code: number) => never): never {
+export const SERVE_USAGE = 'usage: binaryrepo server [--config <file.yaml|file.json>]  (or BINARYREPO_CONFIG=<file>; no config = the embedded default)';
+
+/** Prints a config or usage error the way a person wants to read it, then exits 2. */
+export function fail(e: unknown, exit: (code: number) => never, usage = SERVE_USAGE): never {
   console.error(e instanceof Error ? e.message : String(e));
+  if (e instanceof UsageError) console.error(usage);
   return exit(2);
+}
+
+/** A listen error (port in use, no permission) as one line, not a stack trace. */
+export function listenFailure(e: unknown, listen: string): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  const text = e instanceof Error ? e.message : String(e);
+  if (code === 'EADDRINUSE' || /in use|AddrInUse/i.test(text)) return `cannot listen on ${listen}: the address is already in use (another binaryrepo?); set listen in the config`;
+  if (code === 'EACCES' || /permission denied|EACCES/i.test(text)) return `cannot listen on ${listen}: permission denied (ports below 1024 need privileges)`;
+  return `cannot listen on ${listen}: ${text}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/maintenance.ts';
-import { envClientAddress, fail, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
+import { envClientAddress, fail, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
 interface DenoFile {
@@ -13,6 +13,7 @@ declare const Deno: {
   env: { toObject(): Record<string, string> };
   exit(code: number): never;
   stdout: { writeSync(p: Uint8Array): number };
+  stderr: { writeSync(p: Uint8Array): number };
   open(path: string): Promise<DenoFile>;
   addSignalListener(sig: 'SIGTERM' | 'SIGINT' | 'SIGHUP', fn: () => void): void;
   serve(
@@ -43,10 +44,18 @@ const app = createApp(server);
 const stopGc = scheduleMaintenance(server);
 const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
-const http = Deno.serve(
-  { hostname, port, onListen: (a) => server.log.info('listening', { address: a.hostname, port: a.port, runtime: 'deno', config: source }) },
-  (req, info) => app.fetch(req, { address: info.remoteAddr.hostname }),
-);
+function listen(): { shutdown(): Promise<void> } {
+  try {
+    return Deno.serve(
+      { hostname, port, onListen: (a) => server.log.info('listening', { address: a.hostname, port: a.port, runtime: 'deno', config: source }) },
+      (req, info) => app.fetch(req, { address: info.remoteAddr.hostname }),
+    );
+  } catch (e) {
+    Deno.stderr.writeSync(encoder.encode(`${listenFailure(e, config.listen)}\n`));
+    return Deno.exit(2);
+  }
+}
+const http = listen();
 const stop = (): void => {
   stopGc();
   stopEviction();

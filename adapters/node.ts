@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/maintenance.ts';
-import { fail, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
+import { fail, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
 const exit = (code: number): never => process.exit(code);
@@ -33,6 +33,10 @@ const http = serve(
   },
   (info) => server.log.info('listening', { address: info.address, port: info.port, runtime: 'node', config: source }),
 );
+http.on('error', (e: unknown) => {
+  process.stderr.write(`${listenFailure(e, config.listen)}\n`);
+  exit(2);
+});
 const stop = (): void => {
   stopGc();
   stopEviction();

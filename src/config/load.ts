@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema } from './schema.ts';
+import { ConfigSchema, crossCheck } from './schema.ts';
 import type { Config } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -71,15 +71,18 @@ export function validateConfig(raw: unknown, env: Record<string, string | undefi
   const expanded = expandEnv(raw, env, [], problems);
   if (problems.length) throw new ConfigError(problems);
   const r = v.safeParse(ConfigSchema, expanded);
-  if (r.success) return r.output;
-  throw new ConfigError(
-    r.issues.map((i) => {
-      const path = (i.path ?? []).map((p) => p.key as PathPart);
-      // Never echo the received value: it may be a password.
-      const msg = i.message.replace(/ but received .*$/, '');
-      return `${formatPath(path)}: ${msg}`;
-    }),
-  );
+  if (r.success) {
+    const problems = crossCheck(r.output);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return r.output;
+  }
+  throw new ConfigError(r.issues.map((i) => `${formatPath((i.path ?? []).map((p) => p.key as PathPart))}: ${plainWords(i)}`));
+}
+
+/** valibot's wording in plain words; never the received value (it may be a password). */
+function plainWords(i: v.BaseIssue<unknown>): string {
+  if (i.kind === 'schema' && i.type === 'strict_object' && /^Invalid key/.test(i.message)) return 'unknown key (misspelt, or not a setting here)';
+  return i.message.replace(/ but received .*$/, '').replace(/^Invalid type: Expected (\(.*\))$/, 'must be one of $1').replace(/^Invalid type: Expected /, 'must be ');
 }
 
 /** Parses a config document; YAML is a superset of JSON, but JSON files get JSON's error messages. */

@@ -195,105 +195,103 @@ const Listen = v.pipe(
   v.regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:8081, [::1]:8081, :8081)'),
 );
 
-export const ConfigSchema = v.pipe(
-  v.strictObject({
-    listen: v.optional(Listen, '0.0.0.0:8081'),
-    /** Identifies this server in Via headers (loop detection); random per start when unset. */
-    serverId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/))),
-    storage: v.optional(
-      v.strictObject({ type: v.literal('fs'), path: v.pipe(v.string(), v.minLength(1)) }),
-      { type: 'fs', path: './data' },
-    ),
-    /** Repo that answers /v2/<image> at the root (Docker Engine registry-mirrors). */
-    defaultRepo: v.optional(RepoName),
-    /** Host name (without port) → repo, for host-name routing without URL rewriting. */
-    hosts: v.optional(v.record(v.pipe(v.string(), v.toLowerCase()), RepoName), {}),
-    log: v.optional(
-      v.strictObject({
-        level: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
-        /** One line per request; off for benchmarks. */
-        requests: v.optional(v.boolean(), true),
-      }),
-      { level: 'info', requests: true },
-    ),
-    notifications: v.optional(v.strictObject({ endpoints: v.optional(v.array(NotificationEndpoint), []) }), { endpoints: [] }),
-    /** Client-side timeouts: slow or silent clients must not hold connections forever. */
-    http: v.optional(
-      v.strictObject({
-        /** Time to receive a request's headers (slowloris). */
-        headersTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 60),
-        /** A request body (a push) that sends nothing for this long fails; its session stays. */
-        bodyIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
-        /** An idle keep-alive connection is closed after this long. */
-        keepAliveSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 65),
-        /** A download whose client takes no bytes for this long is cut off (its file handle freed). */
-        sendIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
-        /**
-         * Downloads one client address may have open at once (more get 429); 0 = no limit. Behind a
-         * proxy every client shares its address: raise it there, or set it to 0 and limit in the proxy.
-         */
-        maxDownloadsPerClient: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 512),
-      }),
-      {},
-    ),
-    /** Absent: no authentication, everyone may do everything (a private network or a laptop). */
-    auth: v.optional(Auth),
-    gc: v.optional(Gc, {}),
-    /** The global budget over every remote repo (each may also have its own cache.maxBytes). */
-    cacheBudget: v.optional(CacheBudget, {}),
-    repos: v.array(Repo),
-  }),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const cfg = dataset.value;
-    const names = new Set<string>();
-    cfg.repos.forEach((r, i) => {
-      if (names.has(r.name)) {
-        addIssue({ message: `duplicate repo name "${r.name}"`, path: [pathItem(cfg.repos, i)] });
-      }
-      names.add(r.name);
-    });
-    const byName = new Map(cfg.repos.map((r) => [r.name, r]));
-    cfg.repos.forEach((r, i) => {
-      const where = { path: [pathItem(cfg.repos, i)] as [ReturnType<typeof pathItem>] };
-      if (r.type === 'virtual') {
-        for (const m of r.members) {
-          const member = byName.get(m);
-          if (!member) addIssue({ message: `member "${m}" is not a configured repo`, ...where });
-          else if (member.type === 'virtual') addIssue({ message: `member "${m}" is virtual; members must be local or remote`, ...where });
-          else if (member.format !== r.format) addIssue({ message: `member "${m}" is not a ${r.format} repo`, ...where });
-        }
-        if (r.deployTo !== undefined) {
-          if (byName.get(r.deployTo)?.type !== 'local') addIssue({ message: `deployTo "${r.deployTo}" must be a local repo`, ...where });
-          else if (!r.members.includes(r.deployTo)) addIssue({ message: `deployTo "${r.deployTo}" must also be a member`, ...where });
-        }
-      }
-      if (r.type === 'local' && r.retention && r.immutableTags) {
-        addIssue({ message: `${r.name}: retention cannot delete tags that are immutable; drop one of them`, ...where });
-      }
-      const p = r.permissions;
-      if (p) {
-        for (const [action, list] of [['write', p.write], ['delete', p.delete]] as const) {
-          if (list.includes('anonymous')) addIssue({ message: `${r.name}: anonymous may only read, not ${action}`, ...where });
-        }
-        for (const who of [...p.read, ...p.write, ...p.delete]) {
-          if (who !== 'anonymous' && who !== 'authenticated' && !cfg.auth?.users[who]) {
-            addIssue({ message: `${r.name}: permissions name unknown user "${who}"`, ...where });
-          }
-        }
-      }
-    });
-    if (cfg.defaultRepo !== undefined && !names.has(cfg.defaultRepo)) {
-      addIssue({ message: `defaultRepo "${cfg.defaultRepo}" is not a configured repo` });
-    }
-    for (const [host, repo] of Object.entries(cfg.hosts)) {
-      if (!names.has(repo)) addIssue({ message: `hosts.${host}: "${repo}" is not a configured repo` });
-    }
-  }),
-);
+export const ConfigSchema = v.strictObject({
+  listen: v.optional(Listen, '0.0.0.0:8081'),
+  /** Identifies this server in Via headers (loop detection); random per start when unset. */
+  serverId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/))),
+  storage: v.optional(
+    v.strictObject({ type: v.literal('fs'), path: v.pipe(v.string(), v.minLength(1)) }),
+    { type: 'fs', path: './data' },
+  ),
+  /** Repo that answers /v2/<image> at the root (Docker Engine registry-mirrors). */
+  defaultRepo: v.optional(RepoName),
+  /** Host name (without port) → repo, for host-name routing without URL rewriting. */
+  hosts: v.optional(v.record(v.pipe(v.string(), v.toLowerCase()), RepoName), {}),
+  log: v.optional(
+    v.strictObject({
+      level: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
+      /** One line per request; off for benchmarks. */
+      requests: v.optional(v.boolean(), true),
+    }),
+    { level: 'info', requests: true },
+  ),
+  notifications: v.optional(v.strictObject({ endpoints: v.optional(v.array(NotificationEndpoint), []) }), { endpoints: [] }),
+  /** Client-side timeouts: slow or silent clients must not hold connections forever. */
+  http: v.optional(
+    v.strictObject({
+      /** Time to receive a request's headers (slowloris). */
+      headersTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 60),
+      /** A request body (a push) that sends nothing for this long fails; its session stays. */
+      bodyIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
+      /** An idle keep-alive connection is closed after this long. */
+      keepAliveSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 65),
+      /** A download whose client takes no bytes for this long is cut off (its file handle freed). */
+      sendIdleSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
+      /**
+       * Downloads one client address may have open at once (more get 429); 0 = no limit. Behind a
+       * proxy every client shares its address: raise it there, or set it to 0 and limit in the proxy.
+       */
+      maxDownloadsPerClient: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 512),
+    }),
+    {},
+  ),
+  /** Absent: no authentication, everyone may do everything (a private network or a laptop). */
+  auth: v.optional(Auth),
+  gc: v.optional(Gc, {}),
+  /** The global budget over every remote repo (each may also have its own cache.maxBytes). */
+  cacheBudget: v.optional(CacheBudget, {}),
+  repos: v.array(Repo),
+});
 
-function pathItem(input: unknown[], key: number) {
-  return { type: 'array' as const, origin: 'value' as const, input, key, value: input[key] };
+/**
+ * What one field cannot say alone: names unique, members and deployTo existing and of the right
+ * kind, permissions naming known users. Each problem carries its full path
+ * (`repos[2].members[0]: ...`), as the schema's own do.
+ */
+export function crossCheck(cfg: v.InferOutput<typeof ConfigSchema>): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  cfg.repos.forEach((r, i) => {
+    if (names.has(r.name)) problems.push(`repos[${i}].name: duplicate repo name "${r.name}"`);
+    names.add(r.name);
+  });
+  const byName = new Map(cfg.repos.map((r) => [r.name, r]));
+  cfg.repos.forEach((r, i) => {
+    const at = `repos[${i}]`;
+    if (r.type === 'virtual') {
+      r.members.forEach((m, j) => {
+        const member = byName.get(m);
+        if (!member) problems.push(`${at}.members[${j}]: "${m}" is not a configured repo`);
+        else if (member.type === 'virtual') problems.push(`${at}.members[${j}]: "${m}" is virtual; members must be local or remote`);
+        else if (member.format !== r.format) problems.push(`${at}.members[${j}]: "${m}" is not a ${r.format} repo`);
+      });
+      if (r.deployTo !== undefined) {
+        if (byName.get(r.deployTo)?.type !== 'local') problems.push(`${at}.deployTo: "${r.deployTo}" must be a local repo`);
+        else if (!r.members.includes(r.deployTo)) problems.push(`${at}.deployTo: "${r.deployTo}" must also be a member`);
+      }
+    }
+    if (r.type === 'local' && r.retention && r.immutableTags) {
+      problems.push(`${at}.retention: retention cannot delete tags that are immutable; drop retention or immutableTags`);
+    }
+    const p = r.permissions;
+    if (p) {
+      for (const action of ['write', 'delete'] as const) {
+        if (p[action].includes('anonymous')) problems.push(`${at}.permissions.${action}: anonymous may only read, not ${action}`);
+      }
+      for (const action of ['read', 'write', 'delete'] as const) {
+        p[action].forEach((who, j) => {
+          if (who !== 'anonymous' && who !== 'authenticated' && !(cfg.auth && Object.hasOwn(cfg.auth.users, who))) {
+            problems.push(`${at}.permissions.${action}[${j}]: unknown user "${who}"`);
+          }
+        });
+      }
+    }
+  });
+  if (cfg.defaultRepo !== undefined && !names.has(cfg.defaultRepo)) problems.push(`defaultRepo: "${cfg.defaultRepo}" is not a configured repo`);
+  for (const [host, repo] of Object.entries(cfg.hosts)) {
+    if (!names.has(repo)) problems.push(`hosts.${host}: "${repo}" is not a configured repo`);
+  }
+  return problems;
 }
 
 export type Config = v.InferOutput<typeof ConfigSchema>;

@@ -89,7 +89,7 @@ export function createServerMetrics(reg: MetricsRegistry) {
   return {
     registry: reg,
     requests: reg.counter('binaryrepo_http_requests_total', 'HTTP requests by repo, method and status'),
-    cache: reg.counter('binaryrepo_cache_results_total', 'Cache results (HIT, MISS, STALE, REVALIDATED, COALESCED)'),
+    cache: reg.counter('binaryrepo_cache_results_total', 'Cache results (HIT, MISS, STALE, REVALIDATED, COALESCED; LOCAL for hosted repos)'),
     bytesServed: reg.counter('binaryrepo_bytes_served_total', 'Body bytes announced to clients, by source'),
     bytesFetched: reg.counter('binaryrepo_upstream_bytes_fetched_total', 'Bytes written to the cache from upstream'),
     upstreamRequests: reg.counter('binaryrepo_upstream_requests_total', 'Upstream requests by repo and status'),

@@ -65,7 +65,7 @@ describe('configuration', () => {
     const local = { name: 'l', format: 'docker', type: 'local' };
     const virt = (extra: Record<string, unknown>) => ({ name: 'v', format: 'docker', type: 'virtual', members: ['l', 'r'], ...extra });
     assert.deepEqual(problems({ repos: [repo({ name: 'r' }), local, virt({ deployTo: 'l' })] }), []);
-    assert.ok(problems({ repos: [local, virt({})] }).some((x) => x.includes('member "r"')));
+    assert.deepEqual(problems({ repos: [local, virt({})] }), ['repos[1].members[1]: "r" is not a configured repo']);
     assert.ok(problems({ repos: [repo({ name: 'r' }), local, virt({ deployTo: 'r' })] }).some((x) => x.includes('must be a local repo')));
     assert.ok(problems({ repos: [repo({ name: 'r' }), local, virt({}), { ...virt({}), name: 'w', members: ['v'] }] }).some((x) => x.includes('is virtual')));
     assert.ok(problems({ repos: [{ ...local, permissions: { write: ['anonymous'] } }] }).some((x) => x.includes('anonymous may only read')));
@@ -74,6 +74,17 @@ describe('configuration', () => {
       assert.ok(problems({ repos: [{ ...local, name }] }).some((x) => x.startsWith('repos[0].name')), name);
     }
     assert.ok(problems({ auth: { users: { bob: { passwordHash: 'hunter2' } } }, repos: [local] }).some((x) => x.includes('hash-password')));
+  });
+
+  it('cross-field problems keep their full path; valibot wording becomes plain words', () => {
+    const local = { name: 'l', format: 'docker', type: 'local' };
+    assert.deepEqual(problems({ repos: [local, { name: 'v', format: 'docker', type: 'virtual', members: ['l', 'missing'], deployTo: 'nope' }] }), [
+      'repos[1].members[1]: "missing" is not a configured repo',
+      'repos[1].deployTo: "nope" must be a local repo',
+    ]);
+    assert.deepEqual(problems({ repos: [{ ...local, colour: 'red' }] }), ['repos[0].colour: unknown key (misspelt, or not a setting here)']);
+    assert.deepEqual(problems({ repos: [{ ...local, permissions: { read: ['bob'] } }] }), ['repos[0].permissions.read[0]: unknown user "bob"']);
+    assert.ok(problems({ repos: [{ ...local, type: 'weird' }] }).every((x) => !x.includes('Expected never') && !x.includes('Invalid key')));
   });
 
   it('reads YAML and JSON files', () => {
