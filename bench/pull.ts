@@ -33,7 +33,19 @@ const shapeLatency = Number(arg('latency-ms') ?? 30);
 const shapeMbit = Number(arg('mbit') ?? 200);
 const shaped = !process.argv.includes('--no-shaped') && (!quick || arg('latency-ms') !== undefined || arg('mbit') !== undefined);
 const wrkSeconds = quick ? 2 : 5;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+/** The median of the values that are numbers (a failed round is NaN and left out). */
+const median = (xs: number[]): number => {
+  const ok = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return ok[Math.floor(ok.length / 2)] ?? Number.NaN;
+};
+const seed = Number(process.env['BENCH_SEED'] ?? Date.now() % 1_000_000);
+/** mulberry32: small, seeded, good enough to shuffle a handful of candidates. */
+const rng = ((a: number) => (): number => {
+  a = (a + 0x6d2b79f5) | 0;
+  let t = Math.imul(a ^ (a >>> 15), 1 | a);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+})(seed);
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 
 const work = await tempDir('bench-');
@@ -51,34 +63,57 @@ async function pullAll(base: string): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Interleaved rounds: direct, then each candidate cold and warm on a fresh instance, then nginx. */
+/**
+ * Interleaved rounds: direct, each candidate (cold then warm on a fresh instance) and nginx, in an
+ * order shuffled per round (seeded: BENCH_SEED), so no candidate always runs first or after the
+ * same neighbour. Every series keeps one value per round (NaN for a failed one), so the report can
+ * take ratios within a round (paired) before the median.
+ */
 async function rounds_(relay: Relay, candidates: Candidate[], n: number, label: string): Promise<RoundsResult> {
   const rows: RoundsResult['rows'] = {};
   const direct: number[] = [];
   const nginxWarm: number[] = [];
+  const orders: string[][] = [];
+  for (const c of candidates) rows[c.name] = { cold: [], warm: [], upstreamBytes: [], failures: [] };
   for (let r = 0; r < n; r++) {
-    relay.reset();
-    direct.push(await pullAll(relay.url));
-    for (const c of candidates) {
-      const row = (rows[c.name] ??= { cold: [], warm: [], upstreamBytes: [], failures: [] });
-      let inst: Instance | undefined;
-      try {
-        inst = await c.start();
+    const tasks: Array<{ name: string; run: () => Promise<void> }> = [
+      { name: 'direct', run: async () => {
         relay.reset();
-        row.cold.push(await pullAll(inst.base));
-        row.upstreamBytes.push(relay.bytes.value);
-        row.warm.push(await pullAll(inst.base));
-      } catch (e) {
-        // A failed pull is a result too: report it with the candidate instead of dying.
-        row.failures.push(`round ${r + 1}: ${e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e)}`);
-      } finally {
-        await inst?.stop();
-      }
-    }
-    nginxWarm.push(await pullAll(nginx.base));
-    log(`${label}: round ${r + 1}/${n} done`);
+        direct.push(await pullAll(relay.url));
+      } },
+      { name: 'nginx', run: async () => void nginxWarm.push(await pullAll(nginx.base)) },
+      ...candidates.map((c) => ({ name: c.name, run: async () => {
+        const row = rows[c.name] as RoundsResult['rows'][string];
+        let inst: Instance | undefined;
+        try {
+          inst = await c.start();
+          relay.reset();
+          row.cold.push(await pullAll(inst.base));
+          row.upstreamBytes.push(relay.bytes.value);
+          row.warm.push(await pullAll(inst.base));
+        } catch (e) {
+          // A failed pull is a result too: report it with the candidate instead of dying.
+          for (const series of [row.cold, row.upstreamBytes, row.warm]) while (series.length <= r) series.push(Number.NaN);
+          row.failures.push(`round ${r + 1}: ${e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e)}`);
+        } finally {
+          await inst?.stop();
+        }
+      } })),
+    ];
+    shuffle(tasks, rng);
+    orders.push(tasks.map((t) => t.name));
+    for (const t of tasks) await t.run();
+    log(`${label}: round ${r + 1}/${n} done (${orders[r]?.join(' → ')})`);
   }
-  return { label, direct, nginx: nginxWarm, rows };
+  return { label, direct, nginx: nginxWarm, rows, orders };
+}
+
+/** Fisher-Yates with the bench's seeded generator. */
+function shuffle<T>(xs: T[], random: () => number): void {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
 }
 
 const unshapedRelay = await startRelay(origin.url);
@@ -108,8 +143,8 @@ for (const clients of quick ? [8] : [1, 8, 32]) {
 }
 log('concurrency done');
 
-// Small requests on a warm cache: binaryrepo per runtime, the CNCF registry serving its own
-// content, nginx serving the same files.
+// Small requests on a warm cache: binaryrepo per runtime, the CNCF registry proxy (warm) and the
+// CNCF registry serving its own content, nginx serving the same files.
 const small: SmallRow[] = [];
 const layer = await firstLayer(origin.url, medium);
 const requests = [
@@ -126,7 +161,18 @@ for (const rt of runtimes) {
     await inst.stop();
   }
 }
-small.push(...(await wrk('CNCF registry', origin.url, requests, wrkSeconds, work.path)));
+{
+  // The CNCF registry as the pull-through cache it is compared with (warm), and, labelled as such,
+  // the same registry serving content it hosts itself (no proxy work at all).
+  const proxy = await cncfProxy(unshapedRelay.url).start();
+  try {
+    await pullImage(proxy.base, medium.name, medium.tag);
+    small.push(...(await wrk('CNCF registry proxy (warm)', proxy.base, requests, wrkSeconds, work.path)));
+  } finally {
+    await proxy.stop();
+  }
+}
+small.push(...(await wrk('CNCF registry serving its own content', origin.url, requests, wrkSeconds, work.path)));
 small.push(...(await wrk('nginx (static files)', nginx.base, requests, wrkSeconds, work.path)));
 log('small requests done');
 
@@ -151,6 +197,7 @@ const env = {
   runtimes: await versions(runtimes),
   quick,
   rounds,
+  seed,
   imageSetBytes: total,
 };
 console.log(report({ env, images, big, main, shaped: shapedResult, conc, small, memory, ceiling, medium, median }));

@@ -8,6 +8,8 @@ export interface RoundsResult {
   direct: number[];
   nginx: number[];
   rows: Record<string, { cold: number[]; warm: number[]; upstreamBytes: number[]; failures: string[] }>;
+  /** The order the candidates ran in, per round (shuffled). */
+  orders: string[][];
 }
 
 export interface ConcRow {
@@ -20,7 +22,7 @@ export interface ConcRow {
 }
 
 export interface ReportInput {
-  env: { date: string; cpus: string; memGiB: number; loadavg: string; runtimes: Record<string, string>; rounds: number; imageSetBytes: number };
+  env: { date: string; cpus: string; memGiB: number; loadavg: string; runtimes: Record<string, string>; rounds: number; seed: number; imageSetBytes: number };
   images: BenchImage[];
   big: BenchImage | undefined;
   main: RoundsResult;
@@ -35,21 +37,32 @@ export interface ReportInput {
 
 const mb = (b: number): string => (b / 1e6).toFixed(1);
 
+/** Ratios within each round (paired), then their median: a slow round slows both sides alike. */
+function paired(num: number[], den: number[], median: (xs: number[]) => number): number {
+  return median(num.map((x, i) => x / (den[i] ?? Number.NaN)));
+}
+
 function roundsTable(r: RoundsResult, total: number, median: (xs: number[]) => number): string[] {
   const d = median(r.direct);
   const n = median(r.nginx);
   const lines = [
-    `### Pulls, ${r.label} (${r.direct.length} rounds, medians)`,
+    `### Pulls, ${r.label} (${r.direct.length} rounds, order shuffled per round; ms are medians, ratios are medians of per-round ratios)`,
     '',
     '| candidate | cold ms | cold ÷ direct | warm ms | warm ÷ direct | warm ÷ nginx | upstream bytes (cold) ÷ image set |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     `| upstream direct | ${d.toFixed(0)} | 1.00 | | | | |`,
-    `| nginx, same files (warm only) | | | ${n.toFixed(0)} | ${(n / d).toFixed(2)} | 1.00 | |`,
+    `| nginx, same files (warm only) | | | ${n.toFixed(0)} | ${paired(r.nginx, r.direct, median).toFixed(2)} | 1.00 | |`,
   ];
   for (const [name, row] of Object.entries(r.rows)) {
-    const cold = median(row.cold);
-    const warm = median(row.warm);
-    lines.push(`| ${name} | ${cold.toFixed(0)} | ${(cold / d).toFixed(2)} | ${warm.toFixed(0)} | ${(warm / d).toFixed(2)} | ${(warm / n).toFixed(2)} | ${(median(row.upstreamBytes) / total).toFixed(2)} |`);
+    const cells = [
+      median(row.cold).toFixed(0),
+      paired(row.cold, r.direct, median).toFixed(2),
+      median(row.warm).toFixed(0),
+      paired(row.warm, r.direct, median).toFixed(2),
+      paired(row.warm, r.nginx, median).toFixed(2),
+      (median(row.upstreamBytes) / total).toFixed(2),
+    ];
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   for (const [name, row] of Object.entries(r.rows)) for (const f of row.failures) lines.push(`FAILED ${name} ${f}`);
   return lines;
@@ -62,7 +75,7 @@ export function report(x: ReportInput): string {
     `## binaryrepo pull bench — ${env.date}`,
     '',
     `Machine: ${env.cpus}, ${env.memGiB} GiB, load average at the end ${env.loadavg}. Versions: ${Object.entries(env.runtimes).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `Image set: ${x.images.map((i) => `${i.name} ${mb(i.bytes)} MB`).join(', ')}${x.big ? `; memory bench layer ${mb(x.big.bytes)} MB` : ''}. Upstream: docker-registry behind a counting relay.`,
+    `Image set: ${x.images.map((i) => `${i.name} ${mb(i.bytes)} MB`).join(', ')}${x.big ? `; memory bench layer ${mb(x.big.bytes)} MB` : ''}. Upstream: docker-registry behind a counting relay. Candidate order shuffled per round, seed ${env.seed} (BENCH_SEED).`,
     '',
     ...roundsTable(x.main, env.imageSetBytes, median),
     '',

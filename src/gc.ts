@@ -1,4 +1,4 @@
-import { isForeign } from './formats/docker/manifest.ts';
+import { isForeign, looseDescriptors } from './formats/docker/manifest.ts';
 import type { Server } from './boot.ts';
 import type { LinkDoc } from './formats/docker/local.ts';
 import { parseDigest } from './storage/digest.ts';
@@ -128,26 +128,10 @@ export async function digestsUnder(s: Pick<Server, 'meta'>, dir: string): Promis
  * references nothing here; for remote repos the blob links keep its layers.
  */
 export function referenced(bytes: Uint8Array | null, requiredOnly = false): string[] {
-  if (!bytes) return [];
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return [];
-  }
-  if (typeof doc !== 'object' || doc === null) return [];
-  const o = doc as Record<string, unknown>;
-  const out: string[] = [];
-  const take = (v: unknown): void => {
-    const d = v as { digest?: unknown; mediaType?: unknown; urls?: unknown } | null;
-    if (typeof d?.digest !== 'string') return;
-    // Foreign (non-distributable) layers live at their `urls`, never in a registry: not required.
-    if (requiredOnly && typeof d.mediaType === 'string' && Array.isArray(d.urls) && isForeign(d.mediaType, d.urls)) return;
-    out.push(d.digest);
-  };
-  take(o['config']);
-  for (const k of ['layers', 'manifests', 'blobs']) if (Array.isArray(o[k])) (o[k] as unknown[]).forEach(take);
-  return out;
+  // Foreign (non-distributable) layers live at their `urls`, never in a registry: not required.
+  return looseDescriptors(bytes)
+    .filter((d) => !(requiredOnly && d.mediaType !== undefined && isForeign(d.mediaType, d.urls)))
+    .map((d) => d.digest);
 }
 
 /** The gc options of a config. */

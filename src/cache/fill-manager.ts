@@ -8,6 +8,8 @@ export class FillManager {
   private readonly inflight = new Map<string, Fill>();
   private readonly owners = new Map<string, string>();
   private readonly settling = new Map<string, Promise<void>>();
+  /** Every fill not yet settled, including ones replaced by a fresh fill (idle() waits for all). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -33,9 +35,14 @@ export class FillManager {
     start: () => Promise<FillSource>,
     owner = '',
     stored?: (b: StoredBlob) => Promise<void>,
+    /** A running fill that has received nothing for this long is not joined: a fresh one starts. */
+    stallMs = Number.POSITIVE_INFINITY,
   ): { fill: Fill; coalesced: boolean } {
     const existing = this.inflight.get(digest.value);
-    if (existing) {
+    // A failed fill is never joined (it is forgotten a moment later), nor one that stopped moving:
+    // a new client must not inherit a download that will fail, after the upstream has recovered.
+    const stalled = existing?.state === 'running' && Date.now() - existing.lastProgressAt > stallMs;
+    if (existing && existing.state !== 'failed' && !stalled) {
       this.hooks.joined?.();
       return { fill: existing, coalesced: true };
     }
@@ -51,7 +58,10 @@ export class FillManager {
     const settled = fill.done.then(async (b) => {
       await stored?.(b);
     });
-    this.settling.set(digest.value, settled.catch(() => {}));
+    const quiet = settled.catch(() => {});
+    this.settling.set(digest.value, quiet);
+    this.pending.add(quiet);
+    void quiet.then(() => this.pending.delete(quiet));
     settled.then(forget, forget);
     return { fill, coalesced: false };
   }
@@ -63,8 +73,8 @@ export class FillManager {
 
   /** Resolves once no fill is in flight or settling: every download committed (or failed) and linked. */
   async idle(): Promise<void> {
-    while (this.settling.size > 0) {
-      await Promise.all(this.settling.values());
+    while (this.pending.size > 0 || this.settling.size > 0) {
+      await Promise.all([...this.pending, ...this.settling.values()]);
       // `forget` runs right after a fill settles; let it.
       await new Promise((r) => setTimeout(r, 0));
     }

@@ -37,6 +37,8 @@ export class Fill {
   size: number | undefined;
   /** Bytes received (and hashed). */
   written = 0;
+  /** When the last byte arrived (or the fill started): a fill that stops moving takes no new joiners. */
+  lastProgressAt = Date.now();
   /** Bytes on disk in the temp file; everything before the memory window is below this. */
   private flushed = 0;
   private mem: Array<{ start: number; bytes: Uint8Array }> = [];
@@ -132,6 +134,7 @@ export class Fill {
         }
         this.mem.push({ start: this.written, bytes: chunk });
         this.written += chunk.byteLength;
+        this.lastProgressAt = Date.now();
         pending.push(chunk);
         pendingBytes += chunk.byteLength;
         this.wake();
@@ -261,4 +264,40 @@ export class Fill {
     if (!this.writer) throw new RegistryError('internal', 'fill has no writer yet');
     return this.writer.tempKey;
   }
+}
+
+/**
+ * A fill's bytes [start, end) for one client that survives one failure of the fill: the reader
+ * goes on from the position it reached with a fresh fill (`rejoin`), so a client that joined a
+ * download that then stalled or broke gets its blob once the upstream answers again, and one whose
+ * fill failed before any byte was sent never sees the failure at all. A second failure is final.
+ */
+export function resumingReader(first: Fill, start: number, end: number | undefined, rejoin: () => Promise<Fill>): ReadableStream<Uint8Array> {
+  let pos = start;
+  let reader = first.reader(pos, end).getReader();
+  let resumed = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        for (;;) {
+          try {
+            const r = await reader.read();
+            if (r.done) {
+              controller.close();
+              return;
+            }
+            pos += r.value.byteLength;
+            controller.enqueue(r.value);
+            return;
+          } catch (e) {
+            if (resumed) throw e;
+            resumed = true;
+            reader = (await rejoin()).reader(pos, end).getReader();
+          }
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }

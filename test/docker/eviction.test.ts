@@ -56,6 +56,9 @@ describe('cache budget and LRU eviction', () => {
       clock += 1000;
       await pullImage(`${s.url}/repo/hub`, `team/${n}`, '1');
     }
+    // A pull returns once the client has every (verified) byte; the commit and the repo's link
+    // follow. Eviction counts only linked content, so wait for the links (issue 9, item 21).
+    await s.server.fills.idle();
     return s;
   }
   const has = async (s: TestServer, img: TestImage, name: string): Promise<string[]> => {
@@ -114,6 +117,9 @@ describe('cache budget and LRU eviction', () => {
     await pullImage(`${s.url}/repo/one`, 'team/c', '1');
     clock += 1000;
     await pullImage(`${s.url}/repo/two`, 'team/a', '1');
+    // The race CI once lost: the last blob of team/a was still being linked when eviction counted
+    // usage (101811 bytes, repo one's alone, under the budget: nothing evicted).
+    await s.server.fills.idle();
     const reports = await s.server.evictor.run(false);
     const global = reports.find((r) => r.repos.length === 2);
     assert.ok(global && global.manifests === 1, JSON.stringify(reports));

@@ -15,7 +15,8 @@ export type Behaviour =
   | { kind: 'stall'; after: number } // sends `after` bytes, then nothing, forever
   | { kind: 'drip'; chunk: number; delayMs: number }
   | { kind: 'gate'; after: number; release: Promise<void> } // half now, rest when released
-  | { kind: 'redirect'; location: string }; // 302 elsewhere (a CDN)
+  | { kind: 'redirect'; location: string } // 302 elsewhere (a CDN)
+  | { kind: 'then-ok'; first: Behaviour }; // `first` for the first request, then healthy (a recovered upstream)
 
 export interface FakeUpstream {
   url: string;
@@ -110,7 +111,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   app.on(['GET', 'HEAD'], '/v2/:name{.+}/blobs/:digest', (c) => {
     const digest = c.req.param('digest');
     const bytes = blobs.get(digest);
-    const b = behaviour.get(digest) ?? { kind: 'ok' };
+    let b = behaviour.get(digest) ?? { kind: 'ok' };
+    if (b.kind === 'then-ok' && c.req.method === 'GET') {
+      behaviour.set(digest, { kind: 'ok' });
+      b = b.first;
+    }
     if (b.kind === 'status') return statusAnswer(b);
     if (b.kind === 'redirect') return new Response(null, { status: 302, headers: { location: b.location } });
     if (!bytes) return c.json({ errors: [{ code: 'BLOB_UNKNOWN', message: 'unknown' }] }, 404);

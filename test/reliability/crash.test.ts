@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.ts';
@@ -15,6 +15,17 @@ import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls (every 2 ms) until `cond` holds: the kill waits for the operation to be visibly under way. */
+async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+const count = async (path: string): Promise<number> => (await readdir(path).catch(() => [])).length;
 
 // kill -9 at the worst moments, then: the store passes fsck (every blob hashes to its name, no tag
 // without its manifest, no local manifest without its blobs), temp files are gone, pulls work.
@@ -68,6 +79,9 @@ describe('crash consistency (kill -9)', () => {
     await reader?.read();
     await kill();
     await reader?.cancel().catch(() => {});
+    // Mid-fill for sure: its temp file is there and the blob is not (a drip of ~1 s, one chunk read).
+    assert.equal(await count(join(dir.path, 'data', 'v1', 'tmp')), 1, 'the fill was under way when killed');
+    assert.equal(await stat(join(dir.path, 'data', 'v1', 'blobs', 'sha256', d.slice(7, 9), d.slice(7))).catch(() => null), null);
     await consistent();
     up.behaviour.delete(d);
     const s2 = await start();
@@ -91,9 +105,12 @@ describe('crash consistency (kill -9)', () => {
       },
     });
     const patch = fetch(`${s.url}${path}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit).catch(() => null);
-    await sleep(150);
+    const id = path.split('/').pop() ?? '';
+    const dataFile = join(dir.path, 'data', 'v1', 'uploads', id, 'data');
+    await until(async () => ((await stat(dataFile).catch(() => null))?.size ?? 0) > 0, 10_000, 'the first bytes on disk');
     await kill();
-    await patch;
+    // The body never ends (it stalls at 1 MB), so the PATCH cannot have completed: killed mid-request.
+    assert.equal(await patch, null, 'the PATCH was in flight when killed');
     await consistent();
     const s2 = await start();
     const st = await fetch(`${s2.url}${path}`);
@@ -114,9 +131,11 @@ describe('crash consistency (kill -9)', () => {
     const puts = Array.from({ length: 300 }, (_, i) =>
       fetch(`${s.url}/repo/local/v2/many/manifests/t${i}`, { method: 'PUT', body: img.manifest.bytes, headers: { 'content-type': img.manifest.mediaType } }).catch(() => null),
     );
-    await sleep(60);
+    const tagsDir = join(dir.path, 'data', 'v1', 'repos', 'local', 'docker', 'many', '_tags');
+    await until(async () => (await count(tagsDir)) >= 2, 20_000, 'the first tag writes');
     await kill();
-    await Promise.all(puts);
+    const done = (await Promise.all(puts)).filter((r) => r?.status === 201).length;
+    assert.ok(done < 300, `killed while tag writes were in flight (${done} of 300 finished)`);
     await consistent();
     const s2 = await start();
     const tags = ((await (await fetch(`${s2.url}/repo/local/v2/many/tags/list`)).json()) as { tags: string[] }).tags;
@@ -136,15 +155,28 @@ describe('crash consistency (kill -9)', () => {
       await pullImage(`${s.url}/repo/hub`, `r/app${i}`, `r${i}`);
     }
     await kill();
-    for (const args of [['gc', '--config', configPath], ['cache', 'evict', '--config', configPath]]) {
-      const t0 = performance.now();
-      const dry = await cli([...args.slice(0, -2), '--dry-run', ...args.slice(-2)]);
-      assert.equal(dry.code, 0, dry.stderr);
-      const half = (performance.now() - t0) / 2;
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'adapters/cli.ts'), ...args], { cwd: ROOT, stdio: 'ignore' });
-      await sleep(half);
+    // Plenty of work for each run (4000 unreferenced blobs, 3000 cached blob links nothing uses), so a
+    // kill at its first visible deletion lands mid-run; the counts afterwards prove that it did.
+    const data = join(dir.path, 'data', 'v1');
+    const garbage = await writeBlobs(data, 4000);
+    const firstPrefix = join(data, 'blobs', 'sha256', [...new Set(garbage.map((d) => d.slice(7, 9)))].sort()[0] ?? '00');
+    const cachedLinks = join(data, 'repos', 'hub', 'docker', '_blobs', 'sha256');
+    const cached = await writeBlobs(data, 3000);
+    for (const d of cached) await writeFile(join(cachedLinks, d.slice(7)), JSON.stringify({ size: 40, linkedAt: 1 }));
+    // `below`: a count of the watched folder that is only reached once one of `items` is gone (the
+    // links folder also holds the pulled images' links, which eviction takes first).
+    const runs: Array<{ args: string[]; watch: string; below: number; items: string[]; gone: (d: string) => Promise<boolean> }> = [
+      { args: ['gc', '--config', configPath], watch: firstPrefix, below: await count(firstPrefix), items: garbage, gone: async (d) => !(await exists(blobPath(data, d))) },
+      { args: ['cache', 'evict', '--config', configPath], watch: cachedLinks, below: cached.length, items: cached, gone: async (d) => !(await exists(join(cachedLinks, d.slice(7)))) },
+    ];
+    for (const run of runs) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'adapters/cli.ts'), ...run.args], { cwd: ROOT, stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+      await until(async () => (await count(run.watch)) < run.below, 120_000, `${run.args[0]} to start deleting`);
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      assert.equal(await exited, 'SIGKILL', `${run.args[0]} was still running when killed`);
+      const gone = (await Promise.all(run.items.map(run.gone))).filter(Boolean).length;
+      assert.ok(gone > 0 && gone < run.items.length, `${run.args[0]} killed halfway: ${gone} of ${run.items.length} removed`);
       await consistent();
     }
     const s2 = await start();
@@ -155,3 +187,19 @@ describe('crash consistency (kill -9)', () => {
     await kill();
   });
 });
+
+const blobPath = (data: string, d: string): string => join(data, 'blobs', 'sha256', d.slice(7, 9), d.slice(7));
+const exists = async (p: string): Promise<boolean> => (await stat(p).catch(() => null)) !== null;
+
+/** `n` small valid blobs written straight into the store (named by their sha256), as a fill leaves them. */
+async function writeBlobs(data: string, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const bytes = randomBytes(40);
+    const d = sha256(bytes);
+    await mkdir(join(data, 'blobs', 'sha256', d.slice(7, 9)), { recursive: true });
+    await writeFile(blobPath(data, d), bytes);
+    out.push(d);
+  }
+  return out;
+}

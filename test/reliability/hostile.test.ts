@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage, pushImage, sha256 } from '../helpers/images.ts';
 import { rawRequest } from '../helpers/net.ts';
 import { startServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const D = sha256(new Uint8Array([1]));
@@ -25,12 +27,16 @@ async function tree(dir: string): Promise<string[]> {
 describe('hostile input', () => {
   let srv: TestServer;
   let parentBefore: string[];
+  let parent: { path: string; cleanup: () => Promise<void> };
   before(async () => {
-    srv = await startServer({ config: { repos: [{ name: 'local', format: 'docker', type: 'local' }] } });
+    // The store in a folder of its own: anything written beside it can only come from this server.
+    parent = await tempDir('hostile-');
+    await mkdir(join(parent.path, 'store'));
+    srv = await startServer({ dataDir: join(parent.path, 'store'), config: { repos: [{ name: 'local', format: 'docker', type: 'local' }] } });
     parentBefore = await readdir(dirname(srv.dataDir));
     await pushImage(`${srv.url}/repo/local`, 'app', 'v1', await makeImage({ layerSizes: [1000] }));
   });
-  after(() => srv?.close());
+  after(() => closeAll(() => srv?.close(), () => parent?.cleanup()));
 
   const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
     rawRequest(srv.url, { method, path, headers, ...(body !== undefined ? { body } : {}) });

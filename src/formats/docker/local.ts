@@ -139,11 +139,10 @@ export class DockerLocal implements DockerReader, DockerWriter {
   async appendUpload(image: string, id: string, body: AsyncIterable<Uint8Array>, start?: number): Promise<UploadStatus> {
     const quota = this.d.quota;
     if (!quota) return this.d.uploads.append(id, this.name, image, body, start);
-    // The session may grow only to what the quota leaves: a chunk past it is taken back at once.
-    const s = await this.d.uploads.status(id, this.name, image);
-    const room = await quota.remaining();
-    return this.d.uploads.append(id, this.name, image, body, start, s.size + room).catch((e: unknown) => {
-      if (isRegistryError(e) && e.kind === 'too_large') throw quota.exceeded(s.size + room + 1);
+    // A session may grow only to what the quota could still accept: a chunk past it is taken back at once.
+    const limit = await quota.sessionLimit();
+    return this.d.uploads.append(id, this.name, image, body, start, limit).catch((e: unknown) => {
+      if (isRegistryError(e) && e.kind === 'too_large') throw quota.exceeded(limit + 1);
       throw e;
     });
   }

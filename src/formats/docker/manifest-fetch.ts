@@ -8,6 +8,7 @@ import type { MetaStore } from '../../storage/meta-store.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
+import { looseDescriptors } from './manifest.ts';
 import { MANIFEST_ACCEPT, sniffManifestMediaType } from './media.ts';
 
 /** Stored per tag: which manifest it pointed at when we last asked. */
@@ -111,7 +112,7 @@ export class ManifestFetcher {
     const mediaType = contentType && contentType !== 'application/json' && contentType !== 'application/octet-stream'
       ? contentType
       : sniffManifestMediaType(bytes);
-    if (this.d.declared) for (const [d, size] of declaredSizes(bytes)) this.d.declared(d, size);
+    if (this.d.declared) for (const x of looseDescriptors(bytes)) if (x.size !== undefined) this.d.declared(x.digest, x.size);
     const now = this.d.now();
     await this.d.blobs.putBytes(bytes, { expectedDigest: digest });
     const doc: ManifestDoc = { mediaType, size: bytes.byteLength, fetchedAt: now };
@@ -134,20 +135,3 @@ function looksLikeManifest(bytes: Uint8Array): boolean {
   }
 }
 
-/** digest → size of the config and layers an image manifest declares (leniently: any shape). */
-function declaredSizes(bytes: Uint8Array): Array<[string, number]> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return [];
-  }
-  if (typeof doc !== 'object' || doc === null) return [];
-  const d = doc as { config?: unknown; layers?: unknown };
-  const out: Array<[string, number]> = [];
-  for (const x of [d.config, ...(Array.isArray(d.layers) ? d.layers : [])]) {
-    const desc = x as { digest?: unknown; size?: unknown } | null | undefined;
-    if (typeof desc?.digest === 'string' && typeof desc.size === 'number' && Number.isSafeInteger(desc.size) && desc.size >= 0) out.push([desc.digest, desc.size]);
-  }
-  return out;
-}

@@ -148,3 +148,40 @@ function stringMap(v: unknown, where: string): Record<string, string> | undefine
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** A descriptor read leniently from any manifest-shaped JSON (upstream documents, the store). */
+export interface LooseDescriptor {
+  digest: string;
+  size?: number;
+  mediaType?: string;
+  urls?: unknown[];
+}
+
+/**
+ * Every descriptor a manifest or index names (config, layers, manifests, blobs), read leniently:
+ * what gc marks, fsck checks and fills cap. Bytes that are not JSON name nothing.
+ */
+export function looseDescriptors(bytes: Uint8Array | null): LooseDescriptor[] {
+  if (!bytes) return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return [];
+  }
+  if (!isObject(doc)) return [];
+  const out: LooseDescriptor[] = [];
+  const take = (v: unknown): void => {
+    if (!isObject(v) || typeof v['digest'] !== 'string') return;
+    const size = v['size'];
+    out.push({
+      digest: v['digest'],
+      ...(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
+      ...(typeof v['mediaType'] === 'string' ? { mediaType: v['mediaType'] } : {}),
+      ...(Array.isArray(v['urls']) ? { urls: v['urls'] } : {}),
+    });
+  };
+  take(doc['config']);
+  for (const k of ['layers', 'manifests', 'blobs']) if (Array.isArray(doc[k])) (doc[k] as unknown[]).forEach(take);
+  return out;
+}

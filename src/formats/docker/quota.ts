@@ -58,6 +58,18 @@ export class RepoQuota {
     return Math.max(0, this.maxBytes - this.total);
   }
 
+  /**
+   * How large an upload session may grow while its digest is unknown (PATCH): the room left, or
+   * the largest blob the repo already holds, since a re-upload of held content (another image, the
+   * same layer) is never refused and can be no larger. New content is checked again at the end.
+   */
+  async sessionLimit(): Promise<number> {
+    const room = await this.remaining();
+    let largest = 0;
+    for (const size of (this.held ?? new Map<string, number>()).values()) largest = Math.max(largest, size);
+    return Math.max(room, largest);
+  }
+
   /** The refusal a push gets once its bytes would pass the quota. */
   exceeded(requested: number): RegistryError {
     return new RegistryError('denied', `storage quota of repository ${this.repo} exceeded: ${this.total} of ${this.maxBytes} bytes used, ${requested} or more requested`, {

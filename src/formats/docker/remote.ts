@@ -1,10 +1,8 @@
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
-import type { Fill } from '../../cache/fills.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { layout } from '../../storage/layout.ts';
@@ -22,37 +20,10 @@ import type { ImageFilter } from './image-filter.ts';
 import type { DockerReader } from './repo.ts';
 import type { AccessLog } from '../../cache/access.ts';
 import { Lru } from '../../cache/lru.ts';
+import { DECLARED_SIZES, fillBlob } from './remote-fill.ts';
+import type { BlobResult, ManifestResult } from './results.ts';
 
-const DECLARED_SIZES = 50_000;
-
-/**
- * The size a blob fill expects: the manifest's declared size, else the upstream's Content-Length —
- * but never a length of transfer-encoded bytes (the fetch decodes them; the length counts the gzip).
- */
-function blobSize(res: Response, declared: number | undefined): number | undefined {
-  const encoding = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
-  const len = res.headers.get('content-length');
-  const announced = encoding === 'identity' && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
-  if (declared !== undefined && announced !== undefined && declared !== announced) {
-    throw new RegistryError('upstream', `upstream announced ${announced} bytes for a blob its manifest declares as ${declared}`);
-  }
-  return declared ?? announced;
-}
-
-/** LOCAL: served by a hosted repo, where caching does not apply. */
-export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED' | 'LOCAL';
-
-export interface ManifestResult {
-  bytes: Uint8Array;
-  digest: string;
-  mediaType: string;
-  cache: CacheStatus;
-}
-
-export type BlobResult =
-  | { source: 'store'; digest: Digest; size: number; cache: CacheStatus }
-  | { source: 'fill'; digest: Digest; fill: Fill; size: number | undefined; cache: CacheStatus }
-  | { source: 'upstream-head'; digest: Digest; size: number | undefined; cache: CacheStatus };
+export type { BlobResult, CacheStatus, ManifestResult } from './results.ts';
 
 export interface DockerRemoteDeps {
   repo: string;
@@ -263,7 +234,8 @@ export class DockerRemote implements DockerReader {
     const running = owner === this.d.repo ? this.d.fills.inFlight(digest) : undefined;
     if (head && running && running.size !== undefined && running.state !== 'failed') {
       // Our own download of it is under way: its size is known, no need to ask upstream again.
-      return { source: 'upstream-head', digest, size: running.size, cache: 'COALESCED' };
+      const complete = running.state === 'verified' || running.state === 'done';
+      return { source: 'upstream-head', digest, size: running.size, cache: complete ? 'HIT' : 'COALESCED' };
     }
     if (head) {
       const res = await this.blobRequest('HEAD', name, digest, via);
@@ -285,27 +257,23 @@ export class DockerRemote implements DockerReader {
         return false;
       }
     };
-    const { fill, coalesced } = this.d.fills.join(digest, async () => {
-      const res = await this.blobRequest('GET', name, digest, via);
-      if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
-      const size = blobSize(res, this.declared.get(digest.value));
-      const body = idleTimeoutBody(res.body, this.d.idleTimeoutMs, `blob ${digest.value}`);
-      return { body, size, maxBytes: this.d.blobMaxBytes };
-    }, this.d.repo, async (b) => {
+    return fillBlob({
+      repo: this.d.repo,
+      digest,
+      fills: this.d.fills,
+      idleTimeoutMs: this.d.idleTimeoutMs,
+      blobMaxBytes: this.d.blobMaxBytes,
+      declared: () => this.declared.get(digest.value),
+      get: () => this.blobRequest('GET', name, digest, via),
+      link,
       // Linked when the fill commits, whether or not this client is still connected.
-      if (await link(b)) {
-        this.d.accessLog.touch(this.d.repo, digest.value);
-        this.d.cached(b.size);
-      }
+      stored: async (b) => {
+        if (await link(b)) {
+          this.d.accessLog.touch(this.d.repo, digest.value);
+          this.d.cached(b.size);
+        }
+      },
     });
-    // Joining another repo's download: that repo links its own copy; this one links ours.
-    if (coalesced && owner !== this.d.repo) fill.done.then(link, () => {});
-    await fill.ready;
-    // Joining a download that has every byte verified (only the commit is left) is a hit in all but name.
-    const verified = fill.state === 'verified';
-    const cache = !coalesced ? 'MISS' : verified ? 'HIT' : 'COALESCED';
-    // Every byte is in: the length is known even when the upstream announced none.
-    return { source: 'fill', digest, fill, size: fill.size ?? (verified ? fill.written : undefined), cache };
   }
 
   private async blobRequest(method: 'GET' | 'HEAD', name: string, digest: Digest, via: string | undefined): Promise<Response> {

@@ -180,7 +180,7 @@ async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, in
   note(d, info, b.cache, head || end === undefined ? undefined : end - start + 1);
   if (head || b.source === 'upstream-head') return new Response(null, { status, headers });
   if (b.source === 'fill') {
-    return new Response(d.download(b.fill.reader(start, end === undefined ? undefined : end + 1)), { status, headers });
+    return new Response(d.download(b.open(start, end === undefined ? undefined : end + 1)), { status, headers });
   }
   const last = end ?? 0;
   const path = d.blobs.localPath(b.digest);

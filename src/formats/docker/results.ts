@@ -1,0 +1,27 @@
+import type { Fill } from '../../cache/fills.ts';
+import type { Digest } from '../../storage/digest.ts';
+
+/** What the repo roles answer; the router turns them into responses. */
+
+/** LOCAL: served by a hosted repo, where caching does not apply. */
+export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED' | 'LOCAL';
+
+export interface ManifestResult {
+  bytes: Uint8Array;
+  digest: string;
+  mediaType: string;
+  cache: CacheStatus;
+}
+
+export type BlobResult =
+  | { source: 'store'; digest: Digest; size: number; cache: CacheStatus }
+  | {
+      source: 'fill';
+      digest: Digest;
+      fill: Fill;
+      /** Bytes [start, end) as they arrive, resuming with a fresh fill once if this one fails. */
+      open: (start: number, end?: number) => ReadableStream<Uint8Array>;
+      size: number | undefined;
+      cache: CacheStatus;
+    }
+  | { source: 'upstream-head'; digest: Digest; size: number | undefined; cache: CacheStatus };
