@@ -2,11 +2,9 @@
 import { createInterface } from 'node:readline';
 import { hashPassword } from '../src/auth/password.ts';
 import { boot } from '../src/boot.ts';
-import { checkStore } from '../src/fsck.ts';
-import { collectGarbage, gcOptions } from '../src/gc.ts';
-import { applyRetention } from '../src/retention.ts';
-import { parseImageRef, prefetch } from '../src/prefetch.ts';
-import { DockerRemote } from '../src/formats/docker/remote.ts';
+import { checkStore } from '../src/jobs/fsck.ts';
+import { collectGarbage, gcOptions } from '../src/jobs/gc.ts';
+import { applyRetention } from '../src/jobs/maintenance.ts';
 import type { Server } from '../src/boot.ts';
 import { fail, loadConfig, parseArgs } from './common.ts';
 import type { ParsedArgs } from './common.ts';
@@ -73,27 +71,23 @@ if (command === 'hash-password') {
   const a = args({ switch: ['--dry-run'] }, 0);
   const dryRun = a.flags.has('--dry-run');
   const server = await offlineServer(a);
-  const results = await applyRetention(server, Date.now(), dryRun);
+  const results = await applyRetention(server.repos, Date.now(), dryRun);
   console.log(JSON.stringify(results, null, 2));
-  const tags = results.reduce((n, r) => n + r.deletedTags.length, 0);
-  const manifests = results.reduce((n, r) => n + r.deletedManifests.length, 0);
-  console.error(`${dryRun ? 'would delete' : 'deleted'} ${tags} tags and ${manifests} manifests in ${results.length} images${dryRun ? '' : '; run gc to free their blobs'}`);
+  const removed = results.reduce((n, r) => n + r.removed, 0);
+  console.error(`${dryRun ? 'would delete' : 'deleted'} ${removed} items (tags, manifests, files) in ${results.length} places${dryRun ? '' : '; run gc to free their blobs'}`);
 } else if (command === 'prefetch') {
   const a = args({ value: ['--platform'] }, Number.MAX_SAFE_INTEGER);
   const [repoName, ...refs] = a.positional;
   const server = await offlineServer(a);
-  const repo = server.repos.get(repoName ?? '')?.docker;
-  if (!(repo instanceof DockerRemote) || refs.length === 0) {
-    console.error('usage: binaryrepo prefetch <remote repo> <image:tag | image@digest>... [--platform os/arch] [--config file]');
+  const repo = server.repos.get(repoName ?? '');
+  if (!repo?.prefetch || refs.length === 0) {
+    console.error('usage: binaryrepo prefetch <remote repo> <reference (image:tag, image@digest)>... [--platform os/arch] [--config file]');
     exit(2);
   } else {
+    const platform = a.values.get('--platform');
     for (const text of refs) {
-      const parsed = parseImageRef(text);
-      if (!parsed) fail(new Error(`not an image reference: ${text}`), exit);
-      else {
-        const r = await prefetch(repo, server.fills, parsed.image, parsed.ref, a.values.get('--platform')).catch((e: unknown) => fail(e, exit));
-        console.log(JSON.stringify({ image: text, ...r }));
-      }
+      const r = await repo.prefetch(text, platform ? { platform } : {}).catch((e: unknown) => fail(e, exit));
+      console.log(JSON.stringify({ image: text, ...r }));
     }
   }
 } else if (command === 'fsck') {

@@ -1,6 +1,6 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
-import { scheduleMaintenance } from '../src/maintenance.ts';
+import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
 import { envClientAddress, fail, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.

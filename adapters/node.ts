@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
-import { scheduleMaintenance } from '../src/maintenance.ts';
+import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
 import { fail, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.

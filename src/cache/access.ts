@@ -37,7 +37,7 @@ export class AccessLog {
       const shards = new Map<string, Array<[string, number]>>();
       for (const [d, t] of entries) pushTo(shards, shardOf(d), [d, t]);
       for (const [s, list] of shards) {
-        const key = layout.dockerAccess(repo, s);
+        const key = layout.access(repo, s);
         const doc: Shard = { ...((await this.meta.get<Shard>(key)) ?? {}) };
         for (const [d, t] of list) doc[d] = Math.max(doc[d] ?? 0, t);
         await this.meta.put(key, bounded(doc));
@@ -49,8 +49,8 @@ export class AccessLog {
   async times(repo: string): Promise<Map<string, number>> {
     await this.flush();
     const out = new Map<string, number>();
-    for (const s of await this.meta.list(layout.dockerAccessDir(repo))) {
-      for (const [d, t] of Object.entries((await this.meta.get<Shard>(layout.dockerAccess(repo, s))) ?? {})) out.set(d, t);
+    for (const s of await this.meta.list(layout.accessDir(repo))) {
+      for (const [d, t] of Object.entries((await this.meta.get<Shard>(layout.access(repo, s))) ?? {})) out.set(d, t);
     }
     return out;
   }
@@ -61,7 +61,7 @@ export class AccessLog {
     const byShard = new Map<string, string[]>();
     for (const d of digests) pushTo(byShard, shardOf(d), d);
     for (const [s, list] of byShard) {
-      const key = layout.dockerAccess(repo, s);
+      const key = layout.access(repo, s);
       const doc = await this.meta.get<Shard>(key);
       if (!doc) continue;
       const next = { ...doc };

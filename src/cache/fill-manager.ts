@@ -3,7 +3,10 @@ import type { Digest } from '../storage/digest.ts';
 import { Fill } from './fills.ts';
 import type { FillHooks, FillSource } from './fills.ts';
 
-/** Coalesces concurrent misses: one Fill per digest, however many clients ask at once. */
+/**
+ * Coalesces concurrent misses: one Fill per cache key (a digest, or a format's own key such as an
+ * upstream path), however many clients ask at once.
+ */
 export class FillManager {
   private readonly inflight = new Map<string, Fill>();
   private readonly owners = new Map<string, string>();
@@ -16,14 +19,14 @@ export class FillManager {
     private readonly hooks: FillHooks = {},
   ) {}
 
-  /** Who started the fill in flight for this digest (a repo name), if any. */
-  ownerOf(digest: Digest): string | undefined {
-    return this.owners.get(digest.value);
+  /** Who started the fill in flight for this key (a repo name), if any. */
+  ownerOf(key: string): string | undefined {
+    return this.owners.get(key);
   }
 
-  /** The fill in flight for a digest, if any (HEAD answers from it without asking upstream). */
-  inFlight(digest: Digest): Fill | undefined {
-    return this.inflight.get(digest.value);
+  /** The fill in flight for a key, if any (HEAD answers from it without asking upstream). */
+  inFlight(key: string): Fill | undefined {
+    return this.inflight.get(key);
   }
 
   /**
@@ -31,14 +34,16 @@ export class FillManager {
    * there): a request arriving in between finds the fill, waits for `settled`, and sees the link.
    */
   join(
-    digest: Digest,
+    key: string,
+    /** The digest the bytes must have, when known up front; else it is computed at commit. */
+    expected: Digest | undefined,
     start: () => Promise<FillSource>,
     owner = '',
     stored?: (b: StoredBlob) => Promise<void>,
     /** A running fill that has received nothing for this long is not joined: a fresh one starts. */
     stallMs = Number.POSITIVE_INFINITY,
   ): { fill: Fill; coalesced: boolean } {
-    const existing = this.inflight.get(digest.value);
+    const existing = this.inflight.get(key);
     // A failed fill is never joined (it is forgotten a moment later), nor one that stopped moving:
     // a new client must not inherit a download that will fail, after the upstream has recovered.
     const stalled = existing?.state === 'running' && Date.now() - existing.lastProgressAt > stallMs;
@@ -46,29 +51,29 @@ export class FillManager {
       this.hooks.joined?.();
       return { fill: existing, coalesced: true };
     }
-    const fill = new Fill(this.blobs, digest, start, this.hooks);
-    this.inflight.set(digest.value, fill);
-    this.owners.set(digest.value, owner);
+    const fill = new Fill(this.blobs, key, expected, start, this.hooks);
+    this.inflight.set(key, fill);
+    this.owners.set(key, owner);
     const forget = (): void => {
-      if (this.inflight.get(digest.value) !== fill) return;
-      this.inflight.delete(digest.value);
-      this.owners.delete(digest.value);
-      this.settling.delete(digest.value);
+      if (this.inflight.get(key) !== fill) return;
+      this.inflight.delete(key);
+      this.owners.delete(key);
+      this.settling.delete(key);
     };
     const settled = fill.done.then(async (b) => {
       await stored?.(b);
     });
     const quiet = settled.catch(() => {});
-    this.settling.set(digest.value, quiet);
+    this.settling.set(key, quiet);
     this.pending.add(quiet);
     void quiet.then(() => this.pending.delete(quiet));
     settled.then(forget, forget);
     return { fill, coalesced: false };
   }
 
-  /** Resolves when the fill in flight for this digest (if any) is committed and its owner has linked it. */
-  settled(digest: Digest): Promise<void> | undefined {
-    return this.settling.get(digest.value);
+  /** Resolves when the fill in flight for this key (if any) is committed and its owner has linked it. */
+  settled(key: string): Promise<void> | undefined {
+    return this.settling.get(key);
   }
 
   /** Resolves once no fill is in flight or settling: every download committed (or failed) and linked. */

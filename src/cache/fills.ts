@@ -14,7 +14,8 @@ export interface FillSource {
 
 export interface FillHooks {
   started?(): void;
-  ended?(ok: boolean, bytes: number, digest: string, error?: unknown): void;
+  /** `key`: the fill's cache key (a digest when the format knows it up front, else e.g. a path). */
+  ended?(ok: boolean, bytes: number, key: string, error?: unknown): void;
   joined?(): void;
 }
 
@@ -48,9 +49,18 @@ export class Fill {
   private writer: BlobWriter | undefined;
   private waiters: Array<() => void> = [];
 
+  /** The digest the bytes hashed to, once committed (the expected one, or the one computed). */
+  private committed: Digest | undefined;
+
+  /**
+   * `expected`: the digest the bytes must have (verified before commit), when the format knows it
+   * up front (Docker blobs); without it (a file by path) the digest is computed while streaming and
+   * the blob is stored under it. Either way nothing enters the store before the fill completes.
+   */
   constructor(
     private readonly blobs: BlobStore,
-    readonly digest: Digest,
+    readonly key: string,
+    readonly expected: Digest | undefined,
     start: () => Promise<FillSource>,
     hooks: FillHooks,
   ) {
@@ -64,9 +74,10 @@ export class Fill {
     hooks.started?.();
     this.done = this.run(start, markReady).then(
       (stored) => {
+        this.committed = stored.digest;
         this.state = 'done';
         this.mem = [];
-        hooks.ended?.(true, this.written, digest.value);
+        hooks.ended?.(true, this.written, key);
         this.wake();
         return stored;
       },
@@ -75,7 +86,7 @@ export class Fill {
         this.mem = [];
         this.error = e;
         failReady(e);
-        hooks.ended?.(false, this.written, digest.value, e);
+        hooks.ended?.(false, this.written, key, e);
         this.wake();
         throw e;
       },
@@ -85,7 +96,7 @@ export class Fill {
 
   private async run(start: () => Promise<FillSource>, markReady: () => void): Promise<StoredBlob> {
     // The temp file is opened while the upstream answers, not after: one less step per cold blob.
-    const opening = this.blobs.startWrite({ expectedDigest: this.digest });
+    const opening = this.blobs.startWrite(this.expected ? { expectedDigest: this.expected } : {});
     let src: FillSource;
     try {
       src = await start();
@@ -201,7 +212,8 @@ export class Fill {
     const openHandle = async (): Promise<ReadHandle> => {
       if (handle) return handle;
       const h = this.state === 'done' ? null : await this.blobs.openTemp(this.tempKey());
-      handle = h ?? (await this.blobs.open(this.digest));
+      const stored = this.committed ?? this.expected;
+      handle = h ?? (stored ? await this.blobs.open(stored) : null);
       if (!handle) throw new RegistryError('internal', 'fill content vanished');
       return handle;
     };

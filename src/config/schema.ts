@@ -2,137 +2,13 @@ import * as v from 'valibot';
 
 /**
  * The configuration, validated once at the edge. strictObject everywhere: a misspelt key is an
- * error with its path, not a silently ignored setting.
+ * error with its path, not a silently ignored setting. Repo configs come from the formats (a
+ * variant on `format`, then on `type`: src/formats/schemas.ts).
  */
-const RepoName = v.pipe(
-  v.string(),
-  v.regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_", "-", starting with a letter or digit'),
-);
+import { CacheBudget, HttpUrl, RepoName, Seconds, UserName } from './parts.ts';
+import { RepoSchema } from '../formats/schemas.ts';
 
-const Seconds = (def: number) => v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(10 * 365 * 86400)), def);
-
-const HttpUrl = v.pipe(
-  v.string(),
-  v.url('must be an absolute URL'),
-  v.check((s) => /^https?:\/\//.test(s), 'must be an http:// or https:// URL'),
-  v.check((s) => !/^https?:\/\/[^/]*@/.test(s), 'must not contain credentials; use username and password'),
-);
-
-const Upstream = v.strictObject({
-  url: HttpUrl,
-  username: v.optional(v.string()),
-  password: v.optional(v.string('must be a string')),
-  /** Docker Hub's implicit `library/` for one-segment names; default: on for Docker Hub hosts. */
-  libraryPrefix: v.optional(v.boolean()),
-  headersTimeoutSeconds: Seconds(30),
-  idleTimeoutSeconds: Seconds(60),
-  breakerFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5),
-  breakerOpenSeconds: Seconds(30),
-});
-
-const Fraction = (def: number) => v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1)), def);
-const Bytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0);
-
-const Cache = v.pipe(
-  v.strictObject({
-    tagTtlSeconds: Seconds(300),
-    /** How long past the TTL a tag may still be served when the upstream fails; 0 = no limit. */
-    maxStaleSeconds: Seconds(0),
-    negativeTtlSeconds: Seconds(30),
-    /** Disk budget of this cache; 0 = unlimited. Eviction runs above high × maxBytes, down to low × maxBytes. */
-    maxBytes: Bytes,
-    highWatermark: Fraction(0.9),
-    lowWatermark: Fraction(0.8),
-    /** `image:tag` patterns (`*` wildcard) never evicted, with everything they reference. */
-    pin: v.optional(v.array(v.pipe(v.string(), v.regex(/^[a-z0-9*][a-z0-9._/*-]*:[A-Za-z0-9_*][A-Za-z0-9._*-]*$/, 'must be image:tag, * allowed'))), []),
-  }),
-  v.check((c) => c.lowWatermark < c.highWatermark, 'lowWatermark must be below highWatermark'),
-);
-
-const CacheBudget = v.pipe(
-  v.strictObject({ maxBytes: Bytes, highWatermark: Fraction(0.9), lowWatermark: Fraction(0.8), checkIntervalSeconds: Seconds(300) }),
-  v.check((c) => c.lowWatermark < c.highWatermark, 'lowWatermark must be below highWatermark'),
-);
-
-const UserName = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9, ".", "_", "@", "-"'));
-
-/** `anonymous` = everyone, even without credentials; `authenticated` = any known user; else a user name. */
-const Principal = v.union([v.literal('anonymous'), v.literal('authenticated'), UserName]);
-
-const Permissions = v.strictObject({
-  read: v.optional(v.array(Principal), []),
-  write: v.optional(v.array(Principal), []),
-  delete: v.optional(v.array(Principal), []),
-});
-
-const ManifestMaxBytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 4 * 1024 * 1024);
-
-/** Image-name patterns: `*` within a segment, `**` across segments. */
-const ImagePatterns = v.optional(
-  v.array(v.pipe(v.string(), v.regex(/^[a-z0-9*][a-z0-9._/*-]*$/, 'must be an image name pattern (a-z, 0-9, . _ - /, * and **)'))),
-  [],
-);
-
-const DockerRemote = v.strictObject({
-  name: RepoName,
-  format: v.literal('docker'),
-  type: v.literal('remote'),
-  upstream: Upstream,
-  cache: v.optional(Cache, {}),
-  /** Serve only what is cached; never ask the upstream (air-gapped sites, a known outage). */
-  offline: v.optional(v.boolean(), false),
-  /** Images this repo serves (empty = all) and never serves; others are 404 NAME_UNKNOWN. */
-  include: ImagePatterns,
-  exclude: ImagePatterns,
-  manifestMaxBytes: ManifestMaxBytes,
-  /** No cached blob may be larger (a chunked or lying upstream cannot fill the disk). */
-  blobMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 64 * 1024 ** 3),
-  permissions: v.optional(Permissions),
-});
-
-/** Tag-retention policy of a local repo, applied before each gc (and by `binaryrepo retention`). */
-const Retention = v.pipe(
-  v.strictObject({
-    /** Images the policy applies to (patterns as for remote include); empty = every image. */
-    images: ImagePatterns,
-    /** Per image, keep the N most recently pushed tags. */
-    keepLast: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
-    /** Keep tags pushed within the last N days. */
-    keepDays: v.optional(v.pipe(v.number(), v.minValue(0)), 0),
-    /** Tag patterns (`*` wildcard) never removed, e.g. `latest`, `release-*`. */
-    protect: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_*][A-Za-z0-9._*-]*$/, 'must be a tag pattern (* allowed)'))), []),
-  }),
-  v.check((r) => r.keepLast > 0 || r.keepDays > 0, 'set keepLast or keepDays: a policy that keeps nothing would delete every tag'),
-);
-
-const DockerLocal = v.strictObject({
-  name: RepoName,
-  format: v.literal('docker'),
-  type: v.literal('local'),
-  /** DELETE of manifests, tags and blobs (freed by gc). */
-  delete: v.optional(v.boolean(), true),
-  /** A pushed tag can never point elsewhere, nor be deleted. */
-  immutableTags: v.optional(v.boolean(), false),
-  retention: v.optional(Retention),
-  /** Storage quota: bytes of distinct blobs and manifests the repo may hold; 0 = unlimited. */
-  maxBytes: Bytes,
-  /** Upload sessions open at once in this repo; more get 429 until some finish, are cancelled or expire. */
-  maxUploadSessions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
-  manifestMaxBytes: ManifestMaxBytes,
-  permissions: v.optional(Permissions),
-});
-
-const DockerVirtual = v.strictObject({
-  name: RepoName,
-  format: v.literal('docker'),
-  type: v.literal('virtual'),
-  members: v.pipe(v.array(RepoName), v.minLength(1, 'needs at least one member')),
-  /** Local repo that receives pushes made to the virtual URL. */
-  deployTo: v.optional(RepoName),
-  permissions: v.optional(Permissions),
-});
-
-const Repo = v.variant('type', [DockerRemote, DockerLocal, DockerVirtual]);
+const Repo = RepoSchema;
 
 const Auth = v.strictObject({
   /** `service` of the token flow (the audience of issued tokens). */
@@ -270,7 +146,7 @@ export function crossCheck(cfg: v.InferOutput<typeof ConfigSchema>): string[] {
         else if (!r.members.includes(r.deployTo)) problems.push(`${at}.deployTo: "${r.deployTo}" must also be a member`);
       }
     }
-    if (r.type === 'local' && r.retention && r.immutableTags) {
+    if (r.format === 'docker' && r.type === 'local' && r.retention && r.immutableTags) {
       problems.push(`${at}.retention: retention cannot delete tags that are immutable; drop retention or immutableTags`);
     }
     const p = r.permissions;
@@ -296,10 +172,6 @@ export function crossCheck(cfg: v.InferOutput<typeof ConfigSchema>): string[] {
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
 export type RepoConfig = Config['repos'][number];
-export type DockerRemoteConfig = Extract<RepoConfig, { type: 'remote'; format: 'docker' }>;
-export type DockerLocalConfig = Extract<RepoConfig, { type: 'local'; format: 'docker' }>;
-export type RetentionConfig = NonNullable<DockerLocalConfig['retention']>;
-export type DockerVirtualConfig = Extract<RepoConfig, { type: 'virtual'; format: 'docker' }>;
 export type NotificationEndpointConfig = Config['notifications']['endpoints'][number];
 export type AuthConfig = NonNullable<Config['auth']>;
 export type PermissionsConfig = NonNullable<RepoConfig['permissions']>;

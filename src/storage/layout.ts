@@ -1,8 +1,9 @@
 import type { Digest } from './digest.ts';
 
 /**
- * The storage layout, version 1. Every key the server writes is built here, from names that the
- * format layer has already validated against its grammar (driver.ts checks keys once more).
+ * The storage layout, version 1. The core's keys are built here, each format's under
+ * `v1/repos/<repo>/<format>/` in its own layout.ts (docker: src/formats/docker/layout.ts), from names
+ * the format has already validated against its grammar (driver.ts checks keys once more).
  *
  *   v1/blobs/<alg>/<2 hex>/<hex>                      immutable bytes, shared by every repo and format
  *   v1/tmp/<uuid>                                     in-flight bytes (fills, document writes); same volume
@@ -16,7 +17,7 @@ import type { Digest } from './digest.ts';
  *   v1/repos/<repo>/docker/<image>/_upstream_referrers/<alg>-<hex>  remote repos: last upstream referrers
  *   v1/uploads/<uuid>/data, v1/uploads/<uuid>/info     push sessions: bytes so far + { repo, image, startedAt };
  *                                                     kept across restarts, removed on finish/cancel/gc
- *   v1/repos/<repo>/docker/_access/<2 hex>             remote repos: last access per digest (batched), for eviction
+ *   v1/repos/<repo>/_access/<2 hex>                    remote repos: last access per digest (batched), for eviction
  *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
@@ -29,28 +30,12 @@ export const layout = {
   temp: (id: string): string => `${LAYOUT_VERSION}/tmp/${id}`,
   tempDir: (): string => `${LAYOUT_VERSION}/tmp`,
   repoRoot: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}`,
-  dockerBlobLink: (repo: string, d: Digest): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/_blobs/${d.algorithm}/${d.hex}`,
-  dockerManifest: (repo: string, image: string, d: Digest): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_manifests/${d.algorithm}/${d.hex}`,
-  dockerRepoDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker`,
-  dockerImageDir: (repo: string, image: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/${image}`,
-  dockerLayerLink: (repo: string, image: string, d: Digest): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_layers/${d.algorithm}/${d.hex}`,
-  dockerReferrersDir: (repo: string, image: string, subject: Digest): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_referrers/${subject.algorithm}/${subject.hex}`,
-  dockerReferrer: (repo: string, image: string, subject: Digest, d: Digest): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_referrers/${subject.algorithm}/${subject.hex}/${d.algorithm}-${d.hex}`,
-  dockerAccessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/_access`,
-  dockerAccess: (repo: string, shard: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/_access/${shard}`,
   uploadsDir: (): string => `${LAYOUT_VERSION}/uploads`,
   upload: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}`,
   uploadData: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/data`,
   uploadInfo: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/info`,
   tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
-  dockerTagList: (repo: string, image: string): string => `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_taglist`,
-  dockerUpstreamReferrers: (repo: string, image: string, subject: Digest): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_upstream_referrers/${subject.algorithm}-${subject.hex}`,
-  dockerTag: (repo: string, image: string, tag: string): string =>
-    `${LAYOUT_VERSION}/repos/${repo}/docker/${image}/_tags/${tag}`,
+  /** Last access per cached object of a repo, batched (cache/access.ts), whatever its format. */
+  accessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access`,
+  access: (repo: string, shard: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access/${shard}`,
 };

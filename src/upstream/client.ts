@@ -33,6 +33,8 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
   /** The Via chain of the client request that caused this one. */
   via?: string | undefined;
+  /** More request headers (conditional revalidation: If-None-Match, If-Modified-Since). */
+  headers?: Record<string, string>;
 }
 
 const MAX_REDIRECTS = 5;
@@ -147,6 +149,7 @@ export class UpstreamClient {
         'accept-encoding': 'identity',
       };
       if (req.accept) headers['accept'] = req.accept;
+      if (req.headers) Object.assign(headers, req.headers);
       // Credentials are for the registry only, never for the CDN it redirects blobs to.
       if (authorization && sameOrigin) headers['authorization'] = authorization;
       const res = await this.fetchOnce(current, req, headers);

@@ -33,3 +33,23 @@ export function imageTagMatcher(patterns: string[]): (image: string, tag: string
   });
   return (image, tag) => compiled.some((c) => c.image.test(image) && c.tag.test(tag));
 }
+
+/** Include/exclude lists in the pattern language: empty include = everything not excluded. */
+export class PatternFilter {
+  private readonly include: RegExp[];
+  private readonly exclude: RegExp[];
+
+  constructor(include: string[], exclude: string[]) {
+    this.include = include.map(globToRegExp);
+    this.exclude = exclude.map(globToRegExp);
+  }
+
+  get active(): boolean {
+    return this.include.length > 0 || this.exclude.length > 0;
+  }
+
+  allows(name: string): boolean {
+    if (this.include.length > 0 && !this.include.some((r) => r.test(name))) return false;
+    return !this.exclude.some((r) => r.test(name));
+  }
+}

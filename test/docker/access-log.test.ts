@@ -40,7 +40,7 @@ describe('access log bounds', () => {
   });
 
   it('a shard document over the cap reads as empty: eviction and usage still run', async () => {
-    const key = layout.dockerAccess('hub', 'ff');
+    const key = layout.access('hub', 'ff');
     const path = br.server.driver.localPath?.(key) ?? '';
     assert.ok(path);
     await mkdir(dirname(path), { recursive: true });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pinMatcher } from '../../src/cache/evict.ts';
+import { imageTagMatcher as pinMatcher } from '../../src/util/glob.ts';
 import { ImageFilter } from '../../src/formats/docker/image-filter.ts';
-import { checkStore } from '../../src/fsck.ts';
+import { checkStore } from '../../src/jobs/fsck.ts';
 import { makeImage, pushBlob, sha256 } from '../helpers/images.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { runMaintenance } from '../../src/maintenance.ts';
+import { runMaintenance } from '../../src/jobs/maintenance.ts';
 import { parseDigest } from '../../src/storage/digest.ts';
 import { makeImage, pushImage, sha256 } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runMaintenance } from '../../src/maintenance.ts';
+import { runMaintenance } from '../../src/jobs/maintenance.ts';
 import { makeImage, pushBlob, pushImage } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
 import { startServer } from '../helpers/server.ts';

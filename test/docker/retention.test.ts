@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runMaintenance } from '../../src/maintenance.ts';
-import { planTags } from '../../src/retention.ts';
+import { runMaintenance } from '../../src/jobs/maintenance.ts';
+import { planTags } from '../../src/formats/docker/retention.ts';
+import type { RetentionResult } from '../../src/formats/docker/retention.ts';
 import { parseDigest } from '../../src/storage/digest.ts';
 import { makeImage, makeIndex, pushBlob, pushImage, pushManifest, sha256 } from '../helpers/images.ts';
 import type { Blob, TestImage } from '../helpers/images.ts';
@@ -87,11 +88,11 @@ describe('retention on a local repo', () => {
 
     assert.equal((await fetch(`${base()}/v2/app/manifests/v1`, { method: 'DELETE' })).status, 405, 'clients may not delete here; the policy still may');
     const dry = await runMaintenance(srv.server, true, clock + DAY);
-    assert.deepEqual(dry.retention.map((r) => [r.image, r.deletedTags.sort()]), [['app', ['v1', 'v2']]]);
+    assert.deepEqual((dry.retention as RetentionResult[]).map((r) => [r.image, r.deletedTags.sort()]), [['app', ['v1', 'v2']]]);
     assert.deepEqual(await tags('ci', 'app'), ['stable', 'v1', 'v2', 'v3', 'v4'], 'a dry run changes nothing');
 
     const run = await runMaintenance(srv.server, false, clock + DAY);
-    const app = run.retention.find((r) => r.image === 'app');
+    const app = (run.retention as RetentionResult[]).find((r) => r.image === 'app');
     assert.deepEqual(app?.deletedTags.sort(), ['v1', 'v2']);
     assert.deepEqual(app?.deletedManifests, [i2.manifest.digest], 'v1 is gone but stable still reaches its manifest');
     assert.deepEqual(await tags('ci', 'app'), ['stable', 'v3', 'v4']);
@@ -136,7 +137,7 @@ describe('retention on a local repo', () => {
     await pushManifest(base(), 'multi', `sha256-${cur.digest.slice(7)}.sig`, curSig);
 
     const run = await runMaintenance(srv.server, false, start + DAY);
-    const multi = run.retention.find((r) => r.image === 'multi');
+    const multi = (run.retention as RetentionResult[]).find((r) => r.image === 'multi');
     assert.deepEqual(multi?.deletedTags.sort(), ['old', `sha256-${old.digest.slice(7)}.sig`].sort());
     assert.deepEqual(multi?.deletedManifests.sort(), [old.digest, a.manifest.digest, oldSig.digest, oldTagSig.digest].sort());
     assert.deepEqual(await tags('ci', 'multi'), ['cur', 'mid', `sha256-${cur.digest.slice(7)}.sig`]);

@@ -41,7 +41,7 @@ describe('stalled and failing fills', () => {
     up.behaviour.set(digest, { kind: 'then-ok', first: { kind: 'stall', after: 1_000_000 } });
     const first = await fetch(url(digest));
     const firstBody = first.arrayBuffer();
-    const stalled = br.server.fills.inFlight(parsed.digest);
+    const stalled = br.server.fills.inFlight(parsed.digest.value);
     assert.ok(stalled, 'the first fill is running');
     await until(() => stalled.written === 1_000_000 && Date.now() - stalled.lastProgressAt > 3100, 10_000, 'the fill to stall');
     const t0 = Date.now();

@@ -63,10 +63,10 @@ describe('binaryrepo CLI', () => {
     assert.equal(dry.code, 0, dry.stderr);
     const plan = JSON.parse(dry.stdout) as Array<{ image: string; deletedTags: string[]; keptTags: string[] }>;
     assert.deepEqual(plan.map((p) => [p.image, [...p.deletedTags].sort(), p.keptTags]), [['rolling', ['r1', 'r2'], ['r3']]]);
-    assert.match(dry.stderr, /would delete 2 tags and 2 manifests in 1 images/);
+    assert.match(dry.stderr, /would delete 4 items \(tags, manifests, files\) in 1 places/);
     const real = await cli(['retention', '--config', retentionConfig]);
     assert.equal(real.code, 0, real.stderr);
-    assert.match(real.stderr, /deleted 2 tags and 2 manifests in 1 images; run gc to free their blobs/);
+    assert.match(real.stderr, /deleted 4 items \(tags, manifests, files\) in 1 places; run gc to free their blobs/);
     const tags = (await (await fetch(`${base}/v2/rolling/tags/list`)).json()) as { tags: string[] };
     assert.deepEqual(tags.tags, ['r3']);
   });

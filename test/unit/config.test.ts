@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_CONFIG, parseConfigText, validateConfig } from '../../src/config/load.ts';
-import type { Config, DockerRemoteConfig } from '../../src/config/schema.ts';
+import type { Config } from '../../src/config/schema.ts';
+import type { DockerRemoteConfig } from '../../src/formats/docker/config.ts';
 
 const repo = (extra: Record<string, unknown> = {}) => ({ name: 'hub', format: 'docker', type: 'remote', upstream: { url: 'http://127.0.0.1:5000' }, ...extra });
 
@@ -18,7 +19,7 @@ function problems(raw: unknown, env: Record<string, string> = {}): string[] {
 /** The i-th repo, which the test knows is a remote one. */
 function remoteAt(c: Config, i: number): DockerRemoteConfig {
   const r = c.repos[i];
-  assert.ok(r?.type === 'remote');
+  assert.ok(r?.type === 'remote' && r.format === 'docker');
   return r;
 }
 

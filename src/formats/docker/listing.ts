@@ -1,5 +1,5 @@
 import { RegistryError } from '../../errors.ts';
-import { layout } from '../../storage/layout.ts';
+import { layout } from './layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 
 /**

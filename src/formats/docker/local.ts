@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { layout } from '../../storage/layout.ts';
+import { layout } from './layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import { listImages } from './listing.ts';
@@ -11,7 +11,7 @@ import { mustExist, parseManifest, referrerDescriptor } from './manifest.ts';
 import type { Reference } from './reference.ts';
 import type { BlobResult, ManifestResult } from './remote.ts';
 import type { DockerReader, DockerWriter, PushedManifest } from './repo.ts';
-import type { UploadSessions, UploadStatus } from './uploads.ts';
+import type { UploadSessions, UploadStatus } from '../../storage/uploads.ts';
 import type { RepoQuota } from './quota.ts';
 
 export interface LocalManifestDoc extends ManifestDoc {

@@ -3,7 +3,7 @@ import { readLimited } from '../../http/streams.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { layout } from '../../storage/layout.ts';
+import { layout } from './layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';

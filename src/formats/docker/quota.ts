@@ -1,8 +1,8 @@
 import { RegistryError } from '../../errors.ts';
-import { digestsUnder, walkImages } from '../../gc.ts';
+import { digestsUnder, walkImages } from './walk.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { layout } from '../../storage/layout.ts';
+import { layout } from './layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 
 /** A count older than this is taken again (gc or retention run by the CLI may have freed space). */

@@ -50,6 +50,7 @@ export function blobSize(res: Response, declared: number | undefined): number | 
 export async function fillBlob(c: BlobFillContext): Promise<Extract<BlobResult, { source: 'fill' }>> {
   const join = (): { fill: Fill; coalesced: boolean } => {
     const joined = c.fills.join(
+      c.digest.value,
       c.digest,
       async () => {
         const res = await c.get();
@@ -63,7 +64,7 @@ export async function fillBlob(c: BlobFillContext): Promise<Extract<BlobResult, 
       Math.min(STALL_MS, c.idleTimeoutMs / 2),
     );
     // Joining another repo's download: that repo links its own copy; this one links ours.
-    if (joined.coalesced && c.fills.ownerOf(c.digest) !== c.repo) joined.fill.done.then(c.link, () => {});
+    if (joined.coalesced && c.fills.ownerOf(c.digest.value) !== c.repo) joined.fill.done.then(c.link, () => {});
     return joined;
   };
   let { fill, coalesced } = join();

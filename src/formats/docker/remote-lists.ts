@@ -2,7 +2,7 @@ import { mayServeStale } from '../../cache/policy.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { layout } from '../../storage/layout.ts';
+import { layout } from './layout.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { lexical, mergeSorted } from './listing.ts';
 import { MEDIA } from './media.ts';

@@ -5,7 +5,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { layout } from '../../storage/layout.ts';
+import { layout } from './layout.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
@@ -217,7 +217,7 @@ export class DockerRemote implements DockerReader {
     const stat = await this.d.blobs.stat(digest);
     if (stat) {
       // Our own fill may have just committed the blob and be writing the link: wait for it.
-      if (this.d.fills.ownerOf(digest) === this.d.repo) await this.d.fills.settled(digest);
+      if (this.d.fills.ownerOf(digest.value) === this.d.repo) await this.d.fills.settled(digest.value);
       // Content fetched for another repo is only served here once this upstream confirms it has it.
       if (!(await this.d.meta.exists(linkKey))) {
         this.assertOnline(`blob ${digest.value}`, 'BLOB_UNKNOWN');
@@ -230,8 +230,8 @@ export class DockerRemote implements DockerReader {
       return { source: 'store', digest, size: stat.size, cache: 'HIT' };
     }
     this.assertOnline(`blob ${digest.value}`, 'BLOB_UNKNOWN');
-    const owner = this.d.fills.ownerOf(digest);
-    const running = owner === this.d.repo ? this.d.fills.inFlight(digest) : undefined;
+    const owner = this.d.fills.ownerOf(digest.value);
+    const running = owner === this.d.repo ? this.d.fills.inFlight(digest.value) : undefined;
     if (head && running && running.size !== undefined && running.state !== 'failed') {
       // Our own download of it is under way: its size is known, no need to ask upstream again.
       const complete = running.state === 'verified' || running.state === 'done';

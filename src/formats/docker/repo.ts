@@ -2,7 +2,7 @@ import type { StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { Reference } from './reference.ts';
 import type { BlobResult, ManifestResult } from './remote.ts';
-import type { UploadStatus } from './uploads.ts';
+import type { UploadStatus } from '../../storage/uploads.ts';
 
 /**
  * The role interfaces the router talks to. Every Docker repo reads; only local repos (and virtual

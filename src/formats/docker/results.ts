@@ -3,8 +3,9 @@ import type { Digest } from '../../storage/digest.ts';
 
 /** What the repo roles answer; the router turns them into responses. */
 
-/** LOCAL: served by a hosted repo, where caching does not apply. */
-export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'REVALIDATED' | 'COALESCED' | 'LOCAL';
+import type { CacheStatus } from '../../cache/status.ts';
+
+export type { CacheStatus };
 
 export interface ManifestResult {
   bytes: Uint8Array;

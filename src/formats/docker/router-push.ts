@@ -6,7 +6,7 @@ import { isValidName, parseReference } from './reference.ts';
 import type { DockerWriter } from './repo.ts';
 import { API_VERSION_HEADER, ociResponse } from './responses.ts';
 import type { DockerRouterDeps } from './router.ts';
-import type { UploadStatus } from './uploads.ts';
+import type { UploadStatus } from '../../storage/uploads.ts';
 
 /** Push: upload sessions (POST, PATCH, PUT, GET, DELETE), mounts, manifest PUT and the deletes. */
 

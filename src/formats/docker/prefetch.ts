@@ -1,10 +1,10 @@
-import type { FillManager } from './cache/fill-manager.ts';
-import { RegistryError } from './errors.ts';
-import { mustExist, parseManifest } from './formats/docker/manifest.ts';
-import { isValidName, parseReference } from './formats/docker/reference.ts';
-import type { Reference } from './formats/docker/reference.ts';
-import type { DockerRemote } from './formats/docker/remote.ts';
-import type { Digest } from './storage/digest.ts';
+import type { FillManager } from '../../cache/fill-manager.ts';
+import { RegistryError } from '../../errors.ts';
+import { mustExist, parseManifest } from './manifest.ts';
+import { isValidName, parseReference } from './reference.ts';
+import type { Reference } from './reference.ts';
+import type { DockerRemote } from './remote.ts';
+import type { Digest } from '../../storage/digest.ts';
 
 export interface PrefetchReport {
   manifests: number;
@@ -45,7 +45,7 @@ export async function prefetch(remote: DockerRemote, fills: FillManager, image: 
     if (b.source !== 'fill') return;
     const stored = await b.fill.done;
     // The repo's link to the blob is written right after the commit; wait for it as well.
-    await fills.settled(digest);
+    await fills.settled(digest.value);
     report.fetched++;
     report.bytesFetched += stored.size;
   };

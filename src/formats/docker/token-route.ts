@@ -1,8 +1,8 @@
-import { RegistryError, isRegistryError } from '../errors.ts';
-import { isValidName } from '../formats/docker/reference.ts';
-import { readLimited } from '../http/streams.ts';
-import { toBase64 } from '../util/base64.ts';
-import type { AccessControl, ResolvedScope } from './access.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import { isValidName } from './reference.ts';
+import { readLimited } from '../../http/streams.ts';
+import { toBase64 } from '../../util/base64.ts';
+import type { AccessControl, ResolvedScope } from '../../auth/access.ts';
 
 const MAX_SCOPES = 32;
 /** A token request is a few form fields: anything larger is refused before it is held in memory. */

@@ -1,11 +1,14 @@
-import type { Server } from './boot.ts';
-import type { RetentionConfig } from './config/schema.ts';
-import { ImageFilter } from './formats/docker/image-filter.ts';
-import { DockerLocal } from './formats/docker/local.ts';
-import type { TagDoc } from './formats/docker/manifest-fetch.ts';
-import { MAX_MANIFEST, referenced, walkImages } from './gc.ts';
-import { parseDigest } from './storage/digest.ts';
-import { layout } from './storage/layout.ts';
+import type { Logger } from '../../log.ts';
+import type { RetentionSummary } from '../format.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { parseDigest } from '../../storage/digest.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import type { DockerLocalConfig, RetentionConfig } from './config.ts';
+import { ImageFilter } from './image-filter.ts';
+import { layout } from './layout.ts';
+import type { DockerLocal } from './local.ts';
+import type { TagDoc } from './manifest-fetch.ts';
+import { MAX_MANIFEST, referenced, walkImages } from './walk.ts';
 
 export interface TagInfo {
   tag: string;
@@ -14,7 +17,7 @@ export interface TagInfo {
   pushedAt: number;
 }
 
-export interface RetentionResult {
+export interface RetentionResult extends RetentionSummary {
   repo: string;
   image: string;
   keptTags: string[];
@@ -44,20 +47,18 @@ export function planTags(tags: TagInfo[], rule: RetentionConfig, now: number): {
   return { keep, remove };
 }
 
-type RetentionServer = Pick<Server, 'config' | 'repos' | 'meta' | 'blobs' | 'log'>;
+type RetentionServer = { meta: MetaStore; blobs: BlobStore; log: Logger };
 
 /**
- * Applies every local repo's retention policy: tags the policy does not keep are deleted, then the
+ * Applies a local repo's retention policy: tags the policy does not keep are deleted, then the
  * manifests that only those tags reached. Manifests that were never tagged (pushed by digest) are
  * left alone. Blobs are freed by the gc that follows. Only deletes, so it never races a push into
  * losing data: each delete checks again that the tag or manifest is still as planned.
  */
-export async function applyRetention(s: RetentionServer, now: number, dryRun: boolean): Promise<RetentionResult[]> {
+export async function applyRetention(s: RetentionServer, repo: DockerLocal, rc: DockerLocalConfig, now: number, dryRun: boolean): Promise<RetentionResult[]> {
   const results: RetentionResult[] = [];
-  for (const rc of s.config.repos) {
-    if (rc.type !== 'local' || !rc.retention) continue;
-    const repo = s.repos.get(rc.name)?.docker;
-    if (!(repo instanceof DockerLocal)) continue;
+  {
+    if (!rc.retention) return results;
     const rule = rc.retention;
     const images = new ImageFilter(rule.images, []);
     const root = layout.dockerRepoDir(rc.name);
@@ -79,7 +80,7 @@ export async function applyRetention(s: RetentionServer, now: number, dryRun: bo
       for (const a of attachments) (going.has(a.tag.replace(ATTACHMENT, '$1:$2')) ? plan.remove : plan.keep).push(a);
       const reachable = await closure(digests(plan.keep));
       const orphaned = [...(await closure(digests(plan.remove)))].filter((d) => !reachable.has(d));
-      const result: RetentionResult = { repo: rc.name, image, keptTags: plan.keep.map((t) => t.tag), deletedTags: [], deletedManifests: [] };
+      const result: RetentionResult = { repo: rc.name, removed: 0, image, keptTags: plan.keep.map((t) => t.tag), deletedTags: [], deletedManifests: [] };
       for (const t of plan.remove) {
         if (dryRun || (await repo.retention.removeTag(image, t.tag, t.digest))) result.deletedTags.push(t.tag);
       }
@@ -87,6 +88,7 @@ export async function applyRetention(s: RetentionServer, now: number, dryRun: bo
         const p = parseDigest(d);
         if (p.ok && (dryRun || (await repo.retention.removeUntagged(image, p.digest)))) result.deletedManifests.push(d);
       }
+      result.removed = result.deletedTags.length + result.deletedManifests.length;
       results.push(result);
     });
   }

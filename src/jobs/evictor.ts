@@ -1,6 +1,12 @@
-import type { Server } from '../boot.ts';
-import { evict, pinMatcher } from './evict.ts';
-import type { EvictReport } from './evict.ts';
+import type { AccessLog } from '../cache/access.ts';
+import type { Config } from '../config/schema.ts';
+import type { ServerMetrics } from '../metrics/registry.ts';
+import type { RwLock } from '../util/rwlock.ts';
+import { evict } from './evict.ts';
+import type { EvictReport, EvictServer } from './evict.ts';
+
+/** What eviction uses: the store, the access log, the gc lock, metrics, and the config's budgets. */
+export type EvictorDeps = EvictServer & { config: Pick<Config, 'repos' | 'cacheBudget'>; accessLog: AccessLog; gcLock: RwLock; metrics: ServerMetrics };
 
 const FLUSH_MS = 30_000;
 
@@ -15,12 +21,13 @@ export class Evictor {
   private running: Promise<EvictReport[]> | undefined;
   private again = false;
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: EvictorDeps) {}
 
-  private remotes(): Array<{ name: string; maxBytes: number; high: number; low: number; pin: string[] }> {
+  /** Every remote repo, whatever its format: each has a `cache` budget (0 = none of its own). */
+  private remotes(): Array<{ name: string; maxBytes: number; high: number; low: number }> {
     const out = [];
     for (const r of this.s.config.repos) {
-      if (r.type === 'remote') out.push({ name: r.name, maxBytes: r.cache.maxBytes, high: r.cache.highWatermark, low: r.cache.lowWatermark, pin: r.cache.pin });
+      if (r.type === 'remote') out.push({ name: r.name, maxBytes: r.cache.maxBytes, high: r.cache.highWatermark, low: r.cache.lowWatermark });
     }
     return out;
   }
@@ -58,19 +65,17 @@ export class Evictor {
   /** Per-repo budgets, then the global one. With dryRun, reports what would go and changes nothing. */
   async run(dryRun: boolean): Promise<EvictReport[]> {
     const remotes = this.remotes();
-    const all = this.s.config.repos.map((r) => r.name);
-    const pins = new Map(remotes.map((r) => [r.name, pinMatcher(r.pin)]));
     return this.s.gcLock.withExclusive(async () => {
       const reports: EvictReport[] = [];
       for (const r of remotes) {
         const budget = r.maxBytes > 0 ? { maxBytes: r.maxBytes, high: r.high, low: r.low } : { maxBytes: Number.POSITIVE_INFINITY, high: 1, low: 1 };
-        const rep = await evict(this.s, this.s.accessLog, [r.name], all, budget, pins, dryRun);
+        const rep = await evict(this.s, this.s.accessLog, [r.name], budget, dryRun);
         this.record(rep, r.name, dryRun);
         reports.push(rep);
       }
       const g = this.s.config.cacheBudget;
       if (g.maxBytes > 0 && remotes.length > 0) {
-        const rep = await evict(this.s, this.s.accessLog, remotes.map((r) => r.name), all, { maxBytes: g.maxBytes, high: g.highWatermark, low: g.lowWatermark }, pins, dryRun);
+        const rep = await evict(this.s, this.s.accessLog, remotes.map((r) => r.name), { maxBytes: g.maxBytes, high: g.highWatermark, low: g.lowWatermark }, dryRun);
         this.record(rep, '(global)', dryRun);
         reports.push(rep);
       }

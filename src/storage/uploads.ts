@@ -1,12 +1,12 @@
-import { Lru } from '../../cache/lru.ts';
-import { RegistryError, fromStorageError, isRegistryError } from '../../errors.ts';
-import { hashHandle } from '../../storage/blob-store.ts';
-import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
-import { Hasher } from '../../storage/digest.ts';
-import type { Digest } from '../../storage/digest.ts';
-import type { StorageDriver } from '../../storage/driver.ts';
-import { layout } from '../../storage/layout.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
+import { Lru } from '../cache/lru.ts';
+import { RegistryError, fromStorageError, isRegistryError } from '../errors.ts';
+import { hashHandle } from './blob-store.ts';
+import type { BlobStore, StoredBlob } from './blob-store.ts';
+import { Hasher } from './digest.ts';
+import type { Digest } from './digest.ts';
+import type { StorageDriver } from './driver.ts';
+import { layout } from './layout.ts';
+import type { MetaStore } from './meta-store.ts';
 
 export interface UploadInfo {
   repo: string;

@@ -1,4 +1,4 @@
-import type { Server } from './boot.ts';
+import type { CoreServices } from '../format.ts';
 
 /** Where a root /v2/ request goes, and how to name things back to the client. */
 export interface Target {
@@ -18,7 +18,7 @@ export interface Target {
  * when it names a repo (`host/<repo>/<image>`), the default repo. The token endpoint resolves scope
  * names the same way (resolveName), so a token is always for the repo the request will reach.
  */
-export function resolveRoot(s: Server, host: string, sub: string): Target | null {
+export function resolveRoot(s: Pick<CoreServices, 'config' | 'repos'>, host: string, sub: string): Target | null {
   // An own property only: `Host: constructor` or `__proto__` must not find Object's members.
   const name = host.replace(/:\d+$/, '');
   const byHost = Object.hasOwn(s.config.hosts, name) ? s.config.hosts[name] : undefined;
@@ -32,7 +32,7 @@ export function resolveRoot(s: Server, host: string, sub: string): Target | null
 }
 
 /** A repository name as a client wrote it at the root (scopes, mount sources) → repo and image. */
-export function resolveName(s: Server, host: string, name: string): { repo: string; image: string } | null {
+export function resolveName(s: Pick<CoreServices, 'config' | 'repos'>, host: string, name: string): { repo: string; image: string } | null {
   const t = resolveRoot(s, host, `/${name}/x`);
   return t ? { repo: t.repo, image: t.sub.slice(1, -2) } : null;
 }

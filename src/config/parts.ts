@@ -1,0 +1,56 @@
+import * as v from 'valibot';
+
+/** Schema pieces every format's repo configs share (names, upstreams, budgets, permissions). */
+export const RepoName = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_", "-", starting with a letter or digit'),
+);
+
+export const Seconds = (def: number) => v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(10 * 365 * 86400)), def);
+
+export const HttpUrl = v.pipe(
+  v.string(),
+  v.url('must be an absolute URL'),
+  v.check((s) => /^https?:\/\//.test(s), 'must be an http:// or https:// URL'),
+  v.check((s) => !/^https?:\/\/[^/]*@/.test(s), 'must not contain credentials; use username and password'),
+);
+
+export const Upstream = v.strictObject({
+  url: HttpUrl,
+  username: v.optional(v.string()),
+  password: v.optional(v.string('must be a string')),
+  /** Docker Hub's implicit `library/` for one-segment names; default: on for Docker Hub hosts. */
+  libraryPrefix: v.optional(v.boolean()),
+  headersTimeoutSeconds: Seconds(30),
+  idleTimeoutSeconds: Seconds(60),
+  breakerFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5),
+  breakerOpenSeconds: Seconds(30),
+});
+
+export const Fraction = (def: number) => v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1)), def);
+export const Bytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0);
+
+/** A remote repo's disk budget; eviction runs above high × maxBytes, down to low × maxBytes. */
+export const budgetFields = {
+  maxBytes: Bytes,
+  highWatermark: Fraction(0.9),
+  lowWatermark: Fraction(0.8),
+};
+
+export const watermarksInOrder = (c: { lowWatermark: number; highWatermark: number }): boolean => c.lowWatermark < c.highWatermark;
+
+export const CacheBudget = v.pipe(
+  v.strictObject({ maxBytes: Bytes, highWatermark: Fraction(0.9), lowWatermark: Fraction(0.8), checkIntervalSeconds: Seconds(300) }),
+  v.check((c) => c.lowWatermark < c.highWatermark, 'lowWatermark must be below highWatermark'),
+);
+
+export const UserName = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9, ".", "_", "@", "-"'));
+
+/** `anonymous` = everyone, even without credentials; `authenticated` = any known user; else a user name. */
+export const Principal = v.union([v.literal('anonymous'), v.literal('authenticated'), UserName]);
+
+export const Permissions = v.strictObject({
+  read: v.optional(v.array(Principal), []),
+  write: v.optional(v.array(Principal), []),
+  delete: v.optional(v.array(Principal), []),
+});

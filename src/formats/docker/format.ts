@@ -1,0 +1,117 @@
+import { NegativeCache } from '../../cache/policy.ts';
+import { RegistryError } from '../../errors.ts';
+import { upstreamClientFor } from '../../upstream/build.ts';
+import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { DockerLocalConfig, DockerRemoteConfig, DockerRepoConfig } from './config.ts';
+import { dockerOf, dockerRootRoute, handleRepoPath } from './http.ts';
+import { ImageFilter } from './image-filter.ts';
+import { DockerLocal } from './local.ts';
+import { parseImageRef, prefetch } from './prefetch.ts';
+import { RepoQuota } from './quota.ts';
+import { DockerRemote } from './remote.ts';
+import type { DockerRepo } from './repo.ts';
+import { applyRetention } from './retention.ts';
+import { dockerStore } from './store.ts';
+import { DockerVirtual } from './virtual.ts';
+
+/** Hosts where Docker Hub's implicit `library/` prefix applies. */
+const DOCKER_HUB = /(^|\.)docker\.io$/;
+
+/** A Docker repo on the format seam: the core sees a FormatRepo, the format's own code the DockerRepo. */
+class DockerRepoHandle implements FormatRepo {
+  readonly format = 'docker';
+
+  constructor(
+    readonly name: string,
+    readonly docker: DockerRepo,
+    private readonly deps: BuildDeps,
+    private readonly cfg: DockerRepoConfig,
+  ) {}
+
+  get type(): RepoKind {
+    return this.docker.type;
+  }
+
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+    return handleRepoPath(this.name, req, sub, ctx);
+  }
+
+  async retain(now: number, dryRun: boolean): Promise<RetentionSummary[]> {
+    if (!(this.docker instanceof DockerLocal) || this.cfg.type !== 'local') return [];
+    return applyRetention(this.deps, this.docker, this.cfg, now, dryRun);
+  }
+
+  usageChanged(): void {
+    if (this.docker instanceof DockerLocal) this.docker.usageChanged();
+  }
+
+  async prefetch(ref: string, opts: { platform?: string }): Promise<Record<string, unknown>> {
+    if (!(this.docker instanceof DockerRemote)) throw new RegistryError('unsupported', `${this.name} is not a remote Docker repository`);
+    const parsed = parseImageRef(ref);
+    if (!parsed) throw new RegistryError('invalid', `not an image reference: ${ref}`);
+    return { ...(await prefetch(this.docker, this.deps.fills, parsed.image, parsed.ref, opts.platform)) };
+  }
+}
+
+function build(cfg: DockerRepoConfig, deps: BuildDeps): FormatRepo {
+  if (cfg.type === 'remote') return new DockerRepoHandle(cfg.name, dockerRemote(cfg, deps), deps, cfg);
+  if (cfg.type === 'local') return new DockerRepoHandle(cfg.name, dockerLocal(cfg, deps), deps, cfg);
+  // Virtual repos are built last: their members exist by now (the config checked they are local or remote).
+  const members = cfg.members.map((m) => dockerOf(deps.built.get(m))).filter((m): m is DockerRepo => m !== undefined);
+  const target = cfg.deployTo ? dockerOf(deps.built.get(cfg.deployTo)) : undefined;
+  return new DockerRepoHandle(cfg.name, new DockerVirtual(cfg.name, members, target?.writer), deps, cfg);
+}
+
+/** Docker/OCI: the distribution-spec registry API, Docker token auth, pull-through caching. */
+export const dockerFormat: Format = {
+  id: 'docker',
+  build: (cfg, deps) => {
+    if (cfg.format !== 'docker') throw new Error(`docker cannot build a ${cfg.format} repo`);
+    return build(cfg, deps);
+  },
+  store: dockerStore,
+  rootRoute: dockerRootRoute,
+};
+
+function dockerLocal(rc: DockerLocalConfig, s: BuildDeps): DockerLocal {
+  return new DockerLocal({
+    repo: rc.name,
+    blobs: s.blobs,
+    meta: s.meta,
+    uploads: s.uploads,
+    gcLock: s.gcLock,
+    manifestMaxBytes: rc.manifestMaxBytes,
+    allowDelete: rc.delete,
+    immutableTags: rc.immutableTags,
+    maxUploadSessions: rc.maxUploadSessions,
+    linkGraceMs: s.gcGraceMinutes * 60_000,
+    now: s.now,
+    ...(rc.maxBytes > 0 ? { quota: new RepoQuota(rc.name, rc.maxBytes, s.meta, s.blobs, s.now) } : {}),
+  });
+}
+
+
+function dockerRemote(rc: DockerRemoteConfig, s: BuildDeps): DockerRemote {
+  const up = rc.upstream;
+  const client = upstreamClientFor(rc.name, up, s);
+  const remote = new DockerRemote({
+    repo: rc.name,
+    upstream: client,
+    blobs: s.blobs,
+    meta: s.meta,
+    fills: s.fills,
+    negative: new NegativeCache(rc.cache.negativeTtlSeconds * 1000, s.now),
+    rule: { ttlMs: rc.cache.tagTtlSeconds * 1000, maxStaleMs: rc.cache.maxStaleSeconds * 1000 },
+    manifestMaxBytes: rc.manifestMaxBytes,
+    blobMaxBytes: rc.blobMaxBytes,
+    idleTimeoutMs: up.idleTimeoutSeconds * 1000,
+    libraryPrefix: up.libraryPrefix ?? DOCKER_HUB.test(new URL(up.url).hostname),
+    offline: rc.offline,
+    filter: new ImageFilter(rc.include, rc.exclude),
+    accessLog: s.accessLog,
+    cached: (bytes) => s.cached(rc.name, bytes),
+    now: s.now,
+    log: s.log,
+  });
+  return remote;
+}

@@ -1,0 +1,152 @@
+import type { Principal } from '../../auth/access.ts';
+import type { Action } from '../../auth/access.ts';
+import type { CoreServices, FormatRepo, RequestContext } from '../format.ts';
+import type { RequestInfo } from '../../runtime.ts';
+import type { DockerRepo } from './repo.ts';
+import { API_VERSION_HEADER, errorResponse, ociResponse } from './responses.ts';
+import { handleDocker } from './router.ts';
+import type { DockerRouterDeps } from './router.ts';
+import { resolveName, resolveRoot } from './routing.ts';
+import type { Target } from './routing.ts';
+import { handleToken } from './token-route.ts';
+import { DockerVirtual } from './virtual.ts';
+
+/**
+ * Docker's HTTP entry points on the format seam: everything under `/repo/<name>/` (`/v2/...` and
+ * the token endpoint) and the host-root routes Docker clients insist on (`/v2/`, `/token`), which
+ * resolve a repo by Host header, first path segment or the default repo (routing.ts).
+ */
+
+/** A configured repo that is a Docker one (the seam's handle carries its DockerRepo). */
+export function dockerOf(r: FormatRepo | undefined): DockerRepo | undefined {
+  return r?.format === 'docker' && 'docker' in r ? (r as FormatRepo & { docker: DockerRepo }).docker : undefined;
+}
+
+function tokenContext(s: CoreServices, info: RequestInfo): { bodyIdleMs: number; address: string } {
+  return { bodyIdleMs: s.config.http.bodyIdleSeconds * 1000, address: info.client };
+}
+
+/** `/repo/<name><sub>` of a Docker repo. */
+export function handleRepoPath(name: string, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+  const { core: s, info } = ctx;
+  if (sub === '/token') return handleToken(req, s.access, (image) => ({ repo: name, image }), tokenContext(s, info));
+  if (sub !== '/v2' && !sub.startsWith('/v2/')) {
+    return Promise.resolve(ociResponse(404, 'NAME_UNKNOWN', 'docker repositories answer under /v2/', req.method === 'HEAD'));
+  }
+  return toRepo(s, req, { repo: name, sub: sub.slice(3), base: `/repo/${name}/v2`, namePrefix: '', tokenPath: `/repo/${name}/token` }, info);
+}
+
+/** The host-root routes: `/token` and `/v2/...`; null for any other path. */
+export function dockerRootRoute(req: Request, path: string, ctx: RequestContext): Promise<Response> | null {
+  const { core: s, info } = ctx;
+  const head = req.method === 'HEAD';
+  const host = hostOf(req);
+  if (path === '/token') return handleToken(req, s.access, (name) => resolveName(s, host, name), tokenContext(s, info));
+  if (path !== '/v2' && !path.startsWith('/v2/')) return null;
+  const target = resolveRoot(s, host, path.slice(3));
+  if (target) return toRepo(s, req, target, info);
+  if (path === '/v2' || path === '/v2/') {
+    if (s.access.enabled) return rootPing(s, req, head, info);
+    return Promise.resolve(new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } }));
+  }
+  return Promise.resolve(ociResponse(404, 'NAME_UNKNOWN', 'no repository matches this path; use /v2/<repo>/<image>/...', head));
+}
+
+/** /v2/ with no repo behind it still answers the login check: 401 + challenge until authenticated. */
+async function rootPing(s: CoreServices, req: Request, head: boolean, info: RequestInfo): Promise<Response> {
+  let p: Principal | 'invalid';
+  try {
+    p = await s.access.identify(req.headers.get('authorization'), info.client);
+  } catch (e) {
+    return errorResponse(e, info, s.log, head);
+  }
+  if (p !== 'invalid' && p.via !== 'none') return new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } });
+  const t: Target = { repo: '', sub: '', base: '/v2', namePrefix: '', tokenPath: '/token' };
+  return ociResponse(401, 'UNAUTHORIZED', 'authentication required', head, { 'www-authenticate': challenge(s, req, t, undefined, 'pull', undefined) });
+}
+
+function hostOf(req: Request): string {
+  return (req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
+}
+
+async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInfo): Promise<Response> {
+  const repo = dockerOf(s.repos.get(t.repo));
+  if (!repo) return ociResponse(404, 'NAME_UNKNOWN', `no Docker repository named ${t.repo}`);
+  info.repo = t.repo;
+  let principal: Principal | 'invalid' | undefined;
+  const who = async (): Promise<Principal | 'invalid'> => {
+    principal ??= await s.access.identify(req.headers.get('authorization'), info.client);
+    if (principal !== 'invalid' && principal.user !== null) info.user = principal.user;
+    return principal;
+  };
+  // Through a virtual repo a caller sees only the members they may read themselves (pulls and mounts).
+  const view = async (d: DockerRepo): Promise<DockerRepo> => {
+    if (!s.access.enabled || !(d instanceof DockerVirtual)) return d;
+    const p = await who();
+    const user = p === 'invalid' ? null : p.user;
+    return d.restrictedTo((member) => s.access.can(user, member, 'pull'));
+  };
+  const docker = await view(repo);
+  const deps: DockerRouterDeps = {
+    repo: docker,
+    blobs: s.blobs,
+    runtime: s.runtime,
+    metrics: s.metrics,
+    log: s.log,
+    base: t.base,
+    bodyIdleMs: s.config.http.bodyIdleSeconds * 1000,
+    download: (body) => s.downloads.wrap(body, info.client),
+    authorize: async (image, action) => {
+      if (!s.access.enabled) return null;
+      const ping = image === undefined && t.sub.replace(/\/$/, '') === '';
+      const denial = s.access.decide(await who(), t.repo, image, action, ping);
+      if (!denial) return null;
+      info.error = denial.message;
+      return { status: denial.status, message: denial.message, challenge: challenge(s, req, t, image, action, denial.error) };
+    },
+    notify: (action, repoName, image, target) => {
+      if (!s.notifier.enabled) return;
+      const ua = req.headers.get('user-agent');
+      s.notifier.emit({
+        action,
+        repo: repoName,
+        target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository: image, url: `${new URL(req.url).origin}${t.base}/${image}/manifests/${target.digest ?? target.tag ?? ''}` },
+        request: { method: req.method, host: hostOf(req), ...(ua ? { useragent: ua } : {}) },
+        actor: info.user ? { name: info.user } : {},
+      });
+    },
+    mountSource: async (from) => {
+      const src = t.namePrefix === '' && t.base.startsWith('/repo/') ? { repo: t.repo, image: from } : resolveName(s, hostOf(req), from);
+      const p = await who();
+      if (!src || p === 'invalid' || !s.access.can(p.user, src.repo, 'pull')) return null;
+      const srcRepo = dockerOf(s.repos.get(src.repo));
+      return srcRepo ? { repo: await view(srcRepo), image: src.image } : null;
+    },
+    discoverBlob: async (digest) => {
+      const p = await who();
+      if (p === 'invalid') return false;
+      // The repo pushed to first (the likeliest holder), then every other the caller may read.
+      const order = [...s.repos.values()].sort((a, b) => Number(b.name === t.repo) - Number(a.name === t.repo));
+      for (const r of order) {
+        const d = dockerOf(r);
+        if (!d || r.type === 'virtual' || !s.access.can(p.user, r.name, 'pull')) continue;
+        if (await d.holdsAnywhere(digest)) return true;
+      }
+      return false;
+    },
+  };
+  return handleDocker(req, t.sub, deps, info);
+}
+
+/** The Bearer challenge: the realm on the same origin and path style the client used. */
+function challenge(s: CoreServices, req: Request, t: Target, image: string | undefined, action: Action, error: string | undefined): string {
+  const url = new URL(req.url);
+  const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? url.protocol.replace(/:$/, '');
+  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? url.host;
+  const parts = [`realm="${proto}://${host}${t.tokenPath}"`, `service="${s.access.service}"`];
+  if (image !== undefined) {
+    parts.push(`scope="repository:${t.namePrefix}${image}:${action === 'push' ? 'pull,push' : action}"`);
+  }
+  if (error) parts.push(`error="${error}"`);
+  return `Bearer ${parts.join(',')}`;
+}

@@ -1,0 +1,54 @@
+import type { StoreAccess } from '../format.ts';
+import { parseDigest } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import { isForeign, looseDescriptors } from './manifest.ts';
+import { layout } from './layout.ts';
+
+/** Manifests are read whole by the jobs; nothing larger is one. */
+export const MAX_MANIFEST = 16 * 1024 * 1024;
+
+/** Calls fn for every image folder under a repo's docker root (folders nest by name segment). */
+export async function walkImages(s: { meta: MetaStore }, dir: string, fn: (imageDir: string) => Promise<void>, depth = 0): Promise<void> {
+  if (depth > 32) return;
+  const children = await s.meta.list(dir);
+  if (depth > 0 && children.some((c) => c === '_manifests' || c === '_layers' || c === '_tags')) await fn(dir);
+  for (const c of children) if (!c.startsWith('_')) await walkImages(s, `${dir}/${c}`, fn, depth + 1);
+}
+
+/** Digests stored as `<dir>/<alg>/<hex>` entries. */
+export async function digestsUnder(s: { meta: MetaStore }, dir: string): Promise<Digest[]> {
+  const out: Digest[] = [];
+  for (const alg of await s.meta.list(dir)) {
+    for (const hex of await s.meta.list(`${dir}/${alg}`)) {
+      const d = parseDigest(`${alg}:${hex}`);
+      if (d.ok) out.push(d.digest);
+    }
+  }
+  return out;
+}
+
+/**
+ * Digests a manifest points at, read leniently (any format, cached or pushed): config, layers,
+ * an index's manifests, and `blobs` of older artifact manifests. A manifest that does not parse
+ * references nothing here; for remote repos the blob links keep its layers.
+ */
+export function referenced(bytes: Uint8Array | null, requiredOnly = false): string[] {
+  // Foreign (non-distributable) layers live at their `urls`, never in a registry: not required.
+  return looseDescriptors(bytes)
+    .filter((d) => !(requiredOnly && d.mediaType !== undefined && isForeign(d.mediaType, d.urls)))
+    .map((d) => d.digest);
+}
+
+/** Everything a repo's docker folder links or references. */
+export async function heldBy(s: StoreAccess, repo: string, into: Set<string>): Promise<void> {
+  const root = layout.dockerRepoDir(repo);
+  for (const d of await digestsUnder(s, `${root}/_blobs`)) into.add(d.value);
+  await walkImages(s, root, async (imageDir) => {
+    for (const l of await digestsUnder(s, `${imageDir}/_layers`)) into.add(l.value);
+    for (const m of await digestsUnder(s, `${imageDir}/_manifests`)) {
+      into.add(m.value);
+      for (const r of referenced(await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null))) into.add(r);
+    }
+  });
+}

@@ -1,0 +1,145 @@
+import type { AccessControl } from '../auth/access.ts';
+import type { AccessLog } from '../cache/access.ts';
+import type { FillManager } from '../cache/fill-manager.ts';
+import type { Config, RepoConfig } from '../config/schema.ts';
+import type { DownloadGuard } from '../http/download-guard.ts';
+import type { Logger } from '../log.ts';
+import type { ServerMetrics } from '../metrics/registry.ts';
+import type { Notifier } from '../notify.ts';
+import type { RequestInfo, RuntimeCaps } from '../runtime.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { StorageDriver } from '../storage/driver.ts';
+import type { MetaStore } from '../storage/meta-store.ts';
+import type { UploadSessions } from '../storage/uploads.ts';
+import type { FetchFn } from '../upstream/auth.ts';
+import type { RwLock } from '../util/rwlock.ts';
+
+/**
+ * The format seam. The core (routing, auth, storage, fills, gc, eviction, quotas, fsck, jobs) talks
+ * to every format through these types only; a format is a folder under src/formats/ with one
+ * `Format` value, registered in src/formats/registry.ts. Nothing outside a format's folder parses
+ * its documents or knows its URL grammar.
+ */
+
+export type RepoKind = 'local' | 'remote' | 'virtual';
+
+/** What requests may use from the core: capabilities, not the whole server. */
+export interface CoreServices {
+  config: Pick<Config, 'hosts' | 'defaultRepo' | 'http'>;
+  access: AccessControl;
+  blobs: BlobStore;
+  runtime: RuntimeCaps;
+  metrics: ServerMetrics;
+  log: Logger;
+  downloads: DownloadGuard;
+  notifier: Notifier;
+  /** Every configured repo, for virtual views, mounts and root routing. */
+  repos: ReadonlyMap<string, FormatRepo>;
+}
+
+export interface RequestContext {
+  core: CoreServices;
+  /** Per-request facts for the access log (repo, user, cache result, client address). */
+  info: RequestInfo;
+}
+
+/** One configured repo, as the core sees it. */
+export interface FormatRepo {
+  readonly name: string;
+  readonly format: string;
+  readonly type: RepoKind;
+  /** Everything under `/repo/<name>`; `sub` is the rest of the raw path ('' or '/...'). */
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response>;
+  /** The repo's retention policy, where it has one (maintenance runs it before gc, under the gc lock). */
+  retain?(now: number, dryRun: boolean): Promise<RetentionSummary[]>;
+  /** Something was deleted behind the repo's back (gc, retention): count its usage again. */
+  usageChanged?(): void;
+  /** Warms a remote repo's cache with one reference in the format's own syntax (CLI `prefetch`). */
+  prefetch?(ref: string, opts: { platform?: string }): Promise<Record<string, unknown>>;
+}
+
+/** What one retention run did in one place (an image, a folder); formats add their details. */
+export interface RetentionSummary {
+  repo: string;
+  /** Documents deleted (tags, manifests, files); with dryRun, that would be. */
+  removed: number;
+}
+
+/** What a format's repos are built from (created once by boot). */
+export interface BuildDeps {
+  fetchFn: FetchFn;
+  now: () => number;
+  log: Logger;
+  metrics: ServerMetrics;
+  blobs: BlobStore;
+  meta: MetaStore;
+  driver: StorageDriver;
+  fills: FillManager;
+  userAgent: string;
+  serverId: string;
+  accessLog: AccessLog;
+  /** Resumable push sessions (files under v1/uploads/, shared by every format that takes chunked pushes). */
+  uploads: UploadSessions;
+  /** Held shared by reference-creating writes, exclusive by gc and eviction. */
+  gcLock: RwLock;
+  gcGraceMinutes: number;
+  /** Tells the evictor that a remote repo gained cached bytes. */
+  cached: (repo: string, bytes: number) => void;
+  /** Repos built so far (virtual repos are built last, after their members). */
+  built: ReadonlyMap<string, FormatRepo>;
+}
+
+/** What the storage jobs read and change: never the whole server. */
+export interface StoreAccess {
+  driver: StorageDriver;
+  meta: MetaStore;
+  blobs: BlobStore;
+  log: Logger;
+}
+
+export interface MarkOptions {
+  now: number;
+  graceMs: number;
+  dryRun: boolean;
+}
+
+/**
+ * One unit of cached content for LRU eviction: a document that occupies `digest` in the blob store
+ * and keeps `refs` alive. Roots (manifests, files) go by their own age; other units (a remote
+ * repo's blob links) go once nothing that remains references them, or last, by age, when nothing
+ * ever did. Pinned units and what they reference never go.
+ */
+export interface CacheUnit {
+  repo: string;
+  digest: string;
+  size: number;
+  last: number;
+  refs: string[];
+  root: boolean;
+  pinned: boolean;
+  /** Deletes the unit's documents; returns how many extra documents went with it (tags). */
+  remove(): Promise<number>;
+}
+
+/** The format's half of the storage jobs, over one repo folder (configured or not). */
+export interface FormatStore {
+  /** gc roots: every digest the repo folder keeps alive; also removes the format's own expired links. */
+  mark(s: StoreAccess, repo: string, into: Set<string>, opts: MarkOptions): Promise<{ documents: number; linksDeleted: number }>;
+  /** Every digest the repo holds (what eviction of other repos must never delete). */
+  held(s: StoreAccess, repo: string, into: Set<string>): Promise<void>;
+  /** fsck: the format's invariants over the repo folder. `local`: the repo is configured as hosted. */
+  check(s: StoreAccess, repo: string, local: boolean): Promise<{ counts: Record<string, number>; problems: string[] }>;
+  /** Cached content of a remote repo for eviction, with last-access times from the access log. */
+  units(s: StoreAccess, repo: string, times: Map<string, number>, cfg: RepoConfig | undefined): Promise<CacheUnit[]>;
+}
+
+/** A request at the host root that a format's clients insist on (Docker's `/v2/`, `/token`). */
+export type RootRoute = (req: Request, path: string, ctx: RequestContext) => Promise<Response> | null;
+
+export interface Format {
+  /** The config's `format` value, and the folder under `v1/repos/<repo>/` that holds its documents. */
+  readonly id: string;
+  build(cfg: RepoConfig, deps: BuildDeps): FormatRepo;
+  store: FormatStore;
+  rootRoute?: RootRoute;
+}

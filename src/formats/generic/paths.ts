@@ -1,0 +1,90 @@
+import { RegistryError } from '../../errors.ts';
+import { LAYOUT_VERSION } from '../../storage/layout.ts';
+
+/** A raw path longer than this (decoded) is refused: no real artifact path comes close. */
+export const MAX_PATH = 512;
+const MAX_SEGMENT = 200;
+
+/**
+ * A file path inside a generic repo, from the raw (percent-encoded) URL path after the repo name.
+ * Decoded once; refused: `.` and `..` segments, empty segments, backslashes, NUL and control
+ * characters, and anything over the limits. The result is a list of plain segments.
+ */
+export function parsePath(raw: string): string[] {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw new RegistryError('invalid', 'path is not valid percent-encoding', { code: 'PATH_INVALID' });
+  }
+  if (decoded.length > MAX_PATH) throw new RegistryError('invalid', `path longer than ${MAX_PATH} characters`, { code: 'PATH_INVALID' });
+  if (/[\u0000-\u001f\u007f\\]/.test(decoded)) throw new RegistryError('invalid', 'path contains a control character or a backslash', { code: 'PATH_INVALID' });
+  const trimmed = decoded.replace(/^\/+/, '').replace(/\/$/, '');
+  if (trimmed === '') return [];
+  const segments = trimmed.split('/');
+  for (const s of segments) {
+    if (s === '' || s === '.' || s === '..') throw new RegistryError('invalid', 'path contains an empty, "." or ".." segment', { code: 'PATH_INVALID' });
+    if (s.length > MAX_SEGMENT) throw new RegistryError('invalid', `path segment longer than ${MAX_SEGMENT} characters`, { code: 'PATH_INVALID' });
+  }
+  return segments;
+}
+
+/**
+ * One path segment as a storage-key segment: [A-Za-z0-9.+-] stay, everything else (and a leading
+ * dot) becomes `_` + two hex digits per UTF-8 byte. An encoded segment therefore never starts with
+ * `.`, and an `_` is always followed by two hex digits, so the `_f` document name cannot collide.
+ */
+export function encodeSegment(s: string): string {
+  let out = '';
+  const bytes = new TextEncoder().encode(s);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] ?? 0;
+    const c = String.fromCharCode(b);
+    // The storage driver's key segments start with [A-Za-z0-9_]: `.`, `+`, `-` only after the first.
+    const plain = /[A-Za-z0-9]/.test(c) || (/[.+-]/.test(c) && i > 0);
+    out += plain && b < 0x80 ? c : `_${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeSegment(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '_') {
+      bytes.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(s.charCodeAt(i));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/**
+ * Keys under `v1/repos/<repo>/generic/`: `files/<encoded segments>/_f` holds a file's document
+ * (so `a` and `a/b` can both be files), folders are the encoded segments themselves.
+ */
+export const genericLayout = {
+  root: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/generic`,
+  filesRoot: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/generic/files`,
+  dir: (repo: string, segments: string[]): string => [genericLayout.filesRoot(repo), ...segments.map(encodeSegment)].join('/'),
+  file: (repo: string, segments: string[]): string => {
+    const key = `${genericLayout.dir(repo, segments)}/${FILE_DOC}`;
+    // Encoding can triple a segment; the driver refuses keys over 1024 characters.
+    if (key.length > 1000) throw new RegistryError('invalid', 'path too long once stored (shorten it or use fewer non-ASCII characters)', { code: 'PATH_INVALID' });
+    return key;
+  },
+};
+
+/** The document name of a file inside its folder. */
+export const FILE_DOC = '_f';
+
+/** What the store keeps per file (the bytes are the blob `digest`). */
+export interface FileDoc {
+  digest: string;
+  size: number;
+  contentType: string;
+  /** When it was written here (local) or fetched (remote), ms. */
+  storedAt: number;
+  /** Remote repos: the upstream's validators, for conditional revalidation. */
+  upstreamEtag?: string;
+  upstreamLastModified?: string;
+}

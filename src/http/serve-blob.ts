@@ -1,0 +1,64 @@
+import type { RuntimeCaps } from '../runtime.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Digest } from '../storage/digest.ts';
+import { handleStream } from './file-stream.ts';
+import { parseRange } from './range.ts';
+
+export interface ServeDeps {
+  blobs: BlobStore;
+  runtime: RuntimeCaps;
+  /** Every streamed body goes through this (per-client accounting, stalled readers cut off). */
+  download(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
+}
+
+/** Where the bytes come from: the store, or a download in progress (bytes [start, end) as they arrive). */
+export type BlobSource =
+  | { kind: 'store'; digest: Digest; size: number }
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end?: number) => ReadableStream<Uint8Array> };
+
+/**
+ * A blob as an HTTP answer with single Range support (206, or 416 with the size) and HEAD without
+ * opening anything. `headers` are the format's own (type, digests, validators); `notModified`
+ * answers a conditional request before any byte is read. Cached files go through the runtime's
+ * native file body where it has one (Bun's sendfile, Deno's file stream).
+ */
+export async function serveBlob(
+  req: Request,
+  src: BlobSource,
+  headers: Record<string, string>,
+  deps: ServeDeps,
+  opts: { notModified?: boolean; onRange?: (status: 206 | 416) => void } = {},
+): Promise<Response> {
+  const head = req.method === 'HEAD';
+  if (opts.notModified) return new Response(null, { status: 304, headers });
+  const out: Record<string, string> = { 'accept-ranges': 'bytes', ...headers };
+  const size = src.size;
+  let start = 0;
+  let end = size === undefined ? undefined : size - 1;
+  let status = 200;
+  if (size !== undefined) {
+    const range = parseRange(req.headers.get('range'), size);
+    if (range.kind === 'unsatisfiable') {
+      opts.onRange?.(416);
+      return new Response(null, { status: 416, headers: { ...out, 'content-range': `bytes */${size}` } });
+    }
+    if (range.kind === 'ok') {
+      ({ start, end } = range);
+      status = 206;
+      out['content-range'] = `bytes ${start}-${end}/${size}`;
+      opts.onRange?.(206);
+    }
+  }
+  if (end !== undefined) out['content-length'] = String(end - start + 1);
+  if (head) return new Response(null, { status, headers: out });
+  if (src.kind === 'stream') return new Response(deps.download(src.open(start, end === undefined ? undefined : end + 1)), { status, headers: out });
+  if (src.size === 0) return new Response(new Uint8Array(0), { status, headers: out });
+  const last = end ?? 0;
+  const path = deps.blobs.localPath(src.digest);
+  const native = path ? await deps.runtime.fileBody?.(path, start, last, src.size) : null;
+  // A native stream (Deno) is guarded like ours; a Blob (Bun's sendfile) holds no handle while it waits.
+  if (native) return new Response(native instanceof ReadableStream ? deps.download(native as ReadableStream<Uint8Array>) : native, { status, headers: out });
+  const handle = await deps.blobs.open(src.digest);
+  if (!handle) return new Response(null, { status: 404, headers: { 'content-type': 'application/json' } });
+  return new Response(deps.download(handleStream(handle, start, last)), { status, headers: out });
+}

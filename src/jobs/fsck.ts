@@ -1,0 +1,64 @@
+import type { Config } from '../config/schema.ts';
+import type { StoreAccess } from '../formats/format.ts';
+import { formatOf } from '../formats/registry.ts';
+import { hashHandle } from '../storage/blob-store.ts';
+import { parseDigest } from '../storage/digest.ts';
+import type { Digest } from '../storage/digest.ts';
+import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
+
+export interface FsckReport {
+  blobs: number;
+  /** Documents per kind, as the formats count them (manifests, tags, files). */
+  manifests: number;
+  tags: number;
+  files: number;
+  problems: string[];
+}
+
+type FsckServer = StoreAccess & { config: Pick<Config, 'repos'> };
+
+/**
+ * Checks the invariants every write path keeps, crash or no crash: a blob file holds exactly the
+ * bytes its name says (with verifyBlobs), and every repo folder passes its format's own checks
+ * (Docker: tags point at manifests the image has, local images have their blobs; generic: every
+ * file's content is in the store).
+ */
+export async function checkStore(s: FsckServer, verifyBlobs: boolean): Promise<FsckReport> {
+  const report: FsckReport = { blobs: 0, manifests: 0, tags: 0, files: 0, problems: [] };
+  const problem = (p: string): number => report.problems.push(p);
+  const local = new Set(s.config.repos.filter((r) => r.type === 'local').map((r) => r.name));
+  for (const alg of await s.driver.list(`${LAYOUT_VERSION}/blobs`)) {
+    for (const pre of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}`)) {
+      for (const hex of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`)) {
+        const d = parseDigest(`${alg}:${hex}`);
+        report.blobs++;
+        if (!d.ok || hex.slice(0, 2) !== pre) {
+          problem(`stray file in the blob store: ${alg}/${pre}/${hex}`);
+          continue;
+        }
+        if (verifyBlobs && !(await hashesTo(s, d.digest))) problem(`blob ${d.digest.value}: content does not match its digest`);
+      }
+    }
+  }
+  for (const repo of await s.meta.list(`${LAYOUT_VERSION}/repos`)) {
+    for (const folder of await s.meta.list(layout.repoRoot(repo))) {
+      if (folder.startsWith('_')) continue;
+      const format = formatOf(folder);
+      if (!format) {
+        problem(`${repo}: folder "${folder}" belongs to no known format`);
+        continue;
+      }
+      const r = await format.store.check(s, repo, local.has(repo));
+      report.manifests += r.counts['manifests'] ?? 0;
+      report.tags += r.counts['tags'] ?? 0;
+      report.files += r.counts['files'] ?? 0;
+      report.problems.push(...r.problems);
+    }
+  }
+  return report;
+}
+
+async function hashesTo(s: StoreAccess, d: Digest): Promise<boolean> {
+  const fh = await s.blobs.open(d);
+  return fh !== null && (await hashHandle(fh, d.algorithm)).value === d.value;
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { FillManager } from '../../src/cache/fill-manager.ts';
+import { BlobStore } from '../../src/storage/blob-store.ts';
+import { digestOf } from '../../src/storage/digest.ts';
+import { FsDriver } from '../../src/storage/fs.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+async function* slowly(data: Uint8Array, release: Promise<void>): AsyncGenerator<Uint8Array> {
+  yield data.subarray(0, 1000);
+  await release;
+  yield data.subarray(1000);
+}
+
+// Issue 10: fills keyed by a cache key; a digest known up front is verified, else computed.
+describe('fills by cache key', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let blobs: BlobStore;
+  before(async () => {
+    dir = await tempDir('fills-');
+    blobs = new BlobStore(new FsDriver(dir.path), () => randomUUID());
+  });
+  after(() => dir?.cleanup());
+
+  it('without a digest up front: one fill per key, the digest computed and the blob stored under it', async () => {
+    const fills = new FillManager(blobs);
+    const data = new Uint8Array(randomBytes(50_000));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let starts = 0;
+    const start = async () => {
+      starts++;
+      return { body: slowly(data, gate), size: undefined };
+    };
+    const a = fills.join('generic:files/x.tar.gz', undefined, start);
+    const b = fills.join('generic:files/x.tar.gz', undefined, start);
+    assert.equal(a.fill, b.fill);
+    assert.equal(b.coalesced, true);
+    const reader = new Response(a.fill.reader()).arrayBuffer();
+    release();
+    const stored = await a.fill.done;
+    assert.equal(starts, 1);
+    assert.equal(stored.digest.value, digestOf(data).value);
+    assert.deepEqual(new Uint8Array(await reader), data);
+    assert.ok(await blobs.stat(stored.digest));
+  });
+
+  it('with a digest up front: bytes that do not match are refused and nothing is stored', async () => {
+    const fills = new FillManager(blobs);
+    const data = new Uint8Array(randomBytes(10_000));
+    const wrong = digestOf(new Uint8Array([1, 2, 3]));
+    const { fill } = fills.join(wrong.value, wrong, async () => ({ body: slowly(data, Promise.resolve()), size: undefined }));
+    await assert.rejects(fill.done);
+    assert.equal(await blobs.stat(digestOf(data)), null);
+  });
+});
