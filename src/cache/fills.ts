@@ -10,6 +10,8 @@ export interface FillSource {
   size: number | undefined;
   /** Never write more than this, whatever the source claims (a chunked answer has no length). */
   maxBytes?: number;
+  /** A digest the source announced (an upstream checksum header): verified before commit too. */
+  digest?: Digest;
 }
 
 export interface FillHooks {
@@ -114,6 +116,7 @@ export class Fill {
       throw e;
     }
     w.expectSize(src.size);
+    if (src.digest && !this.expected) w.expectDigest(src.digest);
     this.writer = w;
     this.state = 'running';
     markReady();

@@ -1,8 +1,9 @@
 import { dockerFormat } from './docker/format.ts';
 import type { Format } from './format.ts';
+import { genericFormat } from './generic/format.ts';
 
 /** Every format this build serves: adding one is its folder, its schema in schemas.ts and a line here. */
-export const FORMATS: readonly Format[] = [dockerFormat];
+export const FORMATS: readonly Format[] = [dockerFormat, genericFormat];
 
 export function formatOf(id: string): Format | undefined {
   return FORMATS.find((f) => f.id === id);

@@ -46,6 +46,11 @@ export class BlobWriter {
     this.opts = { ...this.opts, ...(size !== undefined ? { expectedSize: size } : {}) };
   }
 
+  /** Sets the digest the content must hash to, when it becomes known after the writer was opened. */
+  expectDigest(d: Digest): void {
+    if (d.algorithm === this.hasher.algorithm) this.opts = { ...this.opts, expectedDigest: d };
+  }
+
   get bytesWritten(): number {
     return this.written;
   }

@@ -1,0 +1,99 @@
+import { NegativeCache } from '../../cache/policy.ts';
+import { upstreamClientFor } from '../../upstream/build.ts';
+import { PatternFilter } from '../../util/glob.ts';
+import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { GenericRepoConfig } from './config.ts';
+import type { GenericReader, GenericWriter } from './files.ts';
+import { handleGeneric } from './http.ts';
+import type { GenericView } from './http.ts';
+import { GenericLocal } from './local.ts';
+import { GenericRemote } from './remote.ts';
+import { genericStore } from './store.ts';
+import { GenericVirtual } from './virtual.ts';
+
+/** A generic repo on the format seam. */
+class GenericRepoHandle implements FormatRepo {
+  readonly format = 'generic';
+
+  constructor(
+    readonly view: GenericView,
+    private readonly local?: GenericLocal,
+  ) {}
+
+  get name(): string {
+    return this.view.name;
+  }
+
+  get type(): RepoKind {
+    return this.view.reader.type;
+  }
+
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+    return handleGeneric(this.view, req, sub, ctx);
+  }
+
+  async retain(now: number, dryRun: boolean): Promise<RetentionSummary[]> {
+    return this.local ? this.local.retain(now, dryRun) : [];
+  }
+
+  usageChanged(): void {
+    this.local?.usageChanged();
+  }
+}
+
+function genericOf(r: FormatRepo | undefined): GenericView | undefined {
+  return r instanceof GenericRepoHandle ? r.view : undefined;
+}
+
+function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
+  if (cfg.type === 'local') {
+    const local = new GenericLocal({
+      repo: cfg.name,
+      blobs: d.blobs,
+      meta: d.meta,
+      gcLock: d.gcLock,
+      now: d.now,
+      log: d.log,
+      allowOverwrite: cfg.allowOverwrite,
+      allowDelete: cfg.delete,
+      maxFileBytes: cfg.maxFileBytes,
+      maxBytes: cfg.maxBytes,
+      retentionDays: cfg.retentionDays,
+    });
+    return new GenericRepoHandle({ name: cfg.name, reader: local, writer: local }, local);
+  }
+  if (cfg.type === 'remote') {
+    const remote = new GenericRemote({
+      repo: cfg.name,
+      upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
+      blobs: d.blobs,
+      meta: d.meta,
+      fills: d.fills,
+      negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
+      rule: { ttlMs: cfg.cache.ttlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
+      immutable: cfg.immutable,
+      offline: cfg.offline,
+      filter: new PatternFilter(cfg.include, cfg.exclude),
+      maxFileBytes: cfg.maxFileBytes,
+      idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
+      accessLog: d.accessLog,
+      cached: (bytes) => d.cached(cfg.name, bytes),
+      now: d.now,
+      log: d.log,
+    });
+    return new GenericRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+  }
+  const members = cfg.members.map((m) => genericOf(d.built.get(m))?.reader).filter((m): m is GenericReader => m !== undefined);
+  const writer: GenericWriter | undefined = cfg.deployTo ? genericOf(d.built.get(cfg.deployTo))?.writer : undefined;
+  return new GenericRepoHandle({ name: cfg.name, reader: new GenericVirtual(cfg.name, members, writer), writer });
+}
+
+/** Generic files (Artifactory's "generic", Nexus's "raw"): any file tree, hosted, cached or both. */
+export const genericFormat: Format = {
+  id: 'generic',
+  build: (cfg, deps) => {
+    if (cfg.format !== 'generic') throw new Error(`generic cannot build a ${cfg.format} repo`);
+    return build(cfg, deps);
+  },
+  store: genericStore,
+};

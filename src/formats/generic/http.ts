@@ -1,0 +1,140 @@
+import type { Action, Principal } from '../../auth/access.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { ErrorKind } from '../../errors.ts';
+import { idleTimeoutBody } from '../../http/streams.ts';
+import { serveBlob } from '../../http/serve-blob.ts';
+import type { RequestContext } from '../format.ts';
+import type { FileResult, GenericReader, GenericWriter, ListEntry } from './files.ts';
+import { parsePath } from './paths.ts';
+import { GenericVirtual } from './virtual.ts';
+
+const STATUS: Record<ErrorKind, number> = {
+  not_found: 404,
+  invalid: 400,
+  conflict: 409,
+  unauthorized: 401,
+  denied: 403,
+  too_large: 413,
+  unsupported: 405,
+  range: 416,
+  unavailable: 503,
+  upstream: 502,
+  rate_limited: 429,
+  loop: 508,
+  insufficient_storage: 507,
+  internal: 500,
+};
+
+/** Errors in Artifactory's shape (`{"errors":[{"status":404,"message":...}]}`), plus a code. */
+function errorResponse(e: unknown, ctx: RequestContext, head: boolean, extra: Record<string, string> = {}): Response {
+  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
+  if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  ctx.info.error = err.message;
+  if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
+  const status = STATUS[err.kind];
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  if (status === 413) headers['connection'] = 'close';
+  const body = JSON.stringify({ errors: [{ status, code: err.code ?? err.kind.toUpperCase(), message: err.message }] });
+  return new Response(head ? null : body, { status, headers });
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function listing(req: Request, repo: string, path: string[], entries: ListEntry[], head: boolean): Response {
+  const where = `/${path.join('/')}${path.length > 0 ? '/' : ''}`;
+  if (new URL(req.url).searchParams.has('list')) {
+    return new Response(head ? null : JSON.stringify({ repo, path: where, children: entries }), { headers: { 'content-type': 'application/json' } });
+  }
+  // A plain index for browsers; every name is escaped (file names are the uploader's choice).
+  const rows = entries.map((e) => {
+    const href = encodeURIComponent(e.name) + (e.type === 'folder' ? '/' : '');
+    return `<li><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.type === 'folder' ? '/' : ''}</a>${e.size !== undefined ? ` ${e.size} bytes` : ''}</li>`;
+  });
+  const html = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(`${repo}${where}`)}</title><h1>${escapeHtml(`${repo}${where}`)}</h1><ul>${path.length > 0 ? '<li><a href="../">../</a></li>' : ''}${rows.join('')}</ul>`;
+  return new Response(head ? null : html, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" } });
+}
+
+export interface GenericView {
+  name: string;
+  reader: GenericReader;
+  writer: GenericWriter | undefined;
+}
+
+/** `/repo/<name><sub>` of a generic repo: GET/HEAD a file or a folder listing, PUT and DELETE files. */
+export async function handleGeneric(repo: GenericView, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+  const head = req.method === 'HEAD';
+  const { core: s, info } = ctx;
+  const challenge = { 'www-authenticate': `Basic realm="${s.access.service}"` };
+  try {
+    const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
+    if (!action) return errorResponse(new RegistryError('unsupported', `${req.method} is not allowed here`), ctx, head, { allow: 'GET, HEAD, PUT, DELETE' });
+    let principal: Principal = { user: null, via: 'none' };
+    if (s.access.enabled) {
+      const p = await s.access.identify(req.headers.get('authorization'), info.client);
+      if (p === 'invalid') return errorResponse(new RegistryError('unauthorized', 'authentication failed'), ctx, head, challenge);
+      principal = p;
+      if (principal.user !== null) info.user = principal.user;
+      if (!s.access.can(principal.user, repo.name, action)) {
+        const who = principal.user;
+        return who === null
+          ? errorResponse(new RegistryError('unauthorized', 'authentication required'), ctx, head, challenge)
+          : errorResponse(new RegistryError('denied', `${who} may not ${action} in ${repo.name}`), ctx, head);
+      }
+    }
+    const path = parsePath(sub);
+    const folder = sub === '' || sub.endsWith('/') || new URL(req.url).searchParams.has('list');
+    if (action === 'pull') {
+      const user = principal.user;
+      // Through a virtual repo a caller sees only the members they may read themselves.
+      const reader = s.access.enabled && repo.reader instanceof GenericVirtual ? repo.reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : repo.reader;
+      if (folder) return listing(req, repo.name, path, await reader.list(path), head);
+      const r = await reader.get(path, head, req.headers.get('via') ?? undefined);
+      return answer(req, r, ctx);
+    }
+    if (!repo.writer) return errorResponse(new RegistryError('unsupported', `repository ${repo.name} takes no uploads (remote, or virtual without deployTo)`), ctx, head, { allow: 'GET, HEAD' });
+    if (action === 'delete') {
+      await repo.writer.delete(path);
+      return new Response(null, { status: 204 });
+    }
+    const sha256 = req.headers.get('x-checksum-sha256') ?? undefined;
+    const body = req.body ? idleTimeoutBody(req.body, s.config.http.bodyIdleSeconds * 1000, 'request body', 'invalid') : (async function* () {})();
+    const { doc, replaced } = await repo.writer.put(path, body, { ...(sha256 !== undefined ? { sha256 } : {}), contentType: req.headers.get('content-type') ?? 'application/octet-stream' });
+    const hex = doc.digest.replace(/^sha256:/, '');
+    const location = `/repo/${repo.name}/${path.map(encodeURIComponent).join('/')}`;
+    return new Response(JSON.stringify({ repo: repo.writer.name, path: `/${path.join('/')}`, size: doc.size, checksums: { sha256: hex } }), {
+      status: replaced ? 200 : 201,
+      headers: { 'content-type': 'application/json', location, 'x-checksum-sha256': hex },
+    });
+  } catch (e) {
+    return errorResponse(e, ctx, head);
+  }
+}
+
+/** A file as an answer: validators from its content, Range, conditional GET, X-Cache. */
+async function answer(req: Request, r: FileResult, ctx: RequestContext): Promise<Response> {
+  const { core: s, info } = ctx;
+  info.cache = r.cache;
+  s.metrics.cache.inc({ repo: info.repo ?? '', result: r.cache });
+  const deps = { blobs: s.blobs, runtime: s.runtime, download: (b: ReadableStream<Uint8Array>) => s.downloads.wrap(b, info.client) };
+  if (r.source === 'store') {
+    const hex = r.digest.hex;
+    const etag = `"${hex}"`;
+    const headers = {
+      'content-type': r.doc.contentType,
+      etag,
+      'x-checksum-sha256': hex,
+      'last-modified': new Date(r.doc.storedAt).toUTCString(),
+      'x-cache': r.cache,
+    };
+    const inm = req.headers.get('if-none-match');
+    const notModified = inm !== null && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
+    return serveBlob(req, { kind: 'store', digest: r.digest, size: r.doc.size }, headers, deps, { notModified });
+  }
+  const headers: Record<string, string> = { 'content-type': r.contentType, 'x-cache': r.cache };
+  if (r.source === 'upstream-head') {
+    if (r.size !== undefined) headers['content-length'] = String(r.size);
+    return new Response(null, { headers });
+  }
+  return serveBlob(req, { kind: 'stream', size: r.size, open: r.open }, headers, deps);
+}
