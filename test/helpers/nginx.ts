@@ -59,3 +59,61 @@ export async function startTlsFrontDoor(dir: string, backend: string, repo: stri
   const ngx = await startNginx({ backend: backend.replace('http://', ''), repo, dir, cert: certs.cert, key: certs.key });
   return { ngx, certDir };
 }
+
+/**
+ * nginx serving a folder as static files on a loopback port (ETag and Last-Modified on, as nginx
+ * does by default): the upstream of generic remote repos in tests. `restart()` brings it back on
+ * the same port after `stop()` (an upstream outage and its end).
+ */
+export async function startStaticNginx(root: string, dir: string): Promise<RunningNginx & { restart(): Promise<void> }> {
+  const port = await freePort();
+  const prefix = join(dir, 'nginx-static');
+  await mkdir(join(prefix, 'logs'), { recursive: true });
+  // Workers read the test's private temp folder: as root they must stay root (ignored otherwise).
+  const conf = `daemon off;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  types { text/plain txt; application/gzip gz; application/octet-stream bin; }
+  default_type application/octet-stream;
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+  }
+}
+`;
+  const confPath = join(prefix, 'nginx.conf');
+  await writeFile(confPath, conf);
+  let child: ChildProcess;
+  const launch = async (): Promise<void> => {
+    child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitForPort(port, 10_000, child);
+    } catch (e) {
+      throw new Error(`nginx did not start: ${String(e)}\n${stderr}`);
+    }
+  };
+  await launch();
+  const running = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get child() {
+      return child;
+    },
+    stop: () => stopChild(child, 'SIGQUIT'),
+    restart: launch,
+  };
+  return running;
+}

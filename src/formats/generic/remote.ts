@@ -42,6 +42,12 @@ export interface GenericRemoteDeps {
   log: Logger;
 }
 
+interface UpstreamMeta {
+  contentType: string;
+  etag: string | null;
+  lastModified: string | null;
+}
+
 /** A fill that received nothing for this long (or half the idle timeout) takes no new joiners. */
 const STALL_MS = 5000;
 
@@ -69,6 +75,8 @@ export class GenericRemote implements GenericReader {
   readonly type = 'remote' as const;
   readonly name: string;
   private readonly revalidations = new SingleFlight<FileResult>();
+  /** The upstream's headers of downloads in flight, by fill key. */
+  private readonly inFlight = new Map<string, UpstreamMeta>();
 
   constructor(private readonly d: GenericRemoteDeps) {
     this.name = d.repo;
@@ -81,6 +89,8 @@ export class GenericRemote implements GenericReader {
 
   async get(path: string[], head: boolean, via?: string): Promise<FileResult> {
     if (path.length === 0 || !this.d.filter.allows(path.join('/'))) throw notFound(path);
+    // A download of this file that just verified may be writing its document: wait for it.
+    await this.d.fills.settled(this.keyOf(path));
     const f = await storedFile(this.d.meta, this.d.blobs, this.name, path);
     if (f) {
       this.d.accessLog.touch(this.name, f.digest.value);
@@ -102,6 +112,10 @@ export class GenericRemote implements GenericReader {
       if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(negKey);
       throw e;
     }
+  }
+
+  private keyOf(path: string[]): string {
+    return `generic:${this.name}:${path.join('/')}`;
   }
 
   private request(method: 'GET' | 'HEAD', path: string[], via: string | undefined, headers?: Record<string, string>): Promise<Response> {
@@ -148,15 +162,17 @@ export class GenericRemote implements GenericReader {
    * path); `first` is an upstream answer already in hand (a revalidation that got 200).
    */
   private async fill(path: string[], via: string | undefined, first: Response | undefined, cache: CacheStatus): Promise<FileResult> {
-    const key = `generic:${this.name}:${path.join('/')}`;
+    const key = this.keyOf(path);
     let pending = first;
-    let meta: { contentType: string; etag: string | null; lastModified: string | null } = { contentType: 'application/octet-stream', etag: null, lastModified: null };
+    let meta: UpstreamMeta = { contentType: 'application/octet-stream', etag: null, lastModified: null };
     const start = async (): Promise<FillSource> => {
       const res = pending ?? (await this.request('GET', path, via));
       pending = undefined;
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'file', 'NOT_FOUND');
       if (!res.body) throw new RegistryError('upstream', 'upstream sent no body');
       meta = { contentType: res.headers.get('content-type') ?? 'application/octet-stream', etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
+      // Clients that join this download answer with the upstream's type too.
+      this.inFlight.set(key, meta);
       const digest = announcedDigest(res);
       return { body: idleTimeoutBody(res.body, this.d.idleTimeoutMs, `file ${path.join('/')}`), size: announcedSize(res), maxBytes: this.d.maxFileBytes, ...(digest ? { digest } : {}) };
     };
@@ -170,11 +186,13 @@ export class GenericRemote implements GenericReader {
         ...(meta.lastModified ? { upstreamLastModified: meta.lastModified } : {}),
       };
       await this.d.meta.put(genericLayout.file(this.name, path), doc);
+      this.inFlight.delete(key);
       this.d.accessLog.touch(this.name, b.digest.value);
       this.d.cached(b.size);
     };
     const join = (): { fill: Fill; coalesced: boolean } => this.d.fills.join(key, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2));
     let { fill, coalesced } = join();
+    void fill.done.catch(() => this.inFlight.delete(key));
     // An answer in hand that a download already under way makes unnecessary.
     if (coalesced && pending) await pending.body?.cancel();
     pending = undefined;
@@ -193,6 +211,7 @@ export class GenericRemote implements GenericReader {
         return again;
       });
     const done = fill.state === 'verified' || fill.state === 'done';
-    return { source: 'stream', size: fill.size ?? (done ? fill.written : undefined), contentType: meta.contentType, open, cache: coalesced ? (done ? 'HIT' : 'COALESCED') : cache };
+    const contentType = this.inFlight.get(key)?.contentType ?? meta.contentType;
+    return { source: 'stream', size: fill.size ?? (done ? fill.written : undefined), contentType, open, cache: coalesced ? (done ? 'HIT' : 'COALESCED') : cache };
   }
 }
