@@ -5,7 +5,7 @@ import * as v from 'valibot';
  * error with its path, not a silently ignored setting. Repo configs come from the formats (a
  * variant on `format`, then on `type`: src/formats/schemas.ts).
  */
-import { CacheBudget, HttpUrl, RepoName, Seconds, UserName } from './parts.ts';
+import { CacheBudget, HttpUrl, RepoName, UserName } from './parts.ts';
 import { RepoSchema } from '../formats/schemas.ts';
 
 const Repo = RepoSchema;

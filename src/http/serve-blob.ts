@@ -27,7 +27,7 @@ export async function serveBlob(
   src: BlobSource,
   headers: Record<string, string>,
   deps: ServeDeps,
-  opts: { notModified?: boolean; onRange?: (status: 206 | 416) => void } = {},
+  opts: { notModified?: boolean; unsatisfiable?: (size: number) => Response } = {},
 ): Promise<Response> {
   const head = req.method === 'HEAD';
   if (opts.notModified) return new Response(null, { status: 304, headers });
@@ -39,14 +39,12 @@ export async function serveBlob(
   if (size !== undefined) {
     const range = parseRange(req.headers.get('range'), size);
     if (range.kind === 'unsatisfiable') {
-      opts.onRange?.(416);
-      return new Response(null, { status: 416, headers: { ...out, 'content-range': `bytes */${size}` } });
+      return opts.unsatisfiable?.(size) ?? new Response(null, { status: 416, headers: { ...out, 'content-range': `bytes */${size}` } });
     }
     if (range.kind === 'ok') {
       ({ start, end } = range);
       status = 206;
       out['content-range'] = `bytes ${start}-${end}/${size}`;
-      opts.onRange?.(206);
     }
   }
   if (end !== undefined) out['content-length'] = String(end - start + 1);

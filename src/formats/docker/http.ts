@@ -5,7 +5,7 @@ import type { RequestInfo } from '../../runtime.ts';
 import type { DockerRepo } from './repo.ts';
 import { API_VERSION_HEADER, errorResponse, ociResponse } from './responses.ts';
 import { handleDocker } from './router.ts';
-import type { DockerRouterDeps } from './router.ts';
+import type { DockerRouterDeps } from './router-deps.ts';
 import { resolveName, resolveRoot } from './routing.ts';
 import type { Target } from './routing.ts';
 import { handleToken } from './token-route.ts';

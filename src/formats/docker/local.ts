@@ -9,7 +9,7 @@ import { listImages } from './listing.ts';
 import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import { mustExist, parseManifest, referrerDescriptor } from './manifest.ts';
 import type { Reference } from './reference.ts';
-import type { BlobResult, ManifestResult } from './remote.ts';
+import type { BlobResult, ManifestResult } from './results.ts';
 import type { DockerReader, DockerWriter, PushedManifest } from './repo.ts';
 import type { UploadSessions, UploadStatus } from '../../storage/uploads.ts';
 import type { RepoQuota } from './quota.ts';

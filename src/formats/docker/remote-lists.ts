@@ -6,7 +6,7 @@ import { layout } from './layout.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { lexical, mergeSorted } from './listing.ts';
 import { MEDIA } from './media.ts';
-import type { DockerRemoteDeps } from './remote.ts';
+import type { DockerRemoteDeps } from './remote-deps.ts';
 
 const MAX_TAG_PAGES = 50;
 /** Lists bigger than this are served but not kept (the meta store is for small documents). */

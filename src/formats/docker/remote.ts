@@ -1,13 +1,8 @@
 import { freshness, mayServeStale } from '../../cache/policy.ts';
-import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
-import type { FillManager } from '../../cache/fill-manager.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import type { StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { layout } from './layout.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
-import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import { ManifestFetcher, tagDigest } from './manifest-fetch.ts';
@@ -16,40 +11,15 @@ import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import type { Reference } from './reference.ts';
 import { listImages } from './listing.ts';
 import { RemoteLists } from './remote-lists.ts';
-import type { ImageFilter } from './image-filter.ts';
 import type { DockerReader } from './repo.ts';
-import type { AccessLog } from '../../cache/access.ts';
 import { Lru } from '../../cache/lru.ts';
 import { DECLARED_SIZES, fillBlob } from './remote-fill.ts';
 import type { BlobResult, ManifestResult } from './results.ts';
 
 export type { BlobResult, CacheStatus, ManifestResult } from './results.ts';
+import type { DockerRemoteDeps } from './remote-deps.ts';
+export type { DockerRemoteDeps };
 
-export interface DockerRemoteDeps {
-  repo: string;
-  upstream: UpstreamClient;
-  blobs: BlobStore;
-  meta: MetaStore;
-  fills: FillManager;
-  negative: NegativeCache;
-  rule: CacheRule;
-  manifestMaxBytes: number;
-  /** No blob fill writes more than this (a chunked or lying upstream). */
-  blobMaxBytes: number;
-  idleTimeoutMs: number;
-  /** Docker Hub's implicit `library/` for one-segment names. */
-  libraryPrefix: boolean;
-  /** Cached content only: a miss is "not found" and nothing is revalidated. */
-  offline: boolean;
-  /** The images this repo may serve (include/exclude patterns). */
-  filter: ImageFilter;
-  /** Records reads for LRU eviction (batched in memory). */
-  accessLog: AccessLog;
-  /** Told about every blob the cache gained, so the evictor can act before the next scan. */
-  cached: (bytes: number) => void;
-  now: () => number;
-  log: Logger;
-}
 
 /**
  * A pull-through Docker/OCI repository: manifests byte-exact, tags revalidated after their TTL with

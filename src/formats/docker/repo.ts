@@ -1,7 +1,7 @@
 import type { StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { Reference } from './reference.ts';
-import type { BlobResult, ManifestResult } from './remote.ts';
+import type { BlobResult, ManifestResult } from './results.ts';
 import type { UploadStatus } from '../../storage/uploads.ts';
 
 /**

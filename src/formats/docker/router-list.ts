@@ -3,7 +3,7 @@ import { parseDigest } from '../../storage/digest.ts';
 import { paginate } from './listing.ts';
 import { MEDIA } from './media.ts';
 import { API_VERSION_HEADER, ociResponse } from './responses.ts';
-import type { DockerRouterDeps } from './router.ts';
+import type { DockerRouterDeps } from './router-deps.ts';
 
 /** Content discovery: tags list, catalog (both with n/last and a Link header) and referrers. */
 

@@ -5,7 +5,7 @@ import type { Digest } from '../../storage/digest.ts';
 import { isValidName, parseReference } from './reference.ts';
 import type { DockerWriter } from './repo.ts';
 import { API_VERSION_HEADER, ociResponse } from './responses.ts';
-import type { DockerRouterDeps } from './router.ts';
+import type { DockerRouterDeps } from './router-deps.ts';
 import type { UploadStatus } from '../../storage/uploads.ts';
 
 /** Push: upload sessions (POST, PATCH, PUT, GET, DELETE), mounts, manifest PUT and the deletes. */

@@ -1,48 +1,16 @@
-import type { ServerMetrics } from '../../metrics/registry.ts';
-import { handleStream } from '../../http/file-stream.ts';
-import { parseRange } from '../../http/range.ts';
+import { serveBlob } from '../../http/serve-blob.ts';
 import type { Action } from '../../auth/access.ts';
-import type { Logger } from '../../log.ts';
-import type { RequestInfo, RuntimeCaps } from '../../runtime.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
+import type { RequestInfo } from '../../runtime.ts';
 import { parseDigest } from '../../storage/digest.ts';
-import type { Digest } from '../../storage/digest.ts';
-import type { BlobResult } from './remote.ts';
+import type { BlobResult } from './results.ts';
 import type { DockerRoute } from './reference.ts';
 import { isValidName, parseDockerPath, parseReference } from './reference.ts';
-import type { DockerReader, DockerRepo } from './repo.ts';
 import { API_VERSION_HEADER, errorResponse, ociResponse } from './responses.ts';
 import { handleCatalog, handleReferrers, handleTags } from './router-list.ts';
 import { handleManifestWrite, handleUpload, handleBlobDelete } from './router-push.ts';
 
-/** Why a request may not go on; rendered as 401 (with the challenge) or 403. */
-export interface Refusal {
-  status: 401 | 403;
-  message: string;
-  challenge?: string;
-}
-
-export interface DockerRouterDeps {
-  repo: DockerRepo;
-  blobs: BlobStore;
-  runtime: RuntimeCaps;
-  metrics: ServerMetrics;
-  log: Logger;
-  /** The path the client used up to and including `/v2`, for Location and Link headers. */
-  base: string;
-  /** null = allowed. `image` undefined = the repo as a whole (the /v2/ check, the catalog). */
-  authorize(image: string | undefined, action: Action): Promise<Refusal | null>;
-  /** A mount's `from` (as the client named it) → the repo and image, when the caller may read it. */
-  mountSource(from: string): Promise<{ repo: DockerReader; image: string } | null>;
-  /** A mount without `from`: whether a repo the caller may read holds the blob (content discovery). */
-  discoverBlob(digest: Digest): Promise<boolean>;
-  /** Request bodies that stall this long fail (pushes). */
-  bodyIdleMs: number;
-  /** Every streamed blob body goes through this: counted per client, cut off when never read. */
-  download(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
-  /** Tells the webhooks: a manifest pushed, pulled (GET) or deleted in `repo`. */
-  notify(action: 'push' | 'pull' | 'delete', repo: string, image: string, target: { mediaType?: string; size?: number; digest?: string; tag?: string }): void;
-}
+export type { DockerRouterDeps, Refusal } from './router-deps.ts';
+import type { DockerRouterDeps, Refusal } from './router-deps.ts';
 
 /**
  * The Registry v2 / OCI distribution API of one repo. `sub` is the path after `/v2`. Only the
@@ -156,40 +124,23 @@ async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, in
     ...API_VERSION_HEADER,
     'content-type': 'application/octet-stream',
     'docker-content-digest': b.digest.value,
-    'accept-ranges': 'bytes',
     etag: `"${b.digest.value}"`,
     'x-cache': b.cache,
   };
-  const size = b.size;
-  let start = 0;
-  let end = size === undefined ? undefined : size - 1;
-  let status = 200;
-  if (size !== undefined && b.source !== 'upstream-head') {
-    const range = parseRange(req.headers.get('range'), size);
-    if (range.kind === 'unsatisfiable') {
+  if (b.source === 'upstream-head') {
+    note(d, info, b.cache, undefined);
+    return new Response(null, { headers: { ...headers, 'accept-ranges': 'bytes', ...(b.size !== undefined ? { 'content-length': String(b.size) } : {}) } });
+  }
+  const src = b.source === 'fill' ? { kind: 'stream' as const, size: b.size, open: b.open } : { kind: 'store' as const, digest: b.digest, size: b.size };
+  const res = await serveBlob(req, src, headers, d, {
+    unsatisfiable: (size) => {
       info.cache = b.cache;
       return ociResponse(416, 'RANGE_INVALID', 'requested range not satisfiable', head, { 'content-range': `bytes */${size}` });
-    }
-    if (range.kind === 'ok') {
-      ({ start, end } = range);
-      status = 206;
-      headers['content-range'] = `bytes ${start}-${end}/${size}`;
-    }
+    },
+  });
+  if (res.status !== 416) {
+    const len = res.headers.get('content-length');
+    note(d, info, b.cache, head || len === null ? undefined : Number(len));
   }
-  if (end !== undefined) headers['content-length'] = String(end - start + 1);
-  note(d, info, b.cache, head || end === undefined ? undefined : end - start + 1);
-  if (head || b.source === 'upstream-head') return new Response(null, { status, headers });
-  if (b.source === 'fill') {
-    return new Response(d.download(b.open(start, end === undefined ? undefined : end + 1)), { status, headers });
-  }
-  const last = end ?? 0;
-  const path = d.blobs.localPath(b.digest);
-  const native = path && b.size > 0 ? await d.runtime.fileBody?.(path, start, last, b.size) : null;
-  // A native stream (Deno) is guarded like ours; a Blob (Bun's sendfile) holds no handle while it waits.
-  if (native) return new Response(native instanceof ReadableStream ? d.download(native as ReadableStream<Uint8Array>) : native, { status, headers });
-  if (b.size === 0) return new Response(new Uint8Array(0), { status, headers });
-  const handle = await d.blobs.open(b.digest);
-  if (!handle) return ociResponse(404, 'BLOB_UNKNOWN', 'blob unknown', head);
-  return new Response(d.download(handleStream(handle, start, last)), { status, headers });
+  return res;
 }
-

@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { mergeSorted } from './listing.ts';
 import type { Reference } from './reference.ts';
-import type { BlobResult, ManifestResult } from './remote.ts';
+import type { BlobResult, ManifestResult } from './results.ts';
 import type { DockerReader, DockerWriter } from './repo.ts';
 
 /** Errors that mean "not here, ask the next member"; anything else surfaces. */
