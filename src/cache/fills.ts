@@ -281,38 +281,3 @@ export class Fill {
   }
 }
 
-/**
- * A fill's bytes [start, end) for one client that survives one failure of the fill: the reader
- * goes on from the position it reached with a fresh fill (`rejoin`), so a client that joined a
- * download that then stalled or broke gets its blob once the upstream answers again, and one whose
- * fill failed before any byte was sent never sees the failure at all. A second failure is final.
- */
-export function resumingReader(first: Fill, start: number, end: number | undefined, rejoin: () => Promise<Fill>): ReadableStream<Uint8Array> {
-  let pos = start;
-  let reader = first.reader(pos, end).getReader();
-  let resumed = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        for (;;) {
-          try {
-            const r = await reader.read();
-            if (r.done) {
-              controller.close();
-              return;
-            }
-            pos += r.value.byteLength;
-            controller.enqueue(r.value);
-            return;
-          } catch (e) {
-            if (resumed) throw e;
-            resumed = true;
-            reader = (await rejoin()).reader(pos, end).getReader();
-          }
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
-}

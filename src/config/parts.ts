@@ -54,3 +54,16 @@ export const Permissions = v.strictObject({
   write: v.optional(v.array(Principal), []),
   delete: v.optional(v.array(Principal), []),
 });
+
+/** A virtual repo of any format: ordered members of the same format, and where pushes go. */
+export function virtualRepoSchema<F extends string>(format: F) {
+  return v.strictObject({
+    name: RepoName,
+    format: v.literal(format),
+    type: v.literal('virtual'),
+    members: v.pipe(v.array(RepoName), v.minLength(1, 'needs at least one member')),
+    /** Local repo that receives pushes made to the virtual URL. */
+    deployTo: v.optional(RepoName),
+    permissions: v.optional(Permissions),
+  });
+}

@@ -36,14 +36,7 @@ export async function startNginx(opts: { backend: string; repo: string; dir: str
     .replaceAll('@REPO@', opts.repo);
   const confPath = join(prefix, 'nginx.conf');
   await writeFile(confPath, conf);
-  const child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    await waitForPort(port, 10_000, child);
-  } catch (e) {
-    throw new Error(`nginx did not start: ${String(e)}\n${stderr}`);
-  }
+  const child = await spawnNginx(prefix, confPath, port);
   return { url: `https://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
 }
 
@@ -96,14 +89,7 @@ http {
   await writeFile(confPath, conf);
   let child: ChildProcess;
   const launch = async (): Promise<void> => {
-    child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      await waitForPort(port, 10_000, child);
-    } catch (e) {
-      throw new Error(`nginx did not start: ${String(e)}\n${stderr}`);
-    }
+    child = await spawnNginx(prefix, confPath, port);
   };
   await launch();
   const running = {
@@ -116,4 +102,17 @@ http {
     restart: launch,
   };
   return running;
+}
+
+/** nginx with a config file, once it listens on `port` (its stderr in the error when it does not). */
+async function spawnNginx(prefix: string, confPath: string, port: number): Promise<ChildProcess> {
+  const child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitForPort(port, 10_000, child);
+  } catch (e) {
+    throw new Error(`nginx did not start: ${String(e)}\n${stderr}`);
+  }
+  return child;
 }

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { tsFiles } from '../helpers/files.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SRC = join(ROOT, 'src');
 
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await files(join(dir, e.name))));
-    else if (e.name.endsWith('.ts')) out.push(join(dir, e.name));
-  }
-  return out;
-}
-
 /** Every relative module a file imports or re-exports, types included: a cycle of types is still a knot. */
 async function graph(): Promise<Map<string, string[]>> {
   const g = new Map<string, string[]>();
-  for (const f of await files(SRC)) {
+  for (const f of await tsFiles(SRC)) {
     const text = await readFile(f, 'utf8');
     const deps = [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => resolve(dirname(f), m[1] ?? ''));
     g.set(relative(ROOT, f), deps.map((d) => relative(ROOT, d)));

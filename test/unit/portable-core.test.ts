@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { tsFiles } from '../helpers/files.ts';
 import { fromBase64, toBase64, toBase64Url } from '../../src/util/base64.ts';
 
 const SRC = resolve(import.meta.dirname, '..', '..', 'src');
-
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await files(join(dir, e.name))));
-    else if (e.name.endsWith('.ts')) out.push(join(dir, e.name));
-  }
-  return out;
-}
 
 /** Code with comments and strings blanked, so a word in prose is not taken for a use. */
 function codeOnly(text: string): string {
@@ -24,7 +16,7 @@ function codeOnly(text: string): string {
 describe('the core is runtime-free', () => {
   it('no Buffer, process, Bun, Deno or @hono/node-server anywhere under src/', async () => {
     const found: string[] = [];
-    for (const f of await files(SRC)) {
+    for (const f of await tsFiles(SRC)) {
       const text = await readFile(f, 'utf8');
       if (text.includes('@hono/node-server')) found.push(`${f}: @hono/node-server`);
       const code = codeOnly(text);

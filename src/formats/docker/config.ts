@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Bytes, Permissions, RepoName, Seconds, Upstream, budgetFields, watermarksInOrder } from '../../config/parts.ts';
+import { Bytes, Permissions, RepoName, Seconds, Upstream, budgetFields, watermarksInOrder, virtualRepoSchema } from '../../config/parts.ts';
 
 const Cache = v.pipe(
   v.strictObject({
@@ -71,15 +71,7 @@ const DockerLocal = v.strictObject({
   permissions: v.optional(Permissions),
 });
 
-const DockerVirtual = v.strictObject({
-  name: RepoName,
-  format: v.literal('docker'),
-  type: v.literal('virtual'),
-  members: v.pipe(v.array(RepoName), v.minLength(1, 'needs at least one member')),
-  /** Local repo that receives pushes made to the virtual URL. */
-  deployTo: v.optional(RepoName),
-  permissions: v.optional(Permissions),
-});
+const DockerVirtual = virtualRepoSchema('docker');
 
 /** A Docker repo's config: a variant on `type`. */
 export const DockerRepoSchema = v.variant('type', [DockerRemote, DockerLocal, DockerVirtual]);

@@ -1,4 +1,4 @@
-import { resumingReader } from '../../cache/fills.ts';
+import { joinResumable } from '../../cache/resume.ts';
 import type { Fill } from '../../cache/fills.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
 import { RegistryError } from '../../errors.ts';
@@ -67,24 +67,6 @@ export async function fillBlob(c: BlobFillContext): Promise<Extract<BlobResult, 
     if (joined.coalesced && c.fills.ownerOf(c.digest.value) !== c.repo) joined.fill.done.then(c.link, () => {});
     return joined;
   };
-  let { fill, coalesced } = join();
-  try {
-    await fill.ready;
-  } catch (e) {
-    if (!coalesced) throw e;
-    ({ fill, coalesced } = join());
-    await fill.ready;
-  }
-  // Every byte verified (or already committed, its link being written): a hit in all but name.
-  const verified = fill.state === 'verified' || fill.state === 'done';
-  const cache = !coalesced ? 'MISS' : verified ? 'HIT' : 'COALESCED';
-  const first = fill;
-  const open = (start: number, end?: number): ReadableStream<Uint8Array> =>
-    resumingReader(first, start, end, async () => {
-      const again = join().fill;
-      await again.ready;
-      return again;
-    });
-  // Every byte is in: the length is known even when the upstream announced none.
-  return { source: 'fill', digest: c.digest, fill, open, size: fill.size ?? (verified ? fill.written : undefined), cache };
+  const j = await joinResumable(join);
+  return { source: 'fill', digest: c.digest, fill: j.fill, open: j.open, size: j.size, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
 }

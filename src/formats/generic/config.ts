@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Seconds, Upstream, budgetFields, watermarksInOrder } from '../../config/parts.ts';
+import { Permissions, RepoName, Seconds, Upstream, budgetFields, watermarksInOrder, virtualRepoSchema } from '../../config/parts.ts';
 
 /** Path patterns (the config's pattern language: `*` within a segment, `**` across). */
 const PathPatterns = v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(512), v.regex(/^[^\u0000-\u001f\\]+$/, 'must be a path pattern'))), []);
@@ -52,14 +52,7 @@ const GenericLocal = v.strictObject({
   permissions: v.optional(Permissions),
 });
 
-const GenericVirtual = v.strictObject({
-  name: RepoName,
-  format: v.literal('generic'),
-  type: v.literal('virtual'),
-  members: v.pipe(v.array(RepoName), v.minLength(1, 'needs at least one member')),
-  deployTo: v.optional(RepoName),
-  permissions: v.optional(Permissions),
-});
+const GenericVirtual = virtualRepoSchema('generic');
 
 /** A generic (raw file) repo's config: a variant on `type`. */
 export const GenericRepoSchema = v.variant('type', [GenericRemote, GenericLocal, GenericVirtual]);

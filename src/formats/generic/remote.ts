@@ -1,6 +1,6 @@
 import type { AccessLog } from '../../cache/access.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
-import { resumingReader } from '../../cache/fills.ts';
+import { joinResumable } from '../../cache/resume.ts';
 import type { Fill, FillSource } from '../../cache/fills.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
@@ -191,27 +191,15 @@ export class GenericRemote implements GenericReader {
       this.d.cached(b.size);
     };
     const join = (): { fill: Fill; coalesced: boolean } => this.d.fills.join(key, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2));
-    let { fill, coalesced } = join();
-    void fill.done.catch(() => this.inFlight.delete(key));
-    // An answer in hand that a download already under way makes unnecessary.
-    if (coalesced && pending) await pending.body?.cancel();
-    pending = undefined;
-    try {
-      await fill.ready;
-    } catch (e) {
-      if (!coalesced) throw e;
-      ({ fill, coalesced } = join());
-      await fill.ready;
-    }
-    const first_ = fill;
-    const open = (s: number, e?: number): ReadableStream<Uint8Array> =>
-      resumingReader(first_, s, e, async () => {
-        const again = join().fill;
-        await again.ready;
-        return again;
-      });
-    const done = fill.state === 'verified' || fill.state === 'done';
+    const j = await joinResumable(() => {
+      const joined = join();
+      void joined.fill.done.catch(() => this.inFlight.delete(key));
+      // An answer in hand that a download already under way makes unnecessary.
+      if (joined.coalesced && pending) void pending.body?.cancel();
+      pending = undefined;
+      return joined;
+    });
     const contentType = this.inFlight.get(key)?.contentType ?? meta.contentType;
-    return { source: 'stream', size: fill.size ?? (done ? fill.written : undefined), contentType, open, cache: coalesced ? (done ? 'HIT' : 'COALESCED') : cache };
+    return { source: 'stream', size: j.size, contentType, open: j.open, cache: j.coalesced ? (j.complete ? 'HIT' : 'COALESCED') : cache };
   }
 }
