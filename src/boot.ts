@@ -1,4 +1,4 @@
-import { AccessLog } from './cache/access.ts';
+import { AccessLog } from './cache/access-log.ts';
 import { Evictor } from './jobs/evictor.ts';
 import { FillManager } from './cache/fill-manager.ts';
 import { AccessControl } from './auth/access.ts';

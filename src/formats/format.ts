@@ -1,5 +1,5 @@
 import type { AccessControl } from '../auth/access.ts';
-import type { AccessLog } from '../cache/access.ts';
+import type { AccessLog } from '../cache/access-log.ts';
 import type { FillManager } from '../cache/fill-manager.ts';
 import type { Config, RepoConfig } from '../config/schema.ts';
 import type { DownloadGuard } from '../http/download-guard.ts';

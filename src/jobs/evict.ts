@@ -1,4 +1,4 @@
-import type { AccessLog } from '../cache/access.ts';
+import type { AccessLog } from '../cache/access-log.ts';
 import type { Config } from '../config/schema.ts';
 import type { CacheUnit, StoreAccess } from '../formats/format.ts';
 import { formatOf } from '../formats/registry.ts';

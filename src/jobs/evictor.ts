@@ -1,4 +1,4 @@
-import type { AccessLog } from '../cache/access.ts';
+import type { AccessLog } from '../cache/access-log.ts';
 import type { Config } from '../config/schema.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import type { RwLock } from '../util/rwlock.ts';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AccessLog, MAX_PER_SHARD } from '../../src/cache/access.ts';
+import { AccessLog, MAX_PER_SHARD } from '../../src/cache/access-log.ts';
 import { layout } from '../../src/storage/layout.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import type { FakeUpstream } from '../helpers/fake-upstream.ts';

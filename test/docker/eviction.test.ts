@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AccessLog } from '../../src/cache/access.ts';
+import { AccessLog } from '../../src/cache/access-log.ts';
 import { cli } from '../helpers/cli.ts';
 import { makeImage, pushImage, sha256 } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';

@@ -44,11 +44,11 @@ describe('stalled and failing fills', () => {
     const stalled = br.server.fills.inFlight(parsed.digest.value);
     assert.ok(stalled, 'the first fill is running');
     await until(() => stalled.written === 1_000_000 && Date.now() - stalled.lastProgressAt > 3100, 10_000, 'the fill to stall');
-    const t0 = Date.now();
     const second = await fetch(url(digest));
     assert.equal(second.headers.get('x-cache'), 'MISS', 'a fresh download, not a join');
     assert.equal(sha256(new Uint8Array(await second.arrayBuffer())), digest);
-    assert.ok(Date.now() - t0 < 2500, 'served at once, not after the stalled fill times out');
+    // Served while the stalled download was still hanging (its idle timeout is 6 s): not after it failed.
+    assert.equal(stalled.state, 'running');
     assert.equal(up.count('GET', `/blobs/${digest}`), 2);
     // The first client was mid-body when its fill stalled; it resumes from where it was.
     assert.equal(sha256(new Uint8Array(await firstBody)), digest);

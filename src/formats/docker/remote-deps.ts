@@ -5,7 +5,7 @@ import type { BlobStore } from '../../storage/blob-store.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import type { ImageFilter } from './image-filter.ts';
-import type { AccessLog } from '../../cache/access.ts';
+import type { AccessLog } from '../../cache/access-log.ts';
 
 /** What a Docker remote repo is built from (boot creates each piece once). */
 export interface DockerRemoteDeps {

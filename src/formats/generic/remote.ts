@@ -1,4 +1,4 @@
-import type { AccessLog } from '../../cache/access.ts';
+import type { AccessLog } from '../../cache/access-log.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
 import { joinResumable } from '../../cache/resume.ts';
 import type { Fill, FillSource } from '../../cache/fills.ts';
