@@ -1,9 +1,10 @@
 import { dockerFormat } from './docker/format.ts';
 import type { Format } from './format.ts';
 import { genericFormat } from './generic/format.ts';
+import { goFormat } from './go/format.ts';
 
 /** Every format this build serves: adding one is its folder, its schema in schemas.ts and a line here. */
-export const FORMATS: readonly Format[] = [dockerFormat, genericFormat];
+export const FORMATS: readonly Format[] = [dockerFormat, genericFormat, goFormat];
 
 export function formatOf(id: string): Format | undefined {
   return FORMATS.find((f) => f.id === id);

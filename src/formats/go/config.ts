@@ -1,0 +1,52 @@
+import * as v from 'valibot';
+import { Permissions, RepoName, Seconds, budgetFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+
+/**
+ * A GOPROXY-style list: proxy URLs separated by `,` (the next one is tried only after a 404 or 410)
+ * or `|` (after any error). `direct` and `off` are the go command's own business: we proxy proxies.
+ */
+const ProxyList = v.pipe(
+  v.string(),
+  v.check((s) => s.split(/[,|]/).every((u) => /^https?:\/\/[^/@\s]+(\/\S*)?$/.test(u.trim())), 'must be http(s) proxy URLs separated by "," or "|" (no "direct", no credentials in URLs)'),
+);
+
+const GoUpstream = v.strictObject({
+  url: ProxyList,
+  username: v.optional(v.string()),
+  password: v.optional(v.string('must be a string')),
+  headersTimeoutSeconds: Seconds(30),
+  idleTimeoutSeconds: Seconds(60),
+  breakerFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5),
+  breakerOpenSeconds: Seconds(30),
+});
+
+/** GOPRIVATE-style module path patterns: never asked upstream (404 here), never looked up in a sumdb. */
+const ModulePatterns = v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.*?_~/-]+$/, 'must be a module path pattern'))), []);
+
+const GoRemote = v.strictObject({
+  name: RepoName,
+  format: v.literal('go'),
+  type: v.literal('remote'),
+  upstream: GoUpstream,
+  cache: v.optional(
+    v.pipe(
+      v.strictObject({
+        /** `@v/list` and `@latest` are asked upstream again after this; .info, .mod and .zip never change. */
+        listTtlSeconds: Seconds(300),
+        maxStaleSeconds: Seconds(0),
+        negativeTtlSeconds: Seconds(30),
+        ...budgetFields,
+      }),
+      v.check((c) => watermarksInOrder(c), 'lowWatermark must be below highWatermark'),
+    ),
+    {},
+  ),
+  offline: v.optional(v.boolean(), false),
+  private: ModulePatterns,
+  permissions: v.optional(Permissions),
+});
+
+/** A Go repo's config: a variant on `type` (hosted Go repos are not built yet). */
+export const GoRepoSchema = v.variant('type', [GoRemote, virtualRepoSchema('go')]);
+export type GoRepoConfig = v.InferOutput<typeof GoRepoSchema>;
+export type GoRemoteConfig = Extract<GoRepoConfig, { type: 'remote' }>;

@@ -1,0 +1,71 @@
+import { NegativeCache } from '../../cache/policy.ts';
+import { upstreamClientFor } from '../../upstream/build.ts';
+import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { GoRepoConfig } from './config.ts';
+import { handleGo } from './http.ts';
+import { GoRemote } from './remote.ts';
+import type { GoReader, GoUpstream } from './remote.ts';
+import { goStore } from './store.ts';
+import { GoVirtual } from './virtual.ts';
+
+class GoRepoHandle implements FormatRepo {
+  readonly format = 'go';
+
+  constructor(
+    readonly name: string,
+    readonly reader: GoReader,
+  ) {}
+
+  get type(): RepoKind {
+    return this.reader.type;
+  }
+
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+    return handleGo(this.name, this.reader, req, sub, ctx);
+  }
+}
+
+/** A GOPROXY list (`a,b|c`) as upstream clients, each remembering the separator that follows it. */
+function upstreams(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): GoUpstream[] {
+  const parts = cfg.upstream.url.split(/([,|])/);
+  const out: GoUpstream[] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    const url = (parts[i] ?? '').trim();
+    out.push({ client: upstreamClientFor(cfg.name, { ...cfg.upstream, url }, d), fallOnAnyError: parts[i + 1] === '|' });
+  }
+  return out;
+}
+
+function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
+  if (cfg.type === 'remote') {
+    const remote = new GoRemote({
+      repo: cfg.name,
+      upstreams: upstreams(cfg, d),
+      blobs: d.blobs,
+      meta: d.meta,
+      fills: d.fills,
+      negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
+      rule: { ttlMs: cfg.cache.listTtlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
+      offline: cfg.offline,
+      private: cfg.private,
+      idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
+      accessLog: d.accessLog,
+      cached: (bytes) => d.cached(cfg.name, bytes),
+      now: d.now,
+      log: d.log,
+    });
+    return new GoRepoHandle(cfg.name, remote);
+  }
+  const members = cfg.members.map((m) => d.built.get(m)).filter((m): m is GoRepoHandle => m instanceof GoRepoHandle).map((m) => m.reader);
+  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, members));
+}
+
+/** Go modules: the GOPROXY protocol, cached from upstream proxies. */
+export const goFormat: Format = {
+  id: 'go',
+  build: (cfg, deps) => {
+    if (cfg.format !== 'go') throw new Error(`go cannot build a ${cfg.format} repo`);
+    return build(cfg, deps);
+  },
+  store: goStore,
+};

@@ -1,0 +1,76 @@
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { ErrorKind } from '../../errors.ts';
+import { serveBlob } from '../../http/serve-blob.ts';
+import type { RequestContext } from '../format.ts';
+import { parseGoPath } from './module.ts';
+import type { GoAnswer, GoReader } from './remote.ts';
+import { GoVirtual } from './virtual.ts';
+
+const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, unauthorized: 401, denied: 403, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508 };
+const TYPES = { info: 'application/json', mod: 'text/plain; charset=utf-8', zip: 'application/zip' } as const;
+
+/**
+ * Errors as the go command reads them: plain text. 404 and 410 make it try the next proxy of its
+ * GOPROXY list; so does 400 for a path it should not have asked (a malformed module or version).
+ */
+function errorText(e: unknown, ctx: RequestContext, head: boolean, extra: Record<string, string> = {}): Response {
+  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
+  if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  ctx.info.error = err.message;
+  if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...extra };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  return new Response(head ? null : `${err.message}\n`, { status: STATUS[err.kind] ?? 500, headers });
+}
+
+/** `/repo/<name><sub>` of a Go repo: the GOPROXY protocol (read-only for remote and virtual repos). */
+export async function handleGo(name: string, reader: GoReader, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+  const head = req.method === 'HEAD';
+  const { core: s, info } = ctx;
+  try {
+    if (req.method !== 'GET' && !head) return errorText(new RegistryError('unsupported', `${req.method} is not allowed here`), ctx, head, { allow: 'GET, HEAD' });
+    let user: string | null = null;
+    if (s.access.enabled) {
+      const p = await s.access.identify(req.headers.get('authorization'), info.client);
+      const challenge = { 'www-authenticate': `Basic realm="${s.access.service}"` };
+      if (p === 'invalid') return errorText(new RegistryError('unauthorized', 'authentication failed'), ctx, head, challenge);
+      user = p.user;
+      if (user !== null) info.user = user;
+      if (!s.access.can(user, name, 'pull')) {
+        return user === null ? errorText(new RegistryError('unauthorized', 'authentication required'), ctx, head, challenge) : errorText(new RegistryError('denied', `${user} may not read ${name}`), ctx, head);
+      }
+    }
+    const route = parseGoPath(sub);
+    if (!route || route.kind === 'sumdb') throw new RegistryError('not_found', `not found: ${sub} is no GOPROXY path this repository serves`, { code: 'NOT_FOUND' });
+    // Through a virtual repo a caller sees only the members they may read themselves.
+    const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : reader;
+    const via = req.headers.get('via') ?? undefined;
+    if (route.kind === 'list') return text(await view.list(route.module, via), 'text/plain; charset=utf-8', ctx, head);
+    if (route.kind === 'latest') return text(await view.latest(route.module, via), 'application/json', ctx, head);
+    const a = await view.file(route.module, route.version, route.ext, via);
+    return answer(req, a, TYPES[route.ext], ctx);
+  } catch (e) {
+    return errorText(e, ctx, head);
+  }
+}
+
+function note(ctx: RequestContext, cache: string): void {
+  ctx.info.cache = cache;
+  ctx.core.metrics.cache.inc({ repo: ctx.info.repo ?? '', result: cache });
+}
+
+function text(a: GoAnswer & { kind: 'text' }, type: string, ctx: RequestContext, head: boolean): Response {
+  note(ctx, a.cache);
+  const bytes = new TextEncoder().encode(a.body);
+  return new Response(head ? null : bytes, { headers: { 'content-type': type, 'content-length': String(bytes.byteLength), 'x-cache': a.cache } });
+}
+
+async function answer(req: Request, a: GoAnswer, type: string, ctx: RequestContext): Promise<Response> {
+  const { core: s, info } = ctx;
+  note(ctx, a.cache);
+  const deps = { blobs: s.blobs, runtime: s.runtime, download: (b: ReadableStream<Uint8Array>) => s.downloads.wrap(b, info.client) };
+  if (a.kind === 'text') return text(a, type, ctx, req.method === 'HEAD');
+  const headers = { 'content-type': type, 'x-cache': a.cache };
+  if (a.kind === 'blob') return serveBlob(req, { kind: 'store', digest: a.digest, size: a.size }, { ...headers, etag: `"${a.digest.hex}"` }, deps);
+  return serveBlob(req, { kind: 'stream', size: a.size, open: a.open }, headers, deps);
+}

@@ -1,0 +1,117 @@
+import { RegistryError } from '../../errors.ts';
+
+/**
+ * Module paths, versions and the GOPROXY URL grammar, written from the Go reference ("Module proxy
+ * protocol", golang.org/x/mod/module CheckPath and EscapePath). Everything here is pure.
+ */
+
+const invalid = (message: string): RegistryError => new RegistryError('invalid', message, { code: 'INVALID' });
+
+/** Windows reserved names may not be path elements (the module zip must unpack everywhere). */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+/** CheckPath: a module path the go command would accept. Throws with the reason. */
+export function checkModulePath(path: string): void {
+  if (path === '' || path.length > 1024) throw invalid('malformed module path: empty or too long');
+  if (path.startsWith('/') || path.endsWith('/') || path.includes('//')) throw invalid(`malformed module path "${path}": empty path element`);
+  const elems = path.split('/');
+  const first = elems[0] ?? '';
+  if (!first.includes('.')) throw invalid(`malformed module path "${path}": missing dot in first path element`);
+  if (first.startsWith('-')) throw invalid(`malformed module path "${path}": leading dash in first path element`);
+  if (!/^[a-z0-9.-]+$/.test(first)) throw invalid(`malformed module path "${path}": invalid char in first path element`);
+  for (const e of elems) {
+    if (e === '.' || e === '..') throw invalid(`malformed module path "${path}": "${e}" path element`);
+    if (!/^[A-Za-z0-9._~-]+$/.test(e)) throw invalid(`malformed module path "${path}": invalid char in "${e}"`);
+    if (e.startsWith('.') || e.endsWith('.')) throw invalid(`malformed module path "${path}": leading or trailing dot in "${e}"`);
+    if (RESERVED.test(e)) throw invalid(`malformed module path "${path}": "${e}" is a reserved file name`);
+    if (/~[0-9]+$/.test(e.split('.')[0] ?? '')) throw invalid(`malformed module path "${path}": "${e}" looks like a Windows short name`);
+  }
+  // A major version suffix /vN must be N >= 2 without a leading zero (gopkg.in uses .vN).
+  const last = elems[elems.length - 1] ?? '';
+  if (/^v[0-9]+$/.test(last) && elems.length > 1 && !first.startsWith('gopkg.in')) {
+    if (last === 'v0' || last === 'v1' || /^v0/.test(last)) throw invalid(`malformed module path "${path}": invalid version suffix /${last}`);
+  }
+}
+
+/** EscapePath: every upper-case letter becomes `!` + its lower case (case-insensitive file systems). */
+export function escapeCase(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+
+/** UnescapePath: `!x` → `X`; an upper-case letter or a `!` not before a lower-case letter is invalid. */
+export function unescapeCase(s: string): string {
+  if (/[A-Z]/.test(s)) throw invalid(`invalid escaped path "${s}": upper-case letters must be escaped with !`);
+  if (/![^a-z]|!$/.test(s)) throw invalid(`invalid escaped path "${s}": ! must be followed by a lower-case letter`);
+  return s.replace(/!([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+const IDENT = '(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)';
+const SEMVER = new RegExp(`^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-${IDENT}(\\.${IDENT})*)?(\\+incompatible)?$`);
+
+/** A canonical semantic version as the go command writes it (pseudo-versions and +incompatible included). */
+export function checkVersion(v: string): void {
+  if (v.length > 128 || !SEMVER.test(v)) throw invalid(`invalid version "${v}": not a canonical semantic version`);
+}
+
+/** +incompatible only on major versions 2 and up without a /vN path (the go command's rule). */
+export function checkVersionForPath(path: string, v: string): void {
+  checkVersion(v);
+  const major = Number(/^v([0-9]+)/.exec(v)?.[1] ?? '0');
+  const suffix = /\/v([0-9]+)$/.exec(path)?.[1];
+  if (v.endsWith('+incompatible')) {
+    if (major < 2 || suffix !== undefined) throw invalid(`invalid version "${v}" for ${path}: +incompatible needs a major version >= 2 and no /vN suffix`);
+  } else if (suffix !== undefined ? major !== Number(suffix) : major > 1) {
+    throw invalid(`invalid version "${v}" for ${path}: the major version must match the path's /vN suffix`);
+  }
+}
+
+export type GoRoute =
+  | { kind: 'list'; module: string }
+  | { kind: 'latest'; module: string }
+  | { kind: 'file'; module: string; version: string; ext: 'info' | 'mod' | 'zip' }
+  | { kind: 'sumdb'; rest: string };
+
+/**
+ * A GOPROXY request path (after the repo): `/<escaped module>/@v/list`, `/@v/<escaped version>.info`,
+ * `.mod`, `.zip`, `/<escaped module>/@latest`, or `/sumdb/<db host>/...`. Module and version are
+ * returned unescaped and checked; null for a path that is none of these.
+ */
+export function parseGoPath(sub: string): GoRoute | null {
+  if (sub.startsWith('/sumdb/')) return { kind: 'sumdb', rest: sub.slice('/sumdb/'.length) };
+  const latest = /^\/(.+)\/@latest$/.exec(sub);
+  if (latest) return { kind: 'latest', module: modulePath(latest[1] ?? '') };
+  const m = /^\/(.+)\/@v\/([^/]+)$/.exec(sub);
+  if (!m) return null;
+  const module = modulePath(m[1] ?? '');
+  const file = m[2] ?? '';
+  if (file === 'list') return { kind: 'list', module };
+  const f = /^(.+)\.(info|mod|zip)$/.exec(file);
+  if (!f) return null;
+  const version = unescapeCase(decode(f[1] ?? ''));
+  checkVersionForPath(module, version);
+  return { kind: 'file', module, version, ext: f[2] as 'info' | 'mod' | 'zip' };
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw invalid('malformed percent-encoding');
+  }
+}
+
+function modulePath(escaped: string): string {
+  const path = unescapeCase(decode(escaped));
+  checkModulePath(path);
+  return path;
+}
+
+/** Path patterns as GOPRIVATE / GONOSUMDB: comma-separated globs matching a module path or any prefix of it. */
+export function matchesPrivate(patterns: string[], module: string): boolean {
+  const elems = module.split('/');
+  return patterns.some((p) => {
+    const parts = p.split('/');
+    if (parts.length > elems.length) return false;
+    return parts.every((part, i) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`).test(elems[i] ?? ''));
+  });
+}

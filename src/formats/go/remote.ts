@@ -1,0 +1,182 @@
+import type { AccessLog } from '../../cache/access-log.ts';
+import type { FillManager } from '../../cache/fill-manager.ts';
+import { freshness, mayServeStale } from '../../cache/policy.ts';
+import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
+import { joinResumable } from '../../cache/resume.ts';
+import type { CacheStatus } from '../../cache/status.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import type { Logger } from '../../log.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { parseDigest } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import type { UpstreamClient } from '../../upstream/client.ts';
+import { upstreamFailure } from '../../upstream/errors.ts';
+import { SingleFlight } from '../../upstream/singleflight.ts';
+import { goLayout } from './layout.ts';
+import type { GoFileDoc, GoListDoc } from './layout.ts';
+import { escapeCase, matchesPrivate } from './module.ts';
+
+/** What a Go repo answers: a stored file, a download in progress, or a small text (list, @latest). */
+export type GoAnswer =
+  | { kind: 'blob'; digest: Digest; size: number; cache: CacheStatus }
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end?: number) => ReadableStream<Uint8Array>; cache: CacheStatus }
+  | { kind: 'text'; body: string; cache: CacheStatus };
+
+export type GoExt = 'info' | 'mod' | 'zip';
+
+export interface GoReader {
+  readonly name: string;
+  readonly type: 'local' | 'remote' | 'virtual';
+  file(module: string, version: string, ext: GoExt, via?: string): Promise<GoAnswer>;
+  list(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }>;
+  latest(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }>;
+}
+
+/** One proxy of a GOPROXY list; `fallOnAnyError`: it was followed by `|` (else `,`: only 404/410 fall through). */
+export interface GoUpstream {
+  client: UpstreamClient;
+  fallOnAnyError: boolean;
+}
+
+export interface GoRemoteDeps {
+  repo: string;
+  upstreams: GoUpstream[];
+  blobs: BlobStore;
+  meta: MetaStore;
+  fills: FillManager;
+  negative: NegativeCache;
+  rule: CacheRule;
+  offline: boolean;
+  private: string[];
+  idleTimeoutMs: number;
+  accessLog: AccessLog;
+  cached: (bytes: number) => void;
+  now: () => number;
+  log: Logger;
+}
+
+/** The go command's own limits (cmd/go: modfetch): a .mod over 16 MiB or a zip over 500 MiB is refused. */
+const MAX_BYTES: Record<GoExt, number> = { info: 1 << 20, mod: 16 << 20, zip: 500 << 20 };
+const MAX_LIST = 4 << 20;
+const STALL_MS = 5000;
+
+const notFound = (what: string): RegistryError => new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });
+
+/**
+ * A GOPROXY cache: `.info`, `.mod` and `.zip` are immutable once fetched (one download however many
+ * `go` commands ask, streamed while it is written, verified by the go command's own go.sum checks),
+ * `@v/list` and `@latest` are kept for `listTtlSeconds` and served stale while every upstream fails.
+ * Private modules (GOPRIVATE-style patterns) are never asked upstream.
+ */
+export class GoRemote implements GoReader {
+  readonly type = 'remote' as const;
+  readonly name: string;
+  private readonly lists = new SingleFlight<GoAnswer & { kind: 'text' }>();
+
+  constructor(private readonly d: GoRemoteDeps) {
+    this.name = d.repo;
+  }
+
+  async file(module: string, version: string, ext: GoExt, via?: string): Promise<GoAnswer> {
+    this.assertPublic(module);
+    const docKey = goLayout.file(this.name, module, version, ext);
+    const fillKey = `go:${this.name}:${module}@${version}.${ext}`;
+    await this.d.fills.settled(fillKey);
+    const doc = await this.d.meta.get<GoFileDoc>(docKey);
+    const d = doc ? parseDigest(String(doc.digest)) : null;
+    if (doc && d?.ok && (await this.d.blobs.stat(d.digest))) {
+      this.d.accessLog.touch(this.name, d.digest.value);
+      return { kind: 'blob', digest: d.digest, size: doc.size, cache: 'HIT' };
+    }
+    if (this.d.offline) throw notFound(`${module}@${version}.${ext} is not cached and repository ${this.name} is offline`);
+    const path = `${escapeCase(module)}/@v/${escapeCase(version)}.${ext}`;
+    if (this.d.negative.has(path)) throw notFound(`${module}@${version} (cached upstream answer)`);
+    const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
+      const fresh: GoFileDoc = { digest: b.digest.value, size: b.size, storedAt: this.d.now() };
+      await this.d.meta.put(docKey, fresh);
+      this.d.accessLog.touch(this.name, b.digest.value);
+      this.d.cached(b.size);
+    };
+    const start = async () => {
+      const res = await this.fromUpstreams(path, via);
+      if (!res.body) throw new RegistryError('upstream', 'upstream sent no body');
+      const len = res.headers.get('content-length');
+      const identity = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() === 'identity';
+      const size = identity && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
+      return { body: idleTimeoutBody(res.body, this.d.idleTimeoutMs, `${module}@${version}.${ext}`), size, maxBytes: MAX_BYTES[ext] };
+    };
+    try {
+      const j = await joinResumable(() => this.d.fills.join(fillKey, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2)));
+      return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
+    } catch (e) {
+      if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(path);
+      throw e;
+    }
+  }
+
+  list(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }> {
+    return this.text(module, 'list', goLayout.list(this.name, module), `${escapeCase(module)}/@v/list`, via);
+  }
+
+  latest(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }> {
+    return this.text(module, 'latest', goLayout.latest(this.name, module), `${escapeCase(module)}/@latest`, via);
+  }
+
+  /** `@v/list` and `@latest`: fresh → HIT; else asked upstream (one request however many ask); failing → STALE. */
+  private async text(module: string, what: string, key: string, path: string, via: string | undefined): Promise<GoAnswer & { kind: 'text' }> {
+    this.assertPublic(module);
+    const doc = await this.d.meta.get<GoListDoc>(key);
+    if (doc && (this.d.offline || freshness(doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return { kind: 'text', body: doc.body, cache: 'HIT' };
+    if (this.d.offline) throw notFound(`${module} ${what} is not cached and repository ${this.name} is offline`);
+    return this.lists.do(key, async () => {
+      try {
+        const res = await this.fromUpstreams(path, via);
+        const body = new TextDecoder().decode(await readLimited(res.body, MAX_LIST, this.d.idleTimeoutMs, `${module} ${what}`));
+        await this.d.meta.put(key, { body, fetchedAt: this.d.now() } satisfies GoListDoc, { remember: false });
+        return { kind: 'text' as const, body, cache: doc ? ('REVALIDATED' as const) : ('MISS' as const) };
+      } catch (e) {
+        if (isRegistryError(e) && e.kind === 'not_found') {
+          if (doc) await this.d.meta.delete(key);
+          throw e;
+        }
+        if (doc && mayServeStale(doc.fetchedAt, this.d.now(), this.d.rule)) {
+          this.d.log.warn('serving stale module list', { repo: this.name, module, error: String(e) });
+          return { kind: 'text' as const, body: doc.body, cache: 'STALE' as const };
+        }
+        throw e;
+      }
+    }).promise;
+  }
+
+  /**
+   * GOPROXY list semantics: after a `,` the next proxy is tried only when this one said 404/410;
+   * after a `|`, on any failure. The last proxy's answer (or failure) is the answer.
+   */
+  private async fromUpstreams(path: string, via: string | undefined): Promise<Response> {
+    let notFoundErr: RegistryError | undefined;
+    for (const [i, u] of this.d.upstreams.entries()) {
+      const last = i === this.d.upstreams.length - 1;
+      try {
+        const res = await u.client.request({ method: 'GET', path, scope: '', via });
+        if (res.status === 200) return res;
+        const err = await upstreamFailure(res, u.client.host, 'module file', 'NOT_FOUND');
+        if (res.status === 404 || res.status === 410) {
+          notFoundErr = new RegistryError('not_found', `not found: ${path} (${u.client.host} answered ${res.status})`, { code: 'NOT_FOUND' });
+          continue;
+        }
+        if (!last && u.fallOnAnyError) continue;
+        throw err;
+      } catch (e) {
+        if (!last && u.fallOnAnyError && isRegistryError(e) && e.kind !== 'not_found') continue;
+        throw e;
+      }
+    }
+    throw notFoundErr ?? notFound(path);
+  }
+
+  private assertPublic(module: string): void {
+    if (matchesPrivate(this.d.private, module)) throw notFound(`${module} is private: never asked upstream from ${this.name}`);
+  }
+}

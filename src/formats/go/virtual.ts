@@ -1,0 +1,55 @@
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { GoAnswer, GoExt, GoReader } from './remote.ts';
+
+const fallsThrough = (e: unknown): boolean => isRegistryError(e) && e.kind === 'not_found';
+
+/**
+ * One GOPROXY URL over an ordered list of Go repos: a version's files come from the first member
+ * that has it, `@v/list` is the union of the members' lists, `@latest` the first member's answer.
+ */
+export class GoVirtual implements GoReader {
+  readonly type = 'virtual' as const;
+
+  constructor(
+    readonly name: string,
+    private readonly members: GoReader[],
+  ) {}
+
+  restrictedTo(mayRead: (member: string) => boolean): GoVirtual {
+    return new GoVirtual(this.name, this.members.filter((m) => mayRead(m.name)));
+  }
+
+  async file(module: string, version: string, ext: GoExt, via?: string): Promise<GoAnswer> {
+    return this.first((m) => m.file(module, version, ext, via), `${module}@${version}.${ext}`);
+  }
+
+  async latest(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }> {
+    return this.first((m) => m.latest(module, via), `${module}@latest`);
+  }
+
+  async list(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }> {
+    const versions = new Set<string>();
+    let found = false;
+    for (const m of this.members) {
+      try {
+        for (const v of (await m.list(module, via)).body.split('\n')) if (v.trim() !== '') versions.add(v.trim());
+        found = true;
+      } catch (e) {
+        if (!fallsThrough(e)) throw e;
+      }
+    }
+    if (!found) throw new RegistryError('not_found', `not found: ${module}`, { code: 'NOT_FOUND' });
+    return { kind: 'text', body: [...versions].map((v) => `${v}\n`).join(''), cache: 'LOCAL' };
+  }
+
+  private async first<T>(fn: (m: GoReader) => Promise<T>, what: string): Promise<T> {
+    for (const m of this.members) {
+      try {
+        return await fn(m);
+      } catch (e) {
+        if (!fallsThrough(e)) throw e;
+      }
+    }
+    throw new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });
+  }
+}
