@@ -90,7 +90,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const accessLog = new AccessLog(meta, now);
   let evictor: Evictor | undefined;
   const cached = (repo: string, bytes: number): void => evictor?.noteCached(repo, bytes);
-  const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessLog, uploads, gcLock, gcGraceMinutes: config.gc.graceMinutes, cached, built: repos };
+  const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessLog, uploads, gcLock, gcGraceMinutes: config.gc.graceMinutes, bodyIdleMs: config.http.bodyIdleSeconds * 1000, cached, built: repos };
   // Virtual repos last: their members exist by then (the config checked they are local or remote).
   for (const rc of [...config.repos.filter((r) => r.type !== 'virtual'), ...config.repos.filter((r) => r.type === 'virtual')]) {
     const format = formatOf(rc.format);

@@ -83,6 +83,8 @@ export interface BuildDeps {
   /** Held shared by reference-creating writes, exclusive by gc and eviction. */
   gcLock: RwLock;
   gcGraceMinutes: number;
+  /** A request body (an upload) that sends nothing for this long fails. */
+  bodyIdleMs: number;
   /** Tells the evictor that a remote repo gained cached bytes. */
   cached: (repo: string, bytes: number) => void;
   /** Repos built so far (virtual repos are built last, after their members). */

@@ -46,7 +46,16 @@ const GoRemote = v.strictObject({
   permissions: v.optional(Permissions),
 });
 
-/** A Go repo's config: a variant on `type` (hosted Go repos are not built yet). */
-export const GoRepoSchema = v.variant('type', [GoRemote, virtualRepoSchema('go')]);
+const GoLocal = v.strictObject({
+  name: RepoName,
+  format: v.literal('go'),
+  type: v.literal('local'),
+  /** DELETE of a version (its files go with the next gc). */
+  delete: v.optional(v.boolean(), true),
+  permissions: v.optional(Permissions),
+});
+
+/** A Go repo's config: a variant on `type`. */
+export const GoRepoSchema = v.variant('type', [GoRemote, GoLocal, virtualRepoSchema('go')]);
 export type GoRepoConfig = v.InferOutput<typeof GoRepoSchema>;
 export type GoRemoteConfig = Extract<GoRepoConfig, { type: 'remote' }>;

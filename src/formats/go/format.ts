@@ -3,6 +3,8 @@ import { upstreamClientFor } from '../../upstream/build.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { GoRepoConfig } from './config.ts';
 import { handleGo } from './http.ts';
+import { GoLocal } from './local.ts';
+import type { GoWriter } from './local.ts';
 import { GoRemote } from './remote.ts';
 import type { GoReader, GoUpstream } from './remote.ts';
 import { goStore } from './store.ts';
@@ -14,6 +16,7 @@ class GoRepoHandle implements FormatRepo {
   constructor(
     readonly name: string,
     readonly reader: GoReader,
+    readonly writer: GoWriter | undefined,
   ) {}
 
   get type(): RepoKind {
@@ -21,7 +24,7 @@ class GoRepoHandle implements FormatRepo {
   }
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
-    return handleGo(this.name, this.reader, req, sub, ctx);
+    return handleGo(this.name, this.reader, this.writer, req, sub, ctx);
   }
 }
 
@@ -54,10 +57,15 @@ function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
       now: d.now,
       log: d.log,
     });
-    return new GoRepoHandle(cfg.name, remote);
+    return new GoRepoHandle(cfg.name, remote, undefined);
   }
-  const members = cfg.members.map((m) => d.built.get(m)).filter((m): m is GoRepoHandle => m instanceof GoRepoHandle).map((m) => m.reader);
-  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, members));
+  if (cfg.type === 'local') {
+    const local = new GoLocal({ repo: cfg.name, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, now: d.now, allowDelete: cfg.delete, bodyIdleMs: d.bodyIdleMs });
+    return new GoRepoHandle(cfg.name, local, local);
+  }
+  const handles = cfg.members.map((m) => d.built.get(m)).filter((m): m is GoRepoHandle => m instanceof GoRepoHandle);
+  const target = cfg.deployTo ? d.built.get(cfg.deployTo) : undefined;
+  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, handles.map((m) => m.reader)), target instanceof GoRepoHandle ? target.writer : undefined);
 }
 
 /** Go modules: the GOPROXY protocol, cached from upstream proxies. */

@@ -1,12 +1,14 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { serveBlob } from '../../http/serve-blob.ts';
+import type { Action } from '../../auth/access.ts';
 import type { RequestContext } from '../format.ts';
+import type { GoWriter } from './local.ts';
 import { parseGoPath } from './module.ts';
 import type { GoAnswer, GoReader } from './remote.ts';
 import { GoVirtual } from './virtual.ts';
 
-const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, unauthorized: 401, denied: 403, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508 };
+const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, conflict: 409, unauthorized: 401, denied: 403, too_large: 413, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508, insufficient_storage: 507 };
 const TYPES = { info: 'application/json', mod: 'text/plain; charset=utf-8', zip: 'application/zip' } as const;
 
 /**
@@ -24,11 +26,14 @@ function errorText(e: unknown, ctx: RequestContext, head: boolean, extra: Record
 }
 
 /** `/repo/<name><sub>` of a Go repo: the GOPROXY protocol (read-only for remote and virtual repos). */
-export async function handleGo(name: string, reader: GoReader, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+export async function handleGo(name: string, reader: GoReader, writer: GoWriter | undefined, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
   const head = req.method === 'HEAD';
   const { core: s, info } = ctx;
   try {
-    if (req.method !== 'GET' && !head) return errorText(new RegistryError('unsupported', `${req.method} is not allowed here`), ctx, head, { allow: 'GET, HEAD' });
+    const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
+    if (!action || (action !== 'pull' && !writer)) {
+      return errorText(new RegistryError('unsupported', `${req.method} is not allowed here${writer ? '' : ' (remote, or virtual without deployTo)'}`), ctx, head, { allow: writer ? 'GET, HEAD, PUT, DELETE' : 'GET, HEAD' });
+    }
     let user: string | null = null;
     if (s.access.enabled) {
       const p = await s.access.identify(req.headers.get('authorization'), info.client);
@@ -36,12 +41,21 @@ export async function handleGo(name: string, reader: GoReader, req: Request, sub
       if (p === 'invalid') return errorText(new RegistryError('unauthorized', 'authentication failed'), ctx, head, challenge);
       user = p.user;
       if (user !== null) info.user = user;
-      if (!s.access.can(user, name, 'pull')) {
-        return user === null ? errorText(new RegistryError('unauthorized', 'authentication required'), ctx, head, challenge) : errorText(new RegistryError('denied', `${user} may not read ${name}`), ctx, head);
+      if (!s.access.can(user, name, action)) {
+        return user === null ? errorText(new RegistryError('unauthorized', 'authentication required'), ctx, head, challenge) : errorText(new RegistryError('denied', `${user} may not ${action} in ${name}`), ctx, head);
       }
     }
     const route = parseGoPath(sub);
     if (!route || route.kind === 'sumdb') throw new RegistryError('not_found', `not found: ${sub} is no GOPROXY path this repository serves`, { code: 'NOT_FOUND' });
+    if (action !== 'pull') {
+      if (route.kind !== 'file' || !writer) throw new RegistryError('unsupported', 'uploads go to <module>/@v/<version>.zip (.mod, .info)', { code: 'UNSUPPORTED' });
+      if (action === 'delete') {
+        await writer.delete(route.module, route.version);
+        return new Response(null, { status: 204 });
+      }
+      const r = await writer.put(route.module, route.version, route.ext, req.body);
+      return new Response(`${r.published ? 'published' : 'staged'} ${route.module}@${route.version}.${route.ext}\n`, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    }
     // Through a virtual repo a caller sees only the members they may read themselves.
     const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : reader;
     const via = req.headers.get('via') ?? undefined;

@@ -115,3 +115,34 @@ export function matchesPrivate(patterns: string[], module: string): boolean {
     return parts.every((part, i) => new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`).test(elems[i] ?? ''));
   });
 }
+
+/** Semantic-version precedence (build metadata such as +incompatible ignored); both already checked. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string): { nums: number[]; pre: string[] } => {
+    const core = v.slice(1).replace(/\+.*$/, '');
+    const dash = core.indexOf('-');
+    const main = dash < 0 ? core : core.slice(0, dash);
+    return { nums: main.split('.').map(Number), pre: dash < 0 ? [] : core.slice(dash + 1).split('.') };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) if ((x.nums[i] ?? 0) !== (y.nums[i] ?? 0)) return (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
+  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length; // a release outranks its prereleases
+  for (let i = 0; i < Math.min(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i] ?? '';
+    const q = y.pre[i] ?? '';
+    if (p === q) continue;
+    const pn = /^[0-9]+$/.test(p);
+    const qn = /^[0-9]+$/.test(q);
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return x.pre.length - y.pre.length;
+}
+
+/** The module path a go.mod declares (its `module` directive), or null. */
+export function declaredModule(goMod: string): string | null {
+  const m = /^\s*module\s+(?:"([^"]+)"|(\S+))/m.exec(goMod);
+  return m ? (m[1] ?? m[2] ?? null) : null;
+}
