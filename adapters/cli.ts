@@ -7,6 +7,7 @@ import { collectGarbage, gcOptions } from '../src/jobs/gc.ts';
 import { applyRetention } from '../src/jobs/maintenance.ts';
 import type { Server } from '../src/boot.ts';
 import { fail, loadConfig, parseArgs } from './common.ts';
+import { createModuleZip, publishModule } from './go-publish.ts';
 import type { ParsedArgs } from './common.ts';
 
 /**
@@ -23,7 +24,8 @@ const exit = (code: number): never => process.exit(code);
 const [command, ...rest] = process.argv.slice(2);
 const USAGE =
   'usage: binaryrepo gc [--dry-run] [--config f] | retention [--dry-run] [--config f] | prefetch <repo> <image:tag>... [--platform os/arch] [--config f]\n' +
-  '       | hash-password < password | fsck [--verify-blobs] [--config f] | cache usage [--config f] | cache evict [--dry-run] [--config f]';
+  '       | hash-password < password | fsck [--verify-blobs] [--config f] | cache usage [--config f] | cache evict [--dry-run] [--config f]\n' +
+  '       | go publish <dir> <module>@<version> --to <url> [--user name]';
 
 /** This command's flags, strictly: an unknown or mistyped one is an error with the usage (exit 2). */
 function args(spec: { value?: string[]; switch?: string[] }, maxPositional: number): ParsedArgs {
@@ -115,6 +117,29 @@ if (command === 'hash-password') {
     console.log(JSON.stringify(reports, null, 2));
     const freed = reports.reduce((n, r) => n + r.bytesFreed, 0);
     console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((n, r) => n + r.manifests, 0)} manifests, ${reports.reduce((n, r) => n + r.blobsUnlinked, 0)} blob links`);
+  }
+} else if (command === 'go' && rest[0] === 'publish') {
+  rest.shift();
+  const a = args({ value: ['--to', '--user'] }, 2);
+  const [dir, ref] = a.positional;
+  const at = ref?.lastIndexOf('@') ?? -1;
+  const to = a.values.get('--to');
+  if (!dir || !ref || at <= 0 || !to) {
+    console.error('usage: binaryrepo go publish <dir> <module>@<version> --to <url of a Go repo> [--user <name>]  (password: BINARYREPO_PASSWORD or stdin)');
+    exit(2);
+  } else {
+    const module = ref.slice(0, at);
+    const version = ref.slice(at + 1);
+    const user = a.values.get('--user');
+    const auth = user ? { user, password: process.env['BINARYREPO_PASSWORD'] ?? (await readPassword()) } : undefined;
+    const zip = await createModuleZip(dir, module, version).catch((e: unknown) => fail(e, exit));
+    const res = await publishModule(to, module, version, zip, auth).catch((e: unknown) => fail(e, exit));
+    const text = (await res.text()).trim();
+    if (!res.ok) {
+      console.error(`publish failed: ${res.status} ${text}`);
+      exit(1);
+    }
+    console.log(JSON.stringify({ module, version, bytes: zip.byteLength, status: res.status, answer: text }));
   }
 } else if (command === '--help' || command === '-h' || command === 'help') {
   console.log(USAGE);
