@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../src/app.ts';
 import { isValidName, parseDockerPath, parseReference } from '../../src/formats/docker/reference.ts';
@@ -9,6 +9,8 @@ import { parseDigest } from '../../src/storage/digest.ts';
 import { parseWwwAuthenticate } from '../../src/upstream/www-authenticate.ts';
 import { authConfig } from '../helpers/auth.ts';
 import { startServer } from '../helpers/server.ts';
+import { closeAll } from '../helpers/teardown.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 /** mulberry32: a tiny seeded generator, so a failure names the seed that reproduces it. */
@@ -57,8 +59,13 @@ describe(`fuzz (seed ${SEED}, FUZZ_SEED to change)`, () => {
   describe('the HTTP surface never answers 500 and never writes outside the store', () => {
     let srv: TestServer;
     let before_: string[];
+    let parent: { path: string; cleanup: () => Promise<void> };
     before(async () => {
+      // The store in a folder of its own: anything written beside it can only come from this server.
+      parent = await tempDir('fuzz-');
+      await mkdir(join(parent.path, 'store'));
       srv = await startServer({
+        dataDir: join(parent.path, 'store'),
         config: {
           defaultRepo: 'local',
           auth: await authConfig(),
@@ -70,7 +77,7 @@ describe(`fuzz (seed ${SEED}, FUZZ_SEED to change)`, () => {
       });
       before_ = await readdir(dirname(srv.dataDir));
     });
-    after(() => srv?.close());
+    after(() => closeAll(() => srv?.close(), () => parent?.cleanup()));
 
     it('3000 random requests', async () => {
       const app = createApp(srv.server);
