@@ -70,9 +70,11 @@ setup-bench: setup-system
 # Node runs the compiled dist/ as `npm start` does (build first).
 bench: build setup-bench
 	node --import tsx bench/pull.ts
+	node --import tsx bench/go.ts
 
 bench-quick: build setup-bench
 	node --import tsx bench/pull.ts --quick
+	node --import tsx bench/go.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system
