@@ -33,23 +33,29 @@ export async function moduleFiles(root: string): Promise<string[]> {
 export async function createModuleZip(root: string, module: string, version: string): Promise<Uint8Array> {
   checkModulePath(module);
   checkVersion(version);
+  const entries = [];
+  for (const f of await moduleFiles(root)) entries.push({ name: `${module}@${version}/${f}`, data: new Uint8Array(await readFile(join(root, f))) });
+  return zipEntries(entries, true);
+}
+
+/** A zip of these entries (UTF-8 names), deflated or stored as they are. */
+export function zipEntries(entries: Array<{ name: string; data: Uint8Array }>, deflate: boolean): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
-  const files = await moduleFiles(root);
-  for (const f of files) {
-    const data = new Uint8Array(await readFile(join(root, f)));
-    const packed = new Uint8Array(deflateRawSync(data));
-    const name = new TextEncoder().encode(`${module}@${version}/${f}`);
-    const crc = crc32(data) >>> 0;
+  for (const e of entries) {
+    const packed = deflate ? new Uint8Array(deflateRawSync(e.data)) : e.data;
+    const name = new TextEncoder().encode(e.name);
+    const crc = crc32(e.data) >>> 0;
+    const method = deflate ? 8 : 0;
     const local = new DataView(new ArrayBuffer(30));
     local.setUint32(0, 0x04034b50, true);
     local.setUint16(4, 20, true);
     local.setUint16(6, 0x0800, true); // names are UTF-8
-    local.setUint16(8, 8, true);
+    local.setUint16(8, method, true);
     local.setUint32(14, crc, true);
     local.setUint32(18, packed.byteLength, true);
-    local.setUint32(22, data.byteLength, true);
+    local.setUint32(22, e.data.byteLength, true);
     local.setUint16(26, name.byteLength, true);
     parts.push(new Uint8Array(local.buffer), name, packed);
     const c = new DataView(new ArrayBuffer(46));
@@ -57,10 +63,10 @@ export async function createModuleZip(root: string, module: string, version: str
     c.setUint16(4, 20, true);
     c.setUint16(6, 20, true);
     c.setUint16(8, 0x0800, true);
-    c.setUint16(10, 8, true);
+    c.setUint16(10, method, true);
     c.setUint32(16, crc, true);
     c.setUint32(20, packed.byteLength, true);
-    c.setUint32(24, data.byteLength, true);
+    c.setUint32(24, e.data.byteLength, true);
     c.setUint16(28, name.byteLength, true);
     c.setUint32(42, offset, true);
     central.push(new Uint8Array(c.buffer), name);
@@ -69,8 +75,8 @@ export async function createModuleZip(root: string, module: string, version: str
   const size = central.reduce((a, b) => a + b.byteLength, 0);
   const end = new DataView(new ArrayBuffer(22));
   end.setUint32(0, 0x06054b50, true);
-  end.setUint16(8, files.length, true);
-  end.setUint16(10, files.length, true);
+  end.setUint16(8, entries.length, true);
+  end.setUint16(10, entries.length, true);
   end.setUint32(12, size, true);
   end.setUint32(16, offset, true);
   return new Uint8Array(Buffer.concat([...parts, ...central, new Uint8Array(end.buffer)]));

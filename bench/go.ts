@@ -14,19 +14,13 @@ import { startStaticNginx } from '../test/helpers/nginx.ts';
 import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { median, rng, seed } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 2 : 3;
 const MODULES = quick ? 20 : 50;
 const BIG = quick ? 1 : 3;
-const seed = Number(process.env['BENCH_SEED'] ?? Date.now() % 1_000_000);
-const rng = ((a: number) => (): number => {
-  a = (a + 0x6d2b79f5) | 0;
-  let t = Math.imul(a ^ (a >>> 15), 1 | a);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-})(seed);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 
 const work = await tempDir('bench-go-');

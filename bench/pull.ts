@@ -21,6 +21,7 @@ import { binaryrepo, cncfProxy, startNginxPeer } from './peers.ts';
 import type { Candidate, Instance } from './peers.ts';
 import { report } from './report.ts';
 import type { ConcRow, RoundsResult } from './report.ts';
+import { median, rng, seed } from './stats.ts';
 import { wrk } from './small.ts';
 import type { SmallRow } from './small.ts';
 
@@ -33,19 +34,7 @@ const shapeLatency = Number(arg('latency-ms') ?? 30);
 const shapeMbit = Number(arg('mbit') ?? 200);
 const shaped = !process.argv.includes('--no-shaped') && (!quick || arg('latency-ms') !== undefined || arg('mbit') !== undefined);
 const wrkSeconds = quick ? 2 : 5;
-/** The median of the values that are numbers (a failed round is NaN and left out). */
-const median = (xs: number[]): number => {
-  const ok = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  return ok[Math.floor(ok.length / 2)] ?? Number.NaN;
-};
-const seed = Number(process.env['BENCH_SEED'] ?? Date.now() % 1_000_000);
-/** mulberry32: small, seeded, good enough to shuffle a handful of candidates. */
-const rng = ((a: number) => (): number => {
-  a = (a + 0x6d2b79f5) | 0;
-  let t = Math.imul(a ^ (a >>> 15), 1 | a);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-})(seed);
+
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 
 const work = await tempDir('bench-');
