@@ -88,7 +88,7 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
   return new GenericRepoHandle({ name: cfg.name, reader: new GenericVirtual(cfg.name, members, writer), writer });
 }
 
-/** Generic files (Artifactory's "generic", Nexus's "raw"): any file tree, hosted, cached or both. */
+/** Generic files (Artifactory's "generic", Nexus's "raw"): file trees of every kind, hosted, cached or both. */
 export const genericFormat: Format = {
   id: 'generic',
   build: (cfg, deps) => {
