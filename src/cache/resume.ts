@@ -1,3 +1,4 @@
+import type { BodyWatch, Watcher } from '../http/download-guard.ts';
 import type { Fill } from './fills.ts';
 
 /**
@@ -6,31 +7,48 @@ import type { Fill } from './fills.ts';
  * download that then stalled or broke gets its blob once the upstream answers again, and one whose
  * fill failed before any byte was sent never sees the failure at all. A second failure is final.
  */
-export function resumingReader(first: Fill, start: number, end: number | undefined, rejoin: () => Promise<Fill>): ReadableStream<Uint8Array> {
+export function resumingReader(first: Fill, start: number, end: number | undefined, rejoin: () => Promise<Fill>, watcher?: Watcher): ReadableStream<Uint8Array> {
   let pos = start;
   let reader = first.reader(pos, end).getReader();
   let resumed = false;
+  let watch: BodyWatch | undefined;
   return new ReadableStream<Uint8Array>(
     {
+      start: (controller) => {
+        // A consumer that stops taking bytes is cut off (download-guard.ts); the fill goes on.
+        watch = watcher?.((why) => {
+          reader.cancel(why).catch(() => {});
+          controller.error(why);
+        });
+      },
       pull: async (controller) => {
+        watch?.pulled();
         for (;;) {
           try {
             const r = await reader.read();
             if (r.done) {
+              watch?.end();
               controller.close();
               return;
             }
             pos += r.value.byteLength;
             controller.enqueue(r.value);
+            watch?.delivered();
             return;
           } catch (e) {
-            if (resumed) throw e;
+            if (resumed) {
+              watch?.end();
+              throw e;
+            }
             resumed = true;
             reader = (await rejoin()).reader(pos, end).getReader();
           }
         }
       },
-      cancel: (reason) => reader.cancel(reason),
+      cancel: (reason) => {
+        watch?.end();
+        return reader.cancel(reason);
+      },
     },
     { highWaterMark: 0 },
   );
@@ -45,7 +63,7 @@ export interface JoinedFill {
   /** Known even when the upstream announced none, once every byte is in. */
   size: number | undefined;
   /** Bytes [start, end) for this client, resuming once with a fresh fill (resumingReader). */
-  open: (start: number, end?: number) => ReadableStream<Uint8Array>;
+  open: (start: number, end?: number, watcher?: Watcher) => ReadableStream<Uint8Array>;
 }
 
 /**
@@ -64,11 +82,17 @@ export async function joinResumable(join: () => { fill: Fill; coalesced: boolean
   }
   const complete = fill.state === 'verified' || fill.state === 'done';
   const first = fill;
-  const open = (start: number, end?: number): ReadableStream<Uint8Array> =>
-    resumingReader(first, start, end, async () => {
-      const again = join().fill;
-      await again.ready;
-      return again;
-    });
+  const open = (start: number, end?: number, watcher?: Watcher): ReadableStream<Uint8Array> =>
+    resumingReader(
+      first,
+      start,
+      end,
+      async () => {
+        const again = join().fill;
+        await again.ready;
+        return again;
+      },
+      watcher,
+    );
   return { fill, coalesced, complete, size: fill.size ?? (complete ? fill.written : undefined), open };
 }

@@ -5,6 +5,16 @@ export interface DownloadLimits {
   sendIdleMs: number;
 }
 
+/** What a body reports: the consumer asked for more; a chunk was handed over; the body is over. */
+export interface BodyWatch {
+  pulled(): void;
+  delivered(): void;
+  end(): void;
+}
+
+/** Starts watching one body; `cut` errors it when its consumer stalls. */
+export type Watcher = (cut: (why: Error) => void) => BodyWatch;
+
 interface Open {
   client: string;
   /** Since when the body has had a chunk ready that the client does not take; undefined = not waiting. */
@@ -16,7 +26,8 @@ interface Open {
  * Bounds what clients can make us hold with downloads they never read: every streamed response
  * body is counted per client address (a client over its limit gets 429 before anything is
  * opened) and watched for a consumer that stopped reading (one timer for all bodies, not one per
- * chunk). Time spent waiting for the source (a slow upstream) never counts as idle.
+ * chunk). Time spent waiting for the source (a slow upstream) never counts as idle: a body is idle
+ * only between handing over a chunk and being asked for the next.
  */
 export class DownloadGuard {
   private readonly open = new Set<Open>();
@@ -42,12 +53,22 @@ export class DownloadGuard {
     return this.perClient.get(client) ?? 0;
   }
 
-  /** The same bytes, counted against `client` until they end, fail or are cancelled. */
-  wrap(body: ReadableStream<Uint8Array>, client: string): ReadableStream<Uint8Array> {
-    const reader = body.getReader();
-    let entry: Open | undefined;
+  /**
+   * Counts one body against `client` and watches its consumer. The body's own pull stream reports
+   * to the returned watch (no extra stream layer on the hot path); `cut` is called, once, when the
+   * consumer has taken nothing for sendIdleMs: the stream must then error and release its handle.
+   */
+  watch(client: string, cut: (why: Error) => void): BodyWatch {
+    const entry: Open = {
+      client,
+      stalledSince: undefined,
+      cut: () => {
+        release();
+        cut(new Error(`client took no bytes for ${this.limits.sendIdleMs / 1000}s; download cut off`));
+      },
+    };
     const release = (): void => {
-      if (!entry || !this.open.delete(entry)) return;
+      if (!this.open.delete(entry)) return;
       const n = (this.perClient.get(client) ?? 1) - 1;
       if (n <= 0) this.perClient.delete(client);
       else this.perClient.set(client, n);
@@ -56,42 +77,51 @@ export class DownloadGuard {
         this.timer = undefined;
       }
     };
+    this.open.add(entry);
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    this.startTimer();
+    return {
+      pulled: () => void (entry.stalledSince = undefined),
+      delivered: () => void (entry.stalledSince = this.now()),
+      end: release,
+    };
+  }
+
+  /** A watcher for one client's bodies: what our own pull streams take (file-stream, resume). */
+  watcherFor(client: string): Watcher {
+    return (cut) => this.watch(client, cut);
+  }
+
+  /** A stream we do not own (a runtime's native file stream), watched through one wrapping layer. */
+  wrap(body: ReadableStream<Uint8Array>, client: string): ReadableStream<Uint8Array> {
+    const reader = body.getReader();
+    let w: BodyWatch | undefined;
     return new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          entry = {
-            client,
-            stalledSince: undefined,
-            cut: () => {
-              release();
-              const why = new Error(`client took no bytes for ${this.limits.sendIdleMs / 1000}s; download cut off`);
-              reader.cancel(why).catch(() => {});
-              controller.error(why);
-            },
-          };
-          this.open.add(entry);
-          this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
-          this.watch();
+          w = this.watch(client, (why) => {
+            reader.cancel(why).catch(() => {});
+            controller.error(why);
+          });
         },
         pull: async (controller) => {
-          if (entry) entry.stalledSince = undefined;
+          w?.pulled();
           try {
             const r = await reader.read();
             if (r.done) {
-              release();
+              w?.end();
               controller.close();
               return;
             }
             controller.enqueue(r.value);
-            // A chunk is queued; until the consumer asks for the next one, it is the client we wait for.
-            if (entry) entry.stalledSince = this.now();
+            w?.delivered();
           } catch (e) {
-            release();
+            w?.end();
             throw e;
           }
         },
         cancel: (reason) => {
-          release();
+          w?.end();
           return reader.cancel(reason);
         },
       },
@@ -99,7 +129,7 @@ export class DownloadGuard {
     );
   }
 
-  private watch(): void {
+  private startTimer(): void {
     if (this.timer) return;
     const tick = Math.max(50, Math.min(1000, Math.floor(this.limits.sendIdleMs / 4)));
     this.timer = setInterval(() => {

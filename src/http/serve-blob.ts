@@ -1,20 +1,22 @@
 import type { RuntimeCaps } from '../runtime.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
+import type { DownloadGuard, Watcher } from './download-guard.ts';
 import { handleStream } from './file-stream.ts';
 import { parseRange } from './range.ts';
 
 export interface ServeDeps {
   blobs: BlobStore;
   runtime: RuntimeCaps;
-  /** Every streamed body goes through this (per-client accounting, stalled readers cut off). */
-  download(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
+  /** Every streamed body is counted for `client` and cut off when its consumer stalls. */
+  downloads: DownloadGuard;
+  client: string;
 }
 
 /** Where the bytes come from: the store, or a download in progress (bytes [start, end) as they arrive). */
 export type BlobSource =
   | { kind: 'store'; digest: Digest; size: number }
-  | { kind: 'stream'; size: number | undefined; open: (start: number, end?: number) => ReadableStream<Uint8Array> };
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array> };
 
 /**
  * A blob as an HTTP answer with single Range support (206, or 416 with the size) and HEAD without
@@ -49,14 +51,15 @@ export async function serveBlob(
   }
   if (end !== undefined) out['content-length'] = String(end - start + 1);
   if (head) return new Response(null, { status, headers: out });
-  if (src.kind === 'stream') return new Response(deps.download(src.open(start, end === undefined ? undefined : end + 1)), { status, headers: out });
+  const watcher = deps.downloads.watcherFor(deps.client);
+  if (src.kind === 'stream') return new Response(src.open(start, end === undefined ? undefined : end + 1, watcher), { status, headers: out });
   if (src.size === 0) return new Response(new Uint8Array(0), { status, headers: out });
   const last = end ?? 0;
   const path = deps.blobs.localPath(src.digest);
   const native = path ? await deps.runtime.fileBody?.(path, start, last, src.size) : null;
   // A native stream (Deno) is guarded like ours; a Blob (Bun's sendfile) holds no handle while it waits.
-  if (native) return new Response(native instanceof ReadableStream ? deps.download(native as ReadableStream<Uint8Array>) : native, { status, headers: out });
+  if (native) return new Response(native instanceof ReadableStream ? deps.downloads.wrap(native as ReadableStream<Uint8Array>, deps.client) : native, { status, headers: out });
   const handle = await deps.blobs.open(src.digest);
   if (!handle) return new Response(null, { status: 404, headers: { 'content-type': 'application/json' } });
-  return new Response(deps.download(handleStream(handle, start, last)), { status, headers: out });
+  return new Response(handleStream(handle, start, last, watcher), { status, headers: out });
 }

@@ -95,7 +95,8 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
     log: s.log,
     base: t.base,
     bodyIdleMs: s.config.http.bodyIdleSeconds * 1000,
-    download: (body) => s.downloads.wrap(body, info.client),
+    downloads: s.downloads,
+    client: info.client,
     authorize: async (image, action) => {
       if (!s.access.enabled) return null;
       const ping = image === undefined && t.sub.replace(/\/$/, '') === '';

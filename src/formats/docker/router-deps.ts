@@ -1,3 +1,4 @@
+import type { DownloadGuard } from '../../http/download-guard.ts';
 import type { ServerMetrics } from '../../metrics/registry.ts';
 import type { Action } from '../../auth/access.ts';
 import type { Logger } from '../../log.ts';
@@ -29,8 +30,9 @@ export interface DockerRouterDeps {
   discoverBlob(digest: Digest): Promise<boolean>;
   /** Request bodies that stall this long fail (pushes). */
   bodyIdleMs: number;
-  /** Every streamed blob body goes through this: counted per client, cut off when never read. */
-  download(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
+  /** Every streamed blob body is counted for `client` and cut off when never read. */
+  downloads: DownloadGuard;
+  client: string;
   /** Tells the webhooks: a manifest pushed, pulled (GET) or deleted in `repo`. */
   notify(action: 'push' | 'pull' | 'delete', repo: string, image: string, target: { mediaType?: string; size?: number; digest?: string; tag?: string }): void;
 }

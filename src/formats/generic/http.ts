@@ -116,7 +116,7 @@ async function answer(req: Request, r: FileResult, ctx: RequestContext): Promise
   const { core: s, info } = ctx;
   info.cache = r.cache;
   s.metrics.cache.inc({ repo: info.repo ?? '', result: r.cache });
-  const deps = { blobs: s.blobs, runtime: s.runtime, download: (b: ReadableStream<Uint8Array>) => s.downloads.wrap(b, info.client) };
+  const deps = { blobs: s.blobs, runtime: s.runtime, downloads: s.downloads, client: info.client };
   if (r.source === 'store') {
     const hex = r.digest.hex;
     const etag = `"${hex}"`;

@@ -82,7 +82,7 @@ function text(a: GoAnswer & { kind: 'text' }, type: string, ctx: RequestContext,
 async function answer(req: Request, a: GoAnswer, type: string, ctx: RequestContext): Promise<Response> {
   const { core: s, info } = ctx;
   note(ctx, a.cache);
-  const deps = { blobs: s.blobs, runtime: s.runtime, download: (b: ReadableStream<Uint8Array>) => s.downloads.wrap(b, info.client) };
+  const deps = { blobs: s.blobs, runtime: s.runtime, downloads: s.downloads, client: info.client };
   if (a.kind === 'text') return text(a, type, ctx, req.method === 'HEAD');
   const headers = { 'content-type': type, 'x-cache': a.cache };
   if (a.kind === 'blob') return serveBlob(req, { kind: 'store', digest: a.digest, size: a.size }, { ...headers, etag: `"${a.digest.hex}"` }, deps);
