@@ -145,3 +145,12 @@ export interface Format {
   store: FormatStore;
   rootRoute?: RootRoute;
 }
+
+/** A format's `build` over its own configs: a config of another format is a wiring error, said plainly. */
+export function buildFor<Id extends RepoConfig['format']>(id: Id, build: (cfg: Extract<RepoConfig, { format: Id }>, deps: BuildDeps) => FormatRepo): Format['build'] {
+  return (cfg, deps) => {
+    if (cfg.format !== id) throw new Error(`the ${id} format cannot build a ${cfg.format} repo`);
+    // The check above is the narrowing TypeScript cannot follow through the generic.
+    return build(cfg as Extract<RepoConfig, { format: Id }>, deps);
+  };
+}

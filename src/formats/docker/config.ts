@@ -78,5 +78,4 @@ export const DockerRepoSchema = v.variant('type', [DockerRemote, DockerLocal, Do
 export type DockerRepoConfig = v.InferOutput<typeof DockerRepoSchema>;
 export type DockerRemoteConfig = Extract<DockerRepoConfig, { type: 'remote' }>;
 export type DockerLocalConfig = Extract<DockerRepoConfig, { type: 'local' }>;
-export type DockerVirtualConfig = Extract<DockerRepoConfig, { type: 'virtual' }>;
 export type RetentionConfig = NonNullable<DockerLocalConfig['retention']>;

@@ -1,6 +1,7 @@
-import { NegativeCache } from '../../cache/policy.ts';
 import { RegistryError } from '../../errors.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
+import { remoteCacheDeps } from '../remote-cache.ts';
+import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
 import type { DockerLocalConfig, DockerRemoteConfig, DockerRepoConfig } from './config.ts';
 import { dockerOf, dockerRootRoute, handleRepoPath } from './http.ts';
@@ -65,10 +66,7 @@ function build(cfg: DockerRepoConfig, deps: BuildDeps): FormatRepo {
 /** Docker/OCI: the distribution-spec registry API, Docker token auth, pull-through caching. */
 export const dockerFormat: Format = {
   id: 'docker',
-  build: (cfg, deps) => {
-    if (cfg.format !== 'docker') throw new Error(`docker cannot build a ${cfg.format} repo`);
-    return build(cfg, deps);
-  },
+  build: buildFor('docker', build),
   store: dockerStore,
   rootRoute: dockerRootRoute,
 };
@@ -93,25 +91,12 @@ function dockerLocal(rc: DockerLocalConfig, s: BuildDeps): DockerLocal {
 
 function dockerRemote(rc: DockerRemoteConfig, s: BuildDeps): DockerRemote {
   const up = rc.upstream;
-  const client = upstreamClientFor(rc.name, up, s);
-  const remote = new DockerRemote({
-    repo: rc.name,
-    upstream: client,
-    blobs: s.blobs,
-    meta: s.meta,
-    fills: s.fills,
-    negative: new NegativeCache(rc.cache.negativeTtlSeconds * 1000, s.now),
-    rule: { ttlMs: rc.cache.tagTtlSeconds * 1000, maxStaleMs: rc.cache.maxStaleSeconds * 1000 },
+  return new DockerRemote({
+    ...remoteCacheDeps(rc, rc.cache.tagTtlSeconds, s),
+    upstream: upstreamClientFor(rc.name, up, s),
     manifestMaxBytes: rc.manifestMaxBytes,
     blobMaxBytes: rc.blobMaxBytes,
-    idleTimeoutMs: up.idleTimeoutSeconds * 1000,
     libraryPrefix: up.libraryPrefix ?? DOCKER_HUB.test(new URL(up.url).hostname),
-    offline: rc.offline,
     filter: new ImageFilter(rc.include, rc.exclude),
-    accessLog: s.accessLog,
-    cached: (bytes) => s.cached(rc.name, bytes),
-    now: s.now,
-    log: s.log,
   });
-  return remote;
 }

@@ -57,6 +57,3 @@ const GenericVirtual = virtualRepoSchema('generic');
 /** A generic (raw file) repo's config: a variant on `type`. */
 export const GenericRepoSchema = v.variant('type', [GenericRemote, GenericLocal, GenericVirtual]);
 export type GenericRepoConfig = v.InferOutput<typeof GenericRepoSchema>;
-export type GenericRemoteConfig = Extract<GenericRepoConfig, { type: 'remote' }>;
-export type GenericLocalConfig = Extract<GenericRepoConfig, { type: 'local' }>;
-export type GenericVirtualConfig = Extract<GenericRepoConfig, { type: 'virtual' }>;

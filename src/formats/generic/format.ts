@@ -1,6 +1,7 @@
-import { NegativeCache } from '../../cache/policy.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { PatternFilter } from '../../util/glob.ts';
+import { remoteCacheDeps } from '../remote-cache.ts';
+import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
 import type { GenericRepoConfig } from './config.ts';
 import type { GenericReader, GenericWriter } from './files.ts';
@@ -64,22 +65,11 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
   }
   if (cfg.type === 'remote') {
     const remote = new GenericRemote({
-      repo: cfg.name,
+      ...remoteCacheDeps(cfg, cfg.cache.ttlSeconds, d),
       upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
-      blobs: d.blobs,
-      meta: d.meta,
-      fills: d.fills,
-      negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
-      rule: { ttlMs: cfg.cache.ttlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
       immutable: cfg.immutable,
-      offline: cfg.offline,
       filter: new PatternFilter(cfg.include, cfg.exclude),
       maxFileBytes: cfg.maxFileBytes,
-      idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
-      accessLog: d.accessLog,
-      cached: (bytes) => d.cached(cfg.name, bytes),
-      now: d.now,
-      log: d.log,
     });
     return new GenericRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
   }
@@ -91,9 +81,6 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
 /** Generic files (Artifactory's "generic", Nexus's "raw"): file trees of every kind, hosted, cached or both. */
 export const genericFormat: Format = {
   id: 'generic',
-  build: (cfg, deps) => {
-    if (cfg.format !== 'generic') throw new Error(`generic cannot build a ${cfg.format} repo`);
-    return build(cfg, deps);
-  },
+  build: buildFor('generic', build),
   store: genericStore,
 };

@@ -1,45 +1,27 @@
-import type { AccessLog } from '../../cache/access-log.ts';
-import type { FillManager } from '../../cache/fill-manager.ts';
 import { joinResumable } from '../../cache/resume.ts';
 import type { Fill, FillSource } from '../../cache/fills.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
-import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
-import type { Logger } from '../../log.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { PatternFilter } from '../../util/glob.ts';
+import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { listFolder, notFound, storedFile } from './files.ts';
 import type { FileResult, GenericReader, ListEntry } from './files.ts';
 import { genericLayout } from './paths.ts';
 import type { FileDoc } from './paths.ts';
 
-export interface GenericRemoteDeps {
-  repo: string;
+export interface GenericRemoteDeps extends RemoteCacheDeps {
   upstream: UpstreamClient;
-  blobs: BlobStore;
-  meta: MetaStore;
-  fills: FillManager;
-  negative: NegativeCache;
-  /** ttlMs: revalidate after; maxStaleMs: serve stale while the upstream fails (0 = no limit). */
-  rule: CacheRule;
   /** Paths never change upstream: never revalidated. */
   immutable: boolean;
-  offline: boolean;
   filter: PatternFilter;
   maxFileBytes: number;
-  idleTimeoutMs: number;
-  accessLog: AccessLog;
-  cached: (bytes: number) => void;
-  now: () => number;
-  log: Logger;
 }
 
 interface UpstreamMeta {

@@ -58,4 +58,3 @@ const GoLocal = v.strictObject({
 /** A Go repo's config: a variant on `type`. */
 export const GoRepoSchema = v.variant('type', [GoRemote, GoLocal, virtualRepoSchema('go')]);
 export type GoRepoConfig = v.InferOutput<typeof GoRepoSchema>;
-export type GoRemoteConfig = Extract<GoRepoConfig, { type: 'remote' }>;

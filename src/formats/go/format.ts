@@ -1,5 +1,6 @@
-import { NegativeCache } from '../../cache/policy.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
+import { remoteCacheDeps } from '../remote-cache.ts';
+import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { GoRepoConfig } from './config.ts';
 import { handleGo } from './http.ts';
@@ -41,22 +42,7 @@ function upstreams(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps)
 
 function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'remote') {
-    const remote = new GoRemote({
-      repo: cfg.name,
-      upstreams: upstreams(cfg, d),
-      blobs: d.blobs,
-      meta: d.meta,
-      fills: d.fills,
-      negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
-      rule: { ttlMs: cfg.cache.listTtlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
-      offline: cfg.offline,
-      private: cfg.private,
-      idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
-      accessLog: d.accessLog,
-      cached: (bytes) => d.cached(cfg.name, bytes),
-      now: d.now,
-      log: d.log,
-    });
+    const remote = new GoRemote({ ...remoteCacheDeps(cfg, cfg.cache.listTtlSeconds, d), upstreams: upstreams(cfg, d), private: cfg.private });
     return new GoRepoHandle(cfg.name, remote, undefined);
   }
   if (cfg.type === 'local') {
@@ -71,9 +57,6 @@ function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
 /** Go modules: the GOPROXY protocol, cached from upstream proxies. */
 export const goFormat: Format = {
   id: 'go',
-  build: (cfg, deps) => {
-    if (cfg.format !== 'go') throw new Error(`go cannot build a ${cfg.format} repo`);
-    return build(cfg, deps);
-  },
+  build: buildFor('go', build),
   store: goStore,
 };

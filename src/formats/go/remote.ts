@@ -1,27 +1,23 @@
-import type { AccessLog } from '../../cache/access-log.ts';
-import type { FillManager } from '../../cache/fill-manager.ts';
+import type { Watcher } from '../../http/download-guard.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
-import type { CacheRule, NegativeCache } from '../../cache/policy.ts';
 import { joinResumable } from '../../cache/resume.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
-import type { Logger } from '../../log.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import { goLayout } from './layout.ts';
 import type { GoFileDoc, GoListDoc } from './layout.ts';
+import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { escapeCase, matchesPrivate } from './module.ts';
 
 /** What a Go repo answers: a stored file, a download in progress, or a small text (list, @latest). */
 export type GoAnswer =
   | { kind: 'blob'; digest: Digest; size: number; cache: CacheStatus }
-  | { kind: 'stream'; size: number | undefined; open: (start: number, end?: number) => ReadableStream<Uint8Array>; cache: CacheStatus }
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array>; cache: CacheStatus }
   | { kind: 'text'; body: string; cache: CacheStatus };
 
 export type GoExt = 'info' | 'mod' | 'zip';
@@ -40,21 +36,10 @@ export interface GoUpstream {
   fallOnAnyError: boolean;
 }
 
-export interface GoRemoteDeps {
-  repo: string;
+export interface GoRemoteDeps extends RemoteCacheDeps {
   upstreams: GoUpstream[];
-  blobs: BlobStore;
-  meta: MetaStore;
-  fills: FillManager;
-  negative: NegativeCache;
-  rule: CacheRule;
-  offline: boolean;
+  /** GOPRIVATE-style patterns: never asked upstream. */
   private: string[];
-  idleTimeoutMs: number;
-  accessLog: AccessLog;
-  cached: (bytes: number) => void;
-  now: () => number;
-  log: Logger;
 }
 
 /** The go command's own limits (cmd/go: modfetch): a .mod over 16 MiB or a zip over 500 MiB is refused. */

@@ -1,0 +1,52 @@
+import type { AccessLog } from '../cache/access-log.ts';
+import type { FillManager } from '../cache/fill-manager.ts';
+import { NegativeCache } from '../cache/policy.ts';
+import type { CacheRule } from '../cache/policy.ts';
+import type { Logger } from '../log.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { MetaStore } from '../storage/meta-store.ts';
+import type { BuildDeps } from './format.ts';
+
+/** What every format's remote (pull-through) repo is built from; each format adds its own pieces. */
+export interface RemoteCacheDeps {
+  repo: string;
+  blobs: BlobStore;
+  meta: MetaStore;
+  fills: FillManager;
+  /** Upstream "not found" answers, remembered briefly. */
+  negative: NegativeCache;
+  /** ttlMs: how long mutable answers (tags, lists, files) are fresh; maxStaleMs: how long past it they may be served while the upstream fails. */
+  rule: CacheRule;
+  /** Cached content only: a miss is "not found" and nothing is revalidated. */
+  offline: boolean;
+  /** An upstream body that sends nothing for this long fails. */
+  idleTimeoutMs: number;
+  /** Records reads for LRU eviction (batched in memory). */
+  accessLog: AccessLog;
+  /** Told about every byte the cache gained, so the evictor can act before its next scan. */
+  cached: (bytes: number) => void;
+  now: () => number;
+  log: Logger;
+}
+
+/** The remote-cache pieces of one remote repo's config, whatever its format. */
+export function remoteCacheDeps(
+  cfg: { name: string; offline: boolean; upstream: { idleTimeoutSeconds: number }; cache: { negativeTtlSeconds: number; maxStaleSeconds: number } },
+  ttlSeconds: number,
+  d: BuildDeps,
+): RemoteCacheDeps {
+  return {
+    repo: cfg.name,
+    blobs: d.blobs,
+    meta: d.meta,
+    fills: d.fills,
+    negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
+    rule: { ttlMs: ttlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
+    offline: cfg.offline,
+    idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
+    accessLog: d.accessLog,
+    cached: (bytes) => d.cached(cfg.name, bytes),
+    now: d.now,
+    log: d.log,
+  };
+}
