@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { authConfig, basic, PASSWORDS } from '../helpers/auth.ts';
-import { writeProxyTree, zipStored } from '../helpers/gomod.ts';
+import { goEnv, writeProxyTree, zipStored } from '../helpers/gomod.ts';
 import { run } from '../helpers/net.ts';
 import { startStaticNginx, startTlsFrontDoor } from '../helpers/nginx.ts';
 import { startServer } from '../helpers/server.ts';
@@ -92,21 +92,12 @@ describe('Go local and virtual repos with the go command', () => {
     await mkdir(app, { recursive: true });
     await writeFile(join(app, 'go.mod'), `module example.com/app\n\ngo 1.21\n\nrequire (\n\t${LIB} v1.1.0\n\texample.com/greet v1.0.0\n)\n`);
     await writeFile(join(app, 'main.go'), `package main\n\nimport (\n\t"fmt"\n\n\t"${LIB}"\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(lib.Words(), greet.Hello()) }\n`);
-    const env = {
-      ...process.env,
-      HOME: home,
+    const env = goEnv(home, join(work.path, 'gocache'), {
       NETRC: join(home, '.netrc'),
-      GOPATH: join(home, 'gopath'),
-      GOMODCACHE: join(home, 'modcache'),
-      GOCACHE: join(work.path, 'gocache'),
       GOPROXY: `${tls.ngx.url}/repo/goproxy`,
       SSL_CERT_FILE: join(tls.certDir, 'ca.crt'),
-      GOSUMDB: 'off',
       GONOSUMDB: 'corp.example',
-      GOFLAGS: '-mod=mod',
-      GOTOOLCHAIN: 'local',
-      GOTELEMETRY: 'off',
-    };
+    });
     const versions = await run('go', ['list', '-m', '-versions', LIB], { cwd: app, env, timeoutMs: 240_000 });
     assert.equal(versions.code, 0, versions.stderr);
     assert.equal(versions.stdout.trim(), `${LIB} v1.0.0 v1.1.0`);

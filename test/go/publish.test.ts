@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { readCentralDirectory } from '../../src/formats/go/zip.ts';
 import { PASSWORDS, authConfig } from '../helpers/auth.ts';
 import { cli } from '../helpers/cli.ts';
+import { goEnv } from '../helpers/gomod.ts';
 import { run } from '../helpers/net.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -53,7 +54,7 @@ describe('binaryrepo go publish', () => {
     await writeFile(join(app, 'go.mod'), `module example.com/app\n\ngo 1.21\n\nrequire ${MOD} v0.3.0\n`);
     await writeFile(join(app, 'main.go'), `package main\n\nimport (\n\t"fmt"\n\n\t"${MOD}"\n)\n\nfunc main() { fmt.Println(tool.Answer()) }\n`);
     const home = join(work.path, 'home');
-    const env = { ...process.env, HOME: home, GOPATH: join(home, 'gopath'), GOMODCACHE: join(home, 'mod'), GOCACHE: join(work.path, 'gocache'), GOPROXY: url(), GOSUMDB: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOTELEMETRY: 'off' };
+    const env = goEnv(home, join(work.path, 'gocache'), { GOPROXY: url() });
     const build = await run('go', ['build', '-o', join(app, 'app'), '.'], { cwd: app, env, timeoutMs: 240_000 });
     assert.equal(build.code, 0, build.stderr);
     assert.equal((await run(join(app, 'app'), [])).stdout.trim(), '42');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeProxyTree } from '../helpers/gomod.ts';
+import { goEnv, writeProxyTree } from '../helpers/gomod.ts';
 import type { ModuleVersion } from '../helpers/gomod.ts';
 import { run } from '../helpers/net.ts';
 import { startStaticNginx } from '../helpers/nginx.ts';
@@ -60,20 +60,7 @@ describe('Go remote repo with the go command', () => {
     return run('go', args, {
       cwd: opts.cwd ?? work.path,
       timeoutMs: 240_000,
-      env: {
-        ...process.env,
-        HOME: home,
-        GOPATH: join(home, 'gopath'),
-        GOMODCACHE: join(home, 'modcache'),
-        GOCACHE: join(work.path, 'gocache'),
-        GOPROXY: opts.proxy ?? `${br.url}/repo/gomod`,
-        GOSUMDB: 'off',
-        GOFLAGS: '-mod=mod',
-        GOTOOLCHAIN: 'local',
-        GOTELEMETRY: 'off',
-        GOPRIVATE: '',
-        GONOSUMDB: '',
-      },
+      env: goEnv(home, join(work.path, 'gocache'), { GOPROXY: opts.proxy ?? `${br.url}/repo/gomod` }),
     });
   }
 

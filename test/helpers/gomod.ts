@@ -30,3 +30,24 @@ export async function writeProxyTree(root: string, mods: ModuleVersion[]): Promi
     await writeFile(join(root, escapeCase(m.path), '@latest'), JSON.stringify({ Version: m.version, Time: '2026-01-01T00:00:00Z' }));
   }
 }
+
+/**
+ * The go command's environment in a test: its own HOME and module cache, the given GOPROXY, no
+ * checksum database unless `set` names one, never a toolchain download, no telemetry.
+ */
+export function goEnv(home: string, goCache: string, set: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HOME: home,
+    GOPATH: join(home, 'gopath'),
+    GOMODCACHE: join(home, 'modcache'),
+    GOCACHE: goCache,
+    GOSUMDB: 'off',
+    GOFLAGS: '-mod=mod',
+    GOTOOLCHAIN: 'local',
+    GOTELEMETRY: 'off',
+    GOPRIVATE: '',
+    GONOSUMDB: '',
+    ...set,
+  };
+}

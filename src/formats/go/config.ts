@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { verifierKeyProblem } from './sumdb/note.ts';
 import { Permissions, RepoName, Seconds, budgetFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
 
 /**
@@ -23,6 +24,25 @@ const GoUpstream = v.strictObject({
 /** GOPRIVATE-style module path patterns: never asked upstream (404 here), never looked up in a sumdb. */
 const ModulePatterns = v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.*?_~/-]+$/, 'must be a module path pattern'))), []);
 
+/** The public Go checksum database, as the go command knows it (GOSUMDB's default). */
+export const SUM_GOLANG_ORG = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
+
+/**
+ * A checksum database this repo proxies under `/sumdb/<name>/`: its verifier key as GOSUMDB names it
+ * and where to reach it (default `https://<name>`; a GOPROXY that proxies it works too:
+ * `https://proxy.golang.org/sumdb/sum.golang.org`). Credentials are its own: the upstream proxy's are
+ * never sent to another host.
+ */
+const SumDb = v.strictObject({
+  key: v.pipe(
+    v.string(),
+    v.check((k) => verifierKeyProblem(k) === null, 'must be a verifier key as GOSUMDB names it (<name>+<hash>+<key>) whose hash matches'),
+  ),
+  url: v.optional(v.pipe(v.string(), v.regex(/^https?:\/\/[^/@\s]+(\/\S*)?$/, 'must be an http(s) URL without credentials'))),
+  username: v.optional(v.string()),
+  password: v.optional(v.string('must be a string')),
+});
+
 const GoRemote = v.strictObject({
   name: RepoName,
   format: v.literal('go'),
@@ -33,6 +53,8 @@ const GoRemote = v.strictObject({
       v.strictObject({
         /** `@v/list` and `@latest` are asked upstream again after this; .info, .mod and .zip never change. */
         listTtlSeconds: Seconds(300),
+        /** A checksum database's `/latest` tree is asked again after this (tiles and lookups never change). */
+        sumdbTtlSeconds: Seconds(60),
         maxStaleSeconds: Seconds(0),
         negativeTtlSeconds: Seconds(30),
         ...budgetFields,
@@ -43,6 +65,15 @@ const GoRemote = v.strictObject({
   ),
   offline: v.optional(v.boolean(), false),
   private: ModulePatterns,
+  /** Checksum databases proxied under `/sumdb/<name>/`; `[]` for none. */
+  sumdb: v.optional(
+    v.pipe(
+      v.array(SumDb),
+      v.check((l) => l.every((d) => /^[A-Za-z0-9._:-]+\+/.test(d.key)), 'database names must be host names (letters, digits, ".", "-", ":")'),
+      v.check((l) => new Set(l.map((d) => d.key.split('+')[0])).size === l.length, 'each database may be listed once'),
+    ),
+    [{ key: SUM_GOLANG_ORG }],
+  ),
   permissions: v.optional(Permissions),
 });
 

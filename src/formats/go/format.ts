@@ -1,4 +1,5 @@
 import { upstreamClientFor } from '../../upstream/build.ts';
+import { NegativeCache } from '../../cache/policy.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
@@ -9,6 +10,8 @@ import type { GoWriter } from './local.ts';
 import { GoRemote } from './remote.ts';
 import type { GoReader, GoUpstream } from './remote.ts';
 import { goStore } from './store.ts';
+import { KeptFiles } from './sumdb/kept.ts';
+import { SumdbProxy } from './sumdb/proxy.ts';
 import { GoVirtual } from './virtual.ts';
 
 class GoRepoHandle implements FormatRepo {
@@ -40,9 +43,32 @@ function upstreams(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps)
   return out;
 }
 
+/** The checksum databases a remote proxies, each with its own upstream client (and credentials). */
+function sumdbs(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): SumdbProxy[] {
+  return cfg.sumdb.map((db) => {
+    const name = db.key.split('+')[0] ?? '';
+    const { url: _proxies, username: _u, password: _p, ...timeouts } = cfg.upstream;
+    const client = upstreamClientFor(cfg.name, { ...timeouts, url: db.url ?? `https://${name}`, username: db.username, password: db.password }, d);
+    const kept = new KeptFiles({ repo: cfg.name, db: name, client, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, accessLog: d.accessLog, idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000, now: d.now });
+    return new SumdbProxy({
+      repo: cfg.name,
+      name,
+      key: db.key,
+      kept,
+      meta: d.meta,
+      rule: { ttlMs: cfg.cache.sumdbTtlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
+      negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
+      offline: cfg.offline,
+      private: cfg.private,
+      now: d.now,
+      log: d.log,
+    });
+  });
+}
+
 function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'remote') {
-    const remote = new GoRemote({ ...remoteCacheDeps(cfg, cfg.cache.listTtlSeconds, d), upstreams: upstreams(cfg, d), private: cfg.private });
+    const remote = new GoRemote({ ...remoteCacheDeps(cfg, cfg.cache.listTtlSeconds, d), upstreams: upstreams(cfg, d), private: cfg.private, sumdbs: sumdbs(cfg, d) });
     return new GoRepoHandle(cfg.name, remote, undefined);
   }
   if (cfg.type === 'local') {

@@ -46,7 +46,13 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
       }
     }
     const route = parseGoPath(sub);
-    if (!route || route.kind === 'sumdb') throw new RegistryError('not_found', `not found: ${sub} is no GOPROXY path this repository serves`, { code: 'NOT_FOUND' });
+    // Through a virtual repo a caller sees only the members they may read themselves.
+    const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : reader;
+    if (route?.kind === 'sumdb') {
+      if (action !== 'pull') throw new RegistryError('unsupported', 'a checksum database is read-only', { code: 'UNSUPPORTED' });
+      return await sumdb(view, route.rest, req, ctx);
+    }
+    if (!route) throw new RegistryError('not_found', `not found: ${sub} is no GOPROXY path this repository serves`, { code: 'NOT_FOUND' });
     if (action !== 'pull') {
       if (route.kind !== 'file' || !writer) throw new RegistryError('unsupported', 'uploads go to <module>/@v/<version>.zip (.mod, .info)', { code: 'UNSUPPORTED' });
       if (action === 'delete') {
@@ -56,8 +62,6 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
       const r = await writer.put(route.module, route.version, route.ext, req.body);
       return new Response(`${r.published ? 'published' : 'staged'} ${route.module}@${route.version}.${route.ext}\n`, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }
-    // Through a virtual repo a caller sees only the members they may read themselves.
-    const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : reader;
     const via = req.headers.get('via') ?? undefined;
     if (route.kind === 'list') return text(await view.list(route.module, via), 'text/plain; charset=utf-8', ctx, head);
     if (route.kind === 'latest') return text(await view.latest(route.module, via), 'application/json', ctx, head);
@@ -66,6 +70,20 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
   } catch (e) {
     return errorText(e, ctx, head);
   }
+}
+
+/**
+ * `/sumdb/<name>/…`: the go command asks `supported` first and uses this proxy for the database
+ * when it answers 200; a 404 sends it to the database directly (or to its next GOPROXY entry).
+ */
+async function sumdb(view: GoReader, rest: string, req: Request, ctx: RequestContext): Promise<Response> {
+  const slash = rest.indexOf('/');
+  const name = slash < 0 ? rest : rest.slice(0, slash);
+  const proxy = view.sumdb(name);
+  if (!proxy || slash < 0) throw new RegistryError('not_found', `not found: checksum database ${name} is not proxied by ${view.name}`, { code: 'NOT_FOUND' });
+  const a = await proxy.serve(rest.slice(slash + 1), req.headers.get('via') ?? undefined);
+  note(ctx, a.cache);
+  return new Response(req.method === 'HEAD' ? null : a.body, { headers: { 'content-type': a.type, 'content-length': String(a.body.byteLength), 'x-cache': a.cache } });
 }
 
 function note(ctx: RequestContext, cache: string): void {

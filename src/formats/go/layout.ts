@@ -13,13 +13,17 @@ export const goLayout = {
   file: (repo: string, module: string, version: string, ext: string): string => `${goLayout.versions(repo, module)}/${encodeSegment(escapeCase(version))}.${ext}`,
   list: (repo: string, module: string): string => `${goLayout.versions(repo, module)}/list`,
   latest: (repo: string, module: string): string => `${goLayout.versions(repo, module)}/latest`,
+  /** A proxied checksum database's folder; `_sumdb` has no dot, so it is no module path's first element. */
+  sumdb: (repo: string, db: string): string => `${goLayout.root(repo)}/_sumdb/${encodeSegment(db)}`,
 };
 
-/** A cached .info, .mod or .zip: its bytes are the blob `digest`. */
+/** A cached .info, .mod or .zip (or a checksum database's lookup or tile): its bytes are the blob `digest`. */
 export interface GoFileDoc {
   digest: string;
   size: number;
   storedAt: number;
+  /** Tiles only: how many hashes (or records) the kept tile holds. */
+  width?: number;
 }
 
 /** A cached `@v/list` or `@latest` answer. */

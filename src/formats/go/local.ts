@@ -53,6 +53,11 @@ export class GoLocal implements GoReader, GoWriter {
     return { kind: 'blob', digest: d.digest, size: doc.size, cache: 'LOCAL' };
   }
 
+  /** A hosted repo proxies no checksum database: its modules are in none (GONOSUMDB). */
+  sumdb(): undefined {
+    return undefined;
+  }
+
   async list(module: string): Promise<GoAnswer & { kind: 'text' }> {
     const versions = await this.versions(module);
     if (versions.length === 0) throw notFound(module);

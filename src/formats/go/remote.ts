@@ -13,6 +13,7 @@ import { goLayout } from './layout.ts';
 import type { GoFileDoc, GoListDoc } from './layout.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { escapeCase, matchesPrivate } from './module.ts';
+import type { SumdbProxy } from './sumdb/proxy.ts';
 
 /** What a Go repo answers: a stored file, a download in progress, or a small text (list, @latest). */
 export type GoAnswer =
@@ -28,6 +29,8 @@ export interface GoReader {
   file(module: string, version: string, ext: GoExt, via?: string): Promise<GoAnswer>;
   list(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }>;
   latest(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }>;
+  /** The checksum database this repo proxies under `/sumdb/<name>/`, if any. */
+  sumdb(name: string): SumdbProxy | undefined;
 }
 
 /** One proxy of a GOPROXY list; `fallOnAnyError`: it was followed by `|` (else `,`: only 404/410 fall through). */
@@ -40,6 +43,7 @@ export interface GoRemoteDeps extends RemoteCacheDeps {
   upstreams: GoUpstream[];
   /** GOPRIVATE-style patterns: never asked upstream. */
   private: string[];
+  sumdbs: SumdbProxy[];
 }
 
 /** The go command's own limits (cmd/go: modfetch): a .mod over 16 MiB or a zip over 500 MiB is refused. */
@@ -99,6 +103,10 @@ export class GoRemote implements GoReader {
       if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(path);
       throw e;
     }
+  }
+
+  sumdb(name: string): SumdbProxy | undefined {
+    return this.d.sumdbs.find((p) => p.name === name);
   }
 
   list(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }> {

@@ -1,5 +1,6 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { GoAnswer, GoExt, GoReader } from './remote.ts';
+import type { SumdbProxy } from './sumdb/proxy.ts';
 
 const fallsThrough = (e: unknown): boolean => isRegistryError(e) && e.kind === 'not_found';
 
@@ -17,6 +18,15 @@ export class GoVirtual implements GoReader {
 
   restrictedTo(mayRead: (member: string) => boolean): GoVirtual {
     return new GoVirtual(this.name, this.members.filter((m) => mayRead(m.name)));
+  }
+
+  /** The first member that proxies the database. */
+  sumdb(name: string): SumdbProxy | undefined {
+    for (const m of this.members) {
+      const p = m.sumdb(name);
+      if (p) return p;
+    }
+    return undefined;
   }
 
   async file(module: string, version: string, ext: GoExt, via?: string): Promise<GoAnswer> {
