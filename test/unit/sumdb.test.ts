@@ -125,6 +125,15 @@ describe('tree verification against a database built from the formats', () => {
     await assert.rejects(new TreeVerifier({ n: tree.n, hash: sha(new Uint8Array(1)) }, source([])).edge(), VerificationError);
     await assert.rejects(new TreeVerifier({ n: 699, hash: tree.hash }, source([])).edge(), /./);
     const other = await writeSumdb(join(dir.path, 'other'), 'sum.test.example', [], 3);
+    // A longer log that extends this one proves it; one that rewrote a record is a fork.
+    const sourceIn = (root: string): TileSource => ({ stored: async () => null, fetch: async (ref) => new Uint8Array(await readFile(join(root, tilePath(ref)))), keep: async () => {} });
+    const treeIn = async (root: string, key: string) => parseTree((await openNote(new Uint8Array(await readFile(join(root, 'latest'))), await parseVerifier(key))) ?? '') as { n: number; hash: Uint8Array };
+    const longer = await writeSumdb(join(dir.path, 'longer'), 'sum.test.example', [], 900);
+    await new TreeVerifier(await treeIn(join(dir.path, 'longer'), longer.key), sourceIn(join(dir.path, 'longer'))).checkPrefix(tree);
+    const mod = { path: 'example.com/forked', version: 'v1.0.0', files: { 'go.mod': 'module example.com/forked\n' } };
+    const fork = await writeSumdb(join(dir.path, 'fork'), 'sum.test.example', [mod], 899);
+    assert.equal(fork.ids.get('example.com/forked@v1.0.0'), 3, 'the fork rewrote record 3');
+    await assert.rejects(new TreeVerifier(await treeIn(join(dir.path, 'fork'), fork.key), sourceIn(join(dir.path, 'fork'))).checkPrefix(tree), /not a prefix/);
     const note = await readFile(join(dir.path, 'latest'));
     assert.equal(await openNote(new Uint8Array(note), await parseVerifier(other.key)), null);
     const forged = new TextEncoder().encode(new TextDecoder().decode(note).replace(/\n700\n/, '\n701\n'));
