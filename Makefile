@@ -1,11 +1,11 @@
 # binaryrepo — one command each for a fresh Debian machine (run as root, or with sudo for setup-system).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl ca-certificates curl wget
+DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl ca-certificates curl wget gnupg
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -38,6 +38,13 @@ setup-system:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
 
+# helm, pinned, built by `go install` from the Go module proxy into .build/bin (the tests' helm).
+HELM_VERSION := v3.22.0
+.build/bin/helm:
+	GOBIN=$(CURDIR)/.build/bin GOTOOLCHAIN=local go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+setup-helm: .build/bin/helm
+
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
@@ -54,7 +61,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system typecheck build
+test: setup setup-system setup-helm typecheck build
 	npm test
 
 setup-certs:

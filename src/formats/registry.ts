@@ -2,9 +2,10 @@ import { dockerFormat } from './docker/format.ts';
 import type { Format } from './format.ts';
 import { genericFormat } from './generic/format.ts';
 import { goFormat } from './go/format.ts';
+import { helmFormat } from './helm/format.ts';
 
 /** Every format this build serves: adding one is its folder, its schema in schemas.ts and a line here. */
-export const FORMATS: readonly Format[] = [dockerFormat, genericFormat, goFormat];
+export const FORMATS: readonly Format[] = [dockerFormat, genericFormat, goFormat, helmFormat];
 
 export function formatOf(id: string): Format | undefined {
   return FORMATS.find((f) => f.id === id);

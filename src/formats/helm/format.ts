@@ -1,0 +1,72 @@
+import { upstreamClientFor } from '../../upstream/build.ts';
+import { remoteCacheDeps } from '../remote-cache.ts';
+import { buildFor } from '../format.ts';
+import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { HelmRepoConfig } from './config.ts';
+import { handleHelm } from './http.ts';
+import type { HelmView } from './http.ts';
+import { HelmLocal } from './local.ts';
+import type { HelmReader } from './reader.ts';
+import { HelmRemote } from './remote.ts';
+import { helmStore } from './store.ts';
+import { HelmVirtual } from './virtual.ts';
+
+class HelmRepoHandle implements FormatRepo {
+  readonly format = 'helm';
+
+  constructor(readonly view: HelmView) {}
+
+  get name(): string {
+    return this.view.name;
+  }
+
+  get type(): RepoKind {
+    return this.view.reader.type;
+  }
+
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+    return handleHelm(this.view, req, sub, ctx);
+  }
+}
+
+const helmOf = (r: FormatRepo | undefined): HelmView | undefined => (r instanceof HelmRepoHandle ? r.view : undefined);
+
+function build(cfg: HelmRepoConfig, d: BuildDeps): FormatRepo {
+  if (cfg.type === 'local') {
+    const local = new HelmLocal({
+      repo: cfg.name,
+      blobs: d.blobs,
+      meta: d.meta,
+      gcLock: d.gcLock,
+      now: d.now,
+      log: d.log,
+      allowOverwrite: cfg.allowOverwrite,
+      allowDelete: cfg.delete,
+      maxChartBytes: cfg.maxChartBytes,
+      indexFormat: cfg.indexFormat,
+    });
+    return new HelmRepoHandle({ name: cfg.name, reader: local, writer: local });
+  }
+  if (cfg.type === 'remote') {
+    const remote = new HelmRemote({
+      ...remoteCacheDeps(cfg, cfg.cache.indexTtlSeconds, d),
+      upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
+      baseUrl: cfg.upstream.url,
+      gcLock: d.gcLock,
+      maxIndexBytes: cfg.maxIndexBytes,
+      maxChartBytes: cfg.maxChartBytes,
+      indexFormat: cfg.indexFormat,
+    });
+    return new HelmRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+  }
+  const members = cfg.members.map((m) => helmOf(d.built.get(m))?.reader).filter((m): m is HelmReader => m !== undefined);
+  const writer = cfg.deployTo ? helmOf(d.built.get(cfg.deployTo))?.writer : undefined;
+  return new HelmRepoHandle({ name: cfg.name, reader: new HelmVirtual(cfg.name, members, cfg.indexFormat), writer });
+}
+
+/** Helm chart repositories: index.yaml repos (hosted, cached, merged) with ChartMuseum's API. */
+export const helmFormat: Format = {
+  id: 'helm',
+  build: buildFor('helm', build),
+  store: helmStore,
+};

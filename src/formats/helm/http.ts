@@ -1,0 +1,142 @@
+import type { Action } from '../../auth/access.ts';
+import { RegistryError, isRegistryError } from '../../errors.ts';
+import type { ErrorKind } from '../../errors.ts';
+import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
+import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { serveBlob } from '../../http/serve-blob.ts';
+import { AccessRefused, basicAccess } from '../basic-access.ts';
+import type { RequestContext } from '../format.ts';
+import type { HelmLocal } from './local.ts';
+import { notFound } from './reader.ts';
+import type { HelmFile, HelmReader } from './reader.ts';
+import { HelmVirtual } from './virtual.ts';
+
+const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, conflict: 409, unauthorized: 401, denied: 403, too_large: 413, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508, insufficient_storage: 507 };
+const MAX_PROV = 1 << 20;
+
+export interface HelmView {
+  name: string;
+  reader: HelmReader;
+  /** Where uploads go: the local repo itself, or a virtual repo's deployTo. */
+  writer: HelmLocal | undefined;
+}
+
+/** Errors as ChartMuseum answers them: `{"error": "<message>"}`. */
+function errorResponse(e: unknown, ctx: RequestContext, head: boolean, extra: Record<string, string> = {}): Response {
+  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
+  if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  ctx.info.error = err.message;
+  if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
+  const status = STATUS[err.kind] ?? 500;
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(e instanceof AccessRefused ? e.headers : {}), ...extra };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  if (status === 413) headers['connection'] = 'close';
+  return new Response(head ? null : JSON.stringify({ error: err.message }), { status, headers });
+}
+
+const json = (body: unknown, status = 200, head = false): Response => new Response(head ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new RegistryError('invalid', 'malformed percent-encoding', { code: 'INVALID' });
+  }
+}
+
+/**
+ * `/repo/<name><sub>` of a Helm repo: the classic chart repository (`index.yaml`,
+ * `charts/<name>-<version>.tgz[.prov]`, PUT of an archive) and ChartMuseum's API under `/api/`.
+ */
+export async function handleHelm(view: HelmView, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+  const head = req.method === 'HEAD';
+  const m = req.method;
+  try {
+    const action: Action | null = m === 'GET' || head ? 'pull' : m === 'PUT' || m === 'POST' ? 'push' : m === 'DELETE' ? 'delete' : null;
+    if (!action) throw new RegistryError('unsupported', `${m} is not allowed here`);
+    const user = await basicAccess(ctx, req, view.name, action);
+    const s = ctx.core;
+    // Through a virtual repo a caller sees only the members they may read themselves.
+    const reader = s.access.enabled && view.reader instanceof HelmVirtual ? view.reader.restrictedTo((r) => s.access.can(user, r, 'pull')) : view.reader;
+    const via = req.headers.get('via') ?? undefined;
+    const api = /^\/api\/(charts|prov)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(sub);
+    if (action === 'pull') {
+      if (sub === '/index.yaml' || sub === '/') return answer(req, await reader.indexFile(via), reader.indexFormat === 'json' ? 'application/json' : 'application/x-yaml', ctx);
+      const file = /^\/charts\/([^/]+)$/.exec(sub);
+      if (file) return answer(req, await reader.file(decode(file[1] ?? ''), via), (file[1] ?? '').endsWith('.prov') ? 'application/pgp-signature' : 'application/gzip', ctx);
+      if (api?.[1] === 'charts') {
+        const { entries } = await reader.entries(via);
+        if (api[2] === undefined) return json(Object.fromEntries(entries), 200, head);
+        const versions = entries.get(decode(api[2])) ?? [];
+        if (api[3] === undefined) return versions.length > 0 ? json(versions, 200, head) : errorResponse(notFound(`chart ${decode(api[2])}`), ctx, head);
+        const one = versions.find((e) => e.version === decode(api[3] ?? ''));
+        return one ? json(one, 200, head) : errorResponse(notFound(`chart ${decode(api[2])} ${decode(api[3])}`), ctx, head);
+      }
+      throw notFound(`${sub} (a chart repository serves /index.yaml, /charts/<file> and /api/charts)`);
+    }
+    const writer = view.writer;
+    if (!writer) throw new RegistryError('unsupported', `repository ${view.name} takes no uploads (remote, or virtual without deployTo)`);
+    const idle = s.config.http.bodyIdleSeconds * 1000;
+    const body = (): AsyncIterable<Uint8Array> => (req.body ? idleTimeoutBody(req.body, idle, 'request body', 'invalid') : (async function* () {})());
+    const force = new URL(req.url).searchParams.has('force');
+    if (action === 'delete') {
+      if (api?.[1] !== 'charts' || api[2] === undefined || api[3] === undefined) throw notFound('DELETE /api/charts/<name>/<version>');
+      await writer.delete(decode(api[2]), decode(api[3]));
+      return json({ deleted: true });
+    }
+    if (m === 'PUT') {
+      const file = /^\/charts\/([^/]+)$/.exec(sub);
+      if (!file) throw notFound('PUT /charts/<name>-<version>.tgz');
+      const name = decode(file[1] ?? '');
+      if (name.endsWith('.prov')) return json({ saved: true, file: await writer.uploadProv(await readLimited(req.body, MAX_PROV, idle, 'provenance file', 'invalid'), force) }, 201);
+      const entry = await writer.upload(body(), name, force);
+      return json({ saved: true, name: entry.name, version: entry.version }, 201);
+    }
+    if (api?.[2] !== undefined || !api) throw notFound('POST /api/charts or /api/prov');
+    const boundary = multipartBoundary(req.headers.get('content-type'));
+    if (!boundary) {
+      if (api[1] === 'prov') return json({ saved: true, file: await writer.uploadProv(await readLimited(req.body, MAX_PROV, idle, 'provenance file', 'invalid'), force) }, 201);
+      const entry = await writer.upload(body(), undefined, force);
+      return json({ saved: true, name: entry.name, version: entry.version }, 201);
+    }
+    // ChartMuseum's form: `chart` (the archive) and/or `prov`, the chart first.
+    let saved = false;
+    for await (const part of multipartParts(body(), boundary)) {
+      if (part.name === 'chart' && api[1] === 'charts') {
+        await writer.upload(part.body, undefined, force);
+        saved = true;
+      } else if (part.name === 'prov') {
+        const parts: Uint8Array[] = [];
+        let size = 0;
+        for await (const c of part.body) {
+          size += c.byteLength;
+          if (size > MAX_PROV) throw new RegistryError('too_large', 'provenance file larger than 1 MiB', { code: 'TOO_LARGE' });
+          parts.push(c);
+        }
+        const bytes = new Uint8Array(size);
+        parts.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
+        await writer.uploadProv(bytes, force);
+        saved = true;
+      }
+    }
+    if (!saved) throw new RegistryError('invalid', `no ${api[1] === 'charts' ? '"chart" or "prov"' : '"prov"'} field in the form`, { code: 'INVALID' });
+    return json({ saved: true }, 201);
+  } catch (e) {
+    return errorResponse(e, ctx, head);
+  }
+}
+
+async function answer(req: Request, f: HelmFile, type: string, ctx: RequestContext): Promise<Response> {
+  const { core: s, info } = ctx;
+  info.cache = f.cache;
+  s.metrics.cache.inc({ repo: info.repo ?? '', result: f.cache });
+  const deps = { blobs: s.blobs, runtime: s.runtime, downloads: s.downloads, client: info.client };
+  const headers: Record<string, string> = { 'content-type': type, 'x-cache': f.cache };
+  if (f.kind === 'stream') return serveBlob(req, { kind: 'stream', size: f.size, open: f.open }, headers, deps);
+  const etag = `"${f.kind === 'blob' ? f.digest.hex : f.etag}"`;
+  const inm = req.headers.get('if-none-match');
+  const notModified = inm !== null && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
+  if (f.kind === 'blob') return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, { ...headers, etag }, deps, { notModified });
+  if (notModified) return new Response(null, { status: 304, headers: { ...headers, etag } });
+  return new Response(req.method === 'HEAD' ? null : f.body, { headers: { ...headers, etag, 'content-length': String(f.body.byteLength) } });
+}
