@@ -43,6 +43,16 @@ export interface ChartSpec {
 
 /** `helm create` + our Chart.yaml + `helm package` (signed when a keyring is given): the archive's path. */
 export async function packageChart(home: string, dir: string, spec: ChartSpec, sign?: { key: string; keyring: string }): Promise<string> {
+  await writeChart(home, dir, spec);
+  const out = join(dir, 'out');
+  const args = ['package', join(dir, spec.name), '-d', out, ...(sign ? ['--sign', '--key', sign.key, '--keyring', sign.keyring] : [])];
+  const p = await helm(home, args);
+  if (p.code !== 0) throw new Error(p.stderr);
+  return join(out, `${spec.name}-${spec.version}.tgz`);
+}
+
+/** `helm create` of `<dir>/<name>` with our Chart.yaml: the chart folder. */
+export async function writeChart(home: string, dir: string, spec: ChartSpec): Promise<string> {
   await mkdir(dir, { recursive: true });
   const created = await helm(home, ['create', spec.name], {}, dir);
   if (created.code !== 0) throw new Error(created.stderr);
@@ -57,11 +67,7 @@ export async function packageChart(home: string, dir: string, spec: ChartSpec, s
     ...(spec.dependencies ? ['dependencies:', ...spec.dependencies.flatMap((d) => [`  - name: ${d.name}`, `    version: ${JSON.stringify(d.version)}`, `    repository: ${JSON.stringify(d.repository)}`])] : []),
   ].join('\n');
   await writeFile(join(dir, spec.name, 'Chart.yaml'), `${yaml}\n`);
-  const out = join(dir, 'out');
-  const args = ['package', join(dir, spec.name), '-d', out, ...(sign ? ['--sign', '--key', sign.key, '--keyring', sign.keyring] : [])];
-  const p = await helm(home, args);
-  if (p.code !== 0) throw new Error(p.stderr);
-  return join(out, `${spec.name}-${spec.version}.tgz`);
+  return join(dir, spec.name);
 }
 
 /** A GnuPG key for signing charts: the legacy secret and public keyrings helm reads. */
