@@ -11,15 +11,16 @@ help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
 	@echo "make serve-bun          the same server on Bun (npx bun run serve)"
 	@echo "make serve-deno         the same server on Deno (npx deno task serve)"
-	@echo "make test               install what the tests need (npm ci, Debian packages), build, run every test"
+	@echo "make test               install what the tests need (npm ci, Debian packages, helm), build, run every test"
 	@echo "make build              type-check and compile to dist/ (what npm start and the binaryrepo bin run)"
 	@echo "make typecheck          type-check everything (src, adapters, test, bench) without emitting"
 	@echo "make setup              npm ci (when package-lock.json changed)"
-	@echo "make setup-system       the Debian packages the tests use (docker-registry, skopeo, podman, containerd, nginx)"
+	@echo "make setup-system       the Debian packages the tests use (docker-registry, skopeo, podman, containerd, nginx, gnupg)"
+	@echo "make setup-helm         helm $(HELM_VERSION), built with go install into .build/bin (the tests' helm)"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
-	@echo "make bench              pull benchmarks, about 7 minutes (see bench/README.md)"
+	@echo "make bench              pull, Go and Helm benchmarks (see bench/README.md)"
 	@echo "make bench-quick        the same benchmarks, smaller, under a minute"
 	@echo "make loadtest           200 clients, 60 s, mixed pulls and pushes, zero errors expected"
 	@echo "make clean              remove dist/, data/ and bench/results/"
@@ -75,13 +76,15 @@ setup-bench: setup-system
 	@dpkg -s wrk apache2-utils >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk apache2-utils curl; }
 
 # Node runs the compiled dist/ as `npm start` does (build first).
-bench: build setup-bench
+bench: build setup-bench setup-helm
 	node --import tsx bench/pull.ts
 	node --import tsx bench/go.ts
+	node --import tsx bench/helm.ts
 
-bench-quick: build setup-bench
+bench-quick: build setup-bench setup-helm
 	node --import tsx bench/pull.ts --quick
 	node --import tsx bench/go.ts --quick
+	node --import tsx bench/helm.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system

@@ -1,8 +1,9 @@
-import type { Action, Principal } from '../../auth/access.ts';
+import type { Action } from '../../auth/access.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
 import { serveBlob } from '../../http/serve-blob.ts';
+import { AccessRefused, basicAccess } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { FileResult, GenericReader, GenericWriter, ListEntry } from './files.ts';
 import { parsePath } from './paths.ts';
@@ -32,7 +33,7 @@ function errorResponse(e: unknown, ctx: RequestContext, head: boolean, extra: Re
   ctx.info.error = err.message;
   if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
   const status = STATUS[err.kind];
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(e instanceof AccessRefused ? e.headers : {}), ...extra };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   if (status === 413) headers['connection'] = 'close';
   const body = JSON.stringify({ errors: [{ status, code: err.code ?? err.kind.toUpperCase(), message: err.message }] });
@@ -64,28 +65,14 @@ export interface GenericView {
 /** `/repo/<name><sub>` of a generic repo: GET/HEAD a file or a folder listing, PUT and DELETE files. */
 export async function handleGeneric(repo: GenericView, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
   const head = req.method === 'HEAD';
-  const { core: s, info } = ctx;
-  const challenge = { 'www-authenticate': `Basic realm="${s.access.service}"` };
+  const s = ctx.core;
   try {
     const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
     if (!action) return errorResponse(new RegistryError('unsupported', `${req.method} is not allowed here`), ctx, head, { allow: 'GET, HEAD, PUT, DELETE' });
-    let principal: Principal = { user: null, via: 'none' };
-    if (s.access.enabled) {
-      const p = await s.access.identify(req.headers.get('authorization'), info.client);
-      if (p === 'invalid') return errorResponse(new RegistryError('unauthorized', 'authentication failed'), ctx, head, challenge);
-      principal = p;
-      if (principal.user !== null) info.user = principal.user;
-      if (!s.access.can(principal.user, repo.name, action)) {
-        const who = principal.user;
-        return who === null
-          ? errorResponse(new RegistryError('unauthorized', 'authentication required'), ctx, head, challenge)
-          : errorResponse(new RegistryError('denied', `${who} may not ${action} in ${repo.name}`), ctx, head);
-      }
-    }
+    const user = await basicAccess(ctx, req, repo.name, action);
     const path = parsePath(sub);
     const folder = sub === '' || sub.endsWith('/') || new URL(req.url).searchParams.has('list');
     if (action === 'pull') {
-      const user = principal.user;
       // Through a virtual repo a caller sees only the members they may read themselves.
       const reader = s.access.enabled && repo.reader instanceof GenericVirtual ? repo.reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : repo.reader;
       if (folder) return listing(req, repo.name, path, await reader.list(path), head);

@@ -2,6 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { serveBlob } from '../../http/serve-blob.ts';
 import type { Action } from '../../auth/access.ts';
+import { AccessRefused, basicAccess } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { GoWriter } from './local.ts';
 import { parseGoPath } from './module.ts';
@@ -20,7 +21,7 @@ function errorText(e: unknown, ctx: RequestContext, head: boolean, extra: Record
   if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   ctx.info.error = err.message;
   if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...extra };
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...(e instanceof AccessRefused ? e.headers : {}), ...extra };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   return new Response(head ? null : `${err.message}\n`, { status: STATUS[err.kind] ?? 500, headers });
 }
@@ -28,23 +29,13 @@ function errorText(e: unknown, ctx: RequestContext, head: boolean, extra: Record
 /** `/repo/<name><sub>` of a Go repo: the GOPROXY protocol (read-only for remote and virtual repos). */
 export async function handleGo(name: string, reader: GoReader, writer: GoWriter | undefined, req: Request, sub: string, ctx: RequestContext): Promise<Response> {
   const head = req.method === 'HEAD';
-  const { core: s, info } = ctx;
+  const s = ctx.core;
   try {
     const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
     if (!action || (action !== 'pull' && !writer)) {
       return errorText(new RegistryError('unsupported', `${req.method} is not allowed here${writer ? '' : ' (remote, or virtual without deployTo)'}`), ctx, head, { allow: writer ? 'GET, HEAD, PUT, DELETE' : 'GET, HEAD' });
     }
-    let user: string | null = null;
-    if (s.access.enabled) {
-      const p = await s.access.identify(req.headers.get('authorization'), info.client);
-      const challenge = { 'www-authenticate': `Basic realm="${s.access.service}"` };
-      if (p === 'invalid') return errorText(new RegistryError('unauthorized', 'authentication failed'), ctx, head, challenge);
-      user = p.user;
-      if (user !== null) info.user = user;
-      if (!s.access.can(user, name, action)) {
-        return user === null ? errorText(new RegistryError('unauthorized', 'authentication required'), ctx, head, challenge) : errorText(new RegistryError('denied', `${user} may not ${action} in ${name}`), ctx, head);
-      }
-    }
+    const user = await basicAccess(ctx, req, name, action);
     const route = parseGoPath(sub);
     // Through a virtual repo a caller sees only the members they may read themselves.
     const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : reader;

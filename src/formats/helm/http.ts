@@ -78,7 +78,8 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     if (!writer) throw new RegistryError('unsupported', `repository ${view.name} takes no uploads (remote, or virtual without deployTo)`);
     const idle = s.config.http.bodyIdleSeconds * 1000;
     const body = (): AsyncIterable<Uint8Array> => (req.body ? idleTimeoutBody(req.body, idle, 'request body', 'invalid') : (async function* () {})());
-    const force = new URL(req.url).searchParams.has('force');
+    // ChartMuseum's `?force`: replacing a version is a delete and an upload, so only for users who may delete.
+    const force = new URL(req.url).searchParams.has('force') && (!s.access.enabled || s.access.can(user, view.name, 'delete'));
     if (action === 'delete') {
       if (api?.[1] !== 'charts' || api[2] === undefined || api[3] === undefined) throw notFound('DELETE /api/charts/<name>/<version>');
       await writer.delete(decode(api[2]), decode(api[3]));
