@@ -63,12 +63,17 @@ export class HelmLocal implements HelmReader {
     this.state ??= (async () => {
       const s: State = { charts: new Map(), files: new Map(), fragments: new Map(), rendered: null, generation: 0, generated: new Date(this.d.now()).toISOString() };
       const root = helmLayout.charts(this.name);
-      for (const n of await this.d.meta.list(root)) {
-        for (const v of await this.d.meta.list(`${root}/${n}`)) {
-          const doc = await this.d.meta.get<ChartDoc>(`${root}/${n}/${v}`, { remember: false });
+      const keys: string[] = [];
+      for (const n of await this.d.meta.list(root)) for (const v of await this.d.meta.list(`${root}/${n}`)) keys.push(`${root}/${n}/${v}`);
+      // Start-up reads every version's document: a few reads in flight at once, not one at a time.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < keys.length) {
+          const doc = await this.d.meta.get<ChartDoc>(keys[next++] as string, { remember: false });
           if (doc) this.remember(s, doc);
         }
-      }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
       return s;
     })();
     this.state.catch(() => (this.state = null));
