@@ -5,6 +5,22 @@ import { layout } from './layout.ts';
 
 const MAX_DOC_BYTES = 1 << 20;
 const CACHE_BYTES = 64 * 1024 * 1024;
+const LIST_CACHE_BYTES = 32 * 1024 * 1024;
+const LIST_TTL_MS = 2000;
+
+/** Index of name in sorted names, or -(insertion point) - 1 (the order the driver's list sorts in). */
+function search(names: string[], name: string): number {
+  let lo = 0;
+  let hi = names.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = names[mid] as string;
+    if (m === name) return mid;
+    if (m < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -26,9 +42,17 @@ export class MetaStore {
   /** Bounded by count and by bytes (the documents' JSON size): large documents cannot crowd memory. */
   private readonly cache = new Lru<{ doc: unknown; size: number }>(20_000, CACHE_BYTES, (e) => e.size);
 
+  /**
+   * Folder listings (sorted names), so a paged walk of a 50k-tag image reads the folder once, not
+   * once per page. Writes and deletes made here keep a cached listing exact; changes made by another
+   * process (the offline gc) show after LIST_TTL_MS. Bounded by count and by the names' size.
+   */
+  private readonly lists = new Lru<{ names: string[]; at: number }>(1024, LIST_CACHE_BYTES, (e) => e.names.reduce((a, n) => a + n.length + 16, 64));
+
   constructor(
     private readonly driver: StorageDriver,
     private readonly newId: () => string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** `remember: false` for the larger, rarely read documents (kept lists) that would crowd the cache. */
@@ -64,6 +88,28 @@ export class MetaStore {
     }
     if (opts.remember === false) this.cache.delete(key);
     else this.cache.set(key, { doc, size: bytes.byteLength });
+    this.listed(key, true);
+  }
+
+  /**
+   * Keeps cached listings exact after a write (added: the file, and any folder it created, appear in
+   * their parents' listings) or a delete (the name leaves its folder's listing; folders stay).
+   */
+  private listed(key: string, added: boolean): void {
+    for (let at = key.lastIndexOf('/'), child = key; at > 0; child = child.slice(0, at), at = child.lastIndexOf('/')) {
+      const folder = child.slice(0, at);
+      const name = child.slice(at + 1);
+      const hit = this.lists.get(folder);
+      if (hit) {
+        const i = search(hit.names, name);
+        if (added && i < 0) hit.names.splice(-i - 1, 0, name);
+        else if (!added && i >= 0) hit.names.splice(i, 1);
+        // Set again so the cache's byte accounting follows the listing's size.
+        if (added ? i < 0 : i >= 0) this.lists.set(folder, hit);
+        else if (added) return; // the name was listed: every folder above already lists its ancestors
+      }
+      if (!added) return;
+    }
   }
 
   async exists(key: string): Promise<boolean> {
@@ -71,18 +117,32 @@ export class MetaStore {
     return (await this.driver.stat(key)) !== null;
   }
 
-  delete(key: string): Promise<boolean> {
+  async delete(key: string): Promise<boolean> {
     this.cache.delete(key);
-    return this.driver.delete(key);
+    try {
+      return await this.driver.delete(key);
+    } finally {
+      this.listed(key, false);
+    }
   }
 
   /** Removes a folder and everything under it (upload sessions), forgetting cached documents. */
   async deleteTree(prefix: string): Promise<boolean> {
     this.cache.clear(prefix);
-    return this.driver.deleteTree(prefix);
+    this.lists.clear(prefix);
+    try {
+      return await this.driver.deleteTree(prefix);
+    } finally {
+      this.listed(prefix, false);
+    }
   }
 
-  list(prefix: string): Promise<string[]> {
-    return this.driver.list(prefix);
+  /** The names in a folder, sorted; a copy the caller may keep. */
+  async list(prefix: string): Promise<string[]> {
+    const hit = this.lists.get(prefix);
+    if (hit && this.now() - hit.at < LIST_TTL_MS) return hit.names.slice();
+    const names = await this.driver.list(prefix);
+    this.lists.set(prefix, { names, at: this.now() });
+    return names.slice();
   }
 }
