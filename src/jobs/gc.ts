@@ -4,7 +4,11 @@ import { formatOf } from '../formats/registry.ts';
 import { parseDigest } from '../storage/digest.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import type { UploadSessions } from '../storage/uploads.ts';
+import { forEachLimit } from '../util/pool.ts';
 import type { RwLock } from '../util/rwlock.ts';
+
+/** Blobs stat'ed (and deleted) at once by the sweep: the exclusive lock is held for less time. */
+const SWEEP_CONCURRENCY = 16;
 
 export interface GcOptions {
   dryRun: boolean;
@@ -57,20 +61,20 @@ export async function collectGarbage(s: GcServer, now: number, opts: GcOptions):
   }
   for (const alg of await s.driver.list(`${LAYOUT_VERSION}/blobs`)) {
     for (const pre of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}`)) {
-      for (const hex of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`)) {
+      await forEachLimit(await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`), SWEEP_CONCURRENCY, async (hex) => {
         const d = parseDigest(`${alg}:${hex}`);
-        if (!d.ok) continue;
+        if (!d.ok) return;
         const st = await s.blobs.stat(d.digest);
-        if (!st) continue;
+        if (!st) return;
         if (marked.has(d.digest.value) || now - st.mtimeMs < opts.graceMs) {
           report.blobsKept++;
-          continue;
+          return;
         }
         report.blobsDeleted++;
         report.bytesFreed += st.size;
         report.deleted.push(d.digest.value);
         if (!opts.dryRun) await s.blobs.delete(d.digest);
-      }
+      });
     }
   }
   report.ms = Date.now() - t0;

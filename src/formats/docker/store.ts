@@ -5,7 +5,11 @@ import type { CacheUnit, FormatStore, MarkOptions, StoreAccess } from '../format
 import { layout } from './layout.ts';
 import type { LinkDoc } from './local.ts';
 import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
+import { forEachLimit } from '../../util/pool.ts';
 import { MAX_MANIFEST, digestsUnder, heldBy, referenced, walkImages } from './walk.ts';
+
+/** File reads in flight at once in the jobs' walks. */
+const JOB_IO = 16;
 
 /**
  * Docker's half of the storage jobs (the core's gc, fsck and eviction call these through the
@@ -30,19 +34,21 @@ async function mark(s: StoreAccess, repo: string, into: Set<string>, opts: MarkO
   for (const d of await digestsUnder(s, `${root}/_blobs`)) into.add(d.value);
   await walkImages(s, root, async (imageDir) => {
     const refs = new Set<string>();
-    for (const m of await digestsUnder(s, `${imageDir}/_manifests`)) {
+    // Several reads in flight: gc holds the exclusive lock for as long as the mark takes.
+    await forEachLimit(await digestsUnder(s, `${imageDir}/_manifests`), JOB_IO, async (m) => {
       documents++;
       into.add(m.value);
       refs.add(m.value);
       for (const r of referenced(await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null))) refs.add(r);
-    }
-    for (const l of await digestsUnder(s, `${imageDir}/_layers`)) {
+    });
+    await forEachLimit(await digestsUnder(s, `${imageDir}/_layers`), JOB_IO, async (l) => {
+      if (refs.has(l.value)) return;
       const key = `${imageDir}/_layers/${l.algorithm}/${l.hex}`;
       const link = await s.meta.get<LinkDoc>(key);
-      if (refs.has(l.value) || (link && opts.now - link.linkedAt < opts.graceMs)) continue;
+      if (link && opts.now - link.linkedAt < opts.graceMs) return;
       linksDeleted++;
       if (!opts.dryRun) await s.meta.delete(key);
-    }
+    });
     for (const r of refs) into.add(r);
   });
   return { documents, linksDeleted };

@@ -4,6 +4,7 @@ import type { Digest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import { isForeign, looseDescriptors } from './manifest.ts';
 import { layout } from './layout.ts';
+import { forEachLimit } from '../../util/pool.ts';
 
 /** Manifests are read whole by the jobs; nothing larger is one. */
 export const MAX_MANIFEST = 16 * 1024 * 1024;
@@ -46,9 +47,10 @@ export async function heldBy(s: StoreAccess, repo: string, into: Set<string>): P
   for (const d of await digestsUnder(s, `${root}/_blobs`)) into.add(d.value);
   await walkImages(s, root, async (imageDir) => {
     for (const l of await digestsUnder(s, `${imageDir}/_layers`)) into.add(l.value);
-    for (const m of await digestsUnder(s, `${imageDir}/_manifests`)) {
+    // Manifests read several at a time: gc's mark holds the exclusive lock for as long as this takes.
+    await forEachLimit(await digestsUnder(s, `${imageDir}/_manifests`), 16, async (m) => {
       into.add(m.value);
       for (const r of referenced(await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null))) into.add(r);
-    }
+    });
   });
 }

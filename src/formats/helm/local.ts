@@ -3,6 +3,7 @@ import type { Logger } from '../../log.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
+import { forEachLimit } from '../../util/pool.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import { ChartInspector, badChart } from './chart.ts';
 import { chartFile, newestFirst, renderChart, renderIndex, sortedNames } from './index-file.ts';
@@ -66,14 +67,10 @@ export class HelmLocal implements HelmReader {
       const keys: string[] = [];
       for (const n of await this.d.meta.list(root)) for (const v of await this.d.meta.list(`${root}/${n}`)) keys.push(`${root}/${n}/${v}`);
       // Start-up reads every version's document: a few reads in flight at once, not one at a time.
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < keys.length) {
-          const doc = await this.d.meta.get<ChartDoc>(keys[next++] as string, { remember: false });
-          if (doc) this.remember(s, doc);
-        }
-      };
-      await Promise.all(Array.from({ length: 16 }, worker));
+      await forEachLimit(keys, 16, async (key) => {
+        const doc = await this.d.meta.get<ChartDoc>(key, { remember: false });
+        if (doc) this.remember(s, doc);
+      });
       return s;
     })();
     this.state.catch(() => (this.state = null));
