@@ -120,7 +120,7 @@ export class BlobWriter {
 /** The one place that knows content addressing. Shared by every repo and format. */
 export class BlobStore {
   /** Small whole blobs (manifests) by digest: immutable, so a cache can never be stale. */
-  private readonly small = new Lru<Uint8Array>(2000, 32 * 1024 * 1024, (b) => b.byteLength);
+  private readonly small = new Lru<Uint8Array>(100_000, 32 * 1024 * 1024, (b) => b.byteLength + 128);
 
   constructor(
     private readonly driver: StorageDriver,

@@ -4,7 +4,13 @@ import type { StorageDriver } from './driver.ts';
 import { layout } from './layout.ts';
 
 const MAX_DOC_BYTES = 1 << 20;
+/**
+ * The document cache is bounded by bytes (JSON size plus a per-entry overhead for the key, the map
+ * entry and the parsed object), not by a count that a 50k-tag store would outgrow: about 150k tag
+ * and manifest documents fit, so random-tag HEADs keep hitting memory as the store grows.
+ */
 const CACHE_BYTES = 64 * 1024 * 1024;
+const ENTRY_OVERHEAD = 256;
 const LIST_CACHE_BYTES = 32 * 1024 * 1024;
 const LIST_TTL_MS = 2000;
 
@@ -40,7 +46,7 @@ export interface DocOptions {
  */
 export class MetaStore {
   /** Bounded by count and by bytes (the documents' JSON size): large documents cannot crowd memory. */
-  private readonly cache = new Lru<{ doc: unknown; size: number }>(20_000, CACHE_BYTES, (e) => e.size);
+  private readonly cache = new Lru<{ doc: unknown; size: number }>(1_000_000, CACHE_BYTES, (e) => e.size + ENTRY_OVERHEAD);
 
   /**
    * Folder listings (sorted names), so a paged walk of a 50k-tag image reads the folder once, not
