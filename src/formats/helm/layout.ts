@@ -13,6 +13,8 @@ export const helmLayout = {
   charts: (repo: string): string => `${helmLayout.root(repo)}/charts`,
   chart: (repo: string, name: string, version: string): string => `${helmLayout.charts(repo)}/${encodeSegment(name)}/${encodeSegment(version)}`,
   index: (repo: string): string => `${helmLayout.root(repo)}/index`,
+  /** A hosted repo's snapshot of all chart documents (see journal.ts). */
+  snapshot: (repo: string): string => `${helmLayout.root(repo)}/snapshot`,
   files: (repo: string): string => `${helmLayout.root(repo)}/files`,
   file: (repo: string, file: string): string => `${helmLayout.files(repo)}/${encodeSegment(file)}`,
 };

@@ -3,11 +3,11 @@ import type { Logger } from '../../log.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
-import { forEachLimit } from '../../util/pool.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import { ChartInspector, badChart } from './chart.ts';
 import { chartFile, newestFirst, renderChart, renderIndex, sortedNames } from './index-file.ts';
 import type { Entries, IndexEntry, IndexFormat } from './index-file.ts';
+import { IndexJournal } from './journal.ts';
 import { helmLayout } from './layout.ts';
 import type { ChartDoc } from './layout.ts';
 import { notFound, splitFile } from './reader.ts';
@@ -24,6 +24,8 @@ export interface HelmLocalDeps {
   allowDelete: boolean;
   maxChartBytes: number;
   indexFormat: IndexFormat;
+  /** Changes after which the index snapshot is written again (default 1000). */
+  snapshotEvery?: number;
 }
 
 interface State {
@@ -51,9 +53,11 @@ export class HelmLocal implements HelmReader {
   readonly name: string;
   private state: Promise<State> | null = null;
   private commits: Promise<unknown> = Promise.resolve();
+  private readonly journal: IndexJournal;
 
   constructor(private readonly d: HelmLocalDeps) {
     this.name = d.repo;
+    this.journal = new IndexJournal(d.repo, d.meta, d.blobs, d.snapshotEvery ?? 1000);
   }
 
   get indexFormat(): IndexFormat {
@@ -63,18 +67,18 @@ export class HelmLocal implements HelmReader {
   private load(): Promise<State> {
     this.state ??= (async () => {
       const s: State = { charts: new Map(), files: new Map(), fragments: new Map(), rendered: null, generation: 0, generated: new Date(this.d.now()).toISOString() };
-      const root = helmLayout.charts(this.name);
-      const keys: string[] = [];
-      for (const n of await this.d.meta.list(root)) for (const v of await this.d.meta.list(`${root}/${n}`)) keys.push(`${root}/${n}/${v}`);
-      // Start-up reads every version's document: a few reads in flight at once, not one at a time.
-      await forEachLimit(keys, 16, async (key) => {
-        const doc = await this.d.meta.get<ChartDoc>(key, { remember: false });
-        if (doc) this.remember(s, doc);
-      });
+      const { docs, fresh } = await this.journal.load();
+      for (const doc of docs.values()) this.remember(s, doc);
+      // Read the slow way (every document): leave a snapshot so the next start does not.
+      if (fresh) await this.d.gcLock.withShared(() => this.journal.snapshot(docs.values()));
       return s;
     })();
     this.state.catch(() => (this.state = null));
     return this.state;
+  }
+
+  private *docs(s: State): Iterable<ChartDoc> {
+    for (const versions of s.charts.values()) yield* versions.values();
   }
 
   private remember(s: State, doc: ChartDoc): void {
@@ -171,8 +175,10 @@ export class HelmLocal implements HelmReader {
       const stored = await w.finish();
       const entry: IndexEntry = { ...meta, urls: [`charts/${chartFile(name, version)}`], created: new Date(this.d.now()).toISOString(), digest: stored.digest.hex };
       const doc: ChartDoc = { entry, digest: stored.digest.value, size: stored.size, storedAt: this.d.now() };
+      await this.journal.record(name, version);
       await this.d.meta.put(helmLayout.chart(this.name, name, version), doc, { remember: false });
       this.remember(s, doc);
+      if (this.journal.due()) await this.journal.snapshot(this.docs(s));
       return entry;
     });
   }
@@ -195,6 +201,7 @@ export class HelmLocal implements HelmReader {
       if (doc.prov && !(this.d.allowOverwrite || force)) throw new RegistryError('conflict', `${file}.prov already exists`, { code: 'PROV_EXISTS' });
       const b = await this.d.blobs.putBytes(bytes);
       const next: ChartDoc = { ...doc, prov: { digest: b.digest.value, size: b.size } };
+      await this.journal.record(at.name, at.version);
       await this.d.meta.put(helmLayout.chart(this.name, at.name, at.version), next, { remember: false });
       s.charts.get(at.name)?.set(at.version, next);
       return `${file}.prov`;
@@ -206,11 +213,13 @@ export class HelmLocal implements HelmReader {
     await this.commit(async (s) => {
       const versions = s.charts.get(name);
       if (!versions?.has(version)) throw notFound(`chart ${name} ${version}`);
+      await this.journal.record(name, version);
       await this.d.meta.delete(helmLayout.chart(this.name, name, version));
       versions.delete(version);
       if (versions.size === 0) s.charts.delete(name);
       s.files.delete(chartFile(name, version));
       this.changed(s, name);
+      if (this.journal.due()) await this.journal.snapshot(this.docs(s));
     });
   }
 

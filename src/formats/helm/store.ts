@@ -1,6 +1,7 @@
 import { parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import type { CacheUnit, FormatStore } from '../format.ts';
+import type { SnapshotDoc } from './journal.ts';
 import { helmLayout } from './layout.ts';
 import type { BlobRef, ChartDoc, HelmFileDoc, RemoteIndexDoc } from './layout.ts';
 
@@ -18,6 +19,8 @@ async function walk(meta: MetaStore, repo: string, fn: (ref: BlobRef, key: strin
       if (doc.prov) await fn(doc.prov, `${charts}/${n}/${v}`, 'chart', doc.storedAt);
     }
   }
+  const snapshot = await meta.get<SnapshotDoc>(helmLayout.snapshot(repo), { remember: false });
+  if (snapshot) await fn(snapshot.data, helmLayout.snapshot(repo), 'index', 0);
   const index = await meta.get<RemoteIndexDoc>(helmLayout.index(repo));
   if (index) {
     await fn(index.data, helmLayout.index(repo), 'index', index.fetchedAt);
