@@ -123,6 +123,27 @@ export interface CacheUnit {
   remove(): Promise<number>;
 }
 
+/**
+ * A cached file as an eviction unit (generic files, Go module files, Helm archives): one document
+ * naming one blob, nothing referenced, removed by deleting the document (its bytes go when no one
+ * else holds them).
+ */
+export function fileUnit(s: StoreAccess, repo: string, key: string, doc: { digest: string; size: number; storedAt: number }, times: Map<string, number>, pinned = false): CacheUnit {
+  return {
+    repo,
+    digest: doc.digest,
+    size: doc.size,
+    last: times.get(doc.digest) ?? doc.storedAt,
+    refs: [],
+    root: true,
+    pinned,
+    remove: async () => {
+      await s.meta.delete(key);
+      return 0;
+    },
+  };
+}
+
 /** The format's half of the storage jobs, over one repo folder (configured or not). */
 export interface FormatStore {
   /** gc roots: every digest the repo folder keeps alive; also removes the format's own expired links. */

@@ -1,5 +1,6 @@
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { PatternFilter } from '../../util/glob.ts';
+import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
@@ -49,12 +50,7 @@ function genericOf(r: FormatRepo | undefined): GenericView | undefined {
 function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'local') {
     const local = new GenericLocal({
-      repo: cfg.name,
-      blobs: d.blobs,
-      meta: d.meta,
-      gcLock: d.gcLock,
-      now: d.now,
-      log: d.log,
+      ...localRepoDeps(cfg.name, d),
       allowOverwrite: cfg.allowOverwrite,
       allowDelete: cfg.delete,
       maxFileBytes: cfg.maxFileBytes,

@@ -1,22 +1,13 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
-import type { RwLock } from '../../util/rwlock.ts';
 import type { RetentionSummary } from '../format.ts';
 import { listFolder, notFound, storedFile, walkFiles } from './files.ts';
 import type { FileResult, GenericReader, GenericWriter, ListEntry, PutOptions } from './files.ts';
+import type { LocalRepoDeps } from '../local-repo.ts';
 import { genericLayout } from './paths.ts';
 import type { FileDoc } from './paths.ts';
 
-export interface GenericLocalDeps {
-  repo: string;
-  blobs: BlobStore;
-  meta: MetaStore;
-  gcLock: RwLock;
-  now: () => number;
-  log: Logger;
+export interface GenericLocalDeps extends LocalRepoDeps {
   allowOverwrite: boolean;
   allowDelete: boolean;
   maxFileBytes: number;

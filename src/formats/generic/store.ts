@@ -1,6 +1,7 @@
 import type { RepoConfig } from '../../config/schema.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import { globToRegExp } from '../../util/glob.ts';
+import { fileUnit } from '../format.ts';
 import type { CacheUnit, FormatStore, StoreAccess } from '../format.ts';
 import { walkFiles } from './files.ts';
 
@@ -37,19 +38,7 @@ export const genericStore: FormatStore = {
     const out: CacheUnit[] = [];
     await walkFiles(s.meta, repo, async (path, doc, key) => {
       const p = path.join('/');
-      out.push({
-        repo,
-        digest: String(doc.digest),
-        size: doc.size,
-        last: times.get(String(doc.digest)) ?? doc.storedAt,
-        refs: [],
-        root: true,
-        pinned: pins.some((r) => r.test(p)),
-        remove: async () => {
-          await s.meta.delete(key);
-          return 0;
-        },
-      });
+      out.push(fileUnit(s, repo, key, { ...doc, digest: String(doc.digest) }, times, pins.some((r) => r.test(p))));
     });
     return out;
   },

@@ -1,5 +1,6 @@
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { NegativeCache } from '../../cache/policy.ts';
+import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
@@ -72,7 +73,7 @@ function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
     return new GoRepoHandle(cfg.name, remote, undefined);
   }
   if (cfg.type === 'local') {
-    const local = new GoLocal({ repo: cfg.name, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, now: d.now, allowDelete: cfg.delete, bodyIdleMs: d.bodyIdleMs });
+    const local = new GoLocal({ ...localRepoDeps(cfg.name, d), allowDelete: cfg.delete, bodyIdleMs: d.bodyIdleMs });
     return new GoRepoHandle(cfg.name, local, local);
   }
   const handles = cfg.members.map((m) => d.built.get(m)).filter((m): m is GoRepoHandle => m instanceof GoRepoHandle);

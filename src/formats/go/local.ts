@@ -1,22 +1,15 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
-import type { RwLock } from '../../util/rwlock.ts';
+import type { LocalRepoDeps } from '../local-repo.ts';
 import { goLayout } from './layout.ts';
 import type { GoFileDoc } from './layout.ts';
 import { compareVersions, declaredModule, unescapeCase } from './module.ts';
 import type { GoAnswer, GoExt, GoReader } from './remote.ts';
 import { MAX_ZIP_BYTES, checkModuleZip } from './zip.ts';
 
-export interface GoLocalDeps {
-  repo: string;
-  blobs: BlobStore;
-  meta: MetaStore;
-  gcLock: RwLock;
-  now: () => number;
+export interface GoLocalDeps extends LocalRepoDeps {
   allowDelete: boolean;
   bodyIdleMs: number;
 }

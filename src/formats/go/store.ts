@@ -1,5 +1,6 @@
 import { parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
+import { fileUnit } from '../format.ts';
 import type { CacheUnit, FormatStore } from '../format.ts';
 import { goLayout } from './layout.ts';
 import type { GoFileDoc } from './layout.ts';
@@ -71,22 +72,7 @@ export const goStore: FormatStore = {
   },
   async units(s, repo, times) {
     const out: CacheUnit[] = [];
-    await walkFiles(s.meta, repo, async (doc, key) => {
-      const digest = String(doc.digest);
-      out.push({
-        repo,
-        digest,
-        size: doc.size,
-        last: times.get(digest) ?? doc.storedAt,
-        refs: [],
-        root: true,
-        pinned: false,
-        remove: async () => {
-          await s.meta.delete(key);
-          return 0;
-        },
-      });
-    });
+    await walkFiles(s.meta, repo, async (doc, key) => void out.push(fileUnit(s, repo, key, { ...doc, digest: String(doc.digest) }, times)));
     return out;
   },
 };

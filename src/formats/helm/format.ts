@@ -1,4 +1,5 @@
 import { upstreamClientFor } from '../../upstream/build.ts';
+import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
 import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
@@ -34,12 +35,7 @@ const helmOf = (r: FormatRepo | undefined): HelmView | undefined => (r instanceo
 function build(cfg: HelmRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'local') {
     const local = new HelmLocal({
-      repo: cfg.name,
-      blobs: d.blobs,
-      meta: d.meta,
-      gcLock: d.gcLock,
-      now: d.now,
-      log: d.log,
+      ...localRepoDeps(cfg.name, d),
       allowOverwrite: cfg.allowOverwrite,
       allowDelete: cfg.delete,
       maxChartBytes: cfg.maxChartBytes,

@@ -1,25 +1,16 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
-import type { MetaStore } from '../../storage/meta-store.ts';
-import type { RwLock } from '../../util/rwlock.ts';
 import { ChartInspector, badChart } from './chart.ts';
 import { chartFile, newestFirst, renderChart, renderIndex, sortedNames } from './index-file.ts';
 import type { Entries, IndexEntry, IndexFormat } from './index-file.ts';
+import type { LocalRepoDeps } from '../local-repo.ts';
 import { IndexJournal } from './journal.ts';
 import { helmLayout } from './layout.ts';
 import type { ChartDoc } from './layout.ts';
 import { notFound, splitFile } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
 
-export interface HelmLocalDeps {
-  repo: string;
-  blobs: BlobStore;
-  meta: MetaStore;
-  gcLock: RwLock;
-  now: () => number;
-  log: Logger;
+export interface HelmLocalDeps extends LocalRepoDeps {
   allowOverwrite: boolean;
   allowDelete: boolean;
   maxChartBytes: number;

@@ -1,5 +1,6 @@
 import { parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
+import { fileUnit } from '../format.ts';
 import type { CacheUnit, FormatStore } from '../format.ts';
 import type { SnapshotDoc } from './journal.ts';
 import { helmLayout } from './layout.ts';
@@ -62,20 +63,7 @@ export const helmStore: FormatStore = {
   async units(s, repo, times) {
     const out: CacheUnit[] = [];
     await walk(s.meta, repo, async (ref, key, kind, storedAt) => {
-      if (kind !== 'file') return;
-      out.push({
-        repo,
-        digest: ref.digest,
-        size: ref.size,
-        last: times.get(ref.digest) ?? storedAt,
-        refs: [],
-        root: true,
-        pinned: false,
-        remove: async () => {
-          await s.meta.delete(key);
-          return 0;
-        },
-      });
+      if (kind === 'file') out.push(fileUnit(s, repo, key, { ...ref, storedAt }, times));
     });
     return out;
   },
