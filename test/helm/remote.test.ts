@@ -52,6 +52,9 @@ describe('Helm remote and virtual repos with the real helm', () => {
           { name: 'charts', format: 'helm', type: 'local' },
           { name: 'up', format: 'helm', type: 'remote', upstream: { url: `${relay.url}/up`, breakerFailures: 1000 }, cache: { indexTtlSeconds: 0 } },
           { name: 'helm', format: 'helm', type: 'virtual', members: ['charts', 'up'], deployTo: 'charts' },
+          // An upstream nobody listens on, never cached: the virtual index still has the local charts.
+          { name: 'dead', format: 'helm', type: 'remote', upstream: { url: 'http://127.0.0.1:9/charts', headersTimeoutSeconds: 2 } },
+          { name: 'withdead', format: 'helm', type: 'virtual', members: ['dead', 'charts'] },
         ],
       },
     });
@@ -135,6 +138,13 @@ describe('Helm remote and virtual repos with the real helm', () => {
     } finally {
       await ngx.restart();
     }
+  });
+
+  it('virtual: a member whose upstream is unreachable (nothing cached) does not take the index down', async () => {
+    assert.equal((await fetch(`${br.url}/repo/dead/index.yaml`)).status, 503);
+    const r = await fetch(`${br.url}/repo/withdead/index.yaml`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys((parseYaml(await r.text()) as Index).entries), ['alpha']);
   });
 
   it('virtual: merged index, helm dependency update from it, uploads go to deployTo', async () => {

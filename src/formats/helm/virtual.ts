@@ -36,8 +36,9 @@ export class HelmVirtual implements HelmReader {
       try {
         got = await m.entries(via);
       } catch (e) {
-        // A member whose index is missing (an upstream without one, a remote offline and empty) adds nothing.
-        if (fallsThrough(e)) continue;
+        // A member whose index is missing (an upstream without one, a remote offline and empty) or
+        // unreachable with nothing cached adds nothing: the other members' charts are still served.
+        if (fallsThrough(e) || (isRegistryError(e) && (e.kind === 'upstream' || e.kind === 'unavailable'))) continue;
         throw e;
       }
       tokens.push(got.token);
