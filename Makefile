@@ -80,11 +80,13 @@ bench: build setup-bench setup-helm
 	node --import tsx bench/pull.ts
 	node --import tsx bench/go.ts
 	node --import tsx bench/helm.ts
+	node --import tsx bench/store.ts
 
 bench-quick: build setup-bench setup-helm
 	node --import tsx bench/pull.ts --quick
 	node --import tsx bench/go.ts --quick
 	node --import tsx bench/helm.ts --quick
+	node --import tsx bench/store.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system
