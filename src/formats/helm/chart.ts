@@ -87,7 +87,16 @@ export class ChartInspector {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    await Promise.race([this.input.write(chunk), this.result]);
+    try {
+      await Promise.race([this.input.write(chunk), this.result]);
+    } catch (e) {
+      // The runtime's own decompression error (Bun's differs from Node's and Deno's) is not the
+      // answer: the reader's verdict is.
+      await this.result.catch((verdict: unknown) => {
+        throw verdict;
+      });
+      throw e;
+    }
   }
 
   async finish(): Promise<ChartMetadata> {
