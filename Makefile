@@ -20,8 +20,8 @@ help:
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
-	@echo "make bench              pull, Go and Helm benchmarks (see bench/README.md)"
-	@echo "make bench-quick        the same benchmarks, smaller, under a minute"
+	@echo "make bench              pull, Go, Helm and store-size benchmarks (see bench/README.md)"
+	@echo "make bench-quick        the same benchmarks, smaller, a few minutes"
 	@echo "make loadtest           200 clients, 60 s, mixed pulls and pushes, zero errors expected"
 	@echo "make clean              remove dist/, data/ and bench/results/"
 
