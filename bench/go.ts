@@ -14,7 +14,7 @@ import { startStaticNginx } from '../test/helpers/nginx.ts';
 import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { median, rng, seed } from './stats.ts';
+import { inShuffledOrder, median, seed } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 2 : 3;
@@ -77,8 +77,7 @@ for (let r = 0; r < rounds; r++) {
       }
     },
   ];
-  if (rng() < 0.5) tasks.reverse();
-  for (const t of tasks) await t();
+  await inShuffledOrder(tasks);
   log(`go: round ${r + 1}/${rounds} done`);
 }
 const ratio = (xs: number[]): string => median(xs.map((x, i) => x / (direct[i] ?? Number.NaN))).toFixed(2);

@@ -16,7 +16,7 @@ import { startStaticNginx } from '../test/helpers/nginx.ts';
 import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { median, rng, seed } from './stats.ts';
+import { inShuffledOrder, median, rng, seed } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? [1000, 2000] : [1000, 10_000];
@@ -151,8 +151,7 @@ for (let r = 0; r < rounds; r++) {
       }
     },
   ];
-  if (rng() < 0.5) tasks.reverse();
-  for (const t of tasks) await t();
+  await inShuffledOrder(tasks);
   log(`helm: pull round ${r + 1}/${rounds} done`);
 }
 const cm = await run('go', ['install', 'helm.sh/chartmuseum/cmd/chartmuseum@latest'], { timeoutMs: 300_000, env: { ...process.env, GOPATH: join(work.path, 'cm'), GOTOOLCHAIN: 'local' } });

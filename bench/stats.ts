@@ -16,3 +16,9 @@ export const median = (xs: number[]): number => {
   const ok = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   return ok[Math.floor(ok.length / 2)] ?? Number.NaN;
 };
+
+/** Runs a round's candidates one after another, in an order the seeded generator picks. */
+export async function inShuffledOrder(tasks: Array<() => Promise<void>>): Promise<void> {
+  if (rng() < 0.5) tasks.reverse();
+  for (const t of tasks) await t();
+}

@@ -1,6 +1,7 @@
 import { joinResumable } from '../../cache/resume.ts';
 import type { Fill } from '../../cache/fills.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
+import { announcedSize } from '../../upstream/response.ts';
 import { RegistryError } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
 import type { StoredBlob } from '../../storage/blob-store.ts';
@@ -33,9 +34,7 @@ export interface BlobFillContext {
  * but never a length of transfer-encoded bytes (the fetch decodes them; the length counts the gzip).
  */
 export function blobSize(res: Response, declared: number | undefined): number | undefined {
-  const encoding = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
-  const len = res.headers.get('content-length');
-  const announced = encoding === 'identity' && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
+  const announced = announcedSize(res);
   if (declared !== undefined && announced !== undefined && declared !== announced) {
     throw new RegistryError('upstream', `upstream announced ${announced} bytes for a blob its manifest declares as ${declared}`);
   }

@@ -8,6 +8,7 @@ import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
+import { announcedSize } from '../../upstream/response.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { PatternFilter } from '../../util/glob.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
@@ -32,13 +33,6 @@ interface UpstreamMeta {
 
 /** A fill that received nothing for this long (or half the idle timeout) takes no new joiners. */
 const STALL_MS = 5000;
-
-/** The size an upstream answer announces for its body, never a transfer-encoded length. */
-function announcedSize(res: Response): number | undefined {
-  const encoding = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
-  const len = res.headers.get('content-length');
-  return encoding === 'identity' && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
-}
 
 /** An upstream checksum (Artifactory's X-Checksum-Sha256): the fill must match it too. */
 function announcedDigest(res: Response): Digest | undefined {

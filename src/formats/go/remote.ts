@@ -3,11 +3,12 @@ import { freshness, mayServeStale } from '../../cache/policy.ts';
 import { joinResumable } from '../../cache/resume.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
+import { fillSourceOf } from '../../upstream/response.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import { goLayout } from './layout.ts';
 import type { GoFileDoc, GoListDoc } from './layout.ts';
@@ -90,11 +91,7 @@ export class GoRemote implements GoReader {
     };
     const start = async () => {
       const res = await this.fromUpstreams(path, via);
-      if (!res.body) throw new RegistryError('upstream', 'upstream sent no body');
-      const len = res.headers.get('content-length');
-      const identity = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() === 'identity';
-      const size = identity && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
-      return { body: idleTimeoutBody(res.body, this.d.idleTimeoutMs, `${module}@${version}.${ext}`), size, maxBytes: MAX_BYTES[ext] };
+      return fillSourceOf(res, this.d.idleTimeoutMs, `${module}@${version}.${ext}`, MAX_BYTES[ext]);
     };
     try {
       const j = await joinResumable(() => this.d.fills.join(fillKey, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2)));

@@ -70,15 +70,15 @@ export function renderIndex(charts: string[], format: IndexFormat, generated: st
   return `apiVersion: v1\nentries:${charts.length === 0 ? ' {}\n' : `\n${charts.join('')}`}generated: ${scalar(generated)}\n`;
 }
 
-/** Entries in an index's order: charts by name, versions newest first. */
-export function sortedNames(entries: Entries): string[] {
-  return [...entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** Chart names in an index's order (byte-wise). */
+export function sortedNames(names: Iterable<string>): string[] {
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Renders a whole entries map (remote and virtual repos, which rebuild it at once). */
 export function renderEntries(entries: Entries, format: IndexFormat, generated: string): string {
   return renderIndex(
-    sortedNames(entries).map((n) => renderChart(n, [...(entries.get(n) ?? [])].sort(newestFirst), format)),
+    sortedNames(entries.keys()).map((n) => renderChart(n, [...(entries.get(n) ?? [])].sort(newestFirst), format)),
     format,
     generated,
   );

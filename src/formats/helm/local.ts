@@ -98,7 +98,7 @@ export class HelmLocal implements HelmReader {
   async indexFile(): Promise<HelmFile> {
     const s = await this.load();
     if (!s.rendered) {
-      const charts = sortedNames(new Map([...s.charts].map(([n]) => [n, []]))).map((n) => {
+      const charts = sortedNames(s.charts.keys()).map((n) => {
         let f = s.fragments.get(n);
         if (f === undefined) {
           f = renderChart(n, [...(s.charts.get(n)?.values() ?? [])].map((d) => d.entry).sort(newestFirst), this.d.indexFormat);

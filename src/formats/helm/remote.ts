@@ -2,11 +2,12 @@ import { freshness, mayServeStale } from '../../cache/policy.ts';
 import { joinResumable } from '../../cache/resume.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
+import { fillSourceOf } from '../../upstream/response.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
@@ -100,11 +101,7 @@ export class HelmRemote implements HelmReader {
     const start = async () => {
       const res = await this.d.upstream.request({ method: 'GET', path: url, scope: '', via });
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `chart file ${file}`, 'NOT_FOUND');
-      if (!res.body) throw new RegistryError('upstream', 'upstream sent no body');
-      const len = res.headers.get('content-length');
-      const identity = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() === 'identity';
-      const size = identity && len !== null && /^\d{1,15}$/.test(len) ? Number(len) : undefined;
-      return { body: idleTimeoutBody(res.body, this.d.idleTimeoutMs, file), size, maxBytes: this.d.maxChartBytes };
+      return fillSourceOf(res, this.d.idleTimeoutMs, file, this.d.maxChartBytes);
     };
     try {
       const j = await joinResumable(() => this.d.fills.join(fillKey, expected, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2)));
