@@ -12,6 +12,7 @@ import { run } from '../test/helpers/net.ts';
 import { startProcessServer } from '../test/helpers/process-server.ts';
 import { REGISTRY_BIN, startRegistry } from '../test/helpers/registry.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { pushesBesideGc } from './jobs.ts';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? [1000, 3000] : [1000, 10_000];
@@ -131,3 +132,4 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the e
 ${rows.map((r) => `| ${r.n} | ${r.who} | ${r.walk.toFixed(0)} (${r.tagPages}) | ${r.whole.toFixed(1)} | ${r.catalog.toFixed(0)} (${r.catalogPages}) | ${r.head.toFixed(0)} | ${r.gc.toFixed(0)} |`).join('\n')}
 `);
 await work.cleanup();
+console.log(await pushesBesideGc());

@@ -19,7 +19,7 @@ import { DownloadGuard } from './http/download-guard.ts';
 import type { FetchFn } from './upstream/auth.ts';
 import type { BuildDeps, FormatRepo } from './formats/format.ts';
 import { formatOf } from './formats/registry.ts';
-import { RwLock } from './util/rwlock.ts';
+import { GcGate } from './storage/gc-gate.ts';
 
 export const VERSION = '0.1.0';
 
@@ -46,7 +46,7 @@ export interface Server {
   fills: FillManager;
   uploads: UploadSessions;
   /** Held shared by reference-creating writes, exclusive by the online gc. */
-  gcLock: RwLock;
+  gcLock: GcGate;
   access: AccessControl;
   /** Last access of cached objects, for eviction. */
   accessLog: AccessLog;
@@ -69,7 +69,8 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const driver = new FsDriver(config.storage.path);
   const cleaned = await cleanTemp(driver);
   if (cleaned) log.info('removed leftover temp files', { count: cleaned });
-  const blobs = new BlobStore(driver, newId);
+  const gcLock = new GcGate();
+  const blobs = new BlobStore(driver, newId, gcLock);
   const meta = new MetaStore(driver, newId);
   const metrics = createServerMetrics(new MetricsRegistry());
   const fills = new FillManager(blobs, {
@@ -84,7 +85,6 @@ export async function boot(opts: BootOptions): Promise<Server> {
   });
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
   const uploads = new UploadSessions(driver, blobs, meta, newId, now);
-  const gcLock = new RwLock();
   const access = new AccessControl(config, await tokenSecret(config, driver), now);
   const repos = new Map<string, FormatRepo>();
   const accessLog = new AccessLog(meta, now);

@@ -103,6 +103,12 @@ export interface MarkOptions {
   now: number;
   graceMs: number;
   dryRun: boolean;
+  /**
+   * A deletion the mark wants (an expired link of `digest`). The mark runs beside pushes, so the
+   * core does it later, in a short exclusive section, and only if nothing used `digest` since the
+   * run began; `remove` re-checks the format's own conditions then and says whether it deleted.
+   */
+  drop(digest: string, remove: () => Promise<boolean>): void;
 }
 
 /**
@@ -146,8 +152,8 @@ export function fileUnit(s: StoreAccess, repo: string, key: string, doc: { diges
 
 /** The format's half of the storage jobs, over one repo folder (configured or not). */
 export interface FormatStore {
-  /** gc roots: every digest the repo folder keeps alive; also removes the format's own expired links. */
-  mark(s: StoreAccess, repo: string, into: Set<string>, opts: MarkOptions): Promise<{ documents: number; linksDeleted: number }>;
+  /** gc roots: every digest the repo folder keeps alive; hands the format's expired links to `opts.drop`. */
+  mark(s: StoreAccess, repo: string, into: Set<string>, opts: MarkOptions): Promise<{ documents: number }>;
   /** Every digest the repo holds (what eviction of other repos must never delete). */
   held(s: StoreAccess, repo: string, into: Set<string>): Promise<void>;
   /** fsck: the format's invariants over the repo folder. `local`: the repo is configured as hosted. */

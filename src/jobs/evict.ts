@@ -5,6 +5,8 @@ import { formatOf } from '../formats/registry.ts';
 import { parseDigest } from '../storage/digest.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import { pushTo } from '../util/maps.ts';
+import type { GcGate } from '../storage/gc-gate.ts';
+import type { Digest } from '../storage/digest.ts';
 
 export interface Budget {
   maxBytes: number;
@@ -27,7 +29,7 @@ export interface EvictReport {
 }
 
 
-export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'> };
+export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'>; gcLock: GcGate };
 
 /**
  * Least-recently-used eviction over a set of remote repos under one budget (one repo's own, or the
@@ -38,6 +40,20 @@ export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'> };
  * last, also by age. Pinned units, and everything they reference, are never touched.
  */
 export async function evict(s: EvictServer, access: AccessLog, repos: string[], budget: Budget, dryRun: boolean): Promise<EvictReport> {
+  const run = await s.gcLock.track();
+  try {
+    return await plan({ ...s, blobs: s.blobs.unobserved() }, access, repos, budget, dryRun, run.used);
+  } finally {
+    run.end();
+  }
+}
+
+/**
+ * The run itself, beside pushes and fills: documents go at once (a fill that rewrites one only
+ * costs a refetch later), blobs at the end in short exclusive batches, skipping any that something
+ * used since the run began (a local push that mounts it, a fill that just stored it).
+ */
+async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: Budget, dryRun: boolean, used: ReadonlySet<string>): Promise<EvictReport> {
   const report: EvictReport = { repos, dryRun, usageBefore: 0, usageAfter: 0, manifests: 0, tags: 0, blobsUnlinked: 0, blobsDeleted: 0, bytesFreed: 0, evicted: [] };
   const units: CacheUnit[] = [];
   for (const repo of repos) {
@@ -61,6 +77,7 @@ export async function evict(s: EvictServer, access: AccessLog, repos: string[], 
   await heldOutside(s, repos, external);
   const goal = budget.maxBytes * budget.low;
   const forget = new Map<string, string[]>();
+  const doomed: Digest[] = [];
   const removed = new Set<CacheUnit>();
   const take = async (u: CacheUnit): Promise<void> => {
     removed.add(u);
@@ -78,10 +95,8 @@ export async function evict(s: EvictServer, access: AccessLog, repos: string[], 
     usage -= size;
     report.bytesFreed += size;
     if (external.has(d)) return;
-    report.blobsDeleted++;
-    report.evicted.push(d);
     const p = parseDigest(d);
-    if (!dryRun && p.ok) await s.blobs.delete(p.digest);
+    if (p.ok) doomed.push(p.digest);
   };
   // Every non-root unit occupying `d` (a blob linked in several repos of the set) goes at once.
   const unlink = async (d: string): Promise<void> => {
@@ -107,6 +122,14 @@ export async function evict(s: EvictServer, access: AccessLog, repos: string[], 
     if (usage <= goal) break;
     await unlink(d);
   }
+  const gone = async (d: Digest): Promise<void> => {
+    if (used.has(d.value)) return;
+    report.blobsDeleted++;
+    report.evicted.push(d.value);
+    if (!dryRun) await s.blobs.delete(d);
+  };
+  if (dryRun) for (const d of doomed) await gone(d);
+  else await s.gcLock.inBatches(doomed, gone);
   if (!dryRun) for (const [repo, ds] of forget) await access.forget(repo, ds);
   report.usageAfter = usage;
   return report;

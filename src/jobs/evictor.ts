@@ -1,20 +1,19 @@
 import type { AccessLog } from '../cache/access-log.ts';
 import type { Config } from '../config/schema.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
-import type { RwLock } from '../util/rwlock.ts';
 import { evict } from './evict.ts';
 import type { EvictReport, EvictServer } from './evict.ts';
 
 /** What eviction uses: the store, the access log, the gc lock, metrics, and the config's budgets. */
-export type EvictorDeps = EvictServer & { config: Pick<Config, 'repos' | 'cacheBudget'>; accessLog: AccessLog; gcLock: RwLock; metrics: ServerMetrics };
+export type EvictorDeps = EvictServer & { config: Pick<Config, 'repos' | 'cacheBudget'>; accessLog: AccessLog; metrics: ServerMetrics };
 
 const FLUSH_MS = 30_000;
 
 /**
  * Keeps remote repos within their disk budgets: each repo's own `cache.maxBytes`, then the global
  * `cacheBudget` over all of them. Runs on a schedule and as soon as the bytes fetched since the last
- * scan push a repo's estimate past its high mark; one run at a time, under the gc lock, so no push
- * or gc interleaves with it.
+ * scan push a repo's estimate past its high mark; one job at a time with gc, beside pushes and
+ * fills (src/storage/gc-gate.ts): a push waits for one short batch of deletions at most.
  */
 export class Evictor {
   private readonly estimate = new Map<string, number>();
@@ -65,7 +64,7 @@ export class Evictor {
   /** Per-repo budgets, then the global one. With dryRun, reports what would go and changes nothing. */
   async run(dryRun: boolean): Promise<EvictReport[]> {
     const remotes = this.remotes();
-    return this.s.gcLock.withExclusive(async () => {
+    return this.s.gcLock.job(async () => {
       const reports: EvictReport[] = [];
       for (const r of remotes) {
         const budget = r.maxBytes > 0 ? { maxBytes: r.maxBytes, high: r.high, low: r.low } : { maxBytes: Number.POSITIVE_INFINITY, high: 1, low: 1 };

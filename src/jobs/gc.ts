@@ -5,9 +5,11 @@ import { parseDigest } from '../storage/digest.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import type { UploadSessions } from '../storage/uploads.ts';
 import { forEachLimit } from '../util/pool.ts';
-import type { RwLock } from '../util/rwlock.ts';
+import type { GcGate } from '../storage/gc-gate.ts';
+import type { Digest } from '../storage/digest.ts';
+import type { FileInfo } from '../storage/driver.ts';
 
-/** Blobs stat'ed (and deleted) at once by the sweep: the exclusive lock is held for less time. */
+/** Blobs stat'ed at once by the sweep. */
 const SWEEP_CONCURRENCY = 16;
 
 export interface GcOptions {
@@ -30,52 +32,77 @@ export interface GcReport {
   ms: number;
 }
 
-export type GcServer = StoreAccess & { uploads: Pick<UploadSessions, 'list' | 'remove'> };
+export type GcServer = StoreAccess & { uploads: Pick<UploadSessions, 'list' | 'remove'>; gcLock: GcGate };
 
 /**
- * Mark and sweep over the store, whatever the formats. Roots: what every repo folder on disk keeps
- * alive, as its format reports it (configured or not: taking a repo out of the config must not
- * destroy its data), and anything younger than the grace period (a push may be about to reference
- * it); then every blob no root reaches goes. Upload sessions are separate files and only removed
- * when abandoned.
+ * Mark and sweep over the store, whatever the formats, beside running pushes (src/storage/gc-gate.ts).
+ * Roots: what every repo folder on disk keeps alive, as its format reports it (configured or not:
+ * taking a repo out of the config must not destroy its data), anything younger than the grace
+ * period, and anything used since the run began; then every blob no root reaches goes, in short
+ * exclusive batches. Upload sessions are separate files and only removed when abandoned.
  */
 export async function collectGarbage(s: GcServer, now: number, opts: GcOptions): Promise<GcReport> {
   const t0 = Date.now();
   const marked = new Set<string>();
   const report: GcReport = { dryRun: opts.dryRun, manifests: 0, blobsKept: 0, blobsDeleted: 0, bytesFreed: 0, linksDeleted: 0, uploadsDeleted: 0, deleted: [], ms: 0 };
-  for (const repo of await s.meta.list(`${LAYOUT_VERSION}/repos`)) {
-    for (const folder of await s.meta.list(layout.repoRoot(repo))) {
-      if (folder.startsWith('_')) continue; // the core's own (access times)
-      const format = formatOf(folder);
-      // A folder of a format this build does not know: its references are unknown, so nothing may go.
-      if (!format) throw new Error(`gc: repo ${repo} has a folder "${folder}" of no known format; refusing to sweep`);
-      const r = await format.store.mark(s, repo, marked, { now, graceMs: opts.graceMs, dryRun: opts.dryRun });
-      report.manifests += r.documents;
-      report.linksDeleted += r.linksDeleted;
+  const run = await s.gcLock.track();
+  try {
+    // The job's own reads must not count as use, or nothing it reads could ever go.
+    const q: GcServer = { ...s, blobs: s.blobs.unobserved() };
+    const drops: Array<{ digest: string; remove: () => Promise<boolean> }> = [];
+    const markOpts = { now, graceMs: opts.graceMs, dryRun: opts.dryRun, drop: (digest: string, remove: () => Promise<boolean>) => void drops.push({ digest, remove }) };
+    for (const repo of await q.meta.list(`${LAYOUT_VERSION}/repos`)) {
+      for (const folder of await q.meta.list(layout.repoRoot(repo))) {
+        if (folder.startsWith('_')) continue; // the core's own (access times)
+        const format = formatOf(folder);
+        // A folder of a format this build does not know: its references are unknown, so nothing may go.
+        if (!format) throw new Error(`gc: repo ${repo} has a folder "${folder}" of no known format; refusing to sweep`);
+        report.manifests += (await format.store.mark(q, repo, marked, markOpts)).documents;
+      }
     }
-  }
-  for (const u of await s.uploads.list()) {
-    if (now - u.mtimeMs < opts.uploadMaxAgeMs) continue;
-    report.uploadsDeleted++;
-    if (!opts.dryRun) await s.uploads.remove(u.id);
-  }
-  for (const alg of await s.driver.list(`${LAYOUT_VERSION}/blobs`)) {
-    for (const pre of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}`)) {
-      await forEachLimit(await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`), SWEEP_CONCURRENCY, async (hex) => {
-        const d = parseDigest(`${alg}:${hex}`);
-        if (!d.ok) return;
-        const st = await s.blobs.stat(d.digest);
-        if (!st) return;
-        if (marked.has(d.digest.value) || now - st.mtimeMs < opts.graceMs) {
-          report.blobsKept++;
-          return;
-        }
-        report.blobsDeleted++;
-        report.bytesFreed += st.size;
-        report.deleted.push(d.digest.value);
-        if (!opts.dryRun) await s.blobs.delete(d.digest);
+    if (opts.dryRun) report.linksDeleted = drops.filter((d) => !run.used.has(d.digest)).length;
+    else {
+      await s.gcLock.inBatches(drops, async (d) => {
+        if (run.used.has(d.digest)) marked.add(d.digest);
+        else if (await d.remove()) report.linksDeleted++;
+        else marked.add(d.digest); // renewed meanwhile: its blob stays too
       });
     }
+    for (const u of await q.uploads.list()) {
+      if (now - u.mtimeMs < opts.uploadMaxAgeMs) continue;
+      report.uploadsDeleted++;
+      if (!opts.dryRun) await q.uploads.remove(u.id);
+    }
+    const kept = (d: Digest, st: FileInfo | null): boolean => !st || marked.has(d.value) || run.used.has(d.value) || now - st.mtimeMs < opts.graceMs;
+    const candidates: Digest[] = [];
+    for (const alg of await q.driver.list(`${LAYOUT_VERSION}/blobs`)) {
+      for (const pre of await q.driver.list(`${LAYOUT_VERSION}/blobs/${alg}`)) {
+        await forEachLimit(await q.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`), SWEEP_CONCURRENCY, async (hex) => {
+          const d = parseDigest(`${alg}:${hex}`);
+          if (!d.ok) return;
+          const st = await q.blobs.stat(d.digest);
+          if (!st) return;
+          if (kept(d.digest, st)) report.blobsKept++;
+          else candidates.push(d.digest);
+        });
+      }
+    }
+    const sweep = async (d: Digest): Promise<void> => {
+      // Checked again with no commit in flight: a push may have used or rewritten it since.
+      const st = await q.blobs.stat(d);
+      if (kept(d, st)) {
+        if (st) report.blobsKept++;
+        return;
+      }
+      report.blobsDeleted++;
+      report.bytesFreed += st?.size ?? 0;
+      report.deleted.push(d.value);
+      if (!opts.dryRun) await q.blobs.delete(d);
+    };
+    if (opts.dryRun) await forEachLimit(candidates, SWEEP_CONCURRENCY, sweep);
+    else await s.gcLock.inBatches(candidates, sweep);
+  } finally {
+    run.end();
   }
   report.ms = Date.now() - t0;
   return report;
@@ -87,7 +114,7 @@ export function gcOptions(s: { config: Pick<Config, 'gc'> }, dryRun: boolean): G
   return { dryRun, graceMs: g.graceMinutes * 60_000, uploadMaxAgeMs: g.uploadMaxAgeHours * 3_600_000 };
 }
 
-/** The online mode: gc under the exclusive lock, so no push can add a reference mid-run. */
-export function runGc(s: GcServer & { config: Pick<Config, 'gc'>; gcLock: RwLock }, dryRun: boolean): Promise<GcReport> {
-  return s.gcLock.withExclusive(() => collectGarbage(s, Date.now(), gcOptions(s, dryRun)));
+/** The online mode: one job at a time; pushes go on beside it. */
+export function runGc(s: GcServer & { config: Pick<Config, 'gc'> }, dryRun: boolean): Promise<GcReport> {
+  return s.gcLock.job(() => collectGarbage(s, Date.now(), gcOptions(s, dryRun)));
 }

@@ -1,7 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import type { FormatRepo, RetentionSummary } from '../formats/format.ts';
 import type { Logger } from '../log.ts';
-import type { RwLock } from '../util/rwlock.ts';
 import { collectGarbage, gcOptions } from './gc.ts';
 import type { GcReport, GcServer } from './gc.ts';
 
@@ -11,7 +10,7 @@ export interface MaintenanceReport {
   gc: GcReport;
 }
 
-export type MaintenanceDeps = GcServer & { config: Pick<Config, 'gc'>; gcLock: RwLock; repos: ReadonlyMap<string, FormatRepo>; log: Logger };
+export type MaintenanceDeps = GcServer & { config: Pick<Config, 'gc'>; repos: ReadonlyMap<string, FormatRepo>; log: Logger };
 
 /** Every repo's retention policy, in config order (the CLI's `retention`, and maintenance). */
 export async function applyRetention(repos: ReadonlyMap<string, FormatRepo>, now: number, dryRun: boolean): Promise<RetentionSummary[]> {
@@ -21,11 +20,12 @@ export async function applyRetention(repos: ReadonlyMap<string, FormatRepo>, now
 }
 
 /**
- * Retention, then gc, under the gc lock held exclusively: no push lands in between, and the blobs
- * of the tags retention deleted are freed in the same run.
+ * Retention, then gc, as one job: the blobs of the tags retention deleted are freed in the same
+ * run. Neither holds pushes up for longer than one short batch (src/storage/gc-gate.ts); retention's
+ * deletes are ordinary commits, like a client's DELETE.
  */
 export function runMaintenance(s: MaintenanceDeps, dryRun: boolean, now = Date.now()): Promise<MaintenanceReport> {
-  return s.gcLock.withExclusive(async () => {
+  return s.gcLock.job(async () => {
     const retention = await applyRetention(s.repos, now, dryRun);
     const gc = await collectGarbage(s, now, gcOptions(s, dryRun));
     // Quotas count what repos hold: after deletes, count again.

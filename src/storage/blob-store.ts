@@ -33,6 +33,7 @@ export class BlobWriter {
   constructor(
     private readonly handle: WriteHandle,
     private opts: WriteOptions,
+    private readonly used: (digest: string) => void = () => {},
   ) {
     this.hasher = new Hasher(opts.expectedDigest?.algorithm ?? 'sha256');
   }
@@ -104,6 +105,7 @@ export class BlobWriter {
       } catch (e) {
         throw fromStorageError(e, 'a blob');
       }
+      this.used(stored.digest.value);
       return stored;
     } catch (e) {
       await this.handle.abort();
@@ -117,30 +119,59 @@ export class BlobWriter {
   }
 }
 
-/** The one place that knows content addressing. Shared by every repo and format. */
-export class BlobStore {
-  /** Small whole blobs (manifests) by digest: immutable, so a cache can never be stale. */
-  private readonly small = new Lru<Uint8Array>(100_000, 32 * 1024 * 1024, (b) => b.byteLength + 128);
+/** Told of every blob that exists and was used: the reference barrier (src/storage/gc-gate.ts). */
+export interface UseObserver {
+  note(digest: string): void;
+}
 
+/**
+ * The one place that knows content addressing. Shared by every repo and format. Every stat, open,
+ * read or write of an existing blob is reported to the observer: that is how a commit referencing
+ * a blob (which always reaches it through here) keeps a gc or eviction run from deleting it.
+ */
+export class BlobStore {
   constructor(
     private readonly driver: StorageDriver,
     private readonly newId: () => string,
+    private readonly observer: UseObserver = { note: () => {} },
+    /** Small whole blobs (manifests) by digest: immutable, so a cache can never be stale. */
+    private readonly small = new Lru<Uint8Array>(100_000, 32 * 1024 * 1024, (b) => b.byteLength + 128),
   ) {}
 
-  stat(d: Digest): Promise<FileInfo | null> {
-    return this.driver.stat(layout.blob(d));
+  /** The same store for the storage jobs: their own reads must not count as use. */
+  unobserved(): BlobStore {
+    return new BlobStore(this.driver, this.newId, undefined, this.small);
   }
 
-  open(d: Digest): Promise<ReadHandle | null> {
-    return this.driver.open(layout.blob(d));
+  /** Reports a blob made or used outside these methods (an upload moved into place). */
+  noteUsed(d: Digest): void {
+    this.observer.note(d.value);
+  }
+
+  async stat(d: Digest): Promise<FileInfo | null> {
+    const st = await this.driver.stat(layout.blob(d));
+    if (st) this.observer.note(d.value);
+    return st;
+  }
+
+  async open(d: Digest): Promise<ReadHandle | null> {
+    const h = await this.driver.open(layout.blob(d));
+    if (h) this.observer.note(d.value);
+    return h;
   }
 
   /** A whole small blob; callers must not mutate the bytes (they are shared). */
   async readAll(d: Digest, maxBytes: number): Promise<Uint8Array | null> {
     const hit = this.small.get(d.value);
-    if (hit && hit.byteLength <= maxBytes) return hit;
+    if (hit && hit.byteLength <= maxBytes) {
+      this.observer.note(d.value);
+      return hit;
+    }
     const bytes = await this.driver.readAll(layout.blob(d), maxBytes);
-    if (bytes) this.small.set(d.value, bytes);
+    if (bytes) {
+      this.small.set(d.value, bytes);
+      this.observer.note(d.value);
+    }
     return bytes;
   }
 
@@ -156,7 +187,7 @@ export class BlobStore {
 
   async startWrite(opts: WriteOptions = {}): Promise<BlobWriter> {
     try {
-      return new BlobWriter(await this.driver.create(layout.temp(this.newId())), opts);
+      return new BlobWriter(await this.driver.create(layout.temp(this.newId())), opts, (d) => this.observer.note(d));
     } catch (e) {
       throw fromStorageError(e, 'a blob');
     }

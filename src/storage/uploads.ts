@@ -157,7 +157,10 @@ export class UploadSessions {
       }
       try {
         if (await this.blobs.stat(digest)) await this.driver.delete(layout.uploadData(id));
-        else await this.driver.move(layout.uploadData(id), layout.blob(digest));
+        else {
+          await this.driver.move(layout.uploadData(id), layout.blob(digest));
+          this.blobs.noteUsed(digest);
+        }
         await this.meta.deleteTree(layout.upload(id));
       } catch (e) {
         throw uploadError(e);

@@ -24,34 +24,36 @@ export const dockerStore: FormatStore = {
 
 /**
  * gc roots of one repo folder: every manifest, what it references, remote repos' blob links (their
- * cache is the evictor's business). Layer links of images that no manifest references and that are
- * older than the grace period are removed here (a push may be about to use a younger one).
+ * cache is the evictor's business), and layer links younger than the grace period (a push may be
+ * about to use them; an upload moved into place keeps its old mtime, so the link is what protects
+ * it). Older layer links that no manifest references are handed to `opts.drop`.
  */
-async function mark(s: StoreAccess, repo: string, into: Set<string>, opts: MarkOptions): Promise<{ documents: number; linksDeleted: number }> {
+async function mark(s: StoreAccess, repo: string, into: Set<string>, opts: MarkOptions): Promise<{ documents: number }> {
   let documents = 0;
-  let linksDeleted = 0;
   const root = layout.dockerRepoDir(repo);
   for (const d of await digestsUnder(s, `${root}/_blobs`)) into.add(d.value);
   await walkImages(s, root, async (imageDir) => {
     const refs = new Set<string>();
-    // Several reads in flight: gc holds the exclusive lock for as long as the mark takes.
     await forEachLimit(await digestsUnder(s, `${imageDir}/_manifests`), JOB_IO, async (m) => {
       documents++;
       into.add(m.value);
       refs.add(m.value);
       for (const r of referenced(await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null))) refs.add(r);
     });
+    const young = (link: LinkDoc | null): boolean => link !== null && opts.now - link.linkedAt < opts.graceMs;
     await forEachLimit(await digestsUnder(s, `${imageDir}/_layers`), JOB_IO, async (l) => {
       if (refs.has(l.value)) return;
       const key = `${imageDir}/_layers/${l.algorithm}/${l.hex}`;
-      const link = await s.meta.get<LinkDoc>(key);
-      if (link && opts.now - link.linkedAt < opts.graceMs) return;
-      linksDeleted++;
-      if (!opts.dryRun) await s.meta.delete(key);
+      if (young(await s.meta.get<LinkDoc>(key))) {
+        into.add(l.value);
+        return;
+      }
+      // Re-read at deletion time: a HEAD or a push may have renewed the link meanwhile.
+      opts.drop(l.value, async () => !young(await s.meta.get<LinkDoc>(key)) && s.meta.delete(key));
     });
     for (const r of refs) into.add(r);
   });
-  return { documents, linksDeleted };
+  return { documents };
 }
 
 /**

@@ -17,7 +17,7 @@ export const genericStore: FormatStore = {
       documents++;
       into.add(String(doc.digest));
     });
-    return { documents, linksDeleted: 0 };
+    return { documents };
   },
   async held(s, repo, into) {
     await walkFiles(s.meta, repo, async (_path, doc) => void into.add(String(doc.digest)));

@@ -55,7 +55,7 @@ export const goStore: FormatStore = {
       documents++;
       into.add(String(doc.digest));
     });
-    return { documents, linksDeleted: 0 };
+    return { documents };
   },
   async held(s, repo, into) {
     await walkFiles(s.meta, repo, async (doc) => void into.add(String(doc.digest)));

@@ -45,7 +45,7 @@ export const helmStore: FormatStore = {
       documents++;
       into.add(ref.digest);
     });
-    return { documents, linksDeleted: 0 };
+    return { documents };
   },
   async held(s, repo, into) {
     await walk(s.meta, repo, async (ref) => void into.add(ref.digest));
