@@ -4,6 +4,8 @@ import type { Server } from './boot.ts';
 import type { RequestContext } from './formats/format.ts';
 import { FORMATS } from './formats/registry.ts';
 import type { RequestInfo } from './runtime.ts';
+import { uiApp } from './ui/routes.ts';
+import { adminApi } from './admin/api.ts';
 
 /** A request that has passed more proxies than this is taken for a loop we cannot see. */
 const MAX_HOPS = 16;
@@ -51,6 +53,13 @@ export function createApp(s: Server): Hono<Env> {
   app.get('/-/health', (c) => c.json({ status: 'ok', server: s.serverId, runtime: s.runtime.name }));
   app.get('/metrics', (c) => c.text(s.metrics.registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
+  app.use('*', async (_c, next) => {
+    s.history.maybeSample();
+    await next();
+  });
+  app.get('/ui', (c) => c.redirect('/ui/', 301));
+  app.route('/ui/', uiApp(s));
+  app.route('/api/v1', adminApi(s));
   app.all('*', (c) => dispatch(c, s));
   return app;
 }

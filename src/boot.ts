@@ -20,6 +20,8 @@ import type { FetchFn } from './upstream/auth.ts';
 import type { BuildDeps, FormatRepo } from './formats/format.ts';
 import { formatOf } from './formats/registry.ts';
 import { GcGate } from './storage/gc-gate.ts';
+import { MetricsHistory } from './metrics/history.ts';
+import { Sessions } from './ui/session.ts';
 
 export const VERSION = '0.1.0';
 
@@ -47,6 +49,10 @@ export interface Server {
   uploads: UploadSessions;
   /** Held shared by reference-creating writes, exclusive by the online gc. */
   gcLock: GcGate;
+  /** The web UI's signed session cookies. */
+  sessions: Sessions;
+  /** Cache counters over time, for the UI's charts. */
+  history: MetricsHistory;
   access: AccessControl;
   /** Last access of cached objects, for eviction. */
   accessLog: AccessLog;
@@ -85,7 +91,10 @@ export async function boot(opts: BootOptions): Promise<Server> {
   });
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
   const uploads = new UploadSessions(driver, blobs, meta, newId, now);
-  const access = new AccessControl(config, await tokenSecret(config, driver), now);
+  const secret = await tokenSecret(config, driver);
+  const access = new AccessControl(config, secret, now);
+  const sessions = new Sessions(secret, now);
+  const history = new MetricsHistory(metrics, now);
   const repos = new Map<string, FormatRepo>();
   const accessLog = new AccessLog(meta, now);
   let evictor: Evictor | undefined;
@@ -99,7 +108,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   }
   const notifier = new Notifier(config.notifications.endpoints, { fetchFn, log, metrics, now, serverId, newId });
   const downloads = new DownloadGuard({ maxPerClient: config.http.maxDownloadsPerClient, sendIdleMs: config.http.sendIdleSeconds * 1000 });
-  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier, downloads };
+  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier, downloads, sessions, history };
   const full = server as Server;
   evictor = new Evictor(full);
   full.evictor = evictor;

@@ -154,6 +154,11 @@ export class AccessControl {
     return user;
   }
 
+  /** May run gc, eviction, retention and warm-ups (the admin API and pages). Everyone, without auth. */
+  isAdmin(user: string | null): boolean {
+    return !this.enabled || (user !== null && this.user(user)?.admin === true);
+  }
+
   /** The live permission check: config permissions, admins, and a virtual repo's deployTo for writes. */
   can(user: string | null, repoName: string, action: Action): boolean {
     if (!this.enabled) return true;

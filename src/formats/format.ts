@@ -56,6 +56,50 @@ export interface FormatRepo {
   usageChanged?(): void;
   /** Warms a remote repo's cache with one reference in the format's own syntax (CLI `prefetch`). */
   prefetch?(ref: string, opts: { platform?: string }): Promise<Record<string, unknown>>;
+  /**
+   * What the web UI shows at `path` (the format's own syntax: '' for the top, then what its
+   * entries name): stored content only, never an upstream request. null = nothing there.
+   */
+  browse?(path: string, origin: string): Promise<BrowsePage | null>;
+}
+
+/** One line of a listing in the web UI; `path` is what browse() takes to go there. */
+export interface BrowseEntry {
+  name: string;
+  path: string;
+  size?: number;
+  note?: string;
+}
+
+/** A table cell; with `path`, a link to that place in the same repo. */
+export interface BrowseCell {
+  text: string;
+  path?: string;
+}
+
+/**
+ * A format-neutral page: the UI renders it (escaping everything, since names, tags and
+ * annotations come from clients) and never parses format documents itself.
+ */
+export interface BrowsePage {
+  title: string;
+  /** The path one level up ('' = the top), absent at the top. */
+  parent?: string;
+  entries: BrowseEntry[];
+  /** The listing was cut at the UI's bound. */
+  more: boolean;
+  facts: Array<[string, string]>;
+  tables: Array<{ caption: string; head: string[]; rows: BrowseCell[][] }>;
+  /** Copy-paste client commands for what the page shows. */
+  commands: Array<{ label: string; text: string }>;
+}
+
+/** How many entries a browse listing returns at most. */
+export const BROWSE_MAX = 500;
+
+/** An empty page to fill in. */
+export function browsePage(title: string): BrowsePage {
+  return { title, entries: [], more: false, facts: [], tables: [], commands: [] };
 }
 
 /** What one retention run did in one place (an image, a folder); formats add their details. */
@@ -80,7 +124,7 @@ export interface BuildDeps {
   accessLog: AccessLog;
   /** Resumable push sessions (files under v1/uploads/, shared by every format that takes chunked pushes). */
   uploads: UploadSessions;
-  /** Held shared by reference-creating writes, exclusive by gc and eviction. */
+  /** Held shared by reference-creating writes; gc and eviction take it exclusively only in short batches (src/storage/gc-gate.ts). */
   gcLock: RwLock;
   gcGraceMinutes: number;
   /** A request body (an upload) that sends nothing for this long fails. */

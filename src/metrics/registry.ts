@@ -34,6 +34,11 @@ export class Counter {
   get(labels: Labels = {}): number {
     return this.m.series.get(labelKey(labels))?.value ?? 0;
   }
+  /** Every series whose labels include `match`. */
+  series(match: Labels = {}): Array<{ labels: Labels; value: number }> {
+    return [...this.m.series.values()].filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v)).map((s) => ({ labels: s.labels, value: s.value }));
+  }
+
   /** Sum over every series whose labels include `match`. */
   sum(match: Labels = {}): number {
     let t = 0;

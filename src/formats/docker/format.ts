@@ -2,7 +2,8 @@ import { RegistryError } from '../../errors.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import { browseDocker } from './browse.ts';
 import type { DockerLocalConfig, DockerRemoteConfig, DockerRepoConfig } from './config.ts';
 import { dockerOf, dockerRootRoute, handleRepoPath } from './http.ts';
 import { ImageFilter } from './image-filter.ts';
@@ -44,6 +45,12 @@ class DockerRepoHandle implements FormatRepo {
 
   usageChanged(): void {
     if (this.docker instanceof DockerLocal) this.docker.usageChanged();
+  }
+
+  browse(path: string, origin: string): Promise<BrowsePage | null> {
+    // A virtual repo stores nothing of its own: the UI lists its members instead.
+    if (this.cfg.type === 'virtual') return Promise.resolve(null);
+    return browseDocker(this.deps, this.name, path, origin);
   }
 
   async prefetch(ref: string, opts: { platform?: string }): Promise<Record<string, unknown>> {

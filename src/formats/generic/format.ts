@@ -3,7 +3,9 @@ import { PatternFilter } from '../../util/glob.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import { browseGeneric } from './browse.ts';
 import type { GenericRepoConfig } from './config.ts';
 import type { GenericReader, GenericWriter } from './files.ts';
 import { handleGeneric } from './http.ts';
@@ -19,8 +21,14 @@ class GenericRepoHandle implements FormatRepo {
 
   constructor(
     readonly view: GenericView,
+    private readonly meta: MetaStore,
     private readonly local?: GenericLocal,
   ) {}
+
+  browse(path: string, origin: string): Promise<BrowsePage | null> {
+    // A virtual repo stores nothing of its own: the UI lists its members instead.
+    return this.type === 'virtual' ? Promise.resolve(null) : browseGeneric(this.meta, this.name, path, origin);
+  }
 
   get name(): string {
     return this.view.name;
@@ -57,7 +65,7 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
       maxBytes: cfg.maxBytes,
       retentionDays: cfg.retentionDays,
     });
-    return new GenericRepoHandle({ name: cfg.name, reader: local, writer: local }, local);
+    return new GenericRepoHandle({ name: cfg.name, reader: local, writer: local }, d.meta, local);
   }
   if (cfg.type === 'remote') {
     const remote = new GenericRemote({
@@ -67,11 +75,11 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
       filter: new PatternFilter(cfg.include, cfg.exclude),
       maxFileBytes: cfg.maxFileBytes,
     });
-    return new GenericRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+    return new GenericRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, d.meta);
   }
   const members = cfg.members.map((m) => genericOf(d.built.get(m))?.reader).filter((m): m is GenericReader => m !== undefined);
   const writer: GenericWriter | undefined = cfg.deployTo ? genericOf(d.built.get(cfg.deployTo))?.writer : undefined;
-  return new GenericRepoHandle({ name: cfg.name, reader: new GenericVirtual(cfg.name, members, writer), writer });
+  return new GenericRepoHandle({ name: cfg.name, reader: new GenericVirtual(cfg.name, members, writer), writer }, d.meta);
 }
 
 /** Generic files (Artifactory's "generic", Nexus's "raw"): file trees of every kind, hosted, cached or both. */

@@ -1,0 +1,103 @@
+import type { Server } from '../boot.ts';
+import type { RepoConfig } from '../config/schema.ts';
+import { runGc } from '../jobs/gc.ts';
+import type { GcReport } from '../jobs/gc.ts';
+import type { EvictReport } from '../jobs/evict.ts';
+import { applyRetention } from '../jobs/maintenance.ts';
+import type { RetentionSummary } from '../formats/format.ts';
+
+/** What the UI and the admin API show of a repo. Never a credential. */
+export interface RepoStatus {
+  name: string;
+  format: string;
+  type: string;
+  /** A remote's upstream, without any user:password part. */
+  upstream?: string;
+  members?: string[];
+  deployTo?: string;
+  offline?: boolean;
+  /** Remote repos: bytes held at the last eviction scan, and the budget (0 = none). */
+  cacheBytes?: number;
+  budget?: number;
+  /** Requests by cache result (HIT, MISS, STALE, COALESCED, LOCAL...). */
+  results: Record<string, number>;
+  /** Share of cache-answerable requests that needed no upstream request of their own; null before any. */
+  hitRatio: number | null;
+  /** Upstream answers by status (or failure kind: timeout, network, breaker_open...). */
+  upstream_requests: Record<string, number>;
+}
+
+const RESULTS = ['HIT', 'MISS', 'STALE', 'REVALIDATED', 'COALESCED', 'LOCAL'];
+
+function safeUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '';
+  }
+}
+
+export function repoStatus(s: Server, cfg: RepoConfig): RepoStatus {
+  const results: Record<string, number> = {};
+  for (const r of RESULTS) {
+    const n = s.metrics.cache.get({ repo: cfg.name, result: r });
+    if (n > 0) results[r] = n;
+  }
+  const upstream: Record<string, number> = {};
+  for (const line of s.metrics.upstreamRequests.series({ repo: cfg.name })) upstream[line.labels['status'] ?? ''] = line.value;
+  const saved = (results['HIT'] ?? 0) + (results['STALE'] ?? 0) + (results['COALESCED'] ?? 0);
+  const asked = saved + (results['MISS'] ?? 0) + (results['REVALIDATED'] ?? 0);
+  const out: RepoStatus = { name: cfg.name, format: cfg.format, type: cfg.type, results, hitRatio: asked > 0 ? saved / asked : null, upstream_requests: upstream };
+  if (cfg.type === 'remote') {
+    out.upstream = safeUrl(cfg.upstream.url);
+    out.offline = cfg.offline;
+    // Known after an eviction scan (scheduled with a budget, or the admin page's usage); absent before.
+    const scanned = s.metrics.cacheBytes.series({ repo: cfg.name })[0];
+    if (scanned) out.cacheBytes = scanned.value;
+    out.budget = cfg.cache.maxBytes;
+  }
+  if (cfg.type === 'virtual') {
+    out.members = cfg.members;
+    if (cfg.deployTo) out.deployTo = cfg.deployTo;
+  }
+  return out;
+}
+
+/** The repos a user may read, in config order. */
+export function readableRepos(s: Server, user: string | null): RepoConfig[] {
+  return s.config.repos.filter((r) => s.access.can(user, r.name, 'pull'));
+}
+
+/** Admin actions: one place for the JSON API and the UI's forms; each is logged with its user. */
+export async function adminGc(s: Server, user: string | null, dryRun: boolean): Promise<GcReport> {
+  s.log.info('admin action', { user: user ?? 'anonymous', action: 'gc', dryRun });
+  const report = await runGc(s, dryRun);
+  if (!dryRun) for (const r of s.repos.values()) r.usageChanged?.();
+  return report;
+}
+
+export async function adminEvict(s: Server, user: string | null, dryRun: boolean): Promise<EvictReport[]> {
+  s.log.info('admin action', { user: user ?? 'anonymous', action: 'evict', dryRun });
+  return s.evictor.run(dryRun);
+}
+
+export async function adminRetention(s: Server, user: string | null, dryRun: boolean): Promise<RetentionSummary[]> {
+  s.log.info('admin action', { user: user ?? 'anonymous', action: 'retention', dryRun });
+  return s.gcLock.job(() => applyRetention(s.repos, Date.now(), dryRun));
+}
+
+export async function adminWarm(s: Server, user: string | null, repo: string, refs: string[], platform?: string): Promise<Array<Record<string, unknown>>> {
+  s.log.info('admin action', { user: user ?? 'anonymous', action: 'warm', repo, refs: refs.length });
+  const r = s.repos.get(repo);
+  if (!r?.prefetch) throw new Error(`${repo} is not a remote repository that can be warmed`);
+  const out: Array<Record<string, unknown>> = [];
+  for (const ref of refs) {
+    try {
+      out.push({ ref, ok: true, ...(await r.prefetch(ref, platform ? { platform } : {})) });
+    } catch (e) {
+      out.push({ ref, ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { Server } from '../boot.ts';
+import type { RequestInfo } from '../runtime.ts';
+import { sameToken } from '../ui/session.ts';
+import { adminEvict, adminGc, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
+
+type ApiEnv = { Variables: { info: RequestInfo; user: string | null } };
+
+/** The admin API's one error shape: `{"error": {"code": "...", "message": "..."}}`. */
+export function apiError(status: number, code: string, message: string, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json', ...extra } });
+}
+
+const MAX_BODY = 64 * 1024;
+
+/**
+ * JSON under /api/v1, for scripts, the CLI and the UI: Basic or Bearer credentials (the same
+ * users as the registries), or the UI's session cookie plus its CSRF token in `X-CSRF-Token` for
+ * anything that changes state. Reading needs the repo's read permission; jobs need an admin.
+ */
+export function adminApi(s: Server): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+
+  app.use('*', async (c, next) => {
+    const info = c.get('info');
+    const authz = c.req.header('authorization') ?? null;
+    let user: string | null = null;
+    if (authz) {
+      const p = await s.access.identify(authz, info.client).catch(() => 'invalid' as const);
+      if (p === 'invalid') return apiError(401, 'UNAUTHORIZED', 'credentials were not accepted', { 'www-authenticate': `Basic realm="${s.access.service}"` });
+      user = p.user;
+    } else {
+      const session = await s.sessions.open(c.req.header('cookie') ?? null);
+      if (session && c.req.method !== 'GET' && !sameToken(c.req.header('x-csrf-token') ?? '', session.csrf)) {
+        return apiError(403, 'CSRF', 'a session-authenticated change needs the X-CSRF-Token header');
+      }
+      user = session?.user ?? null;
+    }
+    c.set('user', user);
+    if (user) info.user = user;
+    await next();
+  });
+
+  const needAdmin = (c: Context<ApiEnv>): Response | null => {
+    const user = c.get('user');
+    if (s.access.isAdmin(user)) return null;
+    return user === null
+      ? apiError(401, 'UNAUTHORIZED', 'an administrator must authenticate', { 'www-authenticate': `Basic realm="${s.access.service}"` })
+      : apiError(403, 'DENIED', `${user} is not an administrator`);
+  };
+  const dryRun = (c: Context<ApiEnv>): boolean | Response => {
+    const v = c.req.query('dryRun') ?? c.req.query('dry_run');
+    if (v === undefined || v === 'true' || v === '1') return true; // the safe default
+    if (v === 'false' || v === '0') return false;
+    return apiError(400, 'INVALID', 'dryRun must be true or false');
+  };
+
+  app.get('/repos', (c) => c.json({ repos: readableRepos(s, c.get('user')).map((r) => repoStatus(s, r)) }));
+  app.get('/repos/:name', (c) => {
+    const cfg = readableRepos(s, c.get('user')).find((r) => r.name === c.req.param('name'));
+    return cfg ? c.json(repoStatus(s, cfg)) : apiError(404, 'NOT_FOUND', 'no repository of that name that you may read');
+  });
+  app.get('/stats', (c) => c.json({ samples: s.history.series() }));
+  app.get('/usage', async (c) => needAdmin(c) ?? c.json({ usage: await s.evictor.run(true) }));
+
+  const job = (run: (user: string | null, dry: boolean) => Promise<unknown>) => async (c: Context<ApiEnv>) => {
+    const refused = needAdmin(c);
+    if (refused) return refused;
+    const dry = dryRun(c);
+    if (dry instanceof Response) return dry;
+    return c.json({ dryRun: dry, report: await run(c.get('user'), dry) });
+  };
+  app.post('/gc', job((u, d) => adminGc(s, u, d)));
+  app.post('/evict', job((u, d) => adminEvict(s, u, d)));
+  app.post('/retention', job((u, d) => adminRetention(s, u, d)));
+
+  app.post('/repos/:name/warm', async (c) => {
+    const refused = needAdmin(c);
+    if (refused) return refused;
+    const len = Number(c.req.header('content-length') ?? NaN);
+    if (!Number.isFinite(len) || len > MAX_BODY) return apiError(413, 'TOO_LARGE', `send a JSON body with Content-Length, at most ${MAX_BODY} bytes`);
+    const body: unknown = await c.req.json().catch(() => null);
+    const refs = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['refs'] : undefined;
+    if (!Array.isArray(refs) || refs.length === 0 || refs.length > 100 || !refs.every((r) => typeof r === 'string')) {
+      return apiError(400, 'INVALID', 'body must be {"refs": ["image:tag", ...]} with 1 to 100 references');
+    }
+    const repo = s.repos.get(c.req.param('name'));
+    if (!repo?.prefetch) return apiError(404, 'NOT_FOUND', 'no remote repository of that name that can be warmed');
+    const platform = (body as Record<string, unknown>)['platform'];
+    const results = await adminWarm(s, c.get('user'), repo.name, refs as string[], typeof platform === 'string' ? platform : undefined);
+    return c.json({ results }, results.every((r) => r['ok'] === true) ? 200 : 502);
+  });
+
+  app.all('*', () => apiError(404, 'NOT_FOUND', 'no such admin API endpoint; see docs/admin-api.md'));
+  app.onError((e, c) => {
+    s.log.error('admin API error', { path: c.req.path, error: String(e) });
+    return apiError(500, 'INTERNAL', 'the action failed; see the server log');
+  });
+  return app;
+}

@@ -1,0 +1,129 @@
+import { parseDigest } from '../../storage/digest.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
+import { BROWSE_MAX, browsePage } from '../format.ts';
+import type { BrowseCell, BrowsePage } from '../format.ts';
+import { layout } from './layout.ts';
+import { listImages } from './listing.ts';
+import type { TagDoc } from './manifest-fetch.ts';
+import { isValidName, parseReference } from './reference.ts';
+import { MAX_MANIFEST } from './walk.ts';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const num = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '');
+
+/**
+ * The web UI's view of a Docker repo's stored content (local pushes and remote caches alike):
+ * '' = images, 'name' = its tags, 'name:tag' or 'name@digest' = one manifest with its platforms,
+ * layers, config, annotations and referrers. Reads the store only; never asks an upstream.
+ */
+export async function browseDocker(d: { meta: MetaStore; blobs: BlobStore }, repo: string, path: string, origin: string): Promise<BrowsePage | null> {
+  const host = new URL(origin).host;
+  const tls = origin.startsWith('https:') ? '' : ' --tls-verify=false';
+  if (path === '') {
+    const page = browsePage(repo);
+    const images = await listImages(d.meta, repo);
+    page.more = images.length > BROWSE_MAX;
+    page.entries = images.slice(0, BROWSE_MAX).map((name) => ({ name, path: name }));
+    page.facts.push(['images', String(images.length)]);
+    return page;
+  }
+  const at = path.indexOf('@');
+  const colon = at < 0 ? path.lastIndexOf(':') : -1;
+  const image = at >= 0 ? path.slice(0, at) : colon > path.lastIndexOf('/') ? path.slice(0, colon) : path;
+  if (!isValidName(image)) return null;
+  const refText = path.slice(image.length + 1);
+  if (refText === '') return tagsPage(d, repo, image, host, tls);
+  const ref = parseReference(refText);
+  if (!ref.ok) return null;
+  let digest = ref.ref.kind === 'digest' ? ref.ref.digest : null;
+  if (ref.ref.kind === 'tag') {
+    const tag = await d.meta.get<TagDoc>(layout.dockerTag(repo, image, ref.ref.tag));
+    const p = tag ? parseDigest(tag.digest) : null;
+    digest = p?.ok ? p.digest : null;
+  }
+  if (!digest || !(await d.meta.exists(layout.dockerManifest(repo, image, digest)))) return null;
+  const bytes = await d.blobs.readAll(digest, MAX_MANIFEST).catch(() => null);
+  let doc: unknown = null;
+  try {
+    doc = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
+  } catch {
+    doc = null;
+  }
+  const page = browsePage(path);
+  page.parent = image;
+  page.facts.push(['digest', digest.value], ['media type', isObj(doc) ? str(doc['mediaType']) : ''], ['size', String(bytes?.byteLength ?? 0)]);
+  if (isObj(doc)) describeManifest(doc, image, page);
+  const refs = await d.meta.list(layout.dockerReferrersDir(repo, image, digest));
+  const rows: BrowseCell[][] = [];
+  for (const name of refs.slice(0, BROWSE_MAX)) {
+    const desc = await d.meta.get<Obj>(`${layout.dockerReferrersDir(repo, image, digest)}/${name}`);
+    if (!isObj(desc)) continue;
+    const rd = str(desc['digest']);
+    rows.push([{ text: str(desc['artifactType']) || str(desc['mediaType']) }, { text: rd, path: `${image}@${rd}` }, { text: num(desc['size']) }, { text: annotations(desc['annotations']) }]);
+  }
+  if (rows.length > 0) page.tables.push({ caption: 'Referrers (signatures, SBOMs, attestations)', head: ['artifact type', 'digest', 'size', 'annotations'], rows });
+  const shown = ref.ref.kind === 'tag' ? `${image}:${ref.ref.tag}` : `${image}@${digest.value}`;
+  page.commands.push(
+    { label: 'podman', text: `podman pull${tls} ${host}/${repo}/${shown}` },
+    { label: 'docker', text: `docker pull ${host}/${repo}/${shown}` },
+    { label: 'skopeo', text: `skopeo inspect${tls} docker://${host}/${repo}/${shown}` },
+    { label: 'curl', text: `curl -s -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' ${origin}/repo/${repo}/v2/${image}/manifests/${ref.ref.kind === 'tag' ? ref.ref.tag : digest.value}` },
+  );
+  return page;
+}
+
+async function tagsPage(d: { meta: MetaStore }, repo: string, image: string, host: string, tls: string): Promise<BrowsePage | null> {
+  const dir = layout.dockerImageDir(repo, image);
+  const tags = await d.meta.list(`${dir}/_tags`);
+  const manifests = (await Promise.all((await d.meta.list(`${dir}/_manifests`)).map((alg) => d.meta.list(`${dir}/_manifests/${alg}`)))).flat();
+  if (tags.length === 0 && manifests.length === 0) return null;
+  const page = browsePage(image);
+  page.parent = '';
+  page.more = tags.length > BROWSE_MAX;
+  for (const tag of tags.slice(0, BROWSE_MAX)) {
+    const doc = await d.meta.get<TagDoc>(layout.dockerTag(repo, image, tag));
+    page.entries.push({ name: tag, path: `${image}:${tag}`, ...(doc ? { size: doc.size, note: doc.digest } : {}) });
+  }
+  page.facts.push(['tags', String(tags.length)], ['manifests', String(manifests.length)]);
+  page.commands.push({ label: 'podman', text: `podman pull${tls} ${host}/${repo}/${image}:${tags[0] ?? 'latest'}` });
+  return page;
+}
+
+/** Platforms of an index, or config and layers of an image; annotations as facts. */
+function describeManifest(doc: Obj, image: string, page: BrowsePage): void {
+  const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+  const manifests = list(doc['manifests']);
+  if (manifests.length > 0) {
+    page.tables.push({
+      caption: 'Platforms',
+      head: ['platform', 'digest', 'size', 'media type'],
+      rows: manifests.map((m) => {
+        const p = isObj(m['platform']) ? m['platform'] : {};
+        const platform = [str(p['os']), str(p['architecture']), str(p['variant'])].filter((x) => x !== '').join('/');
+        return [{ text: platform || '(none)' }, { text: str(m['digest']), path: `${image}@${str(m['digest'])}` }, { text: num(m['size']) }, { text: str(m['mediaType']) }];
+      }),
+    });
+  }
+  const cfg = isObj(doc['config']) ? doc['config'] : null;
+  const layers = list(doc['layers']);
+  if (cfg || layers.length > 0) {
+    const rows = [...(cfg ? [{ role: 'config', d: cfg }] : []), ...layers.map((d, i) => ({ role: `layer ${i + 1}`, d }))];
+    page.tables.push({ caption: 'Config and layers', head: ['', 'digest', 'size', 'media type'], rows: rows.map((r) => [{ text: r.role }, { text: str(r.d['digest']) }, { text: num(r.d['size']) }, { text: str(r.d['mediaType']) }]) });
+    const total = layers.reduce((n, l) => n + (typeof l['size'] === 'number' ? l['size'] : 0), 0);
+    page.facts.push(['layers', `${layers.length} (${total} bytes)`]);
+  }
+  if (isObj(doc['subject'])) page.facts.push(['subject', str(doc['subject']['digest'])]);
+  if (typeof doc['artifactType'] === 'string') page.facts.push(['artifact type', doc['artifactType']]);
+  if (isObj(doc['annotations'])) for (const [k, v] of Object.entries(doc['annotations']).slice(0, 50)) page.facts.push([k, str(v)]);
+}
+
+function annotations(v: unknown): string {
+  if (!isObj(v)) return '';
+  return Object.entries(v)
+    .slice(0, 10)
+    .map(([k, x]) => `${k}=${str(x)}`)
+    .join('; ');
+}

@@ -1,0 +1,181 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { Server } from '../boot.ts';
+import { adminEvict, adminGc, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
+import { toBase64 } from '../util/base64.ts';
+import { adminBody } from './admin-pages.ts';
+import type { AdminResult } from './admin-pages.ts';
+import { APP_CSS, APP_JS, SECURITY_HEADERS, page } from './html.ts';
+import type { Html } from './html.ts';
+import { browseBody, reposBody, searchBody, statsBody } from './pages.ts';
+import { findByName } from './search.ts';
+import { sameToken, sessionCookie } from './session.ts';
+import type { Session } from './session.ts';
+import { html } from 'hono/html';
+import type { RequestInfo } from '../runtime.ts';
+
+/** Form bodies the UI accepts (login, job buttons, warm lists): small, never streamed. */
+const MAX_FORM = 64 * 1024;
+
+type UiEnv = { Variables: { session: Session; fresh: boolean; form: URLSearchParams; info: RequestInfo } };
+
+/**
+ * The web UI under /ui/: server-rendered HTML (hono/html escapes every interpolated value), a
+ * stylesheet and one small script for copy buttons. Sessions are signed cookies; every POST
+ * carries the session's CSRF token and must come from our own origin.
+ */
+export function uiApp(s: Server): Hono<UiEnv> {
+  const app = new Hono<UiEnv>();
+  const sessions = s.sessions;
+  const secure = (c: Context): boolean => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+
+  app.get('/static/app.css', () => new Response(APP_CSS, { headers: { ...SECURITY_HEADERS, 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=3600' } }));
+  app.get('/static/app.js', () => new Response(APP_JS, { headers: { ...SECURITY_HEADERS, 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' } }));
+
+  app.use('*', async (c, next) => {
+    const found = await sessions.open(c.req.header('cookie') ?? null);
+    c.set('session', found ?? sessions.fresh(null));
+    c.set('fresh', found === null);
+    if (c.req.method === 'POST') {
+      const form = await readForm(c.req.raw);
+      const site = c.req.header('sec-fetch-site');
+      const origin = c.req.header('origin');
+      const sameOrigin = (site === undefined || site === 'same-origin') && (origin === undefined || origin === new URL(c.req.url).origin || origin === `${c.req.header('x-forwarded-proto') ?? 'http'}://${c.req.header('host')}`);
+      if (!form || !found || !sameOrigin || !sameToken(form.get('csrf') ?? '', found.csrf)) {
+        return respond(c, 403, page('Refused', c.get('session'), false, html`<p class="error">This form was not sent from this site's own page (or it expired). Go back, reload and try again.</p>`));
+      }
+      c.set('form', form);
+    }
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    if (c.get('fresh') && !c.res.headers.has('set-cookie')) c.res.headers.append('set-cookie', sessionCookie(await sessions.seal(c.get('session')), secure(c)));
+  });
+
+  const user = (c: Context<UiEnv>): string | null => c.get('session').user;
+  const admin = (c: Context<UiEnv>): boolean => s.access.isAdmin(user(c));
+  const form = (c: Context<UiEnv>): URLSearchParams => c.get('form');
+  const origin = (c: Context<UiEnv>): string => {
+    const proto = c.req.header('x-forwarded-proto') === 'https' ? 'https' : new URL(c.req.url).protocol.replace(':', '');
+    return `${proto}://${c.req.header('host') ?? new URL(c.req.url).host}`;
+  };
+  const show = (c: Context<UiEnv>, title: string, body: Html, status = 200): Promise<Response> => respond(c, status, page(title, c.get('session'), admin(c), body));
+
+  app.get('/', (c) => show(c, 'Repositories', reposBody(readableRepos(s, user(c)).map((r) => repoStatus(s, r)))));
+
+  app.get('/repo/:name', async (c) => {
+    const name = c.req.param('name');
+    const repo = s.repos.get(name);
+    const cfg = s.config.repos.find((r) => r.name === name);
+    // Unknown and unreadable look the same: names of repos one may not read are not disclosed.
+    if (!repo || !cfg || !s.access.can(user(c), name, 'pull')) return show(c, 'Not found', html`<p>No repository named ${name} that you may read.</p>`, 404);
+    const path = c.req.query('path') ?? '';
+    if (cfg.type === 'virtual') {
+      const members = cfg.members.filter((m) => s.access.can(user(c), m, 'pull'));
+      return show(c, name, html`<p>A virtual repository over: ${members.map((m, i) => html`${i ? ', ' : ''}<a href="/ui/repo/${encodeURIComponent(m)}">${m}</a>`)}. Clients use its URL; what it serves is stored in its members.</p>`);
+    }
+    const view = path.length <= 1024 && repo.browse ? await repo.browse(path, origin(c)) : null;
+    if (!view) return show(c, 'Not found', html`<p>Nothing stored at ${path} in ${name}.</p>`, 404);
+    return show(c, path === '' ? name : `${name} · ${view.title}`, browseBody(name, view, path));
+  });
+
+  app.get('/search', async (c) => {
+    const q = (c.req.query('q') ?? '').trim().slice(0, 200);
+    const found = q === '' ? { hits: [], cut: false } : await findByName(s, readableRepos(s, user(c)), q, origin(c));
+    return show(c, q ? `Search: ${q}` : 'Search', searchBody(q, found.hits, found.cut));
+  });
+
+  app.get('/stats', (c) => show(c, 'Cache statistics', statsBody(s.history.series())));
+
+  const adminPage = async (c: Context<UiEnv>, result?: AdminResult): Promise<Response> => {
+    if (!admin(c)) return show(c, 'Admin', html`<p class="error">Only administrators may see this page. ${user(c) ? '' : html`<a href="/ui/login?next=/ui/admin">Log in</a>.`}</p>`, user(c) ? 403 : 401);
+    const usage = await s.evictor.run(true);
+    const remotes = s.config.repos.filter((r) => r.type === 'remote' && r.format === 'docker').map((r) => r.name);
+    return show(c, 'Admin', adminBody(c.get('session'), usage, remotes, result));
+  };
+  app.get('/admin', (c) => adminPage(c));
+  app.post('/admin/run', async (c) => {
+    if (!admin(c)) return adminPage(c);
+    const f = form(c);
+    const dryRun = f.get('dryRun') !== '0';
+    const job = f.get('job');
+    if (job === 'gc') return adminPage(c, { kind: 'gc', report: await adminGc(s, user(c), dryRun) });
+    if (job === 'evict') return adminPage(c, { kind: 'evict', reports: await adminEvict(s, user(c), dryRun) });
+    if (job === 'retention') return adminPage(c, { kind: 'retention', results: await adminRetention(s, user(c), dryRun) });
+    return show(c, 'Admin', html`<p class="error">Unknown job.</p>`, 400);
+  });
+  app.post('/admin/warm', async (c) => {
+    if (!admin(c)) return adminPage(c);
+    const f = form(c);
+    const repo = f.get('repo') ?? '';
+    const refs = (f.get('refs') ?? '').split(/\s+/).filter((r) => r !== '').slice(0, 100);
+    const results = await adminWarm(s, user(c), repo, refs).catch((e: unknown) => [{ ok: false, error: e instanceof Error ? e.message : String(e) }]);
+    return adminPage(c, { kind: 'warm', repo, results });
+  });
+
+  app.get('/login', (c) =>
+    show(c, 'Log in', s.access.enabled ? loginForm(c.get('session'), safeNext(c.req.query('next'))) : html`<p>This server runs without authentication: everyone may read and administer it, and there is nothing to log in to.</p>`),
+  );
+  app.post('/login', async (c) => {
+    const f = form(c);
+    const name = f.get('user') ?? '';
+    const password = f.get('password') ?? '';
+    const next = safeNext(f.get('next') ?? undefined);
+    const ok = name !== '' && s.access.enabled ? await s.access.checkBasic(toBase64(`${name}:${password}`), c.get('info').client).catch(() => null) : null;
+    if (ok === name) c.get('info').user = name;
+    if (ok !== name) return show(c, 'Log in', html`<p class="error">Wrong user name or password.</p>${loginForm(c.get('session'), next)}`, 401);
+    const res = c.redirect(next, 303);
+    res.headers.append('set-cookie', sessionCookie(await sessions.seal(sessions.fresh(name)), secure(c)));
+    return res;
+  });
+  app.post('/logout', async (c) => {
+    const res = c.redirect('/ui/', 303);
+    res.headers.append('set-cookie', sessionCookie(await sessions.seal(sessions.fresh(null)), secure(c)));
+    return res;
+  });
+  app.all('*', (c) => show(c, 'Not found', html`<p>No such page.</p>`, 404));
+  return app;
+}
+
+function loginForm(session: Session, next: string): Html {
+  return html`<form method="post" action="/ui/login" class="login"><input type="hidden" name="csrf" value="${session.csrf}"><input type="hidden" name="next" value="${next}">
+<p><label>User <input name="user" autocomplete="username" required></label></p><p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<button type="submit">Log in</button></form>`;
+}
+
+/** Where to go after logging in: only a page of this UI, never another site (no open redirect). */
+export function safeNext(next: string | undefined): string {
+  if (!next || !/^\/ui\/[A-Za-z0-9/_?=&%.:@+-]*$/.test(next) || next.includes('//') || next.includes('\\')) return '/ui/';
+  return next;
+}
+
+async function respond(c: Context, status: number, body: Html): Promise<Response> {
+  return c.html(await body, status as 200);
+}
+
+/** A urlencoded form of at most MAX_FORM bytes, or null. */
+async function readForm(req: Request): Promise<URLSearchParams | null> {
+  if (!(req.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return null;
+  const len = Number(req.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(len) && len > MAX_FORM) return null;
+  const reader = req.body?.getReader();
+  if (!reader) return new URLSearchParams();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > MAX_FORM) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(n);
+  let at = 0;
+  for (const ch of chunks) {
+    all.set(ch, at);
+    at += ch.byteLength;
+  }
+  return new URLSearchParams(new TextDecoder().decode(all));
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { makeImage, pushImage } from '../helpers/images.ts';
+import type { TestImage } from '../helpers/images.ts';
+import { pullImage } from '../helpers/pull.ts';
+import { startRegistry } from '../helpers/registry.ts';
+import type { RunningRegistry } from '../helpers/registry.ts';
+import { remoteRepo, startServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+
+/** Markup that runs script if it is ever rendered unescaped; every variant sets window.__xss. */
+const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>"'><svg onload="window.__xss=3">`;
+/** A file name may not hold '/', so its hostile variant has none. */
+const XSS_FILE = `<img src=x onerror="window.__xss=4">'&"`;
+/** Screenshots for docs/ when asked: UI_SCREENSHOTS=docs/screenshots make test-ui. */
+const SHOTS = process.env['UI_SCREENSHOTS'];
+
+describe('web UI in headless Chromium (issue 14)', () => {
+  let srv: TestServer;
+  let chrome: { browser: Browser; close: () => Promise<void> };
+  let img: TestImage;
+  let reg: RunningRegistry;
+
+  before(async () => {
+    // A Debian docker-registry upstream, so the repositories page has a remote with traffic.
+    reg = await startRegistry();
+    await pushImage(reg.url, 'library/base', '3', await makeImage({ layerSizes: [20_000] }));
+    srv = await startServer({
+      config: {
+        auth: await authConfig(),
+        repos: [
+          remoteRepo('hub', reg.url, { permissions: { read: ['reader'] } }),
+          { name: 'apps', format: 'docker', type: 'local', permissions: { read: ['reader', 'writer'], write: ['writer'] } },
+          { name: 'hidden', format: 'docker', type: 'local', permissions: { read: ['writer'], write: ['writer'] } },
+          { name: 'files', format: 'generic', type: 'local', permissions: { read: ['reader'], write: ['writer'] } },
+        ],
+      },
+    });
+    img = await makeImage({ layerSizes: [3000, 5000], oci: true, annotations: { 'org.opencontainers.image.description': XSS } });
+    await pushImage(`${srv.url}/repo/apps`, 'team/web', '1.0', img, { authorization: basic('writer') });
+    await pushImage(`${srv.url}/repo/hidden`, 'secret/thing', 'v1', await makeImage({ layerSizes: [100] }), { authorization: basic('writer') });
+    const file = await fetch(`${srv.url}/repo/files/tools/${encodeURIComponent(XSS_FILE)}.txt`, { method: 'PUT', body: 'hello', headers: { authorization: basic('writer') } });
+    assert.equal(file.status, 201, await file.text());
+    for (let i = 0; i < 2; i++) await pullImage(`${srv.url}/repo/hub`, 'library/base', '3', { headers: { authorization: basic('reader') } });
+    await srv.server.fills.idle();
+    chrome = await launchChromium();
+    if (SHOTS) await mkdir(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await chrome?.close();
+    await srv?.close();
+    await reg?.stop();
+  });
+
+  async function loggedIn(user: keyof typeof PASSWORDS): Promise<{ ctx: BrowserContext; page: Page }> {
+    const ctx = await chrome.browser.newContext({ viewport: { width: 1200, height: 800 } });
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
+    const page = await ctx.newPage();
+    await page.goto(`${srv.url}/ui/login?next=/ui/`);
+    await page.fill('input[name=user]', user);
+    await page.fill('input[name=password]', PASSWORDS[user]);
+    await Promise.all([page.waitForURL(`${srv.url}/ui/`), page.click('button[type=submit]')]);
+    return { ctx, page };
+  }
+  const xssRan = (page: Page): Promise<unknown> => page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss);
+  const shot = async (page: Page, name: string): Promise<void> => {
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  };
+
+  it('a reader logs in, sees only readable repos, browses to a manifest and copies its pull command', async () => {
+    const { ctx, page } = await loggedIn('reader');
+    try {
+      const repos = await page.locator('main table tbody tr td:first-child').allTextContents();
+      assert.deepEqual(repos.sort(), ['apps', 'files', 'hub'], 'hidden is not listed for the reader');
+      const hub = await page.locator('tr', { hasText: 'hub' }).textContent();
+      assert.match(hub ?? '', /ok, 0 failed/, 'the upstream health is shown');
+      assert.match(hub ?? '', /\d+\.\d %/, 'and the hit ratio');
+      await shot(page, 'repositories');
+      await page.click('a:text-is("apps")');
+      await page.click('a:text-is("team/web")');
+      await page.click('a:text-is("1.0")');
+      assert.equal(await page.locator('h1').textContent(), 'apps · team/web:1.0');
+      const facts = await page.locator('table.facts').textContent();
+      assert.ok(facts?.includes(img.manifest.digest), 'the manifest digest is shown');
+      const layers = await page.locator('table:below(h2:text("Config and layers"))').first().textContent();
+      for (const l of img.layers) assert.ok(layers?.includes(l.digest), `layer ${l.digest} listed`);
+      // The hostile annotation is shown as text, and nothing in it ran.
+      assert.ok(facts?.includes(XSS), 'the annotation is rendered as literal text');
+      assert.equal(await xssRan(page), undefined);
+      await shot(page, 'manifest');
+      const podman = page.locator('.cmd', { hasText: 'podman' });
+      const expected = `podman pull --tls-verify=false ${new URL(srv.url).host}/apps/team/web:1.0`;
+      assert.equal(await podman.locator('code').textContent(), expected);
+      await podman.locator('button.copy').click();
+      await page.locator('.cmd button.copy:text("Copied")').waitFor();
+      assert.equal(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()), expected);
+      // A repo the reader may not read is not found, not forbidden: its name is not confirmed.
+      const hidden = await page.goto(`${srv.url}/ui/repo/hidden`);
+      assert.equal(hidden?.status(), 404);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('hostile names stay inert: a generic file named with markup, a tag-shaped path, a search', async () => {
+    const { ctx, page } = await loggedIn('reader');
+    try {
+      await page.goto(`${srv.url}/ui/repo/files?path=tools/`);
+      const names = await page.locator('main table tbody td:first-child').allTextContents();
+      assert.ok(names.includes(`${XSS_FILE}.txt`), `listed as text: ${JSON.stringify(names)}`);
+      await page.goto(`${srv.url}/ui/repo/apps?path=${encodeURIComponent(`team/web:${XSS}`)}`);
+      assert.ok((await page.locator('main').textContent())?.includes(XSS));
+      await page.goto(`${srv.url}/ui/search?q=${encodeURIComponent(XSS)}`);
+      assert.equal(await page.locator('main input[name=q]').inputValue(), XSS);
+      assert.equal(await xssRan(page), undefined);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a reader is refused the admin page and its actions; an admin runs a gc dry run', async () => {
+    const reader = await loggedIn('reader');
+    try {
+      const res = await reader.page.goto(`${srv.url}/ui/admin`);
+      assert.equal(res?.status(), 403);
+      assert.equal(await reader.page.locator('form.job-gc-dry').count(), 0);
+      // Even with its own valid CSRF token the reader's POST changes nothing.
+      const status = await reader.page.evaluate(async () => {
+        const r = await fetch('/ui/admin/run', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'job=gc&dryRun=0&csrf=wrong' });
+        return r.status;
+      });
+      assert.equal(status, 403);
+    } finally {
+      await reader.ctx.close();
+    }
+    const boss = await loggedIn('boss');
+    try {
+      await boss.page.goto(`${srv.url}/ui/admin`);
+      await shot(boss.page, 'admin');
+      await Promise.all([boss.page.waitForURL(`${srv.url}/ui/admin/run`), boss.page.click('form.job-gc-dry button')]);
+      const result = await boss.page.locator('#result h2').textContent();
+      assert.match(result ?? '', /^gc dry run: would free 0 blobs/);
+      assert.ok(srv.logs.some((l) => l.includes('"admin action"') && l.includes('"user":"boss"') && l.includes('"action":"gc"')), 'the action is logged with its user');
+      await shot(boss.page, 'admin-gc-dry-run');
+    } finally {
+      await boss.ctx.close();
+    }
+  });
+});
