@@ -9,30 +9,45 @@ import type { Server } from '../src/boot.ts';
 import { fail, loadConfig, parseArgs } from './common.ts';
 import { createModuleZip, publishModule } from './go-publish.ts';
 import type { ParsedArgs } from './common.ts';
+import { exportBundle, importBundle } from './cli-bundle.ts';
+import { warm } from './cli-warm.ts';
 
 /**
- * `binaryrepo <command>`: the offline tools (Node). `npm run binaryrepo -- gc --dry-run`.
- *   gc [--dry-run] [--config f]  collect unreferenced blobs; prints what it freed (JSON)
- *   retention [--dry-run]        apply local repos' tag-retention policies now (then gc frees the blobs)
- *   prefetch <repo> <image:tag>… pull images into a remote repo's cache (--platform os/arch)
- *   hash-password                reads a password from stdin, prints the hash for the config's users
- *   fsck [--verify-blobs]        check the store's invariants (exit 1 on any problem)
- *   cache usage [--config f]     bytes held by each remote repo, against its budget
- *   cache evict [--dry-run]      evict down to the budgets now; with --dry-run, list what would go
+ * `binaryrepo <command>`: the server and the offline tools (Node). `binaryrepo <command> --help`
+ * shows one command's usage; an unknown or mistyped flag is an error (exit 2).
  */
 const exit = (code: number): never => process.exit(code);
 const [command, ...rest] = process.argv.slice(2);
-const USAGE =
-  'usage: binaryrepo gc [--dry-run] [--config f] | retention [--dry-run] [--config f] | prefetch <repo> <image:tag>... [--platform os/arch] [--config f]\n' +
-  '       | hash-password < password | fsck [--verify-blobs] [--config f] | cache usage [--config f] | cache evict [--dry-run] [--config f]\n' +
-  '       | go publish <dir> <module>@<version> --to <url> [--user name]';
+const HELP: Record<string, string> = {
+  serve: 'binaryrepo serve [--config f]              run the server (the embedded default config without --config)',
+  gc: 'binaryrepo gc [--dry-run] [--config f]         collect unreferenced blobs; prints what it freed (JSON)',
+  retention: 'binaryrepo retention [--dry-run] [--config f]  apply local repos\' retention policies now (then gc frees the blobs)',
+  warm: 'binaryrepo warm <remote repo> <image:tag|image@digest>... [--platform os/arch] [--config f]\n    pull into a remote repo\'s cache, a progress bar per blob on a terminal; run again to resume (cached blobs are skipped); exit 1 if any reference failed',
+  export: 'binaryrepo export <repo> <image:tag>... -o bundle.tar [--config f]   an OCI image layout in a tar, for air-gapped sites',
+  import: 'binaryrepo import bundle.tar --repo <local repo> [--config f]     every digest verified; importing again changes nothing',
+  config: 'binaryrepo config check <file>               validate a config without starting (exit 1 with the problems)',
+  'hash-password': 'binaryrepo hash-password < password          print the hash for the config\'s users',
+  fsck: 'binaryrepo fsck [--verify-blobs] [--config f]  check the store\'s invariants (exit 1 on any problem)',
+  cache: 'binaryrepo cache usage [--config f] | cache evict [--dry-run] [--config f]   bytes per remote repo against its budget; evict down to the budgets',
+  go: 'binaryrepo go publish <dir> <module>@<version> --to <url> [--user name]   zip and upload a Go module',
+};
+HELP['prefetch'] = `${HELP['warm'] ?? ''} (prefetch is the old name of warm)`;
+const USAGE = `usage:\n${Object.entries(HELP)
+  .filter(([k]) => k !== 'prefetch')
+  .map(([, v]) => `  ${v}`)
+  .join('\n')}`;
+
+if (command && rest.includes('--help') && HELP[command]) {
+  console.log(`usage: ${HELP[command]}`);
+  exit(0);
+}
 
 /** This command's flags, strictly: an unknown or mistyped one is an error with the usage (exit 2). */
 function args(spec: { value?: string[]; switch?: string[] }, maxPositional: number): ParsedArgs {
   try {
     return parseArgs(rest, { value: ['--config', ...(spec.value ?? [])], switch: spec.switch ?? [] }, maxPositional);
   } catch (e) {
-    return fail(e, exit, USAGE);
+    return fail(e, exit, `usage: ${HELP[command ?? ''] ?? USAGE}`);
   }
 }
 
@@ -77,21 +92,54 @@ if (command === 'hash-password') {
   console.log(JSON.stringify(results, null, 2));
   const removed = results.reduce((n, r) => n + r.removed, 0);
   console.error(`${dryRun ? 'would delete' : 'deleted'} ${removed} items (tags, manifests, files) in ${results.length} places${dryRun ? '' : '; run gc to free their blobs'}`);
-} else if (command === 'prefetch') {
+} else if (command === 'warm' || command === 'prefetch') {
   const a = args({ value: ['--platform'] }, Number.MAX_SAFE_INTEGER);
   const [repoName, ...refs] = a.positional;
   const server = await offlineServer(a);
   const repo = server.repos.get(repoName ?? '');
   if (!repo?.prefetch || refs.length === 0) {
-    console.error('usage: binaryrepo prefetch <remote repo> <reference (image:tag, image@digest)>... [--platform os/arch] [--config file]');
+    console.error(`usage: ${HELP['warm']}`);
     exit(2);
   } else {
-    const platform = a.values.get('--platform');
-    for (const text of refs) {
-      const r = await repo.prefetch(text, platform ? { platform } : {}).catch((e: unknown) => fail(e, exit));
-      console.log(JSON.stringify({ image: text, ...r }));
-    }
+    exit(await warm(repo, refs, a.values.get('--platform')));
   }
+} else if (command === 'export') {
+  const a = args({ value: ['-o', '--output'] }, Number.MAX_SAFE_INTEGER);
+  const [repoName, ...refs] = a.positional;
+  const out = a.values.get('-o') ?? a.values.get('--output');
+  if (!repoName || refs.length === 0 || !out) {
+    console.error(`usage: ${HELP['export']}`);
+    exit(2);
+  } else {
+    const server = await offlineServer(a);
+    console.log(JSON.stringify(await exportBundle(server, repoName, refs, out).catch((e: unknown) => fail(e, exit))));
+  }
+} else if (command === 'import') {
+  const a = args({ value: ['--repo'] }, 1);
+  const [file] = a.positional;
+  const repoName = a.values.get('--repo');
+  if (!file || !repoName) {
+    console.error(`usage: ${HELP['import']}`);
+    exit(2);
+  } else {
+    const server = await offlineServer(a);
+    console.log(JSON.stringify(await importBundle(server, file, repoName).catch((e: unknown) => fail(e, exit))));
+  }
+} else if (command === 'config' && rest[0] === 'check') {
+  rest.shift();
+  const a = args({}, 1);
+  const [file] = a.positional;
+  if (!file) {
+    console.error(`usage: ${HELP['config']}`);
+    exit(2);
+  } else {
+    const { config } = await loadConfig(['--config', file], process.env).catch((e: unknown) => fail(e, exit));
+    console.log(`${file}: valid; ${config.repos.length} repositories (${config.repos.map((r) => `${r.name}: ${r.format} ${r.type}`).join(', ')}), listening on ${config.listen}`);
+  }
+} else if (command === 'serve') {
+  // The Node server itself, as `npm start` runs it; it reads its own flags (--config).
+  process.argv.splice(2, 1);
+  await import('./node.ts');
 } else if (command === 'fsck') {
   const a = args({ switch: ['--verify-blobs'] }, 0);
   const server = await offlineServer(a);

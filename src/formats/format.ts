@@ -55,12 +55,44 @@ export interface FormatRepo {
   /** Something was deleted behind the repo's back (gc, retention): count its usage again. */
   usageChanged?(): void;
   /** Warms a remote repo's cache with one reference in the format's own syntax (CLI `prefetch`). */
-  prefetch?(ref: string, opts: { platform?: string }): Promise<Record<string, unknown>>;
+  prefetch?(ref: string, opts: { platform?: string; events?: WarmEvents }): Promise<Record<string, unknown>>;
   /**
    * What the web UI shows at `path` (the format's own syntax: '' for the top, then what its
    * entries name): stored content only, never an upstream request. null = nothing there.
    */
   browse?(path: string, origin: string): Promise<BrowsePage | null>;
+  /** Air-gap bundles (CLI `export`): the blobs and index.json entries for refs in the format's syntax. */
+  bundleExport?(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }>;
+  /** Air-gap bundles (CLI `import`): the core has stored and verified every blob of the bundle already. */
+  bundleImport?(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport>;
+}
+
+/** A blob a bundle carries (`blobs/<alg>/<hex>` in the tar). */
+export interface BundleFile {
+  digest: string;
+  size: number;
+}
+
+/** An entry of the bundle's index.json (OCI image layout); formats name their items in annotations. */
+export interface BundleIndexEntry {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface BundleReport {
+  /** References (tags, files...) imported, and blob links made for them. */
+  items: number;
+  blobs: number;
+}
+
+/** Progress of a warm-up (CLI `warm`): each file or blob as it starts and ends. */
+export interface WarmEvents {
+  /** More work became known (a manifest's blobs): the totals of an overall bar. */
+  planned(items: number, bytes: number): void;
+  started(id: string, size: number | undefined, done: () => number): void;
+  ended(id: string, note: 'fetched' | 'cached'): void;
 }
 
 /** One line of a listing in the web UI; `path` is what browse() takes to go there. */

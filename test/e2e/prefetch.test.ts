@@ -42,8 +42,8 @@ describe('binaryrepo prefetch, then offline', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { image: string; manifests: number; blobs: number; fetched: number; bytesFetched: number });
     const size = (i: TestImage): number => [i.config, ...i.layers].reduce((a, b) => a + b.bytes.byteLength, 0);
-    assert.deepEqual(lines[0], { image: 'team/app:1', manifests: 1, blobs: 3, fetched: 3, bytesFetched: size(img) });
-    assert.deepEqual(lines[1], { image: 'team/multi:2', manifests: 2, blobs: 2, fetched: 2, bytesFetched: size(arm) });
+    assert.deepEqual(lines[0], { image: 'team/app:1', ok: true, manifests: 1, blobs: 3, fetched: 3, bytesFetched: size(img) });
+    assert.deepEqual(lines[1], { image: 'team/multi:2', ok: true, manifests: 2, blobs: 2, fetched: 2, bytesFetched: size(arm) });
     assert.equal(relay.count('GET', `/blobs/${amd.layers[0]?.digest ?? ''}`), 0, 'the other platform was left alone');
 
     const again = await cli(['prefetch', 'hub', 'team/app:1', '--config', configPath]);

@@ -2,8 +2,9 @@ import { RegistryError } from '../../errors.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { WarmEvents, BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
 import { browseDocker } from './browse.ts';
+import { dockerExport, dockerImport } from './bundle.ts';
 import type { DockerLocalConfig, DockerRemoteConfig, DockerRepoConfig } from './config.ts';
 import { dockerOf, dockerRootRoute, handleRepoPath } from './http.ts';
 import { ImageFilter } from './image-filter.ts';
@@ -53,11 +54,20 @@ class DockerRepoHandle implements FormatRepo {
     return browseDocker(this.deps, this.name, path, origin);
   }
 
-  async prefetch(ref: string, opts: { platform?: string }): Promise<Record<string, unknown>> {
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return dockerExport(this.docker, this.deps.blobs, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!this.docker.writer) throw new RegistryError('unsupported', `${this.name} does not take pushes; import into a local repo (or a virtual one with deployTo)`);
+    return dockerImport(this.docker.writer, this.deps.blobs, index, onItem);
+  }
+
+  async prefetch(ref: string, opts: { platform?: string; events?: WarmEvents }): Promise<Record<string, unknown>> {
     if (!(this.docker instanceof DockerRemote)) throw new RegistryError('unsupported', `${this.name} is not a remote Docker repository`);
     const parsed = parseImageRef(ref);
     if (!parsed) throw new RegistryError('invalid', `not an image reference: ${ref}`);
-    return { ...(await prefetch(this.docker, this.deps.fills, parsed.image, parsed.ref, opts.platform)) };
+    return { ...(await prefetch(this.docker, this.deps.fills, parsed.image, parsed.ref, opts.platform, opts.events)) };
   }
 }
 

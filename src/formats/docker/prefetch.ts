@@ -5,6 +5,7 @@ import { isValidName, parseReference } from './reference.ts';
 import type { Reference } from './reference.ts';
 import type { DockerRemote } from './remote.ts';
 import type { Digest } from '../../storage/digest.ts';
+import type { WarmEvents } from '../format.ts';
 
 export interface PrefetchReport {
   manifests: number;
@@ -21,7 +22,7 @@ const CONCURRENCY = 3;
  * config, layers), without sending the bytes anywhere: warm a cache before a rollout, or before
  * switching a repo `offline`. `platform` (`os/arch[/variant]`) limits an index to one platform.
  */
-export async function prefetch(remote: DockerRemote, fills: FillManager, image: string, ref: Reference, platform?: string): Promise<PrefetchReport> {
+export async function prefetch(remote: DockerRemote, fills: FillManager, image: string, ref: Reference, platform?: string, events?: WarmEvents): Promise<PrefetchReport> {
   const report: PrefetchReport = { manifests: 0, blobs: 0, fetched: 0, bytesFetched: 0 };
   const seen = new Set<string>();
   const visit = async (r: Reference): Promise<void> => {
@@ -35,19 +36,27 @@ export async function prefetch(remote: DockerRemote, fills: FillManager, image: 
     }
     const blobs = parsed.blobs.filter(mustExist).filter((b) => !seen.has(b.digest.value));
     for (const b of blobs) seen.add(b.digest.value);
+    events?.planned(blobs.length, blobs.reduce((n, b) => n + b.size, 0));
     for (let i = 0; i < blobs.length; i += CONCURRENCY) {
-      await Promise.all(blobs.slice(i, i + CONCURRENCY).map((b) => fetchBlob(b.digest)));
+      await Promise.all(blobs.slice(i, i + CONCURRENCY).map((b) => fetchBlob(b.digest, b.size)));
     }
   };
-  const fetchBlob = async (digest: Digest): Promise<void> => {
+  const fetchBlob = async (digest: Digest, size: number): Promise<void> => {
     report.blobs++;
     const b = await remote.blob(image, digest, false);
-    if (b.source !== 'fill') return;
-    const stored = await b.fill.done;
+    if (b.source !== 'fill') {
+      events?.started(digest.value, size, () => size);
+      events?.ended(digest.value, 'cached');
+      return;
+    }
+    const fill = b.fill;
+    events?.started(digest.value, size, () => fill.written);
+    const stored = await fill.done;
     // The repo's link to the blob is written right after the commit; wait for it as well.
     await fills.settled(digest.value);
     report.fetched++;
     report.bytesFetched += stored.size;
+    events?.ended(digest.value, 'fetched');
   };
   await visit(ref);
   if (platform && report.blobs === 0) throw new RegistryError('not_found', `no manifest for platform ${platform}`, { code: 'MANIFEST_UNKNOWN' });

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cli } from '../helpers/cli.ts';
+import { pushImage, pushPlatforms, makeImage } from '../helpers/images.ts';
+import type { TestImage } from '../helpers/images.ts';
+import { podmanIn } from '../helpers/listen.ts';
+import { startProcessServer } from '../helpers/process-server.ts';
+import { startRegistry } from '../helpers/registry.ts';
+import type { RunningRegistry } from '../helpers/registry.ts';
+import { remoteRepo } from '../helpers/server.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { closeAll } from '../helpers/teardown.ts';
+
+// Air-gapped sites (issue 14): warm a remote cache, export to a tar with the upstream gone, import
+// into a fresh server that has no upstream at all, and pull from it with podman.
+describe('binaryrepo warm, export and import', () => {
+  let reg: RunningRegistry;
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let img: TestImage;
+  let arm: TestImage;
+  let connected: string;
+  let airgapped: string;
+  const bundle = (): string => join(dir.path, 'bundle.tar');
+
+  before(async () => {
+    dir = await tempDir('bundle-');
+    reg = await startRegistry();
+    img = await makeImage({ layerSizes: [300_000, 40_000] });
+    await pushImage(reg.url, 'team/app', '1', img);
+    ({ arm } = await pushPlatforms(reg.url, 'team/multi', '2', { amd: 50_000, arm: 60_000 }));
+    connected = join(dir.path, 'connected.json');
+    airgapped = join(dir.path, 'airgapped.json');
+    await writeFile(connected, JSON.stringify({ storage: { type: 'fs', path: join(dir.path, 'a') }, repos: [remoteRepo('hub', reg.url)] }));
+    await writeFile(airgapped, JSON.stringify({ storage: { type: 'fs', path: join(dir.path, 'b') }, repos: [{ name: 'mirror', format: 'docker', type: 'local' }] }));
+  });
+  after(() => closeAll(() => reg?.stop(), () => dir?.cleanup()));
+
+  it('warm prints a line per blob when not on a terminal and exits 1 for a reference that fails', async () => {
+    const r = await cli(['warm', 'hub', 'team/app:1', 'team/multi:2', 'team/none:9', '--config', connected]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { image: string; ok: boolean; blobs?: number });
+    assert.deepEqual(lines.map((l) => [l.image, l.ok]), [['team/app:1', true], ['team/multi:2', true], ['team/none:9', false]]);
+    for (const b of [img.config, ...img.layers]) assert.match(r.stderr, new RegExp(`team/app:1: ${b.digest.slice(0, 19)} fetched`));
+    assert.match(r.stderr, /team\/none:9: FAILED/);
+    const again = await cli(['warm', 'hub', 'team/app:1', '--config', connected]);
+    assert.equal(again.code, 0);
+    assert.equal((JSON.parse(again.stdout) as { fetched: number }).fetched, 0, 'run again, nothing is fetched twice');
+    assert.match(again.stderr, / cached \(1\/3\)/);
+  });
+
+  it('export works from the cache alone, and import into a fresh store is verified and idempotent', async () => {
+    await reg.stop(); // from here on there is no upstream
+    const ex = await cli(['export', 'hub', 'team/app:1', 'team/multi:2', '-o', bundle(), '--config', connected]);
+    assert.equal(ex.code, 0, ex.stderr);
+    const summary = JSON.parse(ex.stdout) as { blobs: number; items: number };
+    assert.equal(summary.items, 2);
+    assert.ok((await stat(bundle())).size > 400_000);
+
+    const im = await cli(['import', bundle(), '--repo', 'mirror', '--config', airgapped]);
+    assert.equal(im.code, 0, im.stderr);
+    const first = JSON.parse(im.stdout) as { stored: number; skipped: number; items: number };
+    assert.deepEqual(first, { stored: summary.blobs, skipped: 0, items: 2 });
+    const again = await cli(['import', bundle(), '--repo', 'mirror', '--config', airgapped]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), { stored: 0, skipped: summary.blobs, items: 2 });
+
+    const srv = await startProcessServer('node', JSON.parse(await readFile(airgapped, 'utf8')) as Record<string, unknown>, dir.path);
+    try {
+      const podman = podmanIn(join(dir.path, 'podman'));
+      const host = new URL(srv.url).host;
+      const pulled = await podman(['pull', '--tls-verify=false', `${host}/mirror/team/app:1`]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const arch = await podman(['pull', '--tls-verify=false', '--arch', 'arm64', `${host}/mirror/team/multi:2`]);
+      assert.equal(arch.code, 0, arch.stderr);
+      const inspect = await podman(['image', 'inspect', '--format', '{{.Architecture}}', `${host}/mirror/team/multi:2`]);
+      assert.equal(inspect.stdout.trim(), 'arm64');
+      const res = await fetch(`${srv.url}/repo/mirror/v2/team/multi/manifests/${arm.manifest.digest}`, { method: 'HEAD' });
+      assert.equal(res.status, 200);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('a bundle with a corrupted layer stores nothing under that digest and fails', async () => {
+    const bytes = new Uint8Array(await readFile(bundle()));
+    const layer = img.layers[0];
+    assert.ok(layer);
+    // Flip one byte inside the big layer's data (after its 512-byte tar header).
+    const name = new TextEncoder().encode(`blobs/sha256/${layer.digest.slice(7)}`);
+    let at = -1;
+    for (let i = 0; i < bytes.length - name.length && at < 0; i++) if (name.every((b, k) => bytes[i + k] === b)) at = i;
+    assert.ok(at >= 0, 'the layer is in the tar');
+    bytes[at + 512 + 1000] = (bytes[at + 512 + 1000] ?? 0) ^ 0xff;
+    const bad = join(dir.path, 'bad.tar');
+    await writeFile(bad, bytes);
+    const fresh = join(dir.path, 'fresh.json');
+    await writeFile(fresh, JSON.stringify({ storage: { type: 'fs', path: join(dir.path, 'c') }, repos: [{ name: 'mirror', format: 'docker', type: 'local' }] }));
+    const r = await cli(['import', bad, '--repo', 'mirror', '--config', fresh]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`blob ${layer.digest} in the bundle is corrupt`));
+    await assert.rejects(stat(join(dir.path, 'c', 'v1', 'blobs', 'sha256', layer.digest.slice(7, 9), layer.digest.slice(7))), /ENOENT/);
+  });
+});
