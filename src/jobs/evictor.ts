@@ -20,7 +20,11 @@ export class Evictor {
   private running: Promise<EvictReport[]> | undefined;
   private again = false;
 
-  constructor(private readonly s: EvictorDeps) {}
+  constructor(private readonly s: EvictorDeps) {
+    // Budgets as metrics, so an alert can compare binaryrepo_cache_bytes against them.
+    for (const r of this.remotes()) if (r.maxBytes > 0) s.metrics.cacheBudget.set({ repo: r.name }, r.maxBytes);
+    if (s.config.cacheBudget.maxBytes > 0) s.metrics.cacheBudget.set({ repo: '(global)' }, s.config.cacheBudget.maxBytes);
+  }
 
   /** Every remote repo, whatever its format: each has a `cache` budget (0 = none of its own). */
   private remotes(): Array<{ name: string; maxBytes: number; high: number; low: number }> {

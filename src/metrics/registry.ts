@@ -102,6 +102,7 @@ export function createServerMetrics(reg: MetricsRegistry) {
     fillsInFlight: reg.gauge('binaryrepo_fills_in_flight', 'Upstream blob downloads in progress'),
     fills: reg.counter('binaryrepo_fills_total', 'Finished upstream blob downloads by result'),
     coalesced: reg.counter('binaryrepo_coalesced_waiters_total', 'Requests that joined a download in progress'),
+    cacheBudget: reg.gauge('binaryrepo_cache_budget_bytes', 'Configured cache budget of each remote repo with one ((global): the cacheBudget over all)'),
     cacheBytes: reg.gauge('binaryrepo_cache_bytes', 'Bytes held by each remote repo at the last eviction scan ((global): all of them)'),
     evictions: reg.counter('binaryrepo_evictions_total', 'Evicted manifests and unlinked blobs, by repo'),
     evictedBytes: reg.counter('binaryrepo_evicted_bytes_total', 'Bytes freed by eviction, by repo'),
