@@ -3,7 +3,7 @@ import { NegativeCache } from '../../cache/policy.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { GoRepoConfig } from './config.ts';
 import { handleGo } from './http.ts';
 import { GoLocal } from './local.ts';
@@ -13,6 +13,8 @@ import type { GoReader, GoUpstream } from './remote.ts';
 import { goStore } from './store.ts';
 import { KeptFiles } from './sumdb/kept.ts';
 import { SumdbProxy } from './sumdb/proxy.ts';
+import { browseGo } from './browse.ts';
+import type { MetaStore } from '../../storage/meta-store.ts';
 import { GoVirtual } from './virtual.ts';
 
 class GoRepoHandle implements FormatRepo {
@@ -22,10 +24,16 @@ class GoRepoHandle implements FormatRepo {
     readonly name: string,
     readonly reader: GoReader,
     readonly writer: GoWriter | undefined,
+    private readonly meta: MetaStore,
   ) {}
 
   get type(): RepoKind {
     return this.reader.type;
+  }
+
+  browse(path: string, origin: string): Promise<BrowsePage | null> {
+    // A virtual repo stores nothing of its own: the UI lists its members instead.
+    return this.type === 'virtual' ? Promise.resolve(null) : browseGo(this.meta, this.name, path, origin);
   }
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
@@ -70,15 +78,15 @@ function sumdbs(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): S
 function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'remote') {
     const remote = new GoRemote({ ...remoteCacheDeps(cfg, cfg.cache.listTtlSeconds, d), upstreams: upstreams(cfg, d), private: cfg.private, sumdbs: sumdbs(cfg, d) });
-    return new GoRepoHandle(cfg.name, remote, undefined);
+    return new GoRepoHandle(cfg.name, remote, undefined, d.meta);
   }
   if (cfg.type === 'local') {
     const local = new GoLocal({ ...localRepoDeps(cfg.name, d), allowDelete: cfg.delete, bodyIdleMs: d.bodyIdleMs });
-    return new GoRepoHandle(cfg.name, local, local);
+    return new GoRepoHandle(cfg.name, local, local, d.meta);
   }
   const handles = cfg.members.map((m) => d.built.get(m)).filter((m): m is GoRepoHandle => m instanceof GoRepoHandle);
   const target = cfg.deployTo ? d.built.get(cfg.deployTo) : undefined;
-  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, handles.map((m) => m.reader)), target instanceof GoRepoHandle ? target.writer : undefined);
+  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, handles.map((m) => m.reader)), target instanceof GoRepoHandle ? target.writer : undefined, d.meta);
 }
 
 /** Go modules: the GOPROXY protocol, cached from upstream proxies. */

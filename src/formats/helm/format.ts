@@ -2,7 +2,7 @@ import { upstreamClientFor } from '../../upstream/build.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { HelmRepoConfig } from './config.ts';
 import { handleHelm } from './http.ts';
 import type { HelmView } from './http.ts';
@@ -11,6 +11,7 @@ import type { HelmReader } from './reader.ts';
 import { HelmRemote } from './remote.ts';
 import { helmStore } from './store.ts';
 import { HelmVirtual } from './virtual.ts';
+import { browseHelm } from './browse.ts';
 
 class HelmRepoHandle implements FormatRepo {
   readonly format = 'helm';
@@ -23,6 +24,10 @@ class HelmRepoHandle implements FormatRepo {
 
   get type(): RepoKind {
     return this.view.reader.type;
+  }
+
+  browse(path: string, origin: string): Promise<BrowsePage | null> {
+    return browseHelm(this.view.reader, this.name, path, origin);
   }
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {

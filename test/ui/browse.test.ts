@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { zipStored } from '../helpers/gomod.ts';
+import { tarGz } from '../helpers/helm.ts';
+import { startServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+
+const enc = new TextEncoder();
+const MOD = 'example.com/Corp/lib';
+const zip = (v: string): Uint8Array =>
+  zipStored(Object.entries({ 'go.mod': `module ${MOD}\n`, 'lib.go': 'package lib\n' }).map(([name, data]) => ({ name: `${MOD}@${v}/${name}`, data: enc.encode(data) })));
+
+/** The text of <main>, tags stripped and entities decoded (what a reader of the page sees). */
+async function mainText(url: string): Promise<{ status: number; text: string; html: string }> {
+  const r = await fetch(url);
+  const html = await r.text();
+  const main = html.slice(html.indexOf('<main>'), html.indexOf('</main>'));
+  const text = main.replace(/<[^>]*>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+  return { status: r.status, text, html: main };
+}
+
+// The formats' browse() views as the UI renders them: Go modules and Helm charts (issue 14).
+describe('web UI listings of Go modules and Helm charts', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer({ config: { repos: [{ name: 'gomods', format: 'go', type: 'local' }, { name: 'charts', format: 'helm', type: 'local' }] } });
+    for (const v of ['v1.0.0', 'v1.2.0']) {
+      const r = await fetch(`${srv.url}/repo/gomods/example.com/!corp/lib/@v/${v}.zip`, { method: 'PUT', body: zip(v) });
+      assert.equal(r.status, 201, await r.text());
+    }
+    const chart = await tarGz([{ name: 'web/Chart.yaml', data: 'apiVersion: v2\nname: web\nversion: 0.3.1\nappVersion: "2.0"\ndescription: "<b>bold</b> & <script>x()</script>"\n' }]);
+    const up = await fetch(`${srv.url}/repo/charts/api/charts`, { method: 'POST', body: chart });
+    assert.equal(up.status, 201, await up.text());
+  });
+  after(() => srv?.close());
+
+  it('Go: modules, versions newest first, a version with its files and go get line', async () => {
+    const top = await mainText(`${srv.url}/ui/repo/gomods`);
+    assert.equal(top.status, 200);
+    assert.ok(top.text.includes(MOD), top.text);
+    const mod = await mainText(`${srv.url}/ui/repo/gomods?path=${encodeURIComponent(MOD)}`);
+    assert.ok(mod.text.indexOf('v1.2.0') < mod.text.lastIndexOf('v1.0.0'), 'newest first');
+    const v = await mainText(`${srv.url}/ui/repo/gomods?path=${encodeURIComponent(`${MOD}@v1.0.0`)}`);
+    assert.match(v.text, /\.zip \d+ bytes, sha256:[0-9a-f]{64}/);
+    assert.ok(v.text.includes(`GOPROXY=${srv.url}/repo/gomods go get ${MOD}@v1.0.0`));
+    assert.ok(v.text.includes(`${srv.url}/repo/gomods/example.com/!corp/lib/@v/v1.0.0.zip`), 'the URL is case-escaped');
+    assert.equal((await mainText(`${srv.url}/ui/repo/gomods?path=${encodeURIComponent(`${MOD}@v9.9.9`)}`)).status, 404);
+  });
+
+  it('Helm: charts, versions and one version with helm lines; its description is escaped', async () => {
+    const top = await mainText(`${srv.url}/ui/repo/charts`);
+    assert.match(top.text, /web 1 versions, newest 0\.3\.1/);
+    assert.ok(top.text.includes(`helm repo add charts ${srv.url}/repo/charts`));
+    const v = await mainText(`${srv.url}/ui/repo/charts?path=${encodeURIComponent('web@0.3.1')}`);
+    assert.ok(v.text.includes('helm install web charts/web --version 0.3.1'));
+    assert.ok(v.text.includes('<b>bold</b> & <script>x()</script>'), 'shown as text');
+    assert.ok(!v.html.includes('<script>'), 'never as markup');
+    assert.ok(v.html.includes('&lt;script&gt;'));
+  });
+
+  it('search finds names in every format', async () => {
+    const s = await mainText(`${srv.url}/ui/search?q=LIB`);
+    assert.ok(s.text.includes(MOD));
+    const w = await mainText(`${srv.url}/ui/search?q=we`);
+    assert.match(w.text, /charts web/);
+  });
+});
