@@ -132,7 +132,7 @@ export async function importBundle(s: Server, file: string, repoName: string): P
   }
   await reading;
   if (!index) throw new Error('the bundle has no index.json');
-  const report = await repo.bundleImport(index, (line) => process.stderr.write(`import: ${line} tagged in ${repoName}\n`));
+  const report = await repo.bundleImport(index, (line) => process.stderr.write(`import: ${line} → ${repoName}\n`));
   progress.stop(`${stored} blobs stored, ${skipped} already there, ${report.items} references in ${repoName}`);
   return { stored, skipped, items: report.items };
 }

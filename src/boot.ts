@@ -22,6 +22,7 @@ import { formatOf } from './formats/registry.ts';
 import { GcGate } from './storage/gc-gate.ts';
 import { MetricsHistory } from './metrics/history.ts';
 import { Sessions } from './ui/session.ts';
+import { RepoSwitches } from './admin/switches.ts';
 
 export const VERSION = '0.1.0';
 
@@ -49,6 +50,8 @@ export interface Server {
   uploads: UploadSessions;
   /** Held shared by reference-creating writes, exclusive by the online gc. */
   gcLock: GcGate;
+  /** Offline and pins switched by admins at run time. */
+  switches: RepoSwitches;
   /** The web UI's signed session cookies. */
   sessions: Sessions;
   /** Cache counters over time, for the UI's charts. */
@@ -99,7 +102,9 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const accessLog = new AccessLog(meta, now);
   let evictor: Evictor | undefined;
   const cached = (repo: string, bytes: number): void => evictor?.noteCached(repo, bytes);
-  const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessLog, uploads, gcLock, gcGraceMinutes: config.gc.graceMinutes, bodyIdleMs: config.http.bodyIdleSeconds * 1000, cached, built: repos };
+  const switches = new RepoSwitches(meta, now);
+  await switches.load(config.repos);
+  const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessLog, uploads, gcLock, switches, gcGraceMinutes: config.gc.graceMinutes, bodyIdleMs: config.http.bodyIdleSeconds * 1000, cached, built: repos };
   // Virtual repos last: their members exist by then (the config checked they are local or remote).
   for (const rc of [...config.repos.filter((r) => r.type !== 'virtual'), ...config.repos.filter((r) => r.type === 'virtual')]) {
     const format = formatOf(rc.format);
@@ -108,7 +113,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   }
   const notifier = new Notifier(config.notifications.endpoints, { fetchFn, log, metrics, now, serverId, newId });
   const downloads = new DownloadGuard({ maxPerClient: config.http.maxDownloadsPerClient, sendIdleMs: config.http.sendIdleSeconds * 1000 });
-  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier, downloads, sessions, history };
+  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier, downloads, sessions, history, switches };
   const full = server as Server;
   evictor = new Evictor(full);
   full.evictor = evictor;

@@ -5,6 +5,7 @@ import type { GcReport } from '../jobs/gc.ts';
 import type { EvictReport } from '../jobs/evict.ts';
 import { applyRetention } from '../jobs/maintenance.ts';
 import type { RetentionSummary } from '../formats/format.ts';
+import { SwitchError } from './switches.ts';
 
 /** What the UI and the admin API show of a repo. Never a credential. */
 export interface RepoStatus {
@@ -16,6 +17,10 @@ export interface RepoStatus {
   members?: string[];
   deployTo?: string;
   offline?: boolean;
+  /** Who decided `offline`: the config, or an admin at run time. */
+  offlineBy?: 'config' | 'admin';
+  /** Remote repos: patterns whose content eviction never takes (configured and added by admins). */
+  pins?: { config: string[]; admin: string[] };
   /** Remote repos: bytes held at the last eviction scan, and the budget (0 = none). */
   cacheBytes?: number;
   budget?: number;
@@ -51,7 +56,10 @@ export function repoStatus(s: Server, cfg: RepoConfig): RepoStatus {
   const out: RepoStatus = { name: cfg.name, format: cfg.format, type: cfg.type, results, hitRatio: asked > 0 ? saved / asked : null, upstream_requests: upstream };
   if (cfg.type === 'remote') {
     out.upstream = safeUrl(cfg.upstream.url);
-    out.offline = cfg.offline;
+    const switched = s.switches.offline(cfg.name);
+    out.offline = switched ?? cfg.offline;
+    out.offlineBy = switched === undefined ? 'config' : 'admin';
+    if ('pin' in cfg.cache) out.pins = { config: cfg.cache.pin, admin: s.switches.pins(cfg.name) };
     // Known after an eviction scan (scheduled with a budget, or the admin page's usage); absent before.
     const scanned = s.metrics.cacheBytes.series({ repo: cfg.name })[0];
     if (scanned) out.cacheBytes = scanned.value;
@@ -100,4 +108,23 @@ export async function adminWarm(s: Server, user: string | null, repo: string, re
     }
   }
   return out;
+}
+
+/** Offline on, off, or back to the config's setting (null). */
+export async function adminOffline(s: Server, user: string | null, repo: string, on: boolean | null): Promise<void> {
+  const cfg = s.config.repos.find((r) => r.name === repo);
+  if (!cfg) throw new SwitchError(`no repository ${repo}`);
+  s.log.info('admin action', { user: user ?? 'anonymous', action: 'offline', repo, on });
+  await s.switches.setOffline(cfg, on, user);
+}
+
+export async function adminPin(s: Server, user: string | null, repo: string, pattern: string, pin: boolean): Promise<boolean> {
+  const cfg = s.config.repos.find((r) => r.name === repo);
+  if (!cfg) throw new SwitchError(`no repository ${repo}`);
+  s.log.info('admin action', { user: user ?? 'anonymous', action: pin ? 'pin' : 'unpin', repo, pattern });
+  if (pin) {
+    await s.switches.pin(cfg, pattern, user);
+    return true;
+  }
+  return s.switches.unpin(cfg, pattern, user);
 }

@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import type { Server } from '../boot.ts';
 import type { RequestInfo } from '../runtime.ts';
 import { sameToken } from '../ui/session.ts';
-import { adminEvict, adminGc, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
+import { adminEvict, adminGc, adminOffline, adminPin, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
+import type { RepoStatus } from './actions.ts';
+import { SwitchError } from './switches.ts';
 
 type ApiEnv = { Variables: { info: RequestInfo; user: string | null } };
 
@@ -49,6 +51,10 @@ export function adminApi(s: Server): Hono<ApiEnv> {
       ? apiError(401, 'UNAUTHORIZED', 'an administrator must authenticate', { 'www-authenticate': `Basic realm="${s.access.service}"` })
       : apiError(403, 'DENIED', `${user} is not an administrator`);
   };
+  const statusOf = (name: string): RepoStatus | null => {
+    const cfg = s.config.repos.find((r) => r.name === name);
+    return cfg ? repoStatus(s, cfg) : null;
+  };
   const dryRun = (c: Context<ApiEnv>): boolean | Response => {
     const v = c.req.query('dryRun') ?? c.req.query('dry_run');
     if (v === undefined || v === 'true' || v === '1') return true; // the safe default
@@ -92,8 +98,33 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     return c.json({ results }, results.every((r) => r['ok'] === true) ? 200 : 502);
   });
 
+  app.post('/repos/:name/offline', async (c) => {
+    const refused = needAdmin(c);
+    if (refused) return refused;
+    const v = c.req.query('on');
+    const on = v === 'true' ? true : v === 'false' ? false : v === 'config' ? null : undefined;
+    if (on === undefined) return apiError(400, 'INVALID', 'on must be true, false or config (back to the config file)');
+    await adminOffline(s, c.get('user'), c.req.param('name'), on);
+    return c.json(statusOf(c.req.param('name')));
+  });
+  app.post('/repos/:name/pins', async (c) => {
+    const refused = needAdmin(c);
+    if (refused) return refused;
+    const pattern = c.req.query('pattern') ?? '';
+    if (pattern === '' || pattern.length > 512) return apiError(400, 'INVALID', 'give ?pattern= (image:tag for Docker, a path pattern for generic files)');
+    await adminPin(s, c.get('user'), c.req.param('name'), pattern, true);
+    return c.json(statusOf(c.req.param('name')));
+  });
+  app.delete('/repos/:name/pins', async (c) => {
+    const refused = needAdmin(c);
+    if (refused) return refused;
+    if (!(await adminPin(s, c.get('user'), c.req.param('name'), c.req.query('pattern') ?? '', false))) return apiError(404, 'NOT_FOUND', 'no such runtime pin (configured pins change in the config file)');
+    return c.json(statusOf(c.req.param('name')));
+  });
+
   app.all('*', () => apiError(404, 'NOT_FOUND', 'no such admin API endpoint; see docs/admin-api.md'));
   app.onError((e, c) => {
+    if (e instanceof SwitchError) return apiError(400, 'INVALID', e.message);
     s.log.error('admin API error', { path: c.req.path, error: String(e) });
     return apiError(500, 'INTERNAL', 'the action failed; see the server log');
   });

@@ -13,6 +13,7 @@ import type { MetaStore } from '../storage/meta-store.ts';
 import type { UploadSessions } from '../storage/uploads.ts';
 import type { FetchFn } from '../upstream/auth.ts';
 import type { RwLock } from '../util/rwlock.ts';
+import type { RepoSwitches } from '../admin/switches.ts';
 
 /**
  * The format seam. The core (routing, auth, storage, fills, gc, eviction, quotas, fsck, jobs) talks
@@ -163,6 +164,8 @@ export interface BuildDeps {
   bodyIdleMs: number;
   /** Tells the evictor that a remote repo gained cached bytes. */
   cached: (repo: string, bytes: number) => void;
+  /** What admins switched at run time (offline, pins); wins over the config. */
+  switches: RepoSwitches;
   /** Repos built so far (virtual repos are built last, after their members). */
   built: ReadonlyMap<string, FormatRepo>;
 }

@@ -17,8 +17,8 @@ export interface RemoteCacheDeps {
   negative: NegativeCache;
   /** ttlMs: how long mutable answers (tags, lists, files) are fresh; maxStaleMs: how long past it they may be served while the upstream fails. */
   rule: CacheRule;
-  /** Cached content only: a miss is "not found" and nothing is revalidated. */
-  offline: boolean;
+  /** Cached content only: a miss is "not found" and nothing is revalidated. Asked per request: an admin can switch it. */
+  offline: () => boolean;
   /** An upstream body that sends nothing for this long fails. */
   idleTimeoutMs: number;
   /** Records reads for LRU eviction (batched in memory). */
@@ -42,7 +42,7 @@ export function remoteCacheDeps(
     fills: d.fills,
     negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
     rule: { ttlMs: ttlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
-    offline: cfg.offline,
+    offline: () => d.switches.offline(cfg.name) ?? cfg.offline,
     idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
     accessLog: d.accessLog,
     cached: (bytes) => d.cached(cfg.name, bytes),

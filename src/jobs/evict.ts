@@ -6,6 +6,7 @@ import { parseDigest } from '../storage/digest.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import { pushTo } from '../util/maps.ts';
 import type { GcGate } from '../storage/gc-gate.ts';
+import type { RepoSwitches } from '../admin/switches.ts';
 import type { Digest } from '../storage/digest.ts';
 
 export interface Budget {
@@ -29,7 +30,7 @@ export interface EvictReport {
 }
 
 
-export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'>; gcLock: GcGate };
+export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'>; gcLock: GcGate; switches: Pick<RepoSwitches, 'withPins'> };
 
 /**
  * Least-recently-used eviction over a set of remote repos under one budget (one repo's own, or the
@@ -59,7 +60,8 @@ async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: 
   for (const repo of repos) {
     const cfg = s.config.repos.find((r) => r.name === repo);
     const format = cfg ? formatOf(cfg.format) : undefined;
-    if (format) units.push(...(await format.store.units(s, repo, await access.times(repo), cfg)));
+    // Pins an admin added at run time count like configured ones.
+    if (format) units.push(...(await format.store.units(s, repo, await access.times(repo), cfg ? s.switches.withPins(cfg) : cfg)));
   }
   const sizeOf = new Map<string, number>();
   for (const u of units) sizeOf.set(u.digest, Math.max(sizeOf.get(u.digest) ?? 0, u.size));

@@ -5,15 +5,17 @@ import type { RetentionSummary } from '../formats/format.ts';
 import { fmtBytes, postForm } from './html.ts';
 import type { Html } from './html.ts';
 import type { Session } from './session.ts';
+import type { RepoStatus } from '../admin/actions.ts';
 
 export type AdminResult =
   | { kind: 'gc'; report: GcReport }
   | { kind: 'evict'; reports: EvictReport[] }
   | { kind: 'retention'; results: RetentionSummary[] }
-  | { kind: 'warm'; repo: string; results: Array<Record<string, unknown>> };
+  | { kind: 'warm'; repo: string; results: Array<Record<string, unknown>> }
+  | { kind: 'switch'; message: string };
 
 /** Usage per remote repo (the eviction dry run's scan), the job forms, and the last result. */
-export function adminBody(session: Session, usage: EvictReport[], remotes: string[], result?: AdminResult): Html {
+export function adminBody(session: Session, usage: EvictReport[], remotes: RepoStatus[], result?: AdminResult): Html {
   const form = (job: string, dry: boolean, label: string): Html => postForm('/ui/admin/run', session, { job, dryRun: dry ? '1' : '0' }, label, `job-${job}${dry ? '-dry' : ''}`);
   return html`${result ? resultBody(result) : ''}
 <h2>Storage jobs</h2>
@@ -25,7 +27,20 @@ export function adminBody(session: Session, usage: EvictReport[], remotes: strin
 </tbody></table>
 <h2>Usage of remote repositories</h2>
 <table><thead><tr><th>repository</th><th class="num">held</th></tr></thead><tbody>${usage.map((u) => html`<tr><td>${u.repos.length === 1 ? u.repos[0] : '(all, global budget)'}</td><td class="num">${fmtBytes(u.usageBefore)}</td></tr>`)}</tbody></table>
-${remotes.length > 0 ? warmForm(session, remotes) : ''}`;
+${remotes.length > 0 ? switchesBody(session, remotes) : ''}
+${remotes.some((r) => r.format === 'docker') ? warmForm(session, remotes.filter((r) => r.format === 'docker').map((r) => r.name)) : ''}`;
+}
+
+/** Offline on/off and runtime pins per remote repo; both outlive restarts and win over the config. */
+function switchesBody(session: Session, remotes: RepoStatus[]): Html {
+  return html`<h2>Remote repositories</h2><table><thead><tr><th>repository</th><th>offline</th><th>pins (eviction never takes what they match)</th></tr></thead><tbody>
+${remotes.map(
+  (r) => html`<tr class="remote-${r.name}"><td>${r.name}</td><td>${r.offline ? 'on' : 'off'} (${r.offlineBy === 'admin' ? 'set here' : 'config'})
+${postForm('/ui/admin/offline', session, { repo: r.name, on: r.offline ? 'false' : 'true' }, r.offline ? 'Go online' : 'Go offline', 'offline-toggle')}
+${r.offlineBy === 'admin' ? postForm('/ui/admin/offline', session, { repo: r.name, on: 'config' }, 'Back to config') : ''}</td>
+<td>${r.pins ? html`${r.pins.config.map((p) => html`<span class="badge">${p} (config)</span> `)}${r.pins.admin.map((p) => html`<span class="badge">${p}</span> ${postForm('/ui/admin/pin', session, { repo: r.name, pattern: p, pin: '0' }, 'Unpin', 'unpin')} `)}
+<form method="post" action="/ui/admin/pin" class="inline pin"><input type="hidden" name="csrf" value="${session.csrf}"><input type="hidden" name="repo" value="${r.name}"><input type="hidden" name="pin" value="1"><input name="pattern" placeholder="${r.format === 'docker' ? 'image:tag, * allowed' : 'path pattern'}" aria-label="pattern"> <button type="submit">Pin</button></form>` : 'no pins in this format'}</td></tr>`,
+)}</tbody></table>`;
 }
 
 function warmForm(session: Session, remotes: string[]): Html {
@@ -49,5 +64,6 @@ ${g.deleted.length ? html`<details><summary>${g.deleted.length} blobs</summary><
   if (r.kind === 'retention') {
     return html`<section class="result" id="result"><h2>Retention: ${r.results.reduce((n, x) => n + x.removed, 0)} items</h2><table><thead><tr><th>repository</th><th class="num">removed</th></tr></thead><tbody>${r.results.map((x) => html`<tr><td>${x.repo}</td><td class="num">${x.removed}</td></tr>`)}</tbody></table></section>`;
   }
+  if (r.kind === 'switch') return html`<section class="result" id="result"><h2>${r.message}</h2></section>`;
   return html`<section class="result" id="result"><h2>Warmed ${r.repo}</h2><pre>${r.results.map((x) => JSON.stringify(x)).join('\n')}</pre></section>`;
 }

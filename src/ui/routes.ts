@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Server } from '../boot.ts';
-import { adminEvict, adminGc, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
+import { adminEvict, adminGc, adminOffline, adminPin, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
 import { toBase64 } from '../util/base64.ts';
 import { adminBody } from './admin-pages.ts';
 import type { AdminResult } from './admin-pages.ts';
@@ -89,7 +89,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
   const adminPage = async (c: Context<UiEnv>, result?: AdminResult): Promise<Response> => {
     if (!admin(c)) return show(c, 'Admin', html`<p class="error">Only administrators may see this page. ${user(c) ? '' : html`<a href="/ui/login?next=/ui/admin">Log in</a>.`}</p>`, user(c) ? 403 : 401);
     const usage = await s.evictor.run(true);
-    const remotes = s.config.repos.filter((r) => r.type === 'remote' && r.format === 'docker').map((r) => r.name);
+    const remotes = s.config.repos.filter((r) => r.type === 'remote').map((r) => repoStatus(s, r));
     return show(c, 'Admin', adminBody(c.get('session'), usage, remotes, result));
   };
   app.get('/admin', (c) => adminPage(c));
@@ -110,6 +110,30 @@ export function uiApp(s: Server): Hono<UiEnv> {
     const refs = (f.get('refs') ?? '').split(/\s+/).filter((r) => r !== '').slice(0, 100);
     const results = await adminWarm(s, user(c), repo, refs).catch((e: unknown) => [{ ok: false, error: e instanceof Error ? e.message : String(e) }]);
     return adminPage(c, { kind: 'warm', repo, results });
+  });
+
+  app.post('/admin/offline', async (c) => {
+    if (!admin(c)) return adminPage(c);
+    const f = form(c);
+    const repo = f.get('repo') ?? '';
+    const on = f.get('on') === 'true' ? true : f.get('on') === 'false' ? false : null;
+    const message = await adminOffline(s, user(c), repo, on).then(
+      () => `${repo} is now ${on === null ? 'as the config says' : on ? 'offline: cached content only' : 'online'}`,
+      (e: unknown) => `Not changed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return adminPage(c, { kind: 'switch', message });
+  });
+  app.post('/admin/pin', async (c) => {
+    if (!admin(c)) return adminPage(c);
+    const f = form(c);
+    const repo = f.get('repo') ?? '';
+    const pattern = (f.get('pattern') ?? '').trim();
+    const pin = f.get('pin') === '1';
+    const message = await adminPin(s, user(c), repo, pattern, pin).then(
+      (done) => (done ? `${pin ? 'Pinned' : 'Unpinned'} ${pattern} in ${repo}` : `${pattern} was not pinned in ${repo}`),
+      (e: unknown) => `Not changed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return adminPage(c, { kind: 'switch', message });
   });
 
   app.get('/login', (c) =>

@@ -9,7 +9,7 @@ import { podmanIn } from '../helpers/listen.ts';
 import { startProcessServer } from '../helpers/process-server.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
-import { remoteRepo } from '../helpers/server.ts';
+import { remoteRepo, startServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { closeAll } from '../helpers/teardown.ts';
 
@@ -80,6 +80,37 @@ describe('binaryrepo warm, export and import', () => {
       assert.equal(res.status, 200);
     } finally {
       await srv.stop();
+    }
+  });
+
+  it('generic files travel the same way: export, import twice, served with the same bytes', async () => {
+    const data = join(dir.path, 'files-a');
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
+    const up = await startServer({ dataDir: data, config: { repos: [{ name: 'files', format: 'generic', type: 'local' }] } });
+    try {
+      assert.equal((await fetch(`${up.url}/repo/files/tools/1.0/tool.bin`, { method: 'PUT', body: bytes })).status, 201);
+    } finally {
+      await up.close();
+    }
+    const a = join(dir.path, 'files-a.json');
+    const b = join(dir.path, 'files-b.json');
+    await writeFile(a, JSON.stringify({ storage: { type: 'fs', path: data }, repos: [{ name: 'files', format: 'generic', type: 'local' }] }));
+    await writeFile(b, JSON.stringify({ storage: { type: 'fs', path: join(dir.path, 'files-b') }, repos: [{ name: 'dist', format: 'generic', type: 'local' }] }));
+    const tarPath = join(dir.path, 'files.tar');
+    const ex = await cli(['export', 'files', 'tools/1.0/tool.bin', '-o', tarPath, '--config', a]);
+    assert.equal(ex.code, 0, ex.stderr);
+    for (const round of [1, 2]) {
+      const im = await cli(['import', tarPath, '--repo', 'dist', '--config', b]);
+      assert.equal(im.code, 0, im.stderr);
+      assert.deepEqual(JSON.parse(im.stdout), { stored: round === 1 ? 1 : 0, skipped: round === 1 ? 0 : 1, items: 1 });
+      if (round === 2) assert.match(im.stderr, /\/tools\/1\.0\/tool\.bin \(already there\)/);
+    }
+    const down = await startServer({ dataDir: join(dir.path, 'files-b'), config: { repos: [{ name: 'dist', format: 'generic', type: 'local' }] } });
+    try {
+      const got = new Uint8Array(await (await fetch(`${down.url}/repo/dist/tools/1.0/tool.bin`)).arrayBuffer());
+      assert.deepEqual(got, bytes);
+    } finally {
+      await down.close();
     }
   });
 

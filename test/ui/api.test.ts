@@ -112,3 +112,68 @@ describe('admin API and UI safety (issue 14)', () => {
     assert.ok(srv.logs.some((l) => l.includes('"path":"/api/v1/repos/hub/warm"') && l.includes('"user":"boss"')), 'the request log names the user');
   });
 });
+
+describe('admin switches: offline and pins at run time (issue 14)', () => {
+  let srv: TestServer;
+  let reg: RunningRegistry;
+  const boss = { authorization: basic('boss') };
+  before(async () => {
+    reg = await startRegistry();
+    await pushImage(reg.url, 'library/tool', '1', await makeImage({ layerSizes: [3000] }));
+    await pushImage(reg.url, 'library/other', '1', await makeImage({ layerSizes: [3000] }));
+    srv = await startServer({ config: { auth: await authConfig(), repos: [remoteRepo('hub', reg.url, { permissions: { read: ['anonymous'] } })] } });
+    const warm = await fetch(`${srv.url}/api/v1/repos/hub/warm`, { method: 'POST', body: JSON.stringify({ refs: ['library/tool:1'] }), headers: { ...boss, 'content-type': 'application/json' } });
+    assert.equal(warm.status, 200);
+    await srv.server.fills.idle();
+  });
+  after(async () => {
+    await srv?.close();
+    await reg?.stop();
+  });
+  const manifest = (name: string): Promise<Response> => fetch(`${srv.url}/repo/hub/v2/library/${name}/manifests/1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+
+  it('offline switched on serves only the cache, survives a restart, and goes back to the config', async () => {
+    const on = await fetch(`${srv.url}/api/v1/repos/hub/offline?on=true`, { method: 'POST', headers: boss });
+    assert.equal(on.status, 200);
+    assert.deepEqual(((await on.json()) as { offline: boolean; offlineBy: string }).offline, true);
+    assert.equal((await manifest('tool')).status, 200, 'cached: served');
+    const other = await manifest('other');
+    assert.equal(other.status, 404, 'not cached: not fetched');
+    assert.match(await other.text(), /offline/);
+    // Another server over the same store reads the switch at start.
+    const second = await startServer({ dataDir: srv.dataDir, config: { repos: [remoteRepo('hub', reg.url)] } });
+    try {
+      assert.equal((await fetch(`${second.url}/repo/hub/v2/library/other/manifests/1`)).status, 404);
+    } finally {
+      await second.close();
+    }
+    assert.equal((await fetch(`${srv.url}/api/v1/repos/hub/offline?on=config`, { method: 'POST', headers: boss })).status, 200);
+    assert.equal((await manifest('other')).status, 200, 'online again');
+    assert.equal((await fetch(`${srv.url}/api/v1/repos/hub/offline?on=maybe`, { method: 'POST', headers: boss })).status, 400);
+    assert.equal((await fetch(`${srv.url}/api/v1/repos/hub/offline?on=true`, { method: 'POST', headers: { authorization: basic('reader') } })).status, 403);
+  });
+
+  it('a runtime pin keeps content from eviction; a bad pattern is refused; unpin removes it', async () => {
+    await srv.server.fills.idle();
+    const cfg = srv.server.config.repos[0];
+    assert.ok(cfg?.type === 'remote');
+    cfg.cache.maxBytes = 1; // a budget nothing fits in, for the dry runs below
+    const evicted = async (): Promise<string[]> => (await srv.server.evictor.run(true)).flatMap((r) => r.evicted);
+    const before = await evicted();
+    assert.ok(before.length > 0, 'without a pin, everything would go');
+    const bad = await fetch(`${srv.url}/api/v1/repos/hub/pins?pattern=${encodeURIComponent('No Such:Pattern!')}`, { method: 'POST', headers: boss });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'INVALID');
+    const pin = await fetch(`${srv.url}/api/v1/repos/hub/pins?pattern=${encodeURIComponent('library/tool:*')}`, { method: 'POST', headers: boss });
+    assert.equal(pin.status, 200);
+    assert.deepEqual(((await pin.json()) as { pins: { admin: string[] } }).pins.admin, ['library/tool:*']);
+    const toolManifest = (await (await manifest('tool')).text()).length > 0;
+    assert.ok(toolManifest);
+    const after = await evicted();
+    assert.ok(after.length < before.length, `the pinned image stays: ${after.length} < ${before.length}`);
+    const unpin = await fetch(`${srv.url}/api/v1/repos/hub/pins?pattern=${encodeURIComponent('library/tool:*')}`, { method: 'DELETE', headers: boss });
+    assert.equal(unpin.status, 200);
+    assert.equal((await fetch(`${srv.url}/api/v1/repos/hub/pins?pattern=x`, { method: 'DELETE', headers: boss })).status, 404);
+    assert.deepEqual((await evicted()).sort(), before.sort());
+  });
+});

@@ -146,6 +146,15 @@ describe('web UI in headless Chromium (issue 14)', () => {
       assert.match(result ?? '', /^gc dry run: would free 0 blobs/);
       assert.ok(srv.logs.some((l) => l.includes('"admin action"') && l.includes('"user":"boss"') && l.includes('"action":"gc"')), 'the action is logged with its user');
       await shot(boss.page, 'admin-gc-dry-run');
+      // Offline on, from the page; the remote then answers from its cache only.
+      await Promise.all([boss.page.waitForURL(`${srv.url}/ui/admin/offline`), boss.page.click('tr.remote-hub form.offline-toggle button')]);
+      assert.equal(await boss.page.locator('#result h2').textContent(), 'hub is now offline: cached content only');
+      assert.equal(srv.server.switches.offline('hub'), true);
+      await boss.page.fill('tr.remote-hub form.pin input[name=pattern]', 'library/base:*');
+      await Promise.all([boss.page.waitForURL(`${srv.url}/ui/admin/pin`), boss.page.click('tr.remote-hub form.pin button')]);
+      assert.deepEqual(srv.server.switches.pins('hub'), ['library/base:*']);
+      await Promise.all([boss.page.waitForURL(`${srv.url}/ui/admin/offline`), boss.page.click('tr.remote-hub form.offline-toggle button')]);
+      assert.equal(srv.server.switches.offline('hub'), false);
     } finally {
       await boss.ctx.close();
     }

@@ -35,7 +35,7 @@ export class RemoteLists {
       const tags = await this.d.meta.list(`${layout.dockerImageDir(this.d.repo, name)}/_tags`);
       return tags.length > 0 ? tags.sort(lexical) : null;
     };
-    if (this.d.offline) {
+    if (this.d.offline()) {
       const found = (await this.kept<string>(key)) ?? (await held());
       if (found) return found;
       throw new RegistryError('not_found', `no tags of ${name} are cached and repo ${this.d.repo} is offline`, { code: 'NAME_UNKNOWN' });
@@ -46,7 +46,7 @@ export class RemoteLists {
   async referrers(name: string, digest: Digest, via: string | undefined): Promise<Descriptor[]> {
     const key = layout.dockerUpstreamReferrers(this.d.repo, name, digest);
     // Offline: what we kept, else none (the API itself is there, so never a 404).
-    if (this.d.offline) return (await this.kept<Descriptor>(key)) ?? [];
+    if (this.d.offline()) return (await this.kept<Descriptor>(key)) ?? [];
     return this.withFallback(key, () => this.fetchReferrers(name, digest, via), async () => null);
   }
 

@@ -81,7 +81,7 @@ export class DockerRemote implements DockerReader {
 
   /** Offline: what is not cached does not exist here (a virtual repo moves on to its next member). */
   private assertOnline(what: string, code: string): void {
-    if (this.d.offline) throw new RegistryError('not_found', `${what} is not cached and repo ${this.d.repo} is offline`, { code });
+    if (this.d.offline()) throw new RegistryError('not_found', `${what} is not cached and repo ${this.d.repo} is offline`, { code });
   }
 
   async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
@@ -105,7 +105,7 @@ export class DockerRemote implements DockerReader {
     const cached = tag ? await this.cachedManifest(tag) : null;
     if (tag && cached) {
       const now = this.d.now();
-      if (this.d.offline || freshness(tag.fetchedAt, now, this.d.rule) === 'fresh') return { ...cached, cache: 'HIT' };
+      if (this.d.offline() || freshness(tag.fetchedAt, now, this.d.rule) === 'fresh') return { ...cached, cache: 'HIT' };
       return this.revalidate(name, ref.tag, tag, cached, via);
     }
     this.assertOnline(`manifest ${image}:${ref.tag}`, 'MANIFEST_UNKNOWN');

@@ -3,9 +3,12 @@ import { PatternFilter } from '../../util/glob.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
+import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import { browseGeneric } from './browse.ts';
+import { genericExport, genericImport } from './bundle.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { RegistryError } from '../../errors.ts';
 import type { GenericRepoConfig } from './config.ts';
 import type { GenericReader, GenericWriter } from './files.ts';
 import { handleGeneric } from './http.ts';
@@ -22,8 +25,19 @@ class GenericRepoHandle implements FormatRepo {
   constructor(
     readonly view: GenericView,
     private readonly meta: MetaStore,
+    private readonly blobs: BlobStore,
     private readonly local?: GenericLocal,
   ) {}
+
+  bundleExport(paths: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return genericExport(this.view.reader, this.blobs, paths);
+  }
+
+  bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    const w = this.view.writer;
+    if (!w) throw new RegistryError('unsupported', `${this.name} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+    return genericImport(this.view.reader, w, this.blobs, index, onItem);
+  }
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     // A virtual repo stores nothing of its own: the UI lists its members instead.
@@ -65,7 +79,7 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
       maxBytes: cfg.maxBytes,
       retentionDays: cfg.retentionDays,
     });
-    return new GenericRepoHandle({ name: cfg.name, reader: local, writer: local }, d.meta, local);
+    return new GenericRepoHandle({ name: cfg.name, reader: local, writer: local }, d.meta, d.blobs, local);
   }
   if (cfg.type === 'remote') {
     const remote = new GenericRemote({
@@ -75,11 +89,11 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
       filter: new PatternFilter(cfg.include, cfg.exclude),
       maxFileBytes: cfg.maxFileBytes,
     });
-    return new GenericRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, d.meta);
+    return new GenericRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, d.meta, d.blobs);
   }
   const members = cfg.members.map((m) => genericOf(d.built.get(m))?.reader).filter((m): m is GenericReader => m !== undefined);
   const writer: GenericWriter | undefined = cfg.deployTo ? genericOf(d.built.get(cfg.deployTo))?.writer : undefined;
-  return new GenericRepoHandle({ name: cfg.name, reader: new GenericVirtual(cfg.name, members, writer), writer }, d.meta);
+  return new GenericRepoHandle({ name: cfg.name, reader: new GenericVirtual(cfg.name, members, writer), writer }, d.meta, d.blobs);
 }
 
 /** Generic files (Artifactory's "generic", Nexus's "raw"): file trees of every kind, hosted, cached or both. */

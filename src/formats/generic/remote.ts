@@ -70,12 +70,12 @@ export class GenericRemote implements GenericReader {
     const f = await storedFile(this.d.meta, this.d.blobs, this.name, path);
     if (f) {
       this.d.accessLog.touch(this.name, f.digest.value);
-      if (this.d.immutable || this.d.offline || freshness(f.doc.storedAt, this.d.now(), this.d.rule) === 'fresh') {
+      if (this.d.immutable || this.d.offline() || freshness(f.doc.storedAt, this.d.now(), this.d.rule) === 'fresh') {
         return { source: 'store', doc: f.doc, digest: f.digest, cache: 'HIT' };
       }
       return this.revalidations.do(`${head ? 'HEAD' : 'GET'} ${path.join('/')}`, () => this.revalidate(path, f, head, via)).promise;
     }
-    if (this.d.offline) throw new RegistryError('not_found', `/${path.join('/')} is not cached and repository ${this.name} is offline`, { code: 'NOT_FOUND' });
+    if (this.d.offline()) throw new RegistryError('not_found', `/${path.join('/')} is not cached and repository ${this.name} is offline`, { code: 'NOT_FOUND' });
     const negKey = path.join('/');
     if (this.d.negative.has(negKey)) throw new RegistryError('not_found', `no file /${negKey} upstream (cached answer)`, { code: 'NOT_FOUND' });
     try {

@@ -67,7 +67,7 @@ function sumdbs(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): S
       meta: d.meta,
       rule: { ttlMs: cfg.cache.sumdbTtlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
       negative: new NegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now),
-      offline: cfg.offline,
+      offline: () => d.switches.offline(cfg.name) ?? cfg.offline,
       private: cfg.private,
       now: d.now,
       log: d.log,

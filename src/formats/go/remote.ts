@@ -80,7 +80,7 @@ export class GoRemote implements GoReader {
       this.d.accessLog.touch(this.name, d.digest.value);
       return { kind: 'blob', digest: d.digest, size: doc.size, cache: 'HIT' };
     }
-    if (this.d.offline) throw notFound(`${module}@${version}.${ext} is not cached and repository ${this.name} is offline`);
+    if (this.d.offline()) throw notFound(`${module}@${version}.${ext} is not cached and repository ${this.name} is offline`);
     const path = `${escapeCase(module)}/@v/${escapeCase(version)}.${ext}`;
     if (this.d.negative.has(path)) throw notFound(`${module}@${version} (cached upstream answer)`);
     const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
@@ -118,8 +118,8 @@ export class GoRemote implements GoReader {
   private async text(module: string, what: string, key: string, path: string, via: string | undefined): Promise<GoAnswer & { kind: 'text' }> {
     this.assertPublic(module);
     const doc = await this.d.meta.get<GoListDoc>(key);
-    if (doc && (this.d.offline || freshness(doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return { kind: 'text', body: doc.body, cache: 'HIT' };
-    if (this.d.offline) throw notFound(`${module} ${what} is not cached and repository ${this.name} is offline`);
+    if (doc && (this.d.offline() || freshness(doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return { kind: 'text', body: doc.body, cache: 'HIT' };
+    if (this.d.offline()) throw notFound(`${module} ${what} is not cached and repository ${this.name} is offline`);
     return this.lists.do(key, async () => {
       try {
         const res = await this.fromUpstreams(path, via);

@@ -85,7 +85,7 @@ export class HelmRemote implements HelmReader {
       this.d.accessLog.touch(this.name, have.digest.value);
       return { kind: 'blob', digest: have.digest, size: doc.size, cache: 'HIT' };
     }
-    if (this.d.offline) throw notFound(`${file} (not cached; repository ${this.name} is offline)`);
+    if (this.d.offline()) throw notFound(`${file} (not cached; repository ${this.name} is offline)`);
     if (this.d.negative.has(file)) throw notFound(`${file} (cached upstream answer)`);
     const { l } = await this.current(via);
     const at = l.upstream.get(f.archive);
@@ -115,8 +115,8 @@ export class HelmRemote implements HelmReader {
   /** The index: fresh from the store, else asked upstream; stale while the upstream fails. */
   private async current(via?: string): Promise<{ l: Loaded; cache: CacheStatus }> {
     const l = await this.load();
-    if (l && (this.d.offline || freshness(l.doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return { l, cache: 'HIT' };
-    if (this.d.offline) throw notFound(`index.yaml of ${this.name} (not cached; the repository is offline)`);
+    if (l && (this.d.offline() || freshness(l.doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return { l, cache: 'HIT' };
+    if (this.d.offline()) throw notFound(`index.yaml of ${this.name} (not cached; the repository is offline)`);
     try {
       const next = await this.refreshes.do('index', () => this.refresh(l, via)).promise;
       return { l: next, cache: !l ? 'MISS' : next.doc.data.digest === l.doc.data.digest ? 'REVALIDATED' : 'MISS' };

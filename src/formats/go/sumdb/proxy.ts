@@ -30,7 +30,7 @@ export interface SumdbDeps {
   /** ttlMs: how long `/latest` is served without asking; maxStaleMs: how long past it while the upstream fails. */
   rule: CacheRule;
   negative: NegativeCache;
-  offline: boolean;
+  offline: () => boolean;
   private: string[];
   now: () => number;
   log: Logger;
@@ -150,8 +150,8 @@ export class SumdbProxy {
   private async latest(via?: string): Promise<SumdbAnswer> {
     const doc = await this.d.meta.get<LatestDoc>(this.latestKey());
     const answer = (note: string, cache: CacheStatus): SumdbAnswer => ({ body: new TextEncoder().encode(note), type: TEXT, cache });
-    if (doc && (this.d.offline || freshness(doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return answer(doc.note, 'HIT');
-    if (this.d.offline) throw notFound(`no tree of ${this.d.name} is cached and repository ${this.d.repo} is offline`);
+    if (doc && (this.d.offline() || freshness(doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return answer(doc.note, 'HIT');
+    if (this.d.offline()) throw notFound(`no tree of ${this.d.name} is cached and repository ${this.d.repo} is offline`);
     try {
       await this.refresh(via);
       const now = await this.d.meta.get<LatestDoc>(this.latestKey());
@@ -169,7 +169,7 @@ export class SumdbProxy {
     const covers = (v: TreeVerifier | null): boolean => (tileOf(v?.tree.n ?? 0, level, index)?.width ?? 0) >= width;
     const cur = await this.known();
     if (cur && covers(cur)) return cur;
-    if (this.d.offline) throw notFound(`tile ${level}/${index} is beyond the cached tree of ${this.d.name} and repository ${this.d.repo} is offline`);
+    if (this.d.offline()) throw notFound(`tile ${level}/${index} is beyond the cached tree of ${this.d.name} and repository ${this.d.repo} is offline`);
     const next = await this.refresh(via);
     if (!covers(next)) throw notFound(`tile ${level}/${index}.p/${width} is beyond ${this.d.name}'s latest tree (${next.tree.n} records)`);
     return next;
@@ -222,7 +222,7 @@ export class SumdbProxy {
     const rel = this.d.kept.lookupPath(escModule, escVersion);
     const kept = await this.d.kept.read(rel, MAX_LOOKUP);
     if (kept) return kept.bytes;
-    if (this.d.offline) throw notFound(`${module}@${version} is not cached in ${this.d.repo}, which is offline`);
+    if (this.d.offline()) throw notFound(`${module}@${version} is not cached in ${this.d.repo}, which is offline`);
     if (this.d.negative.has(rel)) throw notFound(`${module}@${version} (cached answer of ${this.d.name})`);
     return this.lookups.do(rel, async () => {
       let body: Uint8Array;
