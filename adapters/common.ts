@@ -88,9 +88,12 @@ export async function reloadConfig(server: Server, argv: string[], env: Record<s
   try {
     const { config, source } = await loadConfig(argv, env);
     const notes = server.access.reload(config);
+    server.lastReload = { at: Date.now(), source, ok: true, notes };
     server.log.info('config reloaded', { config: source, applied: 'users, permissions, token lifetime', notes });
   } catch (e) {
-    server.log.error('config reload failed; the running config stays', { error: e instanceof Error ? e.message : String(e) });
+    const error = e instanceof Error ? e.message : String(e);
+    server.lastReload = { at: Date.now(), source: 'config', ok: false, notes: [error] };
+    server.log.error('config reload failed; the running config stays', { error });
   }
 }
 

@@ -50,6 +50,8 @@ export interface Server {
   uploads: UploadSessions;
   /** Held shared by reference-creating writes, exclusive by the online gc. */
   gcLock: GcGate;
+  /** The last config reload (SIGHUP), for the admin page and API; undefined before any. */
+  lastReload?: { at: number; source: string; ok: boolean; notes: string[] };
   /** Offline and pins switched by admins at run time. */
   switches: RepoSwitches;
   /** The web UI's signed session cookies. */

@@ -68,6 +68,7 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     return cfg ? c.json(repoStatus(s, cfg)) : apiError(404, 'NOT_FOUND', 'no repository of that name that you may read');
   });
   app.get('/stats', (c) => c.json({ samples: s.history.series() }));
+  app.get('/reload', (c) => needAdmin(c) ?? c.json({ lastReload: s.lastReload ?? null }));
   app.get('/usage', async (c) => needAdmin(c) ?? c.json({ usage: await s.evictor.run(true) }));
 
   const job = (run: (user: string | null, dry: boolean) => Promise<unknown>) => async (c: Context<ApiEnv>) => {

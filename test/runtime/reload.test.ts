@@ -60,6 +60,9 @@ for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
         await writeFile(configPath, JSON.stringify({ listen: '127.0.0.1:0', ...base, auth, repos: [repo(['newbie'])] }));
         const done = await hangup(srv, 1);
         assert.equal(done['msg'], 'config reloaded', JSON.stringify(done));
+        const lastReload = async (): Promise<{ ok: boolean; source: string } | null> =>
+          ((await (await fetch(`${srv.url}/api/v1/reload`, { headers: { authorization: basic('boss') } })).json()) as { lastReload: { ok: boolean; source: string } | null }).lastReload;
+        assert.deepEqual(await lastReload().then((r) => [r?.ok, r?.source]), [true, configPath], 'the admin API reports the reload');
 
         assert.equal(await login(basic('reader')), 401, 'the old password is refused at once');
         assert.equal(await login(as('reader', 'reader-new-password')), 200, 'the new password works');
@@ -70,6 +73,7 @@ for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
         await writeFile(configPath, '{ "repos": [ this is not json');
         const failed = await hangup(srv, 2);
         assert.equal(failed['msg'], 'config reload failed; the running config stays', JSON.stringify(failed));
+        assert.equal((await lastReload())?.ok, false);
         assert.equal(await read(as('newbie', 'newbie-password')), 404, 'still the last good config');
       } finally {
         await srv.stop();
