@@ -78,12 +78,14 @@ setup-bench: setup-system
 # Node runs the compiled dist/ as `npm start` does (build first).
 bench: build setup-bench setup-helm
 	node --import tsx bench/pull.ts
+	node --import tsx bench/handler-floor.ts
 	node --import tsx bench/go.ts
 	node --import tsx bench/helm.ts
 	node --import tsx bench/store.ts
 
 bench-quick: build setup-bench setup-helm
 	node --import tsx bench/pull.ts --quick
+	node --import tsx bench/handler-floor.ts --quick --runtimes=node
 	node --import tsx bench/go.ts --quick
 	node --import tsx bench/helm.ts --quick
 	node --import tsx bench/store.ts --quick

@@ -24,6 +24,7 @@ export function createApp(s: Server): Hono<Env> {
     const info: RequestInfo = { client: s.runtime.clientAddress?.(c.req.raw, c.env) ?? '' };
     c.set('info', info);
     const t0 = performance.now();
+    s.history.maybeSample();
     if ((c.req.method === 'GET' || c.req.method === 'HEAD') && !s.downloads.admits(info.client)) {
       info.error = 'too many open downloads from this client';
       c.res = jsonError(429, 'TOOMANYREQUESTS', `more than ${s.config.http.maxDownloadsPerClient} downloads open from this address`, c.req.raw);
@@ -32,7 +33,6 @@ export function createApp(s: Server): Hono<Env> {
       await next();
     }
     const res = c.res;
-    const path = new URL(c.req.url).pathname;
     s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });
     if (!s.config.log.requests) return;
     s.log.info('request', {
@@ -40,7 +40,7 @@ export function createApp(s: Server): Hono<Env> {
       user: info.user,
       client: info.client || undefined,
       method: c.req.method,
-      path,
+      path: rawPath(c.req.url),
       status: res.status,
       bytes: Number(res.headers.get('content-length') ?? 0),
       ms: Math.round((performance.now() - t0) * 10) / 10,
@@ -53,10 +53,6 @@ export function createApp(s: Server): Hono<Env> {
   app.get('/-/health', (c) => c.json({ status: 'ok', server: s.serverId, runtime: s.runtime.name }));
   app.get('/metrics', (c) => c.text(s.metrics.registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
-  app.use('*', async (_c, next) => {
-    s.history.maybeSample();
-    await next();
-  });
   app.get('/ui', (c) => c.redirect('/ui/', 301));
   app.route('/ui/', uiApp(s));
   app.route('/api/v1', adminApi(s));
@@ -67,7 +63,7 @@ export function createApp(s: Server): Hono<Env> {
 function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
   const req = c.req.raw;
   const info = c.get('info');
-  const path = new URL(req.url).pathname;
+  const path = rawPath(req.url);
   const via = (req.headers.get('via') ?? '').split(',').filter((v) => v.trim() !== '');
   if (via.some((v) => v.trim().split(/\s+/)[1] === s.serverId)) {
     return jsonError(508, 'LOOP_DETECTED', 'request loop: this request already passed through this server', req);
@@ -94,4 +90,16 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
 function jsonError(status: number, code: string, message: string, req: Request): Response {
   const body = req.method === 'HEAD' ? null : JSON.stringify({ errors: [{ code, message, detail: null }] });
   return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+}
+
+/**
+ * The raw (percent-encoded) pathname of an absolute URL, without building a URL object on every
+ * request; Hono's `c.req.path` decodes percent-escapes, which the formats must see undecoded.
+ */
+export function rawPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  if (start < 0) return '/';
+  let end = url.indexOf('?', start);
+  if (end < 0) end = url.indexOf('#', start);
+  return url.slice(start, end < 0 ? undefined : end);
 }

@@ -16,11 +16,19 @@ interface Metric {
   series: Map<string, Series>;
 }
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
+/** Label values are almost never escaped: test once, replace only when needed (this runs on every request). */
+function escapeValue(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
+}
+
 function labelKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-    .join(',');
+  const keys = Object.keys(labels);
+  if (keys.length > 1) keys.sort();
+  let out = '';
+  for (const k of keys) out += `${out ? ',' : ''}${k}="${escapeValue(String(labels[k]))}"`;
+  return out;
 }
 
 export class Counter {

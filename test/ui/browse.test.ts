@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { zipStored } from '../helpers/gomod.ts';
 import { tarGz } from '../helpers/helm.ts';
-import { startServer } from '../helpers/server.ts';
+import { makeImage, pushImage } from '../helpers/images.ts';
+import { pullImage } from '../helpers/pull.ts';
+import { startRegistry } from '../helpers/registry.ts';
+import type { RunningRegistry } from '../helpers/registry.ts';
+import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const enc = new TextEncoder();
@@ -63,5 +67,51 @@ describe('web UI listings of Go modules and Helm charts', () => {
     assert.ok(s.text.includes(MOD));
     const w = await mainText(`${srv.url}/ui/search?q=we`);
     assert.match(w.text, /charts web/);
+  });
+});
+
+describe('web UI: referrers on the manifest page, cache charts, admin jobs over the API', () => {
+  let srv: TestServer;
+  let reg: RunningRegistry;
+  before(async () => {
+    reg = await startRegistry();
+    await pushImage(reg.url, 'library/base', '1', await makeImage({ layerSizes: [5000] }));
+    srv = await startServer({ config: { repos: [{ name: 'apps', format: 'docker', type: 'local' }, remoteRepo('hub', reg.url)] } });
+  });
+  after(async () => {
+    await srv?.close();
+    await reg?.stop();
+  });
+
+  it('a signature pushed with a subject is listed under the manifest it signs', async () => {
+    const img = await makeImage({ layerSizes: [1000], oci: true });
+    await pushImage(`${srv.url}/repo/apps`, 'web', '1', img);
+    const sig = await makeImage({ layerSizes: [10], oci: true, subject: img.manifest, annotations: { 'org.example.signer': 'ci <ci@example.com>' } });
+    await pushImage(`${srv.url}/repo/apps`, 'web', 'sig', sig);
+    const page = await mainText(`${srv.url}/ui/repo/apps?path=${encodeURIComponent('web:1')}`);
+    assert.match(page.text, /Referrers \(signatures, SBOMs, attestations\)/);
+    assert.ok(page.text.includes(sig.manifest.digest), 'the referrer is listed');
+    assert.ok(page.text.includes('org.example.signer=ci <ci@example.com>'));
+    assert.ok(page.html.includes(`href="/ui/repo/apps?path=web%40${encodeURIComponent(sig.manifest.digest)}"`), 'and linked');
+  });
+
+  it('the stats page draws the counters; without auth everyone may run jobs over the API', async () => {
+    // A cold pull (3 misses: manifest, config, layer), then a warm one (3 hits).
+    for (let i = 0; i < 2; i++) {
+      await pullImage(`${srv.url}/repo/hub`, 'library/base', '1');
+      await srv.server.fills.idle();
+    }
+    const stats = await mainText(`${srv.url}/ui/stats`);
+    assert.equal(stats.status, 200);
+    assert.match(stats.html, /<polyline fill="none" stroke="#2a7"/);
+    assert.match(stats.text, /saved \(hits, joined downloads, stale\): 3 in all misses: 3 in all/);
+    assert.match(stats.text, /from cache: [\d.]+ KB in all/);
+    const samples = ((await (await fetch(`${srv.url}/api/v1/stats`)).json()) as { samples: Array<{ t: number }> }).samples;
+    assert.ok(samples.length >= 1);
+    for (const job of ['evict', 'retention', 'gc']) {
+      const r = await fetch(`${srv.url}/api/v1/${job}?dryRun=true`, { method: 'POST' });
+      assert.equal(r.status, 200, job);
+      assert.equal(((await r.json()) as { dryRun: boolean }).dryRun, true);
+    }
   });
 });

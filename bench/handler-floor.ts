@@ -1,0 +1,87 @@
+// Small requests against their floor (issue 13, in make bench): warm manifest HEAD and GET by tag
+// and blob HEAD on binaryrepo, beside each runtime's minimal fetch handler (bench/minimal-server.ts)
+// measured with the same tools in the same run; the target is binaryrepo ≥ 50% of that handler.
+// `node --import tsx bench/handler-floor.ts [--quick] [--runtimes=node,bun,deno]`
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeImage, pushImage } from '../test/helpers/images.ts';
+import { startProcessServer } from '../test/helpers/process-server.ts';
+import type { RuntimeName } from '../test/helpers/process-server.ts';
+import { tempDir } from '../test/helpers/tmp.ts';
+import { wrk } from './small.ts';
+import type { SmallRow } from './small.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const quick = process.argv.includes('--quick');
+const runtimes = (process.argv.find((a) => a.startsWith('--runtimes='))?.slice(11).split(',') ?? ['node', 'bun', 'deno']) as RuntimeName[];
+const seconds = quick ? 2 : 5;
+const log = (s: string): boolean => process.stderr.write(`${s}\n`);
+const work = await tempDir('bench-floor-');
+
+/** The minimal handler on a runtime (`raw`: node:http without the fetch adapter); resolves to its URL. */
+async function minimal(rt: RuntimeName, raw = false): Promise<{ url: string; stop: () => void }> {
+  const script = join(ROOT, 'bench', 'minimal-server.ts');
+  const bin = (n: string): string => join(ROOT, 'node_modules', '.bin', n);
+  const [cmd, args] = rt === 'bun' ? [bin('bun'), [script]] : rt === 'deno' ? [bin('deno'), ['run', '--allow-net', '--allow-env', script]] : [process.execPath, ['--import', 'tsx', script, ...(raw ? ['--raw'] : [])]];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((res, rej) => {
+    child.stdout.on('data', (d: Buffer) => {
+      const m = /"port":(\d+)/.exec(d.toString());
+      if (m?.[1]) res(Number(m[1]));
+    });
+    child.once('exit', (code) => rej(new Error(`minimal server (${rt}) exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+const img = await makeImage({ layerSizes: [100_000] });
+const rows: Array<SmallRow & { runtime: string }> = [];
+for (const rt of runtimes) {
+  const br = await startProcessServer(rt, { storage: { type: 'fs', path: join(work.path, `data-${rt}`) }, log: { requests: false }, repos: [{ name: 'loc', format: 'docker', type: 'local' }] }, work.path, { compiled: rt === 'node' });
+  try {
+    await pushImage(`${br.url}/repo/loc`, 'app', '1', img);
+    const requests = [
+      { label: 'manifest HEAD by tag', method: 'HEAD' as const, path: '/v2/app/manifests/1' },
+      { label: 'manifest GET by tag', method: 'GET' as const, path: '/v2/app/manifests/1' },
+      { label: 'blob HEAD', method: 'HEAD' as const, path: `/v2/app/blobs/${img.layers[0]?.digest ?? ''}` },
+    ];
+    for (const r of await wrk(`binaryrepo (${rt})`, `${br.url}/repo/loc`, requests, seconds, work.path)) rows.push({ ...r, runtime: rt });
+  } finally {
+    await br.stop();
+  }
+  for (const raw of rt === 'node' ? [false, true] : [false]) {
+    const m = await minimal(rt, raw);
+    try {
+      const requests = [
+        { label: 'manifest HEAD by tag', method: 'HEAD' as const, path: '/' },
+        { label: 'manifest GET by tag', method: 'GET' as const, path: '/' },
+      ];
+      for (const r of await wrk(raw ? 'node:http handler' : `minimal fetch handler (${rt})`, m.url, requests, seconds, work.path)) rows.push({ ...r, runtime: rt });
+    } finally {
+      m.stop();
+    }
+  }
+  log(`floor: ${rt} done`);
+}
+await work.cleanup();
+
+const floorOf = (rt: string, request: string): number | undefined => rows.find((r) => r.runtime === rt && r.target.startsWith('minimal') && r.request === (request === 'blob HEAD' ? 'manifest HEAD by tag' : request))?.rps;
+console.log(`## Small requests against the runtime's minimal handler — ${new Date().toISOString()}
+
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; Node ${process.versions.node} (binaryrepo from dist/), Bun and Deno from node_modules. wrk (GET) and ab (HEAD), 16 keep-alive connections, ${seconds} s each, one server at a time. The minimal handler answers every request with a 500-byte manifest-like body: the floor of serving anything over that runtime's HTTP stack (blob HEAD is compared with its HEAD). Target: binaryrepo ≥ 50 %.
+
+| runtime | request | binaryrepo (req/s) | minimal handler (req/s) | binaryrepo ÷ minimal | binaryrepo p99 (ms) |
+|---|---|---:|---:|---:|---:|
+${rows
+  .filter((r) => r.target.startsWith('binaryrepo'))
+  .map((r) => {
+    const f = floorOf(r.runtime, r.request);
+    return `| ${r.runtime} | ${r.request} | ${r.rps.toFixed(0)} | ${f?.toFixed(0) ?? ''} | ${f ? `${((100 * r.rps) / f).toFixed(0)} %` : ''} | ${r.p99ms.toFixed(1)} |`;
+  })
+  .join('\n')}
+${rows
+  .filter((r) => r.target === 'node:http handler')
+  .map((r) => `\nnode:http without the fetch adapter, ${r.request}: ${r.rps.toFixed(0)} req/s.`)
+  .join('')}
+`);

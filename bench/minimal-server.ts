@@ -1,0 +1,28 @@
+// The reference for small requests (issue 13): each runtime's minimal Web-standard fetch handler,
+// answering every request with a manifest-sized JSON body, served the way binaryrepo is served on
+// that runtime (Bun.serve, Deno.serve, @hono/node-server), or with `--raw` on Node by node:http
+// directly. Prints `{"port": n}` once listening. Run by bench/handler-floor.ts.
+const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', pad: 'x'.repeat(400) });
+const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': `sha256:${'0'.repeat(64)}` };
+const handler = (req: Request): Response => new Response(req.method === 'HEAD' ? null : body, { headers: { ...headers, 'content-length': String(body.length) } });
+const announce = (port: number): void => console.log(JSON.stringify({ port }));
+
+type BunServe = (o: { hostname: string; port: number; fetch: (r: Request) => Response }) => { port: number };
+type DenoServe = (o: { hostname: string; port: number; onListen: (a: { port: number }) => void }, h: (r: Request) => Response) => unknown;
+const g = globalThis as unknown as { Bun?: { serve: BunServe }; Deno?: { serve: DenoServe } };
+if (g.Bun) announce(g.Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: handler }).port);
+else if (g.Deno) g.Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => announce(port) }, handler);
+else if (process.argv.includes('--raw')) {
+  const { createServer } = await import('node:http');
+  const s = createServer((req, res) => {
+    res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  s.listen(0, '127.0.0.1', () => {
+    const a = s.address();
+    announce(typeof a === 'object' && a ? a.port : 0);
+  });
+} else {
+  const { serve } = await import('@hono/node-server');
+  serve({ fetch: handler, hostname: '127.0.0.1', port: 0 }, (info) => announce(info.port));
+}
