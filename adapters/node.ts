@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
+import { nodeSendFile } from './node-send.ts';
 import { fail, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
@@ -9,7 +10,7 @@ const exit = (code: number): never => process.exit(code);
 const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
 const server = await boot({
   config,
-  runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress },
+  runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
   logSink: (line) => process.stdout.write(`${line}\n`),
 });
 routeConsole(server.log);

@@ -21,7 +21,7 @@ export function createApp(s: Server): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
-    const info: RequestInfo = { client: s.runtime.clientAddress?.(c.req.raw, c.env) ?? '' };
+    const info: RequestInfo = { client: s.runtime.clientAddress?.(c.req.raw, c.env) ?? '', env: c.env };
     c.set('info', info);
     const t0 = performance.now();
     s.history.maybeSample();

@@ -1,3 +1,4 @@
+import type { Watcher } from './http/download-guard.ts';
 /**
  * What the adapter knows about its runtime and the core may use. Everything optional has a portable
  * fallback in src/, so the core runs the same on every runtime.
@@ -15,16 +16,26 @@ export interface RuntimeCaps {
    */
   fileBody?(path: string, start: number, end: number, size: number): Promise<ResponseBody | null>;
   /**
+   * Sends bytes [start, end] (inclusive) of a file as the whole response itself, straight from
+   * the file into the connection (Node: a file stream piped into the socket, with backpressure),
+   * every chunk reported to `watch` like any body the download guard counts. Returns the Response
+   * the framework must treat as already sent, or null where it cannot (then the portable stream is
+   * used). `env` is what the adapter passed to `app.fetch`.
+   */
+  sendFile?(env: unknown, file: { path: string; start: number; end: number }, status: number, headers: Record<string, string>, watch: Watcher): Promise<Response | null>;
+  /**
    * The client's network address for a request, from what the adapter passed to `app.fetch` as
    * its env. Per-client limits (failed logins, open downloads) key on it; '' when unknown.
    */
   clientAddress?(req: Request, env: unknown): string | undefined;
 }
 
-/** Per-request facts the handlers fill in for the access log line. */
+/** Per-request facts: what the handlers fill in for the access log line, and the adapter's env. */
 export interface RequestInfo {
   /** The client's address ('' when the runtime does not say). */
   client: string;
+  /** What the adapter passed to `app.fetch` (Node: the request and response objects), for `sendFile`. */
+  env?: unknown;
   repo?: string;
   /** Who the request was authenticated as (the audit trail of pushes and deletes). */
   user?: string;

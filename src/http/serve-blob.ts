@@ -1,4 +1,4 @@
-import type { RuntimeCaps } from '../runtime.ts';
+import type { RequestInfo, RuntimeCaps } from '../runtime.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import type { DownloadGuard, Watcher } from './download-guard.ts';
@@ -11,6 +11,13 @@ export interface ServeDeps {
   /** Every streamed body is counted for `client` and cut off when its consumer stalls. */
   downloads: DownloadGuard;
   client: string;
+  /** The adapter's env for `runtime.sendFile`. */
+  env?: unknown;
+}
+
+/** The serving deps of one request. */
+export function serveDeps(core: { blobs: BlobStore; runtime: RuntimeCaps; downloads: DownloadGuard }, info: RequestInfo): ServeDeps {
+  return { blobs: core.blobs, runtime: core.runtime, downloads: core.downloads, client: info.client, env: info.env };
 }
 
 /** Where the bytes come from: the store, or a download in progress (bytes [start, end) as they arrive). */
@@ -56,6 +63,9 @@ export async function serveBlob(
   if (src.size === 0) return new Response(new Uint8Array(0), { status, headers: out });
   const last = end ?? 0;
   const path = deps.blobs.localPath(src.digest);
+  // Node: the file piped into the socket by the adapter, no web-stream layers in between.
+  const sent = path && deps.runtime.sendFile ? await deps.runtime.sendFile(deps.env, { path, start, end: last }, status, out, watcher) : null;
+  if (sent) return sent;
   const native = path ? await deps.runtime.fileBody?.(path, start, last, src.size) : null;
   // A native stream (Deno) is guarded like ours; a Blob (Bun's sendfile) holds no handle while it waits.
   if (native) return new Response(native instanceof ReadableStream ? deps.downloads.wrap(native as ReadableStream<Uint8Array>, deps.client) : native, { status, headers: out });

@@ -4,6 +4,7 @@ import type { Server } from '../../src/boot.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { FetchFn } from '../../src/upstream/auth.ts';
 import { nodeClientAddress } from '../../adapters/common.ts';
+import { nodeSendFile } from '../../adapters/node-send.ts';
 import { listenLoopback } from './listen.ts';
 import { tempDir } from './tmp.ts';
 
@@ -31,7 +32,8 @@ export async function startServer(opts: TestServerOptions): Promise<TestServer> 
   const logs: string[] = [];
   const server = await boot({
     config,
-    runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress },
+    // The Node adapter's caps, native file send included: in-process tests serve as `npm start` does.
+    runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
     logSink: (l) => logs.push(l),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     ...(opts.now ? { now: opts.now } : {}),

@@ -97,6 +97,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
     bodyIdleMs: s.config.http.bodyIdleSeconds * 1000,
     downloads: s.downloads,
     client: info.client,
+    env: info.env,
     authorize: async (image, action) => {
       if (!s.access.enabled) return null;
       const ping = image === undefined && t.sub.replace(/\/$/, '') === '';

@@ -33,6 +33,8 @@ export interface DockerRouterDeps {
   /** Every streamed blob body is counted for `client` and cut off when never read. */
   downloads: DownloadGuard;
   client: string;
+  /** The adapter's env, for the runtime's native file send. */
+  env?: unknown;
   /** Tells the webhooks: a manifest pushed, pulled (GET) or deleted in `repo`. */
   notify(action: 'push' | 'pull' | 'delete', repo: string, image: string, target: { mediaType?: string; size?: number; digest?: string; tag?: string }): void;
 }

@@ -2,7 +2,7 @@ import type { Action } from '../../auth/access.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
-import { serveBlob } from '../../http/serve-blob.ts';
+import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { AccessRefused, basicAccess } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { FileResult, GenericReader, GenericWriter, ListEntry } from './files.ts';
@@ -103,7 +103,7 @@ async function answer(req: Request, r: FileResult, ctx: RequestContext): Promise
   const { core: s, info } = ctx;
   info.cache = r.cache;
   s.metrics.cache.inc({ repo: info.repo ?? '', result: r.cache });
-  const deps = { blobs: s.blobs, runtime: s.runtime, downloads: s.downloads, client: info.client };
+  const deps = serveDeps(s, info);
   if (r.source === 'store') {
     const hex = r.digest.hex;
     const etag = `"${hex}"`;

@@ -1,6 +1,6 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
-import { serveBlob } from '../../http/serve-blob.ts';
+import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import type { Action } from '../../auth/access.ts';
 import { AccessRefused, basicAccess } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
@@ -91,7 +91,7 @@ function text(a: GoAnswer & { kind: 'text' }, type: string, ctx: RequestContext,
 async function answer(req: Request, a: GoAnswer, type: string, ctx: RequestContext): Promise<Response> {
   const { core: s, info } = ctx;
   note(ctx, a.cache);
-  const deps = { blobs: s.blobs, runtime: s.runtime, downloads: s.downloads, client: info.client };
+  const deps = serveDeps(s, info);
   if (a.kind === 'text') return text(a, type, ctx, req.method === 'HEAD');
   const headers = { 'content-type': type, 'x-cache': a.cache };
   if (a.kind === 'blob') return serveBlob(req, { kind: 'store', digest: a.digest, size: a.size }, { ...headers, etag: `"${a.digest.hex}"` }, deps);

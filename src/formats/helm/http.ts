@@ -3,7 +3,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
 import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
-import { serveBlob } from '../../http/serve-blob.ts';
+import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { AccessRefused, basicAccess } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { HelmLocal } from './local.ts';
@@ -131,7 +131,7 @@ async function answer(req: Request, f: HelmFile, type: string, ctx: RequestConte
   const { core: s, info } = ctx;
   info.cache = f.cache;
   s.metrics.cache.inc({ repo: info.repo ?? '', result: f.cache });
-  const deps = { blobs: s.blobs, runtime: s.runtime, downloads: s.downloads, client: info.client };
+  const deps = serveDeps(s, info);
   const headers: Record<string, string> = { 'content-type': type, 'x-cache': f.cache };
   if (f.kind === 'stream') return serveBlob(req, { kind: 'stream', size: f.size, open: f.open }, headers, deps);
   const etag = `"${f.kind === 'blob' ? f.digest.hex : f.etag}"`;
