@@ -127,11 +127,12 @@ export class Fill {
     let writing: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
       if (pendingBytes === 0) return;
-      const batch = pending.length === 1 && pending[0] ? pending[0] : concat(pending, pendingBytes);
+      // Written as the chunks came (a gathered write): no copy into one buffer.
+      const batch = pending;
       pending = [];
       pendingBytes = 0;
       await writing;
-      writing = w.write(batch).then(() => {
+      writing = w.writeMany(batch).then(() => {
         this.flushed = w.bytesWritten;
         this.trim();
       });

@@ -57,7 +57,13 @@ export class BlobWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    const next = this.written + chunk.byteLength;
+    return this.writeMany([chunk]);
+  }
+
+  /** Several chunks at once: checked, hashed, and written without copying them into one buffer. */
+  async writeMany(chunks: Uint8Array[]): Promise<void> {
+    let next = this.written;
+    for (const c of chunks) next += c.byteLength;
     const { expectedSize, maxBytes } = this.opts;
     if (expectedSize !== undefined && next > expectedSize) {
       throw new RegistryError('invalid', `more bytes than the expected ${expectedSize}`, { code: 'SIZE_INVALID' });
@@ -65,9 +71,11 @@ export class BlobWriter {
     if (maxBytes !== undefined && next > maxBytes) {
       throw new RegistryError('too_large', `content exceeds the limit of ${maxBytes} bytes`, { code: 'SIZE_INVALID' });
     }
-    this.hasher.update(chunk);
+    for (const c of chunks) this.hasher.update(c);
     try {
-      await this.handle.write(chunk);
+      if (chunks.length === 1 && chunks[0]) await this.handle.write(chunks[0]);
+      else if (this.handle.writev) await this.handle.writev(chunks);
+      else for (const c of chunks) await this.handle.write(c);
     } catch (e) {
       throw fromStorageError(e, 'a blob');
     }

@@ -18,6 +18,8 @@ export interface ReadHandle {
 export interface WriteHandle {
   readonly tempKey: string;
   write(chunk: Uint8Array): Promise<void>;
+  /** Several chunks in one call, in order, without joining them first (a gathered write where the driver has one). */
+  writev?(chunks: Uint8Array[]): Promise<void>;
   /**
    * Renames into `key`, replacing an existing file atomically; with durable (the default) flushes
    * to stable storage first, so a power cut can never leave a named file with missing bytes.

@@ -17,6 +17,22 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
   }
 }
 
+/** One gathered write; a short write (rare, for files) finishes chunk by chunk. */
+async function writevAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const { bytesWritten } = await fh.writev(chunks);
+  if (bytesWritten === total) return;
+  let skip = bytesWritten;
+  for (const c of chunks) {
+    if (skip >= c.byteLength) {
+      skip -= c.byteLength;
+      continue;
+    }
+    await writeAll(fh, c.subarray(skip));
+    skip = 0;
+  }
+}
+
 class FsReadHandle implements ReadHandle {
   constructor(private readonly fh: FileHandle) {}
   async read(position: number, length: number): Promise<Uint8Array> {
@@ -102,6 +118,7 @@ export class FsDriver implements StorageDriver {
     return {
       tempKey,
       write: (chunk) => writeAll(fh, chunk),
+      writev: (chunks) => writevAll(fh, chunks),
       commit: async (key, durable = true) => {
         const target = this.path(key);
         if (durable) await fh.sync();

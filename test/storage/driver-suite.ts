@@ -39,6 +39,16 @@ export function driverSuite(make: () => Promise<{ driver: StorageDriver; cleanup
     assert.equal(await d.stat('tmp/1'), null, 'temp key gone after commit');
   }));
 
+  it('a gathered write (writev, where the driver has it) lands the chunks in order', withDriver(async (d) => {
+    const w = await d.create('tmp/7');
+    const chunks = [enc('ab'), new Uint8Array(0), enc('cde'), enc('f'.repeat(70_000))];
+    await (w.writev ? w.writev(chunks) : Promise.all(chunks.map((c) => w.write(c))));
+    await w.write(enc('!'));
+    await w.commit('gathered');
+    const got = await d.readAll('gathered', 100_000);
+    assert.equal(new TextDecoder().decode(got ?? new Uint8Array()), `abcde${'f'.repeat(70_000)}!`);
+  }));
+
   it('abort removes the temp data and is idempotent', withDriver(async (d) => {
     const w = await d.create('tmp/2');
     await w.write(enc('partial'));
