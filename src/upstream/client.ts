@@ -67,6 +67,8 @@ export class UpstreamClient {
 
   async request(req: UpstreamRequest): Promise<Response> {
     if (this.now() < this.openUntil) {
+      // Counted apart from real upstream answers: the admin status shows an open breaker as such.
+      this.observer.failure?.('breaker_open');
       throw new RegistryError('unavailable', `upstream ${this.base.host} is failing; not retried for a while`);
     }
     try {

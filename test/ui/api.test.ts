@@ -177,3 +177,21 @@ describe('admin switches: offline and pins at run time (issue 14)', () => {
     assert.deepEqual((await evicted()).sort(), before.sort());
   });
 });
+
+describe('upstream health in the admin status (issue 14)', () => {
+  let srv: TestServer;
+  before(async () => {
+    // Nothing listens on port 9: every upstream request fails, and the breaker opens after two.
+    srv = await startServer({ config: { repos: [remoteRepo('dead', 'http://127.0.0.1:9', { upstream: { breakerFailures: 2, breakerOpenSeconds: 60 } })] } });
+  });
+  after(() => srv?.close());
+
+  it('failures and an open breaker are counted apart and shown on the repositories page', async () => {
+    for (let i = 0; i < 4; i++) assert.equal((await fetch(`${srv.url}/repo/dead/v2/x/manifests/t${i}`)).status, 503);
+    const status = (await (await fetch(`${srv.url}/api/v1/repos/dead`)).json()) as { upstream_requests: Record<string, number> };
+    assert.equal(status.upstream_requests['unavailable'], 2, JSON.stringify(status));
+    assert.equal(status.upstream_requests['breaker_open'], 2, JSON.stringify(status));
+    const page = await (await fetch(`${srv.url}/ui/`)).text();
+    assert.match(page, /<span class="badge bad">0 ok, 4 failed, breaker opened<\/span>/);
+  });
+});
