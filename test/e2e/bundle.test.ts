@@ -11,6 +11,8 @@ import { startRegistry } from '../helpers/registry.ts';
 import type { RunningRegistry } from '../helpers/registry.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { zipStored } from '../helpers/gomod.ts';
+import { tarGz } from '../helpers/helm.ts';
 import { closeAll } from '../helpers/teardown.ts';
 
 // Air-gapped sites (issue 14): warm a remote cache, export to a tar with the upstream gone, import
@@ -109,6 +111,47 @@ describe('binaryrepo warm, export and import', () => {
     try {
       const got = new Uint8Array(await (await fetch(`${down.url}/repo/dist/tools/1.0/tool.bin`)).arrayBuffer());
       assert.deepEqual(got, bytes);
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('Go modules and Helm charts travel the same way: export, import twice, served with the same bytes', async () => {
+    const data = join(dir.path, 'gh-a');
+    const repos = [{ name: 'mods', format: 'go', type: 'local' }, { name: 'charts', format: 'helm', type: 'local' }];
+    const MOD = 'example.com/Corp/lib';
+    const zip = zipStored(['go.mod', 'lib.go'].map((n) => ({ name: `${MOD}@v1.2.3/${n}`, data: new TextEncoder().encode(n === 'go.mod' ? `module ${MOD}\n` : 'package lib\n') })));
+    const chart = await tarGz([{ name: 'web/Chart.yaml', data: 'apiVersion: v2\nname: web\nversion: 0.4.0\n' }]);
+    const up = await startServer({ dataDir: data, config: { repos } });
+    try {
+      assert.equal((await fetch(`${up.url}/repo/mods/example.com/!corp/lib/@v/v1.2.3.zip`, { method: 'PUT', body: zip })).status, 201);
+      assert.equal((await fetch(`${up.url}/repo/charts/api/charts`, { method: 'POST', body: chart })).status, 201);
+    } finally {
+      await up.close();
+    }
+    const a = join(dir.path, 'gh-a.json');
+    const b = join(dir.path, 'gh-b.json');
+    await writeFile(a, JSON.stringify({ storage: { type: 'fs', path: data }, repos }));
+    await writeFile(b, JSON.stringify({ storage: { type: 'fs', path: join(dir.path, 'gh-b') }, repos }));
+    for (const [repo, ref] of [['mods', `${MOD}@v1.2.3`], ['charts', 'web@0.4.0']] as const) {
+      const tarPath = join(dir.path, `${repo}.tar`);
+      const ex = await cli(['export', repo, ref, '-o', tarPath, '--config', a]);
+      assert.equal(ex.code, 0, ex.stderr);
+      for (const round of [1, 2]) {
+        const im = await cli(['import', tarPath, '--repo', repo, '--config', b]);
+        assert.equal(im.code, 0, im.stderr);
+        assert.equal((JSON.parse(im.stdout) as { items: number }).items, 1);
+        if (round === 2) assert.match(im.stderr, /already there/);
+      }
+    }
+    const down = await startServer({ dataDir: join(dir.path, 'gh-b'), config: { repos } });
+    try {
+      const gotZip = new Uint8Array(await (await fetch(`${down.url}/repo/mods/example.com/!corp/lib/@v/v1.2.3.zip`)).arrayBuffer());
+      assert.deepEqual(gotZip, zip);
+      assert.match(await (await fetch(`${down.url}/repo/mods/example.com/!corp/lib/@v/list`)).text(), /^v1\.2\.3$/m);
+      assert.match(await (await fetch(`${down.url}/repo/charts/index.yaml`)).text(), /web:[\s\S]*version: "0\.4\.0"/);
+      const gotChart = new Uint8Array(await (await fetch(`${down.url}/repo/charts/charts/web-0.4.0.tgz`)).arrayBuffer());
+      assert.deepEqual(gotChart, chart);
     } finally {
       await down.close();
     }

@@ -1,5 +1,5 @@
 import { RegistryError } from '../../errors.ts';
-import type { BodyWatch } from '../../http/download-guard.ts';
+import { blobChunks, drain, unwatched } from '../bundle-util.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
@@ -8,7 +8,6 @@ import { MAX_PATH } from './paths.ts';
 
 /** The index.json annotation that names a generic file's path in its repo. */
 export const FILE_PATH = 'io.binaryrepo.generic.path';
-const quiet: BodyWatch = { pulled: () => {}, delivered: () => {}, end: () => {} };
 
 function segmentsOf(path: string): string[] {
   const segs = path.split('/').filter((s) => s !== '');
@@ -28,8 +27,7 @@ export async function genericExport(reader: GenericReader, blobs: BlobStore, pat
     let got = await reader.get(segs, false);
     if (got.source === 'stream') {
       // Drain a remote's download into its cache, then read what it stored.
-      const body = got.open(0, undefined, () => quiet).getReader();
-      while (!(await body.read()).done);
+      await drain(got.open(0, undefined, unwatched));
       got = await reader.get(segs, false);
     }
     if (got.source !== 'store') throw new RegistryError('not_found', `/${path} could not be stored for the export`);
@@ -55,21 +53,8 @@ export async function genericImport(reader: GenericReader, writer: GenericWriter
       onItem(`/${path} (already there)`);
       continue;
     }
-    const fh = d.ok ? await blobs.open(d.digest) : null;
-    if (!d.ok || !fh) throw new RegistryError('not_found', `the bundle lacks the content of /${path}`);
-    const chunks = async function* (): AsyncIterable<Uint8Array> {
-      try {
-        for (let pos = 0; ; ) {
-          const c = await fh.read(pos, 1 << 20);
-          if (c.byteLength === 0) return;
-          pos += c.byteLength;
-          yield c;
-        }
-      } finally {
-        await fh.close();
-      }
-    };
-    await writer.put(segmentsOf(path), chunks(), { contentType: e.mediaType, ...(d.digest.algorithm === 'sha256' ? { sha256: d.digest.hex } : {}) });
+    if (!d.ok) throw new RegistryError('invalid', `bad digest in index.json: ${e.digest}`);
+    await writer.put(segmentsOf(path), blobChunks(blobs, d.digest, `the content of /${path}`), { contentType: e.mediaType, ...(d.digest.algorithm === 'sha256' ? { sha256: d.digest.hex } : {}) });
     report.items++;
     report.blobs++;
     onItem(`/${path}`);

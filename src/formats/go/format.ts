@@ -3,7 +3,7 @@ import { NegativeCache } from '../../cache/policy.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { GoRepoConfig } from './config.ts';
 import { handleGo } from './http.ts';
 import { GoLocal } from './local.ts';
@@ -14,6 +14,9 @@ import { goStore } from './store.ts';
 import { KeptFiles } from './sumdb/kept.ts';
 import { SumdbProxy } from './sumdb/proxy.ts';
 import { browseGo } from './browse.ts';
+import { goExport, goImport } from './bundle.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { RegistryError } from '../../errors.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import { GoVirtual } from './virtual.ts';
 
@@ -25,6 +28,7 @@ class GoRepoHandle implements FormatRepo {
     readonly reader: GoReader,
     readonly writer: GoWriter | undefined,
     private readonly meta: MetaStore,
+    private readonly blobs: BlobStore,
   ) {}
 
   get type(): RepoKind {
@@ -34,6 +38,15 @@ class GoRepoHandle implements FormatRepo {
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     // A virtual repo stores nothing of its own: the UI lists its members instead.
     return this.type === 'virtual' ? Promise.resolve(null) : browseGo(this.meta, this.name, path, origin);
+  }
+
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return goExport(this.reader, this.blobs, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!this.writer) throw new RegistryError('unsupported', `${this.name} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+    return goImport(this.reader, this.writer, this.blobs, index, onItem);
   }
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
@@ -78,15 +91,15 @@ function sumdbs(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): S
 function build(cfg: GoRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'remote') {
     const remote = new GoRemote({ ...remoteCacheDeps(cfg, cfg.cache.listTtlSeconds, d), upstreams: upstreams(cfg, d), private: cfg.private, sumdbs: sumdbs(cfg, d) });
-    return new GoRepoHandle(cfg.name, remote, undefined, d.meta);
+    return new GoRepoHandle(cfg.name, remote, undefined, d.meta, d.blobs);
   }
   if (cfg.type === 'local') {
     const local = new GoLocal({ ...localRepoDeps(cfg.name, d), allowDelete: cfg.delete, bodyIdleMs: d.bodyIdleMs });
-    return new GoRepoHandle(cfg.name, local, local, d.meta);
+    return new GoRepoHandle(cfg.name, local, local, d.meta, d.blobs);
   }
   const handles = cfg.members.map((m) => d.built.get(m)).filter((m): m is GoRepoHandle => m instanceof GoRepoHandle);
   const target = cfg.deployTo ? d.built.get(cfg.deployTo) : undefined;
-  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, handles.map((m) => m.reader)), target instanceof GoRepoHandle ? target.writer : undefined, d.meta);
+  return new GoRepoHandle(cfg.name, new GoVirtual(cfg.name, handles.map((m) => m.reader)), target instanceof GoRepoHandle ? target.writer : undefined, d.meta, d.blobs);
 }
 
 /** Go modules: the GOPROXY protocol, cached from upstream proxies. */

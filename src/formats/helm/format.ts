@@ -2,7 +2,7 @@ import { upstreamClientFor } from '../../upstream/build.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { HelmRepoConfig } from './config.ts';
 import { handleHelm } from './http.ts';
 import type { HelmView } from './http.ts';
@@ -12,11 +12,17 @@ import { HelmRemote } from './remote.ts';
 import { helmStore } from './store.ts';
 import { HelmVirtual } from './virtual.ts';
 import { browseHelm } from './browse.ts';
+import { helmExport, helmImport } from './bundle.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { RegistryError } from '../../errors.ts';
 
 class HelmRepoHandle implements FormatRepo {
   readonly format = 'helm';
 
-  constructor(readonly view: HelmView) {}
+  constructor(
+    readonly view: HelmView,
+    private readonly blobs: BlobStore,
+  ) {}
 
   get name(): string {
     return this.view.name;
@@ -28,6 +34,15 @@ class HelmRepoHandle implements FormatRepo {
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     return browseHelm(this.view.reader, this.name, path, origin);
+  }
+
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return helmExport(this.view.reader, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!this.view.writer) throw new RegistryError('unsupported', `${this.name} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+    return helmImport(this.view.reader, this.view.writer, this.blobs, index, onItem);
   }
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
@@ -46,7 +61,7 @@ function build(cfg: HelmRepoConfig, d: BuildDeps): FormatRepo {
       maxChartBytes: cfg.maxChartBytes,
       indexFormat: cfg.indexFormat,
     });
-    return new HelmRepoHandle({ name: cfg.name, reader: local, writer: local });
+    return new HelmRepoHandle({ name: cfg.name, reader: local, writer: local }, d.blobs);
   }
   if (cfg.type === 'remote') {
     const remote = new HelmRemote({
@@ -58,11 +73,11 @@ function build(cfg: HelmRepoConfig, d: BuildDeps): FormatRepo {
       maxChartBytes: cfg.maxChartBytes,
       indexFormat: cfg.indexFormat,
     });
-    return new HelmRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+    return new HelmRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, d.blobs);
   }
   const members = cfg.members.map((m) => helmOf(d.built.get(m))?.reader).filter((m): m is HelmReader => m !== undefined);
   const writer = cfg.deployTo ? helmOf(d.built.get(cfg.deployTo))?.writer : undefined;
-  return new HelmRepoHandle({ name: cfg.name, reader: new HelmVirtual(cfg.name, members, cfg.indexFormat), writer });
+  return new HelmRepoHandle({ name: cfg.name, reader: new HelmVirtual(cfg.name, members, cfg.indexFormat), writer }, d.blobs);
 }
 
 /** Helm chart repositories: index.yaml repos (hosted, cached, merged) with ChartMuseum's API. */

@@ -1,0 +1,44 @@
+import type { Watcher } from '../http/download-guard.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Digest } from '../storage/digest.ts';
+import { RegistryError } from '../errors.ts';
+
+/** Bundles read remote downloads to the end themselves; no client is there to watch. */
+export const unwatched: Watcher = () => ({ pulled: () => {}, delivered: () => {}, end: () => {} });
+
+/** Reads a remote repo's download to its end, so what it fetched is stored (and verified) by the fill. */
+export async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  while (!(await reader.read()).done);
+}
+
+/** A stored blob in 1 MiB chunks (what an import hands a format's writer). */
+export async function* blobChunks(blobs: BlobStore, d: Digest, what: string): AsyncGenerator<Uint8Array> {
+  const fh = await blobs.open(d);
+  if (!fh) throw new RegistryError('not_found', `the bundle lacks ${what}`);
+  try {
+    for (let pos = 0; ; ) {
+      const c = await fh.read(pos, 1 << 20);
+      if (c.byteLength === 0) return;
+      pos += c.byteLength;
+      yield c;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The same as a web stream, for writers that take one. */
+export function blobStream(blobs: BlobStore, d: Digest, what: string): ReadableStream<Uint8Array> {
+  const it = blobChunks(blobs, d, what);
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const n = await it.next();
+      if (n.done) controller.close();
+      else controller.enqueue(n.value);
+    },
+    cancel: async () => {
+      await it.return(undefined);
+    },
+  });
+}
