@@ -12,6 +12,23 @@ export async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
   while (!(await reader.read()).done);
 }
 
+/**
+ * A format's answer for one item, with a remote's download read to its end first (`streamOf` says
+ * whether the answer is one): asked again, the answer is the stored, verified copy.
+ */
+export async function settled<A>(get: () => Promise<A>, streamOf: (a: A) => ReadableStream<Uint8Array> | null): Promise<A> {
+  const first = await get();
+  const body = streamOf(first);
+  if (!body) return first;
+  await drain(body);
+  return get();
+}
+
+/** What an import into a repo that takes no writes answers. */
+export function noImportTarget(repo: string): RegistryError {
+  return new RegistryError('unsupported', `${repo} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+}
+
 /** A stored blob in 1 MiB chunks (what an import hands a format's writer). */
 export async function* blobChunks(blobs: BlobStore, d: Digest, what: string): AsyncGenerator<Uint8Array> {
   const fh = await blobs.open(d);

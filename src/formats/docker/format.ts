@@ -2,6 +2,7 @@ import { RegistryError } from '../../errors.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
 import type { WarmEvents, BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
 import { browseDocker } from './browse.ts';
 import { dockerExport, dockerImport } from './bundle.ts';
@@ -59,7 +60,7 @@ class DockerRepoHandle implements FormatRepo {
   }
 
   async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
-    if (!this.docker.writer) throw new RegistryError('unsupported', `${this.name} does not take pushes; import into a local repo (or a virtual one with deployTo)`);
+    if (!this.docker.writer) throw noImportTarget(this.name);
     return dockerImport(this.docker.writer, this.deps.blobs, index, onItem);
   }
 

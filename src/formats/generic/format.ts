@@ -3,12 +3,12 @@ import { PatternFilter } from '../../util/glob.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
 import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext, RetentionSummary } from '../format.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import { browseGeneric } from './browse.ts';
 import { genericExport, genericImport } from './bundle.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { RegistryError } from '../../errors.ts';
 import type { GenericRepoConfig } from './config.ts';
 import type { GenericReader, GenericWriter } from './files.ts';
 import { handleGeneric } from './http.ts';
@@ -35,7 +35,7 @@ class GenericRepoHandle implements FormatRepo {
 
   bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
     const w = this.view.writer;
-    if (!w) throw new RegistryError('unsupported', `${this.name} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+    if (!w) throw noImportTarget(this.name);
     return genericImport(this.view.reader, w, this.blobs, index, onItem);
   }
 

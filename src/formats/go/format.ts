@@ -3,6 +3,7 @@ import { NegativeCache } from '../../cache/policy.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
 import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { GoRepoConfig } from './config.ts';
 import { handleGo } from './http.ts';
@@ -16,7 +17,6 @@ import { SumdbProxy } from './sumdb/proxy.ts';
 import { browseGo } from './browse.ts';
 import { goExport, goImport } from './bundle.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { RegistryError } from '../../errors.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import { GoVirtual } from './virtual.ts';
 
@@ -45,7 +45,7 @@ class GoRepoHandle implements FormatRepo {
   }
 
   async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
-    if (!this.writer) throw new RegistryError('unsupported', `${this.name} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+    if (!this.writer) throw noImportTarget(this.name);
     return goImport(this.reader, this.writer, this.blobs, index, onItem);
   }
 

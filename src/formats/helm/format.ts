@@ -2,6 +2,7 @@ import { upstreamClientFor } from '../../upstream/build.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
 import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import type { HelmRepoConfig } from './config.ts';
 import { handleHelm } from './http.ts';
@@ -14,7 +15,6 @@ import { HelmVirtual } from './virtual.ts';
 import { browseHelm } from './browse.ts';
 import { helmExport, helmImport } from './bundle.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { RegistryError } from '../../errors.ts';
 
 class HelmRepoHandle implements FormatRepo {
   readonly format = 'helm';
@@ -41,7 +41,7 @@ class HelmRepoHandle implements FormatRepo {
   }
 
   async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
-    if (!this.view.writer) throw new RegistryError('unsupported', `${this.name} does not take uploads; import into a local repo (or a virtual one with deployTo)`);
+    if (!this.view.writer) throw noImportTarget(this.name);
     return helmImport(this.view.reader, this.view.writer, this.blobs, index, onItem);
   }
 
