@@ -7,7 +7,12 @@ export interface FileInfo {
   mtimeMs: number;
 }
 
-/** Random-access reader; stays valid after the key is renamed or deleted (POSIX semantics). */
+/**
+ * Random-access reader. On the fs driver it stays valid after the key is renamed or deleted (POSIX
+ * semantics); on S3 a read after a delete fails. Nothing relies on more than the S3 behaviour for
+ * committed keys: the reference barrier (gc-gate.ts) keeps blobs in use from being deleted, and a
+ * reader of an in-flight write (a fill being tailed) reads a local spool on every driver.
+ */
 export interface ReadHandle {
   /** Reads up to `length` bytes at `position`; fewer (possibly zero) at end of file. */
   read(position: number, length: number): Promise<Uint8Array>;
@@ -35,12 +40,34 @@ export interface AppendHandle {
   close(): Promise<void>;
 }
 
+/** Compare-and-swap on small objects: what leases between replicas are built on (lease.ts). */
+export interface ConditionalOps {
+  /** The bytes and a version tag (the ETag) of a key, or null. */
+  readTagged(key: string, maxBytes: number): Promise<{ bytes: Uint8Array; tag: string } | null>;
+  /** Writes only when the key does not exist: the new tag, or null when it existed. */
+  createIfAbsent(key: string, data: Uint8Array): Promise<string | null>;
+  /** Replaces only when the key still has this tag: the new tag, or null when it changed (or vanished). */
+  replaceIfTag(key: string, data: Uint8Array, tag: string): Promise<string | null>;
+}
+
 export interface StorageDriver {
+  /**
+   * Other processes (replicas) read and write the same keys: documents cached in memory may be
+   * stale, temp keys may belong to someone else's write in flight, and leases need `conditional`.
+   */
+  readonly shared?: boolean;
+  readonly conditional?: ConditionalOps;
+  /** Removes what writers killed mid-way left behind once older than olderThanMs (shared drivers). */
+  sweep?(tempPrefix: string, olderThanMs: number, now: number): Promise<number>;
   stat(key: string): Promise<FileInfo | null>;
   open(key: string): Promise<ReadHandle | null>;
   /** Whole small file in one read; throws if it is larger than maxBytes. */
   readAll(key: string, maxBytes: number): Promise<Uint8Array | null>;
-  create(tempKey: string): Promise<WriteHandle>;
+  /**
+   * `target`: the key commit will most likely use (a blob whose digest is known up front). A driver
+   * may write there directly, since nothing is visible before commit; commit to another key still works.
+   */
+  create(tempKey: string, target?: string): Promise<WriteHandle>;
   /** Small documents: write to a temp key, (fsync,) rename. */
   writeAtomic(key: string, data: Uint8Array, tempKey: string, durable?: boolean): Promise<void>;
   delete(key: string): Promise<boolean>;

@@ -18,7 +18,7 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
 }
 
 /** One gathered write; a short write (rare, for files) finishes chunk by chunk. */
-async function writevAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+export async function writevAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const { bytesWritten } = await fh.writev(chunks);
   if (bytesWritten === total) return;
@@ -33,7 +33,7 @@ async function writevAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
   }
 }
 
-class FsReadHandle implements ReadHandle {
+export class FsReadHandle implements ReadHandle {
   constructor(private readonly fh: FileHandle) {}
   async read(position: number, length: number): Promise<Uint8Array> {
     const buf = new Uint8Array(length);
