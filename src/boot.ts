@@ -11,7 +11,9 @@ import type { ServerMetrics } from './metrics/registry.ts';
 import type { RuntimeCaps } from './runtime.ts';
 import { BlobStore, cleanTemp } from './storage/blob-store.ts';
 import type { StorageDriver } from './storage/driver.ts';
-import { FsDriver } from './storage/fs.ts';
+import { openDriver } from './storage/open.ts';
+import { Leases } from './storage/lease.ts';
+import { ReplicaFills } from './cache/replica-fills.ts';
 import { layout } from './storage/layout.ts';
 import { MetaStore } from './storage/meta-store.ts';
 import { Notifier } from './notify.ts';
@@ -77,13 +79,15 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   const newId = (): string => crypto.randomUUID();
   const serverId = config.serverId ?? `binaryrepo-${newId().slice(0, 8)}`;
-  const driver = new FsDriver(config.storage.path);
-  const cleaned = await cleanTemp(driver);
+  const driver = openDriver(config.storage);
+  const cleaned = await cleanTemp(driver, now());
   if (cleaned) log.info('removed leftover temp files', { count: cleaned });
-  const gcLock = new GcGate();
+  const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, serverId, leaseSeconds(config) * 1000, now) : undefined;
+  const gcLock = new GcGate(leases);
   const blobs = new BlobStore(driver, newId, gcLock);
-  const meta = new MetaStore(driver, newId);
+  const meta = new MetaStore(driver, newId, now, driver.shared === true);
   const metrics = createServerMetrics(new MetricsRegistry());
+  const replicaFills = leases ? new ReplicaFills(leases, blobs, now, (event) => metrics.replicaFills.inc({ event })) : undefined;
   const fills = new FillManager(blobs, {
     started: () => metrics.fillsInFlight.inc(),
     ended: (ok, bytes, key, error) => {
@@ -93,7 +97,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
       if (ok) metrics.bytesFetched.inc({}, bytes);
     },
     joined: () => metrics.coalesced.inc(),
-  });
+  }, replicaFills);
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
   const uploads = new UploadSessions(driver, blobs, meta, newId, now);
   const secret = await tokenSecret(config, driver);
@@ -122,7 +126,12 @@ export async function boot(opts: BootOptions): Promise<Server> {
   return full;
 }
 
-/** The HMAC key of tokens: from the config, else generated once into the storage. */
+const leaseSeconds = (config: Config): number => (config.storage.type === 's3' ? config.storage.leaseSeconds : 15);
+
+/**
+ * The HMAC key of tokens: from the config, else generated once into the storage. Replicas on a
+ * shared store that start together agree on one: only the first create wins, the rest read it.
+ */
 async function tokenSecret(config: Config, driver: StorageDriver): Promise<Uint8Array> {
   if (!config.auth) return new Uint8Array(0); // no tokens are issued or accepted
   if (config.auth.tokenSecret) return new TextEncoder().encode(config.auth.tokenSecret);
@@ -130,6 +139,11 @@ async function tokenSecret(config: Config, driver: StorageDriver): Promise<Uint8
   const existing = await driver.readAll(key, 1024);
   if (existing && existing.byteLength >= 32) return existing;
   const fresh = crypto.getRandomValues(new Uint8Array(32));
+  if (driver.shared && driver.conditional) {
+    if ((await driver.conditional.createIfAbsent(key, fresh)) !== null) return fresh;
+    const won = await driver.readAll(key, 1024);
+    if (won && won.byteLength >= 32) return won;
+  }
   await driver.writeAtomic(key, fresh, layout.temp(crypto.randomUUID()));
   return fresh;
 }

@@ -1,6 +1,7 @@
 import type { BlobStore, StoredBlob } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import { Fill } from './fills.ts';
+import type { ReplicaFills } from './replica-fills.ts';
 import type { FillHooks, FillSource } from './fills.ts';
 
 /**
@@ -17,6 +18,8 @@ export class FillManager {
   constructor(
     private readonly blobs: BlobStore,
     private readonly hooks: FillHooks = {},
+    /** On a shared store: fills of known digests coalesce across replicas too (one upstream GET). */
+    private readonly replicas?: ReplicaFills,
   ) {}
 
   /** Who started the fill in flight for this key (a repo name), if any. */
@@ -51,7 +54,8 @@ export class FillManager {
       this.hooks.joined?.();
       return { fill: existing, coalesced: true };
     }
-    const fill = new Fill(this.blobs, key, expected, start, this.hooks);
+    const begin = expected && this.replicas ? this.replicas.guard(expected, start) : start;
+    const fill = new Fill(this.blobs, key, expected, begin, this.hooks);
     this.inflight.set(key, fill);
     this.owners.set(key, owner);
     const forget = (): void => {

@@ -12,6 +12,10 @@ export interface FillSource {
   maxBytes?: number;
   /** A digest the source announced (an upstream checksum header): verified before commit too. */
   digest?: Digest;
+  /** Already in the store (another replica fetched it while this one waited): nothing to write. */
+  stored?: StoredBlob;
+  /** Runs once the fill has committed or failed (a replica lease is given back). */
+  release?: () => Promise<void>;
 }
 
 export interface FillHooks {
@@ -53,6 +57,8 @@ export class Fill {
 
   /** The digest the bytes hashed to, once committed (the expected one, or the one computed). */
   private committed: Digest | undefined;
+  /** Another replica stored the blob; this fill only serves it (no bytes were fetched). */
+  private fromPeer = false;
 
   /**
    * `expected`: the digest the bytes must have (verified before commit), when the format knows it
@@ -79,7 +85,7 @@ export class Fill {
         this.committed = stored.digest;
         this.state = 'done';
         this.mem = [];
-        hooks.ended?.(true, this.written, key);
+        hooks.ended?.(true, this.fromPeer ? 0 : this.written, key);
         this.wake();
         return stored;
       },
@@ -105,6 +111,23 @@ export class Fill {
     } catch (e) {
       await opening.then((w) => w.abort(), () => {});
       throw e;
+    }
+    try {
+      return await this.write(src, opening, markReady);
+    } finally {
+      await src.release?.().catch(() => {});
+    }
+  }
+
+  private async write(src: FillSource, opening: Promise<BlobWriter>, markReady: () => void): Promise<StoredBlob> {
+    if (src.stored) {
+      await opening.then((w) => w.abort(), () => {});
+      this.fromPeer = true;
+      this.size = this.written = this.flushed = src.stored.size;
+      this.state = 'verified';
+      markReady();
+      this.wake();
+      return src.stored;
     }
     this.size = src.size;
     let w: BlobWriter;
@@ -215,7 +238,7 @@ export class Fill {
     let handle: ReadHandle | null = null;
     const openHandle = async (): Promise<ReadHandle> => {
       if (handle) return handle;
-      const h = this.state === 'done' ? null : await this.blobs.openTemp(this.tempKey());
+      const h = this.state === 'done' || !this.writer ? null : await this.blobs.openTemp(this.writer.tempKey);
       const stored = this.committed ?? this.expected;
       handle = h ?? (stored ? await this.blobs.open(stored) : null);
       if (!handle) throw new RegistryError('internal', 'fill content vanished');
@@ -274,11 +297,6 @@ export class Fill {
       },
       { highWaterMark: 0 },
     );
-  }
-
-  private tempKey(): string {
-    if (!this.writer) throw new RegistryError('internal', 'fill has no writer yet');
-    return this.writer.tempKey;
   }
 }
 

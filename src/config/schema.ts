@@ -66,6 +66,33 @@ const NotificationEndpoint = v.strictObject({
   repos: v.optional(v.array(RepoName), []),
 });
 
+const FsStorage = v.strictObject({ type: v.literal('fs'), path: v.pipe(v.string(), v.minLength(1)) });
+
+/** An S3-compatible bucket (AWS S3, Ceph RGW, MinIO): several replicas may share it (docs/scale-out.md). */
+const S3Storage = v.strictObject({
+  type: v.literal('s3'),
+  endpoint: v.pipe(v.string(), v.url(), v.regex(/^https?:\/\//, 'must be an http(s) URL')),
+  bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+  region: v.optional(v.pipe(v.string(), v.minLength(1)), 'us-east-1'),
+  accessKeyId: v.pipe(v.string(), v.minLength(1)),
+  secretAccessKey: v.pipe(v.string(), v.minLength(1)),
+  sessionToken: v.optional(v.string()),
+  /** https://host/bucket/key (Ceph, MinIO) instead of https://bucket.host/key (AWS default). */
+  forcePathStyle: v.optional(v.boolean(), false),
+  /** Every key under this prefix, so several stores can share a bucket. */
+  prefix: v.optional(v.pipe(v.string(), v.regex(/^([A-Za-z0-9_][A-Za-z0-9._-]*\/?)*$/, 'must be a key prefix like binaryrepo/')), ''),
+  /** Local folder for writes in flight (read back by clients tailing a fill); the OS temp folder when unset. */
+  spoolDir: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** Multipart part size; two parts per write in flight are held in memory. */
+  partSizeMiB: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(512)), 8),
+  /** Cached blob GETs answer 307 to a presigned URL of the bucket (takes the bytes off the replicas). */
+  redirectBlobs: v.optional(v.boolean(), false),
+  /** Seconds a presigned URL stays valid. */
+  presignSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(7 * 86400)), 600),
+  /** A replica filling a blob holds a lease this long without renewing it before another may take over. */
+  leaseSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(600)), 15),
+});
+
 const Listen = v.pipe(
   v.string(),
   v.regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:8081, [::1]:8081, :8081)'),
@@ -75,10 +102,7 @@ export const ConfigSchema = v.strictObject({
   listen: v.optional(Listen, '0.0.0.0:8081'),
   /** Identifies this server in Via headers (loop detection); random per start when unset. */
   serverId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/))),
-  storage: v.optional(
-    v.strictObject({ type: v.literal('fs'), path: v.pipe(v.string(), v.minLength(1)) }),
-    { type: 'fs', path: './data' },
-  ),
+  storage: v.optional(v.variant('type', [FsStorage, S3Storage]), { type: 'fs', path: './data' }),
   /** Repo that answers /v2/<image> at the root (Docker Engine registry-mirrors). */
   defaultRepo: v.optional(RepoName),
   /** Host name (without port) → repo, for host-name routing without URL rewriting. */

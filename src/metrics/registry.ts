@@ -110,6 +110,10 @@ export function createServerMetrics(reg: MetricsRegistry) {
     fillsInFlight: reg.gauge('binaryrepo_fills_in_flight', 'Upstream blob downloads in progress'),
     fills: reg.counter('binaryrepo_fills_total', 'Finished upstream blob downloads by result'),
     coalesced: reg.counter('binaryrepo_coalesced_waiters_total', 'Requests that joined a download in progress'),
+    replicaFills: reg.counter(
+      'binaryrepo_replica_fill_events_total',
+      'Shared stores: fills by event (leased: this replica fetched; waited: another replica held the lease; from_peer: served what another replica stored; takeover: took over the lease of a replica that stopped renewing it)',
+    ),
     cacheBudget: reg.gauge('binaryrepo_cache_budget_bytes', 'Configured cache budget of each remote repo with one ((global): the cacheBudget over all)'),
     cacheBytes: reg.gauge('binaryrepo_cache_bytes', 'Bytes held by each remote repo at the last eviction scan ((global): all of them)'),
     evictions: reg.counter('binaryrepo_evictions_total', 'Evicted manifests and unlinked blobs, by repo'),

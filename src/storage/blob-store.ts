@@ -195,7 +195,8 @@ export class BlobStore {
 
   async startWrite(opts: WriteOptions = {}): Promise<BlobWriter> {
     try {
-      return new BlobWriter(await this.driver.create(layout.temp(this.newId())), opts, (d) => this.observer.note(d));
+      const target = opts.expectedDigest ? layout.blob(opts.expectedDigest) : undefined;
+      return new BlobWriter(await this.driver.create(layout.temp(this.newId()), target), opts, (d) => this.observer.note(d));
     } catch (e) {
       throw fromStorageError(e, 'a blob');
     }
@@ -239,8 +240,15 @@ export async function hashHandle(fh: ReadHandle, algorithm: Digest['algorithm'])
   return h.digest();
 }
 
-/** Removes every temp file left by a previous process (a crash mid-fill or mid-write). */
-export async function cleanTemp(driver: StorageDriver): Promise<number> {
+/** Writes in flight on other replicas are younger than this; anything older was left by a crash. */
+const SHARED_TEMP_AGE_MS = 6 * 3_600_000;
+
+/**
+ * Removes every temp file left by a previous process (a crash mid-fill or mid-write). On a shared
+ * store the temp keys of other replicas' writes in flight live beside ours: only old ones go.
+ */
+export async function cleanTemp(driver: StorageDriver, now = Date.now()): Promise<number> {
+  if (driver.shared) return driver.sweep ? driver.sweep(layout.tempDir(), SHARED_TEMP_AGE_MS, now) : 0;
   let n = 0;
   for (const name of await driver.list(layout.tempDir())) {
     if (await driver.delete(`${layout.tempDir()}/${name}`)) n++;

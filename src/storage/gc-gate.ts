@@ -1,5 +1,7 @@
 import { RwLock } from '../util/rwlock.ts';
 import { forEachLimit } from '../util/pool.ts';
+import { Leases } from './lease.ts';
+import { layout } from './layout.ts';
 
 /** Deletions per exclusive section: a push waits at most for one batch, never for a whole run. */
 const BATCH = 64;
@@ -29,6 +31,11 @@ export class GcGate extends RwLock {
   private readonly runs = new Set<Set<string>>();
   private readonly jobs = new RwLock();
 
+  /** On a shared store, the jobs also hold a lease: one gc or eviction at a time across replicas. */
+  constructor(private readonly leases?: Leases) {
+    super();
+  }
+
   /** A blob that exists was used (read, checked or written): no run that is tracking may delete it. */
   note(digest: string): void {
     for (const r of this.runs) r.add(digest);
@@ -48,7 +55,23 @@ export class GcGate extends RwLock {
 
   /** gc, eviction and maintenance one at a time (they still never block pushes for long). */
   job<T>(fn: () => Promise<T>): Promise<T> {
-    return this.jobs.withExclusive(fn);
+    const leases = this.leases;
+    if (!leases) return this.jobs.withExclusive(fn);
+    return this.jobs.withExclusive(async () => {
+      const key = layout.lease('jobs');
+      for (let pause = 100; ; pause = Math.min(2000, pause * 2)) {
+        const got = await leases.acquire(key);
+        if ('lease' in got) {
+          try {
+            return await fn();
+          } finally {
+            await got.lease.release().catch(() => {});
+          }
+        }
+        // Another replica runs a job: wait for it (as a second job on this replica would).
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    });
   }
 
   /**

@@ -18,6 +18,7 @@ import type { Digest } from './digest.ts';
  *   v1/uploads/<uuid>/data, v1/uploads/<uuid>/info     push sessions: bytes so far + { repo, image, startedAt };
  *                                                     kept across restarts, removed on finish/cancel/gc
  *   v1/repos/<repo>/_access/<2 hex>                    remote repos: last access per digest (batched), for eviction
+ *   v1/leases/<40 hex>                                shared stores: a replica's lease on a fill or on the storage jobs
  *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
@@ -34,6 +35,8 @@ export const layout = {
   upload: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}`,
   uploadData: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/data`,
   uploadInfo: (id: string): string => `${LAYOUT_VERSION}/uploads/${id}/info`,
+  /** Leases between replicas on a shared store (lease.ts): fills by hashed key, and the storage jobs. */
+  lease: (id: string): string => `${LAYOUT_VERSION}/leases/${id}`,
   tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
   /** Last access per cached object of a repo, batched (cache/access.ts), whatever its format. */
   accessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access`,

@@ -59,10 +59,16 @@ export class MetaStore {
     private readonly driver: StorageDriver,
     private readonly newId: () => string,
     private readonly now: () => number = Date.now,
+    /**
+     * Other replicas write the same store: a remembered document or listing could be stale (a tag
+     * pushed through another replica must show at once), so nothing is remembered.
+     */
+    private readonly shared = false,
   ) {}
 
   /** `remember: false` for the larger, rarely read documents (kept lists) that would crowd the cache. */
   async get<T>(key: string, opts: DocOptions = {}): Promise<T | null> {
+    if (this.shared) opts = { remember: false };
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit.doc as T;
     const bytes = await this.driver.readAll(key, MAX_DOC_BYTES).catch((e: unknown) => {
@@ -82,6 +88,7 @@ export class MetaStore {
   }
 
   async put(key: string, doc: unknown, opts: DocOptions = {}): Promise<void> {
+    if (this.shared) opts = { remember: false };
     let bytes: Uint8Array;
     try {
       // No fsync: a doc torn by a power cut fails to parse and reads as absent (we refetch), while
@@ -148,7 +155,7 @@ export class MetaStore {
     const hit = this.lists.get(prefix);
     if (hit && this.now() - hit.at < LIST_TTL_MS) return hit.names.slice();
     const names = await this.driver.list(prefix);
-    this.lists.set(prefix, { names, at: this.now() });
+    if (!this.shared) this.lists.set(prefix, { names, at: this.now() });
     return names.slice();
   }
 }

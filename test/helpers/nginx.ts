@@ -40,6 +40,24 @@ export async function startNginx(opts: { backend: string; repo: string; dir: str
   return { url: `https://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
 }
 
+/** nginx (nginx/replicas.conf.template) balancing over several replicas, TLS on a free loopback port. */
+export async function startBalancer(opts: { backends: string[]; dir: string; cert: string; key: string }): Promise<RunningNginx> {
+  const port = await freePort();
+  const prefix = join(opts.dir, 'nginx-lb');
+  await mkdir(prefix, { recursive: true });
+  const conf = (await readFile(join(ROOT, 'nginx/replicas.conf.template'), 'utf8'))
+    .replaceAll('@PREFIX@', prefix)
+    .replaceAll('@SERVERS@', opts.backends.map((b) => `    server ${b.replace('http://', '')};`).join('\n'))
+    .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
+    .replaceAll('@NAMES@', 'localhost 127.0.0.1')
+    .replaceAll('@CERT@', opts.cert)
+    .replaceAll('@KEY@', opts.key);
+  const confPath = join(prefix, 'nginx.conf');
+  await writeFile(confPath, conf);
+  const child = await spawnNginx(prefix, confPath, port);
+  return { url: `https://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
+}
+
 /**
  * Certificates, a podman trust folder and nginx in front of `backend` for `repo`, in `dir`.
  * podman's --cert-dir takes a folder of CA files (*.crt); a *.key there would be a client key.
