@@ -85,6 +85,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, serverId, leaseSeconds(config) * 1000, now) : undefined;
   const gcLock = new GcGate(leases);
   const blobs = new BlobStore(driver, newId, gcLock);
+  if (config.storage.type === 's3' && config.storage.redirectBlobs) blobs.redirectSeconds = config.storage.presignSeconds;
   const meta = new MetaStore(driver, newId, now, driver.shared === true);
   const metrics = createServerMetrics(new MetricsRegistry());
   const replicaFills = leases ? new ReplicaFills(leases, blobs, now, (event) => metrics.replicaFills.inc({ event })) : undefined;

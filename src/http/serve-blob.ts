@@ -40,6 +40,9 @@ export async function serveBlob(
 ): Promise<Response> {
   const head = req.method === 'HEAD';
   if (opts.notModified) return new Response(null, { status: 304, headers });
+  // Stored blobs may be fetched from the bucket directly: the bytes (ranges included) skip the replicas.
+  const away = !head && src.kind === 'store' ? await deps.blobs.redirectUrl(src.digest) : undefined;
+  if (away) return new Response(null, { status: 307, headers: { ...headers, location: away } });
   const out: Record<string, string> = { 'accept-ranges': 'bytes', ...headers };
   const size = src.size;
   let start = 0;

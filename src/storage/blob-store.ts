@@ -183,6 +183,20 @@ export class BlobStore {
     return bytes;
   }
 
+  /**
+   * Seconds a presigned URL of a stored blob stays valid when cached blob GETs are redirected to the
+   * bucket (config storage.redirectBlobs); undefined: blobs are served by this process.
+   */
+  redirectSeconds: number | undefined;
+
+  /** Where a client may fetch a stored blob itself, when redirects are on and the driver can presign. */
+  async redirectUrl(d: Digest): Promise<string | undefined> {
+    if (this.redirectSeconds === undefined || !this.driver.presign) return undefined;
+    const url = await this.driver.presign(layout.blob(d), this.redirectSeconds);
+    this.observer.note(d.value);
+    return url;
+  }
+
   /** Real path for runtimes that can send a file natively; undefined for drivers without one. */
   localPath(d: Digest): string | undefined {
     return this.driver.localPath?.(layout.blob(d));

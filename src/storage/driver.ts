@@ -81,6 +81,8 @@ export interface StorageDriver {
   move(from: string, to: string, durable?: boolean): Promise<void>;
   /** Names of the direct children of a prefix (files and folders), sorted; [] when absent. */
   list(prefix: string): Promise<string[]>;
+  /** A URL anyone may GET the key's bytes from until it expires (S3 presigned), when the driver has one. */
+  presign?(key: string, expiresSeconds: number): Promise<string>;
   /** A real file path for the key, when the driver has one, so runtimes can send files natively. */
   localPath?(key: string): string;
 }

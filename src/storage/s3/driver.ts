@@ -115,6 +115,11 @@ export class S3Driver implements StorageDriver {
     };
   }
 
+  presign(key: string, expiresSeconds: number): Promise<string> {
+    assertSafeKey(key);
+    return this.s3.presignGet(key, expiresSeconds);
+  }
+
   async writeAtomic(key: string, data: Uint8Array): Promise<void> {
     assertSafeKey(key);
     // A single PUT is atomic in S3: readers see the old or the new document, never a part.
