@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { makeCerts, startBalancer } from './nginx.ts';
 import type { RunningNginx } from './nginx.ts';
 import { startProcessServer } from './process-server.ts';
-import type { ProcessServer } from './process-server.ts';
+import type { ProcessServer, RuntimeName } from './process-server.ts';
 import { s3Options } from './s3.ts';
 import { tempDir } from './tmp.ts';
 
@@ -22,7 +22,13 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(n: number, config: (storage: Record<string, unknown>) => Record<string, unknown>, storageExtra: Record<string, unknown> = {}): Promise<Cluster> {
+export async function startCluster(
+  n: number,
+  config: (storage: Record<string, unknown>) => Record<string, unknown>,
+  storageExtra: Record<string, unknown> = {},
+  /** The runtime of each replica (default Node for all). */
+  runtimes: RuntimeName[] = [],
+): Promise<Cluster> {
   const t = await tempDir('replicas-');
   const s3 = await s3Options(join(t.path, 'unused'));
   const replicas: Array<ProcessServer | undefined> = [];
@@ -35,7 +41,7 @@ export async function startCluster(n: number, config: (storage: Record<string, u
       const dir = join(t.path, `r${i}`);
       await mkdir(dir, { recursive: true });
       const storage = { type: 's3', endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix: s3.prefix, spoolDir: join(dir, 'spool'), ...storageExtra };
-      const srv = await startProcessServer('node', { serverId: `replica-${i}`, log: { level: 'info', requests: false }, ...config(storage) }, dir);
+      const srv = await startProcessServer(runtimes[i] ?? 'node', { serverId: `replica-${i}`, log: { level: 'info', requests: false }, ...config(storage) }, dir);
       replicas[i] = srv;
       return srv;
     },
