@@ -20,7 +20,7 @@ help:
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
-	@echo "make bench              pull, Go, Helm and store-size benchmarks (see bench/README.md)"
+	@echo "make bench              pull, Go, Helm, store-size and scale-out benchmarks (see bench/README.md)"
 	@echo "make bench-quick        the same benchmarks, smaller, a few minutes"
 	@echo "make loadtest           200 clients, 60 s, mixed pulls and pushes, zero errors expected"
 	@echo "make clean              remove dist/, data/ and bench/results/"
@@ -82,6 +82,7 @@ bench: build setup-bench setup-helm
 	node --import tsx bench/go.ts
 	node --import tsx bench/helm.ts
 	node --import tsx bench/store.ts
+	node --import tsx bench/scaleout.ts
 
 bench-quick: build setup-bench setup-helm
 	node --import tsx bench/pull.ts --quick
@@ -89,6 +90,7 @@ bench-quick: build setup-bench setup-helm
 	node --import tsx bench/go.ts --quick
 	node --import tsx bench/helm.ts --quick
 	node --import tsx bench/store.ts --quick
+	node --import tsx bench/scaleout.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system

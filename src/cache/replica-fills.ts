@@ -8,7 +8,7 @@ const POLL_FIRST_MS = 50;
 
 async function* nothing(): AsyncGenerator<Uint8Array> {}
 const fromStore = (digest: Digest, size: number): FillSource => ({ body: nothing(), size, stored: { digest, size } });
-const POLL_MAX_MS = 1000;
+const POLL_MAX_MS = 250;
 
 /**
  * One upstream download per blob across replicas on a shared store. Before a fill asks upstream,

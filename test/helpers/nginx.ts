@@ -41,21 +41,24 @@ export async function startNginx(opts: { backend: string; repo: string; dir: str
 }
 
 /** nginx (nginx/replicas.conf.template) balancing over several replicas, TLS on a free loopback port. */
-export async function startBalancer(opts: { backends: string[]; dir: string; cert: string; key: string }): Promise<RunningNginx> {
+export async function startBalancer(opts: { backends: string[]; dir: string; cert?: string; key?: string }): Promise<RunningNginx> {
   const port = await freePort();
   const prefix = join(opts.dir, 'nginx-lb');
   await mkdir(prefix, { recursive: true });
-  const conf = (await readFile(join(ROOT, 'nginx/replicas.conf.template'), 'utf8'))
+  let template = await readFile(join(ROOT, 'nginx/replicas.conf.template'), 'utf8');
+  // Without a certificate (the bench): plain HTTP, the same proxying.
+  if (!opts.cert || !opts.key) template = template.replace(' ssl http2;', ';').replace(/^\s*ssl_certificate.*\n/gm, '').replace('X-Forwarded-Proto https', 'X-Forwarded-Proto http');
+  const conf = template
     .replaceAll('@PREFIX@', prefix)
     .replaceAll('@SERVERS@', opts.backends.map((b) => `    server ${b.replace('http://', '')};`).join('\n'))
     .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
     .replaceAll('@NAMES@', 'localhost 127.0.0.1')
-    .replaceAll('@CERT@', opts.cert)
-    .replaceAll('@KEY@', opts.key);
+    .replaceAll('@CERT@', opts.cert ?? '')
+    .replaceAll('@KEY@', opts.key ?? '');
   const confPath = join(prefix, 'nginx.conf');
   await writeFile(confPath, conf);
   const child = await spawnNginx(prefix, confPath, port);
-  return { url: `https://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
+  return { url: `${opts.cert ? 'https' : 'http'}://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
 }
 
 /**
