@@ -109,7 +109,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const accessLog = new AccessLog(meta, now);
   let evictor: Evictor | undefined;
   const cached = (repo: string, bytes: number): void => evictor?.noteCached(repo, bytes);
-  const switches = new RepoSwitches(meta, now);
+  const switches = new RepoSwitches(meta, now, driver.shared ? SWITCH_REFRESH_MS : undefined);
   await switches.load(config.repos);
   const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessLog, uploads, gcLock, switches, gcGraceMinutes: config.gc.graceMinutes, bodyIdleMs: config.http.bodyIdleSeconds * 1000, cached, built: repos };
   // Virtual repos last: their members exist by then (the config checked they are local or remote).
@@ -126,6 +126,9 @@ export async function boot(opts: BootOptions): Promise<Server> {
   full.evictor = evictor;
   return full;
 }
+
+/** How stale an admin switch set through another replica may be on this one. */
+const SWITCH_REFRESH_MS = 2000;
 
 const leaseSeconds = (config: Config): number => (config.storage.type === 's3' ? config.storage.leaseSeconds : 15);
 

@@ -26,25 +26,49 @@ const keyOf = (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/_admin/
  */
 export class RepoSwitches {
   private readonly docs = new Map<string, RepoSwitchDoc>();
+  private names: string[] = [];
+  private loadedAt = 0;
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly meta: MetaStore,
     private readonly now: () => number,
+    /**
+     * Replicas on a shared store: a switch set through another replica is read again at most this
+     * long after the last read (in the background, by the first request after), never per request.
+     */
+    private readonly refreshMs?: number,
   ) {}
 
   async load(repos: RepoConfig[]): Promise<void> {
-    for (const r of repos) {
-      const doc = await this.meta.get<RepoSwitchDoc>(keyOf(r.name)).catch(() => null);
-      if (doc) this.docs.set(r.name, doc);
+    this.names = repos.map((r) => r.name);
+    await this.reload();
+  }
+
+  private async reload(): Promise<void> {
+    this.loadedAt = this.now();
+    for (const name of this.names) {
+      const doc = await this.meta.get<RepoSwitchDoc>(keyOf(name)).catch(() => undefined);
+      if (doc) this.docs.set(name, doc);
+      else if (doc === null) this.docs.delete(name);
     }
+  }
+
+  private fresh(): void {
+    if (this.refreshMs === undefined || this.refreshing || this.now() - this.loadedAt < this.refreshMs) return;
+    this.refreshing = this.reload()
+      .catch(() => {})
+      .finally(() => (this.refreshing = undefined));
   }
 
   /** The admin's setting, when there is one (else the config's `offline` stands). */
   offline(repo: string): boolean | undefined {
+    this.fresh();
     return this.docs.get(repo)?.offline;
   }
 
   pins(repo: string): string[] {
+    this.fresh();
     return this.docs.get(repo)?.pins ?? [];
   }
 

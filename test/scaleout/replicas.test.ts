@@ -78,6 +78,18 @@ describe('three replicas over one S3 bucket (Ceph RGW)', () => {
     assert.deepEqual(tags.tags, ['v1']);
   });
 
+  it('an admin switch set through one replica (hub offline) reaches the others within seconds', async () => {
+    const offlineOn = async (i: number): Promise<boolean | undefined> => {
+      const repos = (await (await fetch(`${c.url(i)}/api/v1/repos`)).json()) as { repos: Array<{ name: string; offline?: boolean }> };
+      return repos.repos.find((r) => r.name === 'hub')?.offline;
+    };
+    assert.equal(await offlineOn(2), false);
+    assert.equal((await fetch(`${c.url(0)}/api/v1/repos/hub/offline?on=true`, { method: 'POST' })).status, 200);
+    await until('replicas 1 and 2 to see hub offline', async () => (await offlineOn(1)) === true && (await offlineOn(2)) === true, 10_000);
+    assert.equal((await fetch(`${c.url(1)}/api/v1/repos/hub/offline?on=config`, { method: 'POST' })).status, 200);
+    await until('replicas 0 and 2 to see hub online again', async () => (await offlineOn(0)) === false && (await offlineOn(2)) === false, 10_000);
+  });
+
   it('a chunked upload started on one replica continues and finishes on the others', async () => {
     const parts = [randomBytes(6 * MiB), randomBytes(MiB), randomBytes(100)];
     const all = Buffer.concat(parts);
