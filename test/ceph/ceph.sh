@@ -72,7 +72,7 @@ mon data = $DIR/mon
 [osd.0]
 osd data = $DIR/osd
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $DIR/rgw
 EOF
   monmaptool --create --add a v1:127.0.0.1:6789 --fsid "$FSID" "$DIR/monmap" >/dev/null

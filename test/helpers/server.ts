@@ -6,7 +6,13 @@ import type { FetchFn } from '../../src/upstream/auth.ts';
 import { nodeClientAddress } from '../../adapters/common.ts';
 import { nodeSendFile } from '../../adapters/node-send.ts';
 import { listenLoopback } from './listen.ts';
+import { s3Options } from './s3.ts';
 import { tempDir } from './tmp.ts';
+
+async function s3Storage(dir: string): Promise<Record<string, unknown>> {
+  const o = await s3Options(`${dir}/spool`);
+  return { type: 's3', endpoint: o.endpoint, bucket: o.bucket, region: o.region, accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, forcePathStyle: true, prefix: o.prefix, spoolDir: o.spoolDir };
+}
 
 export interface TestServer {
   url: string;
@@ -28,7 +34,10 @@ export interface TestServerOptions {
 export async function startServer(opts: TestServerOptions): Promise<TestServer> {
   const tmp = opts.dataDir ? undefined : await tempDir('binaryrepo-data-');
   const dataDir = opts.dataDir ?? tmp?.path ?? '';
-  const config = validateConfig({ listen: '127.0.0.1:0', storage: { type: 'fs', path: dataDir }, ...opts.config });
+  // BINARYREPO_TEST_STORAGE=s3 runs a suite's in-process servers on a fresh prefix of the test bucket
+  // (Ceph RGW) instead of a folder: the formats' tests against the S3 driver, where they do not read files.
+  const storage = process.env['BINARYREPO_TEST_STORAGE'] === 's3' && !opts.dataDir ? await s3Storage(dataDir) : { type: 'fs', path: dataDir };
+  const config = validateConfig({ listen: '127.0.0.1:0', storage, ...opts.config });
   const logs: string[] = [];
   const server = await boot({
     config,

@@ -1,5 +1,6 @@
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Lru } from '../../cache/lru.ts';
 import { assertSafeKey } from '../driver.ts';
 import type { AppendHandle, ConditionalOps, FileInfo, ReadHandle, StorageDriver, WriteHandle } from '../driver.ts';
 import { FsReadHandle, writevAll } from '../fs.ts';
@@ -34,6 +35,16 @@ export class S3Driver implements StorageDriver {
   private readonly segments: Segments;
   /** Writes in flight in this process: temp key → spool file. */
   private readonly spools = new Map<string, string>();
+  /**
+   * Keys this process appended to (upload sessions): kept as segments, never as one object, so their
+   * stat and open skip the HEAD that would only say 404. Bounded; a key pushed out costs one HEAD.
+   */
+  private readonly appended = new Lru<true>(10_000);
+
+  /** The key as one object, unless it is known to be kept as segments. */
+  private head(key: string): Promise<{ size: number; mtimeMs: number; etag: string } | null> {
+    return this.appended.get(key) ? Promise.resolve(null) : this.s3.head(key);
+  }
 
   constructor(private readonly opts: S3DriverOptions) {
     this.s3 = new S3Client(opts);
@@ -44,7 +55,7 @@ export class S3Driver implements StorageDriver {
 
   async stat(key: string): Promise<FileInfo | null> {
     assertSafeKey(key);
-    const h = await this.s3.head(key);
+    const h = await this.head(key);
     if (h) return { size: h.size, mtimeMs: h.mtimeMs };
     return this.segments.stat(key);
   }
@@ -53,7 +64,7 @@ export class S3Driver implements StorageDriver {
     assertSafeKey(key);
     const spool = this.spools.get(key);
     if (spool) return new FsReadHandle(await open(spool, 'r'));
-    const h = await this.s3.head(key);
+    const h = await this.head(key);
     if (h) return new S3ReadHandle(this.s3, key, h.size);
     const segs = await this.segments.of(key);
     if (segs.length === 0) return null;
@@ -128,9 +139,11 @@ export class S3Driver implements StorageDriver {
 
   async delete(key: string): Promise<boolean> {
     assertSafeKey(key);
-    const h = await this.s3.head(key);
+    const h = await this.head(key);
     if (h) await this.s3.del(key);
-    return (await this.segments.drop(key, 0)) || h !== null;
+    const dropped = await this.segments.drop(key, 0);
+    this.appended.delete(key);
+    return dropped || h !== null;
   }
 
   async deleteTree(prefix: string): Promise<boolean> {
@@ -149,6 +162,7 @@ export class S3Driver implements StorageDriver {
 
   async append(key: string): Promise<AppendHandle> {
     assertSafeKey(key);
+    this.appended.set(key, true);
     return this.segments.append(key);
   }
 
@@ -160,7 +174,7 @@ export class S3Driver implements StorageDriver {
   async move(from: string, to: string): Promise<void> {
     assertSafeKey(from);
     assertSafeKey(to);
-    const h = await this.s3.head(from);
+    const h = await this.head(from);
     if (h) {
       await this.copyObject(from, to, h.size);
       await this.s3.del(from);
@@ -173,6 +187,7 @@ export class S3Driver implements StorageDriver {
     if (full.length === 1 && only) await this.copyObject(only.name, to, only.size);
     else await this.segments.concat(segs, to);
     await this.segments.drop(from, 0);
+    this.appended.delete(from);
   }
 
   /** Server-side copy: one request up to 5 GiB, else a multipart upload of copied ranges. */
