@@ -82,7 +82,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const driver = openDriver(config.storage);
   const cleaned = await cleanTemp(driver, now());
   if (cleaned) log.info('removed leftover temp files', { count: cleaned });
-  const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, serverId, leaseSeconds(config) * 1000, now) : undefined;
+  const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, `${serverId}/${newId()}`, leaseSeconds(config) * 1000, now) : undefined;
   const gcLock = new GcGate(leases);
   const blobs = new BlobStore(driver, newId, gcLock);
   if (config.storage.type === 's3' && config.storage.redirectBlobs) blobs.redirectSeconds = config.storage.presignSeconds;

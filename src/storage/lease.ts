@@ -88,7 +88,9 @@ export class Leases {
       const cur = await this.ops.readTagged(key, 4096);
       if (!cur) continue; // released between our two requests: try to create it again
       const doc = parse(cur.bytes);
-      if (doc && doc.expiresAt > this.now()) return { heldBy: doc.owner, until: doc.expiresAt };
+      // A live lease of another process waits; one of this process (a fill that stalled and is being
+      // replaced here) is taken over at once: this process decides which of its own fills runs.
+      if (doc && doc.expiresAt > this.now() && doc.owner !== this.owner) return { heldBy: doc.owner, until: doc.expiresAt };
       // Expired (or unreadable): take it over, unless another waiter was faster.
       const tag = await this.ops.replaceIfTag(key, this.doc(), cur.tag);
       if (tag !== null) return { lease: new Lease(this, key, tag), takeover: true };

@@ -150,6 +150,11 @@ describe('S3 driver on Ceph RGW: assumptions and large paths', () => {
     await w.lease.release();
     const after = await c.acquire(key);
     assert.ok('lease' in after && !after.takeover, 'a released lease is free at once');
+    // The same process asking again (a stalled fill replaced) takes its own live lease over at once;
+    // the stalled holder then finds it lost at its next renewal.
+    const again = await c.acquire(key);
+    assert.ok('lease' in again && again.takeover);
+    await again.lease.release();
     await after.lease.release();
   });
 });
