@@ -140,6 +140,8 @@ const requests = [
   { label: 'manifest HEAD (tag)', method: 'HEAD' as const, path: `/v2/${medium.name}/manifests/${medium.tag}` },
   { label: 'manifest GET (tag)', method: 'GET' as const, path: `/v2/${medium.name}/manifests/${medium.tag}` },
   { label: 'blob HEAD', method: 'HEAD' as const, path: `/v2/${medium.name}/blobs/${layer}` },
+  // One large blob over and over (the issue's "single large blob with wrk"): requests/s × its size.
+  { label: 'blob GET (one medium layer)', method: 'GET' as const, path: `/v2/${medium.name}/blobs/${layer}` },
 ];
 for (const rt of runtimes) {
   const inst = await binaryrepo(rt, unshapedRelay.url, work.path).start();

@@ -63,7 +63,7 @@ export class MetaStore {
      * Other replicas write the same store: a remembered document or listing could be stale (a tag
      * pushed through another replica must show at once), so nothing is remembered.
      */
-    private readonly shared = false,
+    readonly shared = false,
   ) {}
 
   /** `remember: false` for the larger, rarely read documents (kept lists) that would crowd the cache. */

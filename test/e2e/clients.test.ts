@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage, pushImage, pushMultiArch } from '../helpers/images.ts';
@@ -14,19 +13,8 @@ import type { Relay } from '../helpers/relay.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { checkDirDigests } from '../helpers/files.ts';
 import { closeAll } from '../helpers/teardown.ts';
-
-/** Every file skopeo wrote to a dir: transport is named by its sha256; check each one. */
-async function checkDirDigests(dir: string): Promise<number> {
-  let n = 0;
-  for (const f of await readdir(dir)) {
-    if (!/^[a-f0-9]{64}$/.test(f)) continue;
-    const got = createHash('sha256').update(await readFile(join(dir, f))).digest('hex');
-    assert.equal(got, f, `blob ${f} has the right digest`);
-    n++;
-  }
-  return n;
-}
 
 // Real clients: skopeo and podman pull through binaryrepo from a real docker-registry.
 describe('real clients through a remote repo', () => {

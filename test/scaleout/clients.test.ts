@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
@@ -17,18 +16,9 @@ import { startCluster } from '../helpers/replicas.ts';
 import type { Cluster } from '../helpers/replicas.ts';
 import { remoteRepo } from '../helpers/server.ts';
 import { closeAll } from '../helpers/teardown.ts';
+import { checkDirDigests } from '../helpers/files.ts';
 
 const RW = { write: ['writer'], read: ['writer', 'reader'] };
-
-async function digestsOk(dir: string): Promise<number> {
-  let n = 0;
-  for (const f of await readdir(dir)) {
-    if (!/^[a-f0-9]{64}$/.test(f)) continue;
-    assert.equal(createHash('sha256').update(await readFile(join(dir, f))).digest('hex'), f);
-    n++;
-  }
-  return n;
-}
 
 /**
  * podman and skopeo against nginx balancing over three replicas on one bucket, with token auth:
@@ -85,7 +75,7 @@ describe('podman and skopeo → nginx → three replicas (S3) with token auth', 
     const out = join(c.dir, 'skopeo-out');
     const pull = await run('skopeo', ['copy', '--src-cert-dir', certDir, '--src-creds', `reader:${PASSWORDS.reader}`, `docker://${host}/team/copied/alpha:1`, `dir:${out}`]);
     assert.equal(pull.code, 0, pull.stderr);
-    assert.equal(await digestsOk(out), 4);
+    assert.equal(await checkDirDigests(out), 4);
     assert.deepEqual(new Uint8Array(await readFile(join(out, 'manifest.json'))), img.manifest.bytes);
   });
 

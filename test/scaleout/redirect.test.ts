@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage, pushImage } from '../helpers/images.ts';
@@ -10,6 +9,7 @@ import { startCluster } from '../helpers/replicas.ts';
 import type { Cluster } from '../helpers/replicas.ts';
 import { s3Env } from '../helpers/s3.ts';
 import { closeAll } from '../helpers/teardown.ts';
+import { checkDirDigests } from '../helpers/files.ts';
 
 const sha = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -53,12 +53,6 @@ describe('blob GETs redirected to presigned bucket URLs', () => {
     const out = join(c.dir, 'out');
     const r = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${c.url(0).replace('http://', '')}/local/team/app:1`, `dir:${out}`]);
     assert.equal(r.code, 0, r.stderr);
-    let n = 0;
-    for (const f of await readdir(out)) {
-      if (!/^[a-f0-9]{64}$/.test(f)) continue;
-      assert.equal(sha(await readFile(join(out, f))), `sha256:${f}`);
-      n++;
-    }
-    assert.equal(n, 2);
+    assert.equal(await checkDirDigests(out), 2);
   });
 });

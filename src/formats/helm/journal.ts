@@ -17,6 +17,9 @@ interface JournalEntry {
 }
 
 const GEN_DIGITS = 15;
+/** `<generation>` or, on a shared store, `<generation>-<random>`: replicas counting alike never collide. */
+const ENTRY = /^(\d+)(-[0-9a-f]+)?$/;
+const genOf = (name: string): number => Number(ENTRY.exec(name)?.[1] ?? Number.NaN);
 
 /**
  * Fast start-up for a hosted chart repo: a snapshot of all chart documents (one blob) plus a journal
@@ -28,6 +31,8 @@ const GEN_DIGITS = 15;
 export class IndexJournal {
   private generation = 0;
   private snapshotAt = 0;
+  /** Journal entries this process has applied (read at load or refresh, or written itself). */
+  private applied = new Set<string>();
 
   constructor(
     private readonly repo: string,
@@ -35,7 +40,33 @@ export class IndexJournal {
     private readonly blobs: BlobStore,
     /** Journal entries after which a new snapshot is written. */
     private readonly every: number,
+    /** Other replicas write this journal too (a shared store): entry names get a random suffix. */
+    private readonly shared = false,
   ) {}
+
+  private async entries(): Promise<string[]> {
+    return (await this.meta.list(this.dir)).filter((g) => ENTRY.test(g)).sort((a, b) => genOf(a) - genOf(b) || (a < b ? -1 : 1));
+  }
+
+  /**
+   * Shared stores: the chart versions other replicas changed since this one last looked (each to be
+   * read again from its document), or 'reload' when entries it had applied are gone (another
+   * replica wrote a snapshot): then the index is loaded afresh. One listing when nothing changed.
+   */
+  async refresh(): Promise<Array<{ name: string; version: string }> | 'reload'> {
+    const names = await this.entries();
+    const present = new Set(names);
+    for (const a of this.applied) if (!present.has(a)) return 'reload';
+    const out: Array<{ name: string; version: string }> = [];
+    for (const g of names) {
+      if (this.applied.has(g)) continue;
+      this.applied.add(g);
+      this.generation = Math.max(this.generation, genOf(g));
+      const e = await this.meta.get<JournalEntry>(`${this.dir}/${g}`, { remember: false });
+      if (e) out.push(e);
+    }
+    return out;
+  }
 
   private get dir(): string {
     return `${helmLayout.root(this.repo)}/journal`;
@@ -48,8 +79,9 @@ export class IndexJournal {
     const snap = await this.meta.get<SnapshotDoc>(helmLayout.snapshot(this.repo), { remember: false });
     const d = snap ? parseDigest(snap.data.digest) : null;
     const bytes = snap && d?.ok ? await this.blobs.readAll(d.digest, Number.MAX_SAFE_INTEGER).catch(() => null) : null;
-    const journal = (await this.meta.list(this.dir)).filter((g) => /^\d+$/.test(g));
-    const last = journal.length > 0 ? Number(journal[journal.length - 1]) : 0;
+    const journal = await this.entries();
+    this.applied = new Set(journal);
+    const last = journal.length > 0 ? genOf(journal[journal.length - 1] as string) : 0;
     if (!snap || !bytes) {
       const root = helmLayout.charts(this.repo);
       const keys: string[] = [];
@@ -63,8 +95,10 @@ export class IndexJournal {
       return { docs, fresh: true };
     }
     for (const doc of JSON.parse(new TextDecoder().decode(bytes)) as ChartDoc[]) docs.set(keyOf(doc.entry.name, doc.entry.version), doc);
-    const newer = journal.filter((g) => Number(g) > snap.generation);
-    for (const g of newer) {
+    // Every entry left is replayed, not only those after the snapshot's generation: on a shared store
+    // a replica may journal a change at a generation another replica's snapshot already counted
+    // (re-reading a document that the snapshot has is harmless: the documents are the truth).
+    for (const g of journal) {
       const e = await this.meta.get<JournalEntry>(`${this.dir}/${g}`, { remember: false });
       if (!e) continue;
       const key = keyOf(e.name, e.version);
@@ -80,7 +114,10 @@ export class IndexJournal {
   /** Before a chart version's document changes: the journal names it. */
   async record(name: string, version: string): Promise<void> {
     this.generation++;
-    await this.meta.put(`${this.dir}/${String(this.generation).padStart(GEN_DIGITS, '0')}`, { name, version } satisfies JournalEntry, { remember: false });
+    const suffix = this.shared ? `-${crypto.randomUUID().slice(0, 8)}` : '';
+    const entry = `${String(this.generation).padStart(GEN_DIGITS, '0')}${suffix}`;
+    this.applied.add(entry);
+    await this.meta.put(`${this.dir}/${entry}`, { name, version } satisfies JournalEntry, { remember: false });
   }
 
   /** Whether enough has changed since the last snapshot to write a new one. */
@@ -94,6 +131,11 @@ export class IndexJournal {
     const b = await this.blobs.putBytes(new TextEncoder().encode(JSON.stringify([...docs])));
     await this.meta.put(helmLayout.snapshot(this.repo), { generation, data: { digest: b.digest.value, size: b.size } } satisfies SnapshotDoc, { remember: false });
     this.snapshotAt = generation;
-    for (const g of await this.meta.list(this.dir)) if (/^\d+$/.test(g) && Number(g) <= generation) await this.meta.delete(`${this.dir}/${g}`);
+    // Only entries this process applied are covered by its snapshot (another replica's newer one stays).
+    for (const g of await this.entries()) {
+      if (!this.applied.has(g) || genOf(g) > generation) continue;
+      await this.meta.delete(`${this.dir}/${g}`);
+      this.applied.delete(g);
+    }
   }
 }

@@ -43,12 +43,13 @@ export class HelmLocal implements HelmReader {
   readonly type = 'local' as const;
   readonly name: string;
   private state: Promise<State> | null = null;
+  private syncing: Promise<unknown> = Promise.resolve();
   private commits: Promise<unknown> = Promise.resolve();
   private readonly journal: IndexJournal;
 
   constructor(private readonly d: HelmLocalDeps) {
     this.name = d.repo;
-    this.journal = new IndexJournal(d.repo, d.meta, d.blobs, d.snapshotEvery ?? 1000);
+    this.journal = new IndexJournal(d.repo, d.meta, d.blobs, d.snapshotEvery ?? 1000, d.meta.shared);
   }
 
   get indexFormat(): IndexFormat {
@@ -66,6 +67,39 @@ export class HelmLocal implements HelmReader {
     })();
     this.state.catch(() => (this.state = null));
     return this.state;
+  }
+
+  /**
+   * The index as it is now. On a shared store other replicas change it too: one listing of the
+   * journal per call finds their changes, and only the chart versions they name are read again
+   * (or everything, after another replica's snapshot replaced the entries this one had applied).
+   */
+  private current(): Promise<State> {
+    if (!this.d.meta.shared) return this.load();
+    const run = this.syncing.then(async () => {
+      const s = await this.load();
+      const changed = await this.journal.refresh();
+      if (changed !== 'reload') {
+        for (const { name, version } of changed) {
+          const doc = await this.d.meta.get<ChartDoc>(helmLayout.chart(this.name, name, version), { remember: false });
+          if (doc) this.remember(s, doc);
+          else this.forget(s, name, version);
+        }
+        return s;
+      }
+      this.state = null;
+      return this.load();
+    });
+    this.syncing = run.catch(() => {});
+    return run;
+  }
+
+  private forget(s: State, name: string, version: string): void {
+    const versions = s.charts.get(name);
+    if (!versions?.delete(version)) return;
+    if (versions.size === 0) s.charts.delete(name);
+    s.files.delete(chartFile(name, version));
+    this.changed(s, name);
   }
 
   private *docs(s: State): Iterable<ChartDoc> {
@@ -89,14 +123,14 @@ export class HelmLocal implements HelmReader {
   }
 
   async entries(): Promise<{ entries: Entries; token: string }> {
-    const s = await this.load();
+    const s = await this.current();
     const entries: Entries = new Map();
     for (const [name, versions] of s.charts) entries.set(name, [...versions.values()].map((d) => d.entry).sort(newestFirst));
     return { entries, token: `${this.name}:${s.generation}` };
   }
 
   async indexFile(): Promise<HelmFile> {
-    const s = await this.load();
+    const s = await this.current();
     if (!s.rendered) {
       const charts = sortedNames(s.charts.keys()).map((n) => {
         let f = s.fragments.get(n);
@@ -114,7 +148,7 @@ export class HelmLocal implements HelmReader {
 
   async file(file: string): Promise<HelmFile> {
     const f = splitFile(file);
-    const s = await this.load();
+    const s = await this.current();
     const at = f ? s.files.get(f.archive) : undefined;
     const doc = at ? s.charts.get(at.name)?.get(at.version) : undefined;
     const ref = f?.prov ? doc?.prov : doc;
@@ -125,7 +159,7 @@ export class HelmLocal implements HelmReader {
 
   /** The entries of one chart (newest first), or of one version. */
   async chart(name: string, version?: string): Promise<IndexEntry[]> {
-    const versions = (await this.load()).charts.get(name);
+    const versions = (await this.current()).charts.get(name);
     const docs = version === undefined ? [...(versions?.values() ?? [])] : [versions?.get(version)].filter((x): x is ChartDoc => x !== undefined);
     if (docs.length === 0) throw notFound(version === undefined ? `chart ${name}` : `chart ${name} ${version}`);
     return docs.map((d) => d.entry).sort(newestFirst);
@@ -206,10 +240,7 @@ export class HelmLocal implements HelmReader {
       if (!versions?.has(version)) throw notFound(`chart ${name} ${version}`);
       await this.journal.record(name, version);
       await this.d.meta.delete(helmLayout.chart(this.name, name, version));
-      versions.delete(version);
-      if (versions.size === 0) s.charts.delete(name);
-      s.files.delete(chartFile(name, version));
-      this.changed(s, name);
+      this.forget(s, name, version);
       if (this.journal.due()) await this.journal.snapshot(this.docs(s));
     });
   }
@@ -217,7 +248,7 @@ export class HelmLocal implements HelmReader {
   /** Changes one at a time, under the gc lock (a blob never lands without its document). */
   private commit<T>(fn: (s: State) => Promise<T>): Promise<T> {
     const run = this.commits.then(async () => {
-      const s = await this.load();
+      const s = await this.current();
       return this.d.gcLock.withShared(() => fn(s));
     });
     this.commits = run.catch(() => {});
