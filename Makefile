@@ -83,6 +83,7 @@ bench: build setup-bench setup-helm
 	node --import tsx bench/helm.ts
 	node --import tsx bench/store.ts
 	node --import tsx bench/scaleout.ts
+	node --import tsx bench/upstream-fetch.ts
 
 bench-quick: build setup-bench setup-helm
 	node --import tsx bench/pull.ts --quick

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
+import { nodeFetch } from './node-fetch.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import { boot } from '../src/boot.ts';
 import { checkStore } from '../src/jobs/fsck.ts';
@@ -55,7 +56,7 @@ function args(spec: { value?: string[]; switch?: string[] }, maxPositional: numb
 async function offlineServer(a: ParsedArgs): Promise<Server> {
   const file = a.values.get('--config');
   const { config } = await loadConfig(file ? ['--config', file] : [], process.env).catch((e: unknown) => fail(e, exit));
-  return boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`) });
+  return boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`), fetch: nodeFetch });
 }
 
 async function readPassword(): Promise<string> {

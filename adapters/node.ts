@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
+import { nodeFetch } from './node-fetch.ts';
 import { nodeSendFile } from './node-send.ts';
 import { fail, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
@@ -12,6 +13,9 @@ const server = await boot({
   config,
   runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
   logSink: (line) => process.stdout.write(`${line}\n`),
+  // BINARYREPO_NODE_FETCH=undici: the global fetch for upstream requests (A/B in bench/upstream-fetch.ts,
+  // or a way back should the node:http path misbehave with some upstream).
+  ...(process.env['BINARYREPO_NODE_FETCH'] === 'undici' ? {} : { fetch: nodeFetch }),
 });
 routeConsole(server.log);
 const app = createApp(server);

@@ -1,13 +1,14 @@
 import { RegistryError } from '../errors.ts';
 import type { ErrorKind } from '../errors.ts';
 import { concat } from '../util/bytes.ts';
+import type { NativeBody } from '../upstream/native-body.ts';
 
 /**
  * Iterates a body, failing when no bytes arrive for idleMs. There is deliberately no total-time
  * limit: a 10 GB layer on a slow link is fine as long as it keeps moving.
  */
 export async function* idleTimeoutBody(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   idleMs: number,
   what: string,
   /** 'upstream' for fetched bodies; 'invalid' for a client's request body that stalls or breaks. */
@@ -15,7 +16,7 @@ export async function* idleTimeoutBody(
   /** false for request bodies: the rest is left readable (a refused push drains it to answer cleanly). */
   cancelOnExit = true,
 ): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
+  const reader = readerOf(body);
   // One watchdog per body, not a timer per chunk: at 64 KiB chunks a per-chunk timer and race
   // cost more than the copy. Only time spent waiting for the source counts as idle.
   let waitingSince: number | undefined;
@@ -52,6 +53,31 @@ export async function* idleTimeoutBody(
     if (cancelOnExit || stalled) reader.cancel().catch(() => {});
     else reader.releaseLock();
   }
+}
+
+interface BodyReader {
+  read(): Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
+/** A Web stream's reader, or the same three operations over an async iterable (a native body). */
+function readerOf(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): BodyReader {
+  if (body instanceof ReadableStream) return body.getReader();
+  const it = body[Symbol.asyncIterator]();
+  const cancel = (body as Partial<NativeBody>).cancel;
+  return {
+    read: async () => {
+      const r = await it.next();
+      return r.done ? { done: true } : { done: false, value: r.value };
+    },
+    // A native body is ended at once (its pending read fails); a plain iterable when it next yields.
+    cancel: async () => {
+      if (cancel) cancel.call(body);
+      else await it.return?.();
+    },
+    releaseLock: () => {},
+  };
 }
 
 /** Reads a small body whole, refusing more than maxBytes (manifests, token answers). */

@@ -11,6 +11,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 export interface LaunchOptions {
   /** Node runs the compiled dist/ exactly as `npm start` does (benchmarks: the tsx loader thread costs ~30 MB RSS). */
   compiled?: boolean;
+  /** Extra environment variables for the process. */
+  env?: Record<string, string>;
 }
 
 /** The command each runtime's launcher runs (what npm start / bun run serve / deno task serve do). */
@@ -41,7 +43,7 @@ export async function startProcessServer(rt: RuntimeName, config: Record<string,
   const configPath = join(dir, `config-${rt}.json`);
   await writeFile(configPath, JSON.stringify({ listen: '127.0.0.1:0', ...config }));
   const [cmd, args] = runtimeCommand(rt, configPath, opts);
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
   const logs: string[] = [];
   let buf = '';
   let stderr = '';

@@ -4,6 +4,7 @@ import type { Server } from '../../src/boot.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { FetchFn } from '../../src/upstream/auth.ts';
 import { nodeClientAddress } from '../../adapters/common.ts';
+import { nodeFetch } from '../../adapters/node-fetch.ts';
 import { nodeSendFile } from '../../adapters/node-send.ts';
 import { listenLoopback } from './listen.ts';
 import { s3Options } from './s3.ts';
@@ -44,7 +45,8 @@ export async function startServer(opts: TestServerOptions): Promise<TestServer> 
     // The Node adapter's caps, native file send included: in-process tests serve as `npm start` does.
     runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
     logSink: (l) => logs.push(l),
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    // The Node adapter's upstream fetch too (node:http, native bodies), unless a test brings its own.
+    fetch: opts.fetch ?? nodeFetch,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const app = createApp(server);

@@ -1,4 +1,5 @@
 import { joinResumable } from '../../cache/resume.ts';
+import { bodyOf } from '../../upstream/native-body.ts';
 import type { Fill } from '../../cache/fills.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
 import { announcedSize } from '../../upstream/response.ts';
@@ -55,7 +56,7 @@ export async function fillBlob(c: BlobFillContext): Promise<Extract<BlobResult, 
         const res = await c.get();
         if (!res.body) throw new RegistryError('upstream', 'upstream sent no blob body');
         const size = blobSize(res, c.declared());
-        const body = idleTimeoutBody(res.body, c.idleTimeoutMs, `blob ${c.digest.value}`);
+        const body = idleTimeoutBody(bodyOf(res) ?? res.body, c.idleTimeoutMs, `blob ${c.digest.value}`);
         return { body, size, maxBytes: c.blobMaxBytes };
       },
       c.repo,

@@ -1,4 +1,5 @@
 import { joinResumable } from '../../cache/resume.ts';
+import { bodyOf } from '../../upstream/native-body.ts';
 import type { Fill, FillSource } from '../../cache/fills.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheStatus } from '../../cache/status.ts';
@@ -150,7 +151,7 @@ export class GenericRemote implements GenericReader {
       // Clients that join this download answer with the upstream's type too.
       this.inFlight.set(key, meta);
       const digest = announcedDigest(res);
-      return { body: idleTimeoutBody(res.body, this.d.idleTimeoutMs, `file ${path.join('/')}`), size: announcedSize(res), maxBytes: this.d.maxFileBytes, ...(digest ? { digest } : {}) };
+      return { body: idleTimeoutBody(bodyOf(res) ?? res.body, this.d.idleTimeoutMs, `file ${path.join('/')}`), size: announcedSize(res), maxBytes: this.d.maxFileBytes, ...(digest ? { digest } : {}) };
     };
     const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
       const doc: FileDoc = {
