@@ -80,7 +80,7 @@ EOF
   ceph-mon -c "$CONF" -i a
   wait_for 30 "the monitor" c -s
   c osd create >/dev/null
-  ceph-osd -c "$CONF" -i 0 --mkfs 2>>"$DIR/log/mkfs.log"
+  ceph-osd -c "$CONF" -i 0 --mkfs --monmap "$DIR/monmap" 2>>"$DIR/log/mkfs.log"
   ceph-osd -c "$CONF" -i 0 2>>"$DIR/log/osd-start.log"
   wait_for 60 "the OSD" sh -c "ceph -c '$CONF' osd stat | grep -q '1 up'"
   radosgw -c "$CONF" -n client.rgw.a
@@ -96,8 +96,20 @@ EOF
   echo "ceph.sh: RGW on http://127.0.0.1:$RGW_PORT (settings in $DIR/env)"
 }
 
+# A start that fails (a daemon that exits during its set-up) is shown with its logs and tried once
+# more from scratch, in a fresh process each time so that `set -e` stops each attempt at its failure.
+logs() { for f in "$DIR"/log/*; do echo "== $f" >&2; tail -n 5 "$f" >&2; done; }
+
 case "${1:-}" in
-  start) start ;;
+  start-once) start ;;
+  start)
+    if ! sh "$0" start-once; then
+      echo "ceph.sh: start failed; logs:" >&2
+      logs
+      echo "ceph.sh: trying once more" >&2
+      sh "$0" start-once || { logs; exit 1; }
+    fi
+    ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|start-once" >&2; exit 2 ;;
 esac
