@@ -79,7 +79,8 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   const newId = (): string => crypto.randomUUID();
   const serverId = config.serverId ?? `binaryrepo-${newId().slice(0, 8)}`;
-  const driver = openDriver(config.storage);
+  // The adapter's fetch for the bucket too (Node: node:http for the requests without a body).
+  const driver = openDriver(config.storage, fetchFn);
   const cleaned = await cleanTemp(driver, now());
   if (cleaned) log.info('removed leftover temp files', { count: cleaned });
   const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, `${serverId}/${newId()}`, leaseSeconds(config) * 1000, now) : undefined;

@@ -55,14 +55,14 @@ export async function* idleTimeoutBody(
   }
 }
 
-interface BodyReader {
+export interface BodyReader {
   read(): Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
   cancel(reason?: unknown): Promise<void>;
   releaseLock(): void;
 }
 
 /** A Web stream's reader, or the same three operations over an async iterable (a native body). */
-function readerOf(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): BodyReader {
+export function readerOf(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): BodyReader {
   if (body instanceof ReadableStream) return body.getReader();
   const it = body[Symbol.asyncIterator]();
   const cancel = (body as Partial<NativeBody>).cancel;

@@ -1,12 +1,13 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
+import type { S3Fetch } from './s3/client.ts';
 import type { StorageDriver } from './driver.ts';
 import { FsDriver } from './fs.ts';
 import { S3Driver } from './s3/driver.ts';
 
 /** The configured storage driver. */
-export function openDriver(storage: Config['storage']): StorageDriver {
+export function openDriver(storage: Config['storage'], fetchFn?: S3Fetch): StorageDriver {
   if (storage.type === 'fs') return new FsDriver(storage.path);
   return new S3Driver({
     endpoint: storage.endpoint,
@@ -19,5 +20,6 @@ export function openDriver(storage: Config['storage']): StorageDriver {
     prefix: storage.prefix,
     spoolDir: storage.spoolDir ?? join(tmpdir(), 'binaryrepo-spool'),
     partSize: storage.partSizeMiB * 1024 * 1024,
+    ...(fetchFn ? { fetch: fetchFn } : {}),
   });
 }

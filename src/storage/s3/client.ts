@@ -118,7 +118,9 @@ export class S3Client {
       const signed = await this.sign(method, u, r.headers ?? {});
       let res: Response;
       try {
-        res = await this.doFetch(signed.url, { method, headers: signed.headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+        // redirect: 'manual' (S3 answers its own redirects as errors, which is what we want) also lets
+        // the Node adapter's fetch serve these requests over node:http (adapters/node-fetch.ts).
+        res = await this.doFetch(signed.url, { method, headers: signed.headers, redirect: 'manual', ...(r.body !== undefined ? { body: r.body } : {}) });
       } catch (e) {
         last = e;
         continue;

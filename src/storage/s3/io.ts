@@ -1,3 +1,6 @@
+import { readerOf } from '../../http/streams.ts';
+import type { BodyReader } from '../../http/streams.ts';
+import { bodyOf } from '../../upstream/native-body.ts';
 import { concat } from '../../util/bytes.ts';
 import type { ReadHandle } from '../driver.ts';
 import type { S3Client } from './client.ts';
@@ -94,7 +97,7 @@ export class PartUploader {
  * has the same bytes under a different ETag, which must not fail a download in progress.
  */
 export class S3ReadHandle implements ReadHandle {
-  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private reader: BodyReader | undefined;
   private pos = -1;
   private spare: Uint8Array | undefined;
 
@@ -110,8 +113,10 @@ export class S3ReadHandle implements ReadHandle {
     if (!this.reader || this.pos !== position) {
       await this.drop();
       const res = await this.s3.get(this.key, position);
-      if (!res?.body) throw Object.assign(new Error(`${this.key} vanished while being read`), { code: 'ENOENT' });
-      this.reader = res.body.getReader();
+      const body = res ? bodyOf(res) : null;
+      if (!body) throw Object.assign(new Error(`${this.key} vanished while being read`), { code: 'ENOENT' });
+      // The runtime's own body when its fetch has one (Node: the socket's chunks, no Web stream).
+      this.reader = readerOf(body);
       this.pos = position;
     }
     const parts: Uint8Array[] = [];
