@@ -1,6 +1,6 @@
 import { RwLock } from '../util/rwlock.ts';
 import { forEachLimit } from '../util/pool.ts';
-import { Leases } from './lease.ts';
+import type { Leases } from './lease.ts';
 import { layout } from './layout.ts';
 
 /** Deletions per exclusive section: a push waits at most for one batch, never for a whole run. */

@@ -46,6 +46,11 @@ export class S3Driver implements StorageDriver {
     return this.appended.get(key) ? Promise.resolve(null) : this.s3.head(key);
   }
 
+  /** After a HEAD said 404: whether the key is kept as segments (known here, or its first segment exists). */
+  private async segmented(key: string): Promise<boolean> {
+    return this.appended.get(key) === true || (await this.segments.present(key));
+  }
+
   constructor(private readonly opts: S3DriverOptions) {
     this.s3 = new S3Client(opts);
     this.partSize = Math.max(MIN_PART, opts.partSize ?? 8 * 1024 * 1024);
@@ -57,7 +62,7 @@ export class S3Driver implements StorageDriver {
     assertSafeKey(key);
     const h = await this.head(key);
     if (h) return { size: h.size, mtimeMs: h.mtimeMs };
-    return this.segments.stat(key);
+    return (await this.segmented(key)) ? this.segments.stat(key) : null;
   }
 
   async open(key: string): Promise<ReadHandle | null> {
@@ -66,6 +71,7 @@ export class S3Driver implements StorageDriver {
     if (spool) return new FsReadHandle(await open(spool, 'r'));
     const h = await this.head(key);
     if (h) return new S3ReadHandle(this.s3, key, h.size);
+    if (!(await this.segmented(key))) return null;
     const segs = await this.segments.of(key);
     if (segs.length === 0) return null;
     return new JoinedReadHandle(segs.map((s) => ({ offset: s.offset, size: s.size, handle: new S3ReadHandle(this.s3, s.name, s.size) })));
@@ -140,10 +146,15 @@ export class S3Driver implements StorageDriver {
   async delete(key: string): Promise<boolean> {
     assertSafeKey(key);
     const h = await this.head(key);
-    if (h) await this.s3.del(key);
+    // A key is one object or segments, never both (segments only ever move to another key).
+    if (h) {
+      await this.s3.del(key);
+      return true;
+    }
+    if (!(await this.segmented(key))) return false;
     const dropped = await this.segments.drop(key, 0);
     this.appended.delete(key);
-    return dropped || h !== null;
+    return dropped;
   }
 
   async deleteTree(prefix: string): Promise<boolean> {
@@ -180,7 +191,7 @@ export class S3Driver implements StorageDriver {
       await this.s3.del(from);
       return;
     }
-    const segs = await this.segments.of(from);
+    const segs = (await this.segmented(from)) ? await this.segments.of(from) : [];
     if (segs.length === 0) throw Object.assign(new Error(`${from} does not exist`), { code: 'ENOENT' });
     const full = segs.filter((s) => s.size > 0);
     const only = full[0];

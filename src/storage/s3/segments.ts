@@ -33,6 +33,14 @@ export class Segments {
     return at < 0 ? objectName : objectName.slice(0, at);
   }
 
+  /**
+   * Whether the key is kept as segments: its first segment (offset 0) exists from the session's start
+   * and is never dropped alone, so one HEAD answers (cheaper than the listing, which S3 bills 12×).
+   */
+  async present(key: string): Promise<boolean> {
+    return (await this.s3.head(name(key, 0))) !== null;
+  }
+
   async of(key: string): Promise<Segment[]> {
     const out: Segment[] = [];
     for (let token: string | undefined, first = true; first || token; first = false) {
