@@ -150,12 +150,21 @@ export class MetaStore {
     }
   }
 
-  /** The names in a folder, sorted; a copy the caller may keep. */
-  async list(prefix: string): Promise<string[]> {
+  /**
+   * The names in a folder, sorted, without a copy: the remembered listing itself, which later writes
+   * change in place. For hot read paths (a tags page at 50k tags would copy 50k names twice per
+   * request): read it before the next await and never keep or mutate it.
+   */
+  async listView(prefix: string): Promise<readonly string[]> {
     const hit = this.lists.get(prefix);
-    if (hit && this.now() - hit.at < LIST_TTL_MS) return hit.names.slice();
+    if (hit && this.now() - hit.at < LIST_TTL_MS) return hit.names;
     const names = await this.driver.list(prefix);
     if (!this.shared) this.lists.set(prefix, { names, at: this.now() });
-    return names.slice();
+    return names;
+  }
+
+  /** The names in a folder, sorted; a copy the caller may keep. */
+  async list(prefix: string): Promise<string[]> {
+    return (await this.listView(prefix)).slice();
   }
 }

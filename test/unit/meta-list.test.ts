@@ -67,4 +67,18 @@ describe('MetaStore folder listings', () => {
       assert.deepEqual(page.items, want, String(last));
     }
   });
+
+  it('listView is the remembered listing, kept exact in place; a page of it is a copy', async () => {
+    for (const t of ['b', 'a']) await meta.put(`v/_tags/${t}`, {});
+    const view = await meta.listView('v/_tags');
+    assert.equal(await meta.listView('v/_tags'), view, 'no copy per request');
+    await meta.put('v/_tags/c', {});
+    assert.deepEqual(view, ['a', 'b', 'c']);
+    const page = paginate(view, '2', undefined);
+    assert.deepEqual(page, { items: ['a', 'b'], next: 'b' });
+    page.items.push('mutated');
+    const whole = paginate(view, undefined, undefined);
+    whole.items.push('mutated');
+    assert.deepEqual(await meta.list('v/_tags'), ['a', 'b', 'c']);
+  });
 });

@@ -35,7 +35,7 @@ export interface Page {
 }
 
 /** `n`/`last` pagination over a sorted list; n absent = everything after `last`. */
-export function paginate(sorted: string[], nParam: string | undefined, last: string | undefined): Page {
+export function paginate(sorted: readonly string[], nParam: string | undefined, last: string | undefined): Page {
   let n: number | undefined;
   if (nParam !== undefined && nParam !== '') {
     if (!/^\d{1,9}$/.test(nParam)) {
@@ -53,14 +53,14 @@ export function paginate(sorted: string[], nParam: string | undefined, last: str
       else hi = mid;
     }
   }
-  const rest = lo === 0 ? sorted : sorted.slice(lo);
-  if (n === undefined || rest.length <= n) return { items: rest };
-  const items = rest.slice(0, n);
+  // Copy only the page: the list may be a shared, remembered listing (MetaStore.listView).
+  if (n === undefined || sorted.length - lo <= n) return { items: sorted.slice(lo) };
+  const items = sorted.slice(lo, lo + n);
   const tail = items[items.length - 1];
   return tail === undefined ? { items } : { items, next: tail };
 }
 
 /** Merges sorted lists from several members into one sorted list without duplicates. */
-export function mergeSorted(lists: string[][]): string[] {
+export function mergeSorted(lists: ReadonlyArray<readonly string[]>): string[] {
   return [...new Set(lists.flat())].sort(lexical);
 }

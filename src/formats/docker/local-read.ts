@@ -98,12 +98,12 @@ export abstract class DockerLocalRead implements DockerReader {
     return false;
   }
 
-  async tags(image: string): Promise<string[]> {
-    const [tags, manifests] = await Promise.all([
-      this.d.meta.list(`${layout.dockerImageDir(this.name, image)}/_tags`),
-      this.d.meta.list(`${layout.dockerImageDir(this.name, image)}/_manifests`),
-    ]);
-    if (tags.length === 0 && manifests.length === 0) {
+  /** The remembered listing itself (MetaStore.listView): the router pages it before its next await. */
+  async tags(image: string): Promise<readonly string[]> {
+    const tags = await this.d.meta.listView(`${layout.dockerImageDir(this.name, image)}/_tags`);
+    if (tags.length > 0) return tags;
+    const manifests = await this.d.meta.listView(`${layout.dockerImageDir(this.name, image)}/_manifests`);
+    if (manifests.length === 0) {
       throw new RegistryError('not_found', `repository name not known to registry: ${image}`, { code: 'NAME_UNKNOWN' });
     }
     return tags;

@@ -15,7 +15,7 @@ export interface DockerReader {
   manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult>;
   blob(image: string, digest: Digest, head: boolean, via?: string): Promise<BlobResult>;
   /** All tags of an image, sorted. */
-  tags(image: string, via?: string): Promise<string[]>;
+  tags(image: string, via?: string): Promise<readonly string[]>;
   /** All image names, sorted. */
   catalog(): Promise<string[]>;
   /** Descriptors of manifests whose subject is `digest`. */
