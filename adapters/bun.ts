@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
-import { envClientAddress, fail, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
+import { envClientAddress, fail, lineBatcher, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Bun adapter: `bun run serve`. The few Bun APIs we use, typed here rather than pulling bun-types.
 interface BunFile {
@@ -25,6 +25,8 @@ declare const Bun: {
 };
 
 const exit = (code: number): never => process.exit(code);
+const lines = lineBatcher((text) => process.stdout.write(text));
+process.on('exit', lines.flush);
 const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
 const server = await boot({
   config,
@@ -35,7 +37,7 @@ const server = await boot({
     fileBody: async (path, start, end) => Bun.file(path).slice(start, end + 1),
     clientAddress: envClientAddress,
   },
-  logSink: (line) => process.stdout.write(`${line}\n`),
+  logSink: lines.sink,
 });
 routeConsole(server.log);
 const app = createApp(server);

@@ -129,3 +129,33 @@ function safeJson(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * The log sink's lines, written once per event-loop turn instead of once per line: with request
+ * logging on, a synchronous stdout write per request was a tenth of the server's time on small
+ * requests (issue 13). Lines wait at most one timer tick, or go at once past 64 KiB; adapters flush
+ * on exit, so a clean stop or a crash that reaches an exit handler loses nothing (a SIGKILL loses
+ * at most that tick's lines).
+ */
+export function lineBatcher(write: (text: string) => void): { sink: (line: string) => void; flush: () => void } {
+  let lines: string[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (lines.length === 0) return;
+    const text = lines.join('');
+    lines = [];
+    size = 0;
+    write(text);
+  };
+  const sink = (line: string): void => {
+    lines.push(`${line}\n`);
+    size += line.length + 1;
+    if (size >= 64 * 1024) flush();
+    else timer ??= setTimeout(flush, 0);
+  };
+  return { sink, flush };
+}
+

@@ -1,7 +1,7 @@
 import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
-import { envClientAddress, fail, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
+import { envClientAddress, fail, lineBatcher, listenFailure, loadConfig, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Deno adapter: `deno task serve`. The few Deno APIs we use, typed here.
 interface DenoFile {
@@ -23,6 +23,13 @@ declare const Deno: {
 };
 
 const encoder = new TextEncoder();
+// Straight to stdout: console.* is routed into this logger (routeConsole) and must not loop.
+const lines = lineBatcher((text) => {
+  const bytes = encoder.encode(text);
+  for (let at = 0; at < bytes.length; ) at += Deno.stdout.writeSync(bytes.subarray(at));
+});
+// Deno.exit and the end of the program dispatch `unload`: the last lines are written first.
+(globalThis as unknown as EventTarget).addEventListener('unload', lines.flush);
 const { config, source } = await loadConfig(Deno.args, Deno.env.toObject()).catch((e: unknown) => fail(e, Deno.exit));
 const server = await boot({
   config,
@@ -33,11 +40,7 @@ const server = await boot({
     fileBody: async (path, start, end, size) => (start === 0 && end === size - 1 ? (await Deno.open(path)).readable : null),
     clientAddress: envClientAddress,
   },
-  // Straight to stdout: console.* is routed into this logger (routeConsole) and must not loop.
-  logSink: (line) => {
-    const bytes = encoder.encode(`${line}\n`);
-    for (let at = 0; at < bytes.length; ) at += Deno.stdout.writeSync(bytes.subarray(at));
-  },
+  logSink: lines.sink,
 });
 routeConsole(server.log);
 const app = createApp(server);

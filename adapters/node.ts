@@ -4,15 +4,18 @@ import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
 import { nodeFetch } from './node-fetch.ts';
 import { nodeSendFile } from './node-send.ts';
-import { fail, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
+import { fail, lineBatcher, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
 const exit = (code: number): never => process.exit(code);
+const lines = lineBatcher((text) => process.stdout.write(text));
+// Every way out (process.exit, an uncaught error) passes here: the last lines are written first.
+process.on('exit', lines.flush);
 const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
 const server = await boot({
   config,
   runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
-  logSink: (line) => process.stdout.write(`${line}\n`),
+  logSink: lines.sink,
   // BINARYREPO_NODE_FETCH=undici: the global fetch for upstream requests (A/B in bench/upstream-fetch.ts,
   // or a way back should the node:http path misbehave with some upstream).
   ...(process.env['BINARYREPO_NODE_FETCH'] === 'undici' ? {} : { fetch: nodeFetch }),

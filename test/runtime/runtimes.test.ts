@@ -68,5 +68,25 @@ for (const rt of ['node', 'bun', 'deno'] as RuntimeName[]) {
       const r = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/hub/team/app:v1`, `dir:${dir.path}/skopeo`]);
       assert.equal(r.code, 0, r.stderr);
     });
+
+    // Log lines are written once per event-loop turn (adapters/common.ts lineBatcher): the request
+    // lines must still all arrive, and the lines logged by a stop must be out before the process ends.
+    it('request lines reach stdout, and a stop writes its last lines before the process exits', async () => {
+      const closed = new Promise<void>((r) => srv.child.once('close', () => r()));
+      const paths = Array.from({ length: 50 }, (_, i) => `/repo/hub/v2/team/app/manifests/missing-${i}`);
+      await Promise.all(paths.map(async (p) => assert.equal((await fetch(`${srv.url}${p}`, { method: 'HEAD' })).status, 404)));
+      await srv.stop();
+      await closed;
+      const msgs = srv.logs.map((l): { msg?: string; path?: string } => {
+        try {
+          return JSON.parse(l) as { msg?: string; path?: string };
+        } catch {
+          return {};
+        }
+      });
+      const logged = new Set(msgs.filter((m) => m.msg === 'request').map((m) => m.path));
+      assert.deepEqual(paths.filter((p) => !logged.has(p)), [], 'every request logged');
+      assert.ok(msgs.some((m) => m.msg === 'shutting down'), srv.logs.slice(-5).join('\n'));
+    });
   });
 }
