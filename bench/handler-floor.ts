@@ -19,11 +19,12 @@ const seconds = quick ? 2 : 5;
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 const work = await tempDir('bench-floor-');
 
-/** The minimal handler on a runtime (`raw`: node:http without the fetch adapter); resolves to its URL. */
-async function minimal(rt: RuntimeName, raw = false): Promise<{ url: string; stop: () => void }> {
+/** The minimal handler on a runtime (`raw`: node:http without the fetch adapter; `variant`: see minimal-server.ts); resolves to its URL. */
+async function minimal(rt: RuntimeName, raw = false, variant?: string): Promise<{ url: string; stop: () => void }> {
   const script = join(ROOT, 'bench', 'minimal-server.ts');
   const bin = (n: string): string => join(ROOT, 'node_modules', '.bin', n);
-  const [cmd, args] = rt === 'bun' ? [bin('bun'), [script]] : rt === 'deno' ? [bin('deno'), ['run', '--allow-net', '--allow-env', script]] : [process.execPath, ['--import', 'tsx', script, ...(raw ? ['--raw'] : [])]];
+  const extra = [...(raw ? ['--raw'] : []), ...(variant ? [`--variant=${variant}`] : [])];
+  const [cmd, args] = rt === 'bun' ? [bin('bun'), [script, ...extra]] : rt === 'deno' ? [bin('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', script, ...extra]] : [process.execPath, ['--import', 'tsx', script, ...extra]];
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((res, rej) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -37,6 +38,7 @@ async function minimal(rt: RuntimeName, raw = false): Promise<{ url: string; sto
 
 const img = await makeImage({ layerSizes: [100_000] });
 const rows: Array<SmallRow & { runtime: string }> = [];
+const ladder: Array<SmallRow & { runtime: string }> = [];
 for (const rt of runtimes) {
   const br = await startProcessServer(rt, { storage: { type: 'fs', path: join(work.path, `data-${rt}`) }, log: { requests: false }, repos: [{ name: 'loc', format: 'docker', type: 'local' }] }, work.path, { compiled: rt === 'node' });
   try {
@@ -47,6 +49,12 @@ for (const rt of runtimes) {
       { label: 'blob HEAD', method: 'HEAD' as const, path: `/v2/app/blobs/${img.layers[0]?.digest ?? ''}` },
     ];
     for (const r of await wrk(`binaryrepo (${rt})`, `${br.url}/repo/loc`, requests, seconds, work.path)) rows.push({ ...r, runtime: rt });
+    // The steps between the minimal handler and a manifest GET (the ladder below the table).
+    const steps = [
+      { label: 'GET /-/health', method: 'GET' as const, path: '/-/health' },
+      { label: 'GET /v2/ of a repo', method: 'GET' as const, path: '/repo/loc/v2/' },
+    ];
+    for (const r of await wrk(`binaryrepo (${rt})`, br.url, steps, seconds, work.path)) ladder.push({ ...r, runtime: rt });
   } finally {
     await br.stop();
   }
@@ -58,6 +66,15 @@ for (const rt of runtimes) {
         { label: 'manifest GET by tag', method: 'GET' as const, path: '/' },
       ];
       for (const r of await wrk(raw ? 'node:http handler' : `minimal fetch handler (${rt})`, m.url, requests, seconds, work.path)) rows.push({ ...r, runtime: rt });
+    } finally {
+      m.stop();
+    }
+  }
+  for (const variant of ['async', 'hono']) {
+    const m = await minimal(rt, false, variant);
+    try {
+      const label = variant === 'async' ? 'handler awaits once, reads a header' : 'the same behind Hono with one middleware';
+      for (const r of await wrk(`variant ${variant}`, m.url, [{ label, method: 'GET', path: '/' }], seconds, work.path)) ladder.push({ ...r, runtime: rt });
     } finally {
       m.stop();
     }
@@ -84,4 +101,19 @@ ${rows
   .filter((r) => r.target === 'node:http handler')
   .map((r) => `\nnode:http without the fetch adapter, ${r.request}: ${r.rps.toFixed(0)} req/s.`)
   .join('')}
+
+Where a GET's time goes (wrk, req/s, each step measured alone in this run): the minimal handler; the
+handler awaiting once and reading a header; that behind Hono with one middleware; binaryrepo's
+health check (its own middleware: metrics, admission, client address); a repo's /v2/ (routing to a
+repo and its format, the access decision); a manifest GET by tag (tag and manifest lookups, metrics,
+the response's headers).
+
+| runtime | minimal | + await, header | + Hono, middleware | binaryrepo /-/health | binaryrepo /v2/ | binaryrepo manifest GET |
+|---|---:|---:|---:|---:|---:|---:|
+${runtimes
+  .map((rt) => {
+    const at = (target: string, request: string): string => (rows.concat(ladder).find((r) => r.runtime === rt && r.target.startsWith(target) && r.request.startsWith(request))?.rps ?? Number.NaN).toFixed(0);
+    return `| ${rt} | ${at('minimal', 'manifest GET')} | ${at('variant async', '')} | ${at('variant hono', '')} | ${at('binaryrepo', 'GET /-/health')} | ${at('binaryrepo', 'GET /v2/')} | ${at('binaryrepo', 'manifest GET')} |`;
+  })
+  .join('\n')}
 `);

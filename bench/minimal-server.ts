@@ -2,13 +2,34 @@
 // answering every request with a manifest-sized JSON body, served the way binaryrepo is served on
 // that runtime (Bun.serve, Deno.serve, @hono/node-server), or with `--raw` on Node by node:http
 // directly. Prints `{"port": n}` once listening. Run by bench/handler-floor.ts.
+// `--variant=async`: the handler awaits once and reads a request header (what any real handler does);
+// `--variant=hono`: that handler behind a Hono app with one middleware around it. The steps from the
+// minimal handler to binaryrepo, measured in the same run, show where a small request's time goes.
 const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', pad: 'x'.repeat(400) });
 const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': `sha256:${'0'.repeat(64)}` };
-const handler = (req: Request): Response => new Response(req.method === 'HEAD' ? null : body, { headers: { ...headers, 'content-length': String(body.length) } });
+const answer = (req: Request): Response => new Response(req.method === 'HEAD' ? null : body, { headers: { ...headers, 'content-length': String(body.length) } });
+const runtimeArgs = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? (globalThis as { process?: { argv: string[] } }).process?.argv ?? [];
+const variant = runtimeArgs.find((a) => a.startsWith('--variant='))?.slice(10);
+const awaited = async (req: Request): Promise<Response> => {
+  await Promise.resolve();
+  req.headers.get('via');
+  return answer(req);
+};
+let handler: (req: Request) => Response | Promise<Response> = variant === 'async' ? awaited : answer;
+if (variant === 'hono') {
+  const { Hono } = await import('hono');
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    await next();
+    void c.res.status;
+  });
+  app.all('*', (c) => awaited(c.req.raw));
+  handler = (req) => app.fetch(req);
+}
 const announce = (port: number): void => console.log(JSON.stringify({ port }));
 
-type BunServe = (o: { hostname: string; port: number; fetch: (r: Request) => Response }) => { port: number };
-type DenoServe = (o: { hostname: string; port: number; onListen: (a: { port: number }) => void }, h: (r: Request) => Response) => unknown;
+type BunServe = (o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response> }) => { port: number };
+type DenoServe = (o: { hostname: string; port: number; onListen: (a: { port: number }) => void }, h: (r: Request) => Response | Promise<Response>) => unknown;
 const g = globalThis as unknown as { Bun?: { serve: BunServe }; Deno?: { serve: DenoServe } };
 if (g.Bun) announce(g.Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: handler }).port);
 else if (g.Deno) g.Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => announce(port) }, handler);
