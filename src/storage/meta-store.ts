@@ -13,6 +13,8 @@ const CACHE_BYTES = 64 * 1024 * 1024;
 const ENTRY_OVERHEAD = 256;
 const LIST_CACHE_BYTES = 32 * 1024 * 1024;
 const LIST_TTL_MS = 2000;
+/** Values derived from many listings (a repo's catalog), bounded by their size like listings. */
+const DERIVED_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** Index of name in sorted names, or -(insertion point) - 1 (the order the driver's list sorts in). */
 function search(names: string[], name: string): number {
@@ -54,6 +56,14 @@ export class MetaStore {
    * process (the offline gc) show after LIST_TTL_MS. Bounded by count and by the names' size.
    */
   private readonly lists = new Lru<{ names: string[]; at: number }>(1024, LIST_CACHE_BYTES, (e) => e.names.reduce((a, n) => a + n.length + 16, 64));
+
+  /**
+   * Values computed from many documents or listings (MetaStore.derived): any write through this
+   * store makes them stale, another process's writes show after LIST_TTL_MS.
+   */
+  private readonly derivedCache = new Lru<{ value: unknown; size: number; writes: number; at: number }>(256, DERIVED_CACHE_BYTES, (e) => e.size);
+  /** Bumped as every put and delete lands: a derived value computed before may lack that write. */
+  private writes = 0;
 
   constructor(
     private readonly driver: StorageDriver,
@@ -109,6 +119,8 @@ export class MetaStore {
    * their parents' listings) or a delete (the name leaves its folder's listing; folders stay).
    */
   private listed(key: string, added: boolean): void {
+    // Every write ends here, after it landed: a derived value computed before now may lack it.
+    this.writes++;
     for (let at = key.lastIndexOf('/'), child = key; at > 0; child = child.slice(0, at), at = child.lastIndexOf('/')) {
       const folder = child.slice(0, at);
       const name = child.slice(at + 1);
@@ -153,7 +165,7 @@ export class MetaStore {
   /**
    * The names in a folder, sorted, without a copy: the remembered listing itself, which later writes
    * change in place. For hot read paths (a tags page at 50k tags would copy 50k names twice per
-   * request): read it before the next await and never keep or mutate it.
+   * request). Never mutate it; after an await it may show later writes.
    */
   async listView(prefix: string): Promise<readonly string[]> {
     const hit = this.lists.get(prefix);
@@ -166,5 +178,21 @@ export class MetaStore {
   /** The names in a folder, sorted; a copy the caller may keep. */
   async list(prefix: string): Promise<string[]> {
     return (await this.listView(prefix)).slice();
+  }
+
+  /**
+   * A value computed from many reads (a repo's image catalog walks every image folder), remembered
+   * until the next write through this store or LIST_TTL_MS, so each page of a paged walk does not
+   * recompute it. Shared: callers must not mutate it. A write while it is computed keeps it from
+   * being remembered. Nothing is remembered on a shared (multi-replica) store.
+   */
+  async derived<T>(key: string, compute: () => Promise<T>, sizeOf: (v: T) => number): Promise<T> {
+    const hit = this.derivedCache.get(key);
+    if (hit && hit.writes === this.writes && this.now() - hit.at < LIST_TTL_MS) return hit.value as T;
+    const writes = this.writes;
+    const at = this.now();
+    const value = await compute();
+    if (!this.shared && writes === this.writes) this.derivedCache.set(key, { value, size: sizeOf(value) + 64, writes, at });
+    return value;
   }
 }

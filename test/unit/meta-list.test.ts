@@ -81,4 +81,36 @@ describe('MetaStore folder listings', () => {
     whole.items.push('mutated');
     assert.deepEqual(await meta.list('v/_tags'), ['a', 'b', 'c']);
   });
+
+  it('derived values are computed once until a write lands or the TTL passes; one racing a write is not kept', async () => {
+    let computed = 0;
+    const names = (): Promise<string[]> => {
+      computed++;
+      return meta.list('d');
+    };
+    const size = (v: string[]): number => v.length;
+    await meta.put('d/a', {});
+    assert.deepEqual(await meta.derived('k', names, size), ['a']);
+    assert.deepEqual(await meta.derived('k', names, size), ['a']);
+    assert.equal(computed, 1, 'remembered');
+    await meta.put('d/b', {});
+    assert.deepEqual(await meta.derived('k', names, size), ['a', 'b'], 'a landed write makes it stale');
+    assert.equal(computed, 2);
+    await meta.delete('d/a');
+    assert.deepEqual(await meta.derived('k', names, size), ['b']);
+    clock += 2001;
+    await meta.derived('k', names, size);
+    assert.equal(computed, 4, 'recomputed after the TTL');
+    // A write that lands while the value is computed: the result is handed out but not remembered.
+    clock += 2001;
+    const racing = async (): Promise<string[]> => {
+      computed++;
+      const v = await meta.list('d');
+      await meta.put('d/c', {});
+      return v;
+    };
+    assert.deepEqual(await meta.derived('k', racing, size), ['b']);
+    assert.deepEqual(await meta.derived('k', names, size), ['b', 'c']);
+    assert.equal(computed, 6);
+  });
 });

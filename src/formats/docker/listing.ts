@@ -4,9 +4,15 @@ import type { MetaStore } from '../../storage/meta-store.ts';
 
 /**
  * Image names stored under a repo: every folder that has tags, manifests or blobs. Names are folders
- * nested by '/', and the `_`-prefixed folders are ours, never part of a name.
+ * nested by '/', and the `_`-prefixed folders are ours, never part of a name. The walk visits every
+ * image folder, so its result is remembered until the next write (MetaStore.derived): the pages of
+ * a catalog walk cost O(page) each, not a walk each. Shared: callers must not mutate it.
  */
-export async function listImages(meta: MetaStore, repo: string): Promise<string[]> {
+export function listImages(meta: MetaStore, repo: string): Promise<readonly string[]> {
+  return meta.derived(`docker-images:${repo}`, () => walkImages(meta, repo), (names) => names.reduce((a, n) => a + n.length + 16, 0));
+}
+
+async function walkImages(meta: MetaStore, repo: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (prefix: string, name: string, depth: number): Promise<void> => {
     if (depth > 32) return;

@@ -109,7 +109,7 @@ export abstract class DockerLocalRead implements DockerReader {
     return tags;
   }
 
-  catalog(): Promise<string[]> {
+  catalog(): Promise<readonly string[]> {
     return listImages(this.d.meta, this.name);
   }
 

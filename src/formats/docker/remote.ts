@@ -46,7 +46,7 @@ export class DockerRemote implements DockerReader {
   }
 
   /** The images this cache holds (Docker Hub and most upstreams do not serve a catalog). */
-  async catalog(): Promise<string[]> {
+  async catalog(): Promise<readonly string[]> {
     const all = await listImages(this.d.meta, this.d.repo);
     return this.d.filter.active ? all.filter((n) => this.d.filter.allows(n)) : all;
   }

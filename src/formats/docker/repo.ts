@@ -17,7 +17,7 @@ export interface DockerReader {
   /** All tags of an image, sorted. */
   tags(image: string, via?: string): Promise<readonly string[]>;
   /** All image names, sorted. */
-  catalog(): Promise<string[]>;
+  catalog(): Promise<readonly string[]>;
   /** Descriptors of manifests whose subject is `digest`. */
   referrers(image: string, digest: Digest, via?: string): Promise<Array<Record<string, unknown>>>;
   /** Whether this repo holds the blob for the image without asking anyone (a mount source). */
