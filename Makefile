@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl 
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system setup-helm build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -17,6 +17,7 @@ help:
 	@echo "make setup              npm ci (when package-lock.json changed)"
 	@echo "make setup-system       the Debian packages the tests use (docker-registry, skopeo, podman, containerd, nginx, gnupg)"
 	@echo "make setup-helm         helm $(HELM_VERSION), built with go install into .build/bin (the tests' helm)"
+	@echo "make setup-oci-conformance  the OCI distribution-spec conformance suite, built with go install into .build/bin"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
@@ -46,6 +47,14 @@ HELM_VERSION := v3.22.0
 
 setup-helm: .build/bin/helm
 
+# The OCI distribution-spec's own conformance suite, pinned, built by `go install` into .build/bin
+# (test/docker/oci-conformance.test.ts runs it against a local repo).
+OCI_CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
+.build/bin/conformance:
+	GOBIN=$(CURDIR)/.build/bin GOTOOLCHAIN=local go install github.com/opencontainers/distribution-spec/conformance@$(OCI_CONFORMANCE_VERSION)
+
+setup-oci-conformance: .build/bin/conformance
+
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
@@ -62,7 +71,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system setup-helm typecheck build
+test: setup setup-system setup-helm setup-oci-conformance typecheck build
 	npm test
 
 setup-certs:

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { makeImage, makeIndex, pushBlob, pushImage, sha256 } from '../helpers/images.ts';
 import type { Blob, TestImage } from '../helpers/images.ts';
@@ -100,6 +100,22 @@ export function conformanceSuite(base: () => string): void {
     await error(await put('bad:tag', img.manifest.bytes, img.manifest.mediaType), 400, 'DIGEST_INVALID');
     const big = await put('big', new Uint8Array(5 * 1024 * 1024).fill(32), img.manifest.mediaType);
     assert.equal(big.status, 413);
+  });
+
+  it('push: ?tag= on a push by digest applies every tag and answers OCI-Tag; sha512 stays sha512', async () => {
+    await pushImage(base(), 'conf/tagparam', 'base', img);
+    const sha512 = `sha512:${createHash('sha512').update(img.manifest.bytes).digest('hex')}`;
+    const put = (ref: string, query: string): Promise<Response> =>
+      fetch(`${b(`conf/tagparam/manifests/${ref}`)}${query}`, { method: 'PUT', body: img.manifest.bytes, headers: { 'content-type': img.manifest.mediaType } });
+    const r = await put(sha512, '?tag=t1&tag=t2&tag=t1');
+    assert.equal(r.status, 201);
+    assert.equal(r.headers.get('docker-content-digest'), sha512);
+    assert.deepEqual((r.headers.get('oci-tag') ?? '').split(',').map((t) => t.trim()).sort(), ['t1', 't2']);
+    for (const t of ['t1', 't2']) assert.equal((await fetch(b(`conf/tagparam/manifests/${t}`), { method: 'HEAD' })).headers.get('docker-content-digest'), sha512, t);
+    // Refused before anything is written: a bad tag among good ones, tags on a push by tag.
+    await error(await put(img.manifest.digest, '?tag=ok&tag=bad:tag'), 400, 'TAG_INVALID');
+    await error(await put('t3', '?tag=t4'), 400, 'TAG_INVALID');
+    for (const t of ['ok', 't3', 't4']) await error(await fetch(b(`conf/tagparam/manifests/${t}`)), 404, 'MANIFEST_UNKNOWN');
   });
 
   it('push: an index needs its manifests; mounts link blobs from another image', async () => {

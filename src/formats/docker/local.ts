@@ -111,7 +111,7 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
     this.d.quota?.invalidate();
   }
 
-  async putManifest(image: string, ref: Reference, bytes: Uint8Array, contentType: string | null): Promise<PushedManifest> {
+  async putManifest(image: string, ref: Reference, bytes: Uint8Array, contentType: string | null, extraTags: readonly string[] = []): Promise<PushedManifest> {
     const m = parseManifest(bytes, contentType);
     const digest = digestOf(bytes, ref.kind === 'digest' ? ref.digest.algorithm : 'sha256');
     if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
@@ -128,7 +128,8 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
           throw new RegistryError('not_found', `manifest unknown to registry: ${c.digest.value}`, { code: 'MANIFEST_BLOB_UNKNOWN', detail: { digest: c.digest.value } });
         }
       }
-      if (ref.kind === 'tag') await this.checkTagWritable(image, ref.tag, digest);
+      const tags = ref.kind === 'tag' ? [ref.tag] : extraTags;
+      for (const t of tags) await this.checkTagWritable(image, t, digest);
       await this.d.quota?.admit(digest, bytes.byteLength);
       if (!(await this.d.blobs.stat(digest))) await this.d.blobs.putBytes(bytes, { expectedDigest: digest });
       const now = this.d.now();
@@ -137,9 +138,9 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
       if (m.subject) {
         await this.d.meta.put(layout.dockerReferrer(this.name, image, m.subject.digest, digest), referrerDescriptor(m, digest, bytes.byteLength));
       }
-      if (ref.kind === 'tag') {
+      for (const t of tags) {
         const tag: TagDoc = { digest: digest.value, mediaType: m.mediaType, size: bytes.byteLength, fetchedAt: now };
-        await this.d.meta.put(layout.dockerTag(this.name, image, ref.tag), tag);
+        await this.d.meta.put(layout.dockerTag(this.name, image, t), tag);
       }
       return { digest, mediaType: m.mediaType, ...(m.subject ? { subject: m.subject.digest } : {}) };
     });

@@ -44,7 +44,8 @@ export interface DockerWriter {
   putBlob(image: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<StoredBlob>;
   /** Links a blob held elsewhere in this server into the image; false when it is not in the store. */
   mount(image: string, digest: Digest): Promise<boolean>;
-  putManifest(image: string, ref: Reference, bytes: Uint8Array, contentType: string | null): Promise<PushedManifest>;
+  /** `tags`: a push by digest that also points these tags at it (the spec's `?tag=` parameters). */
+  putManifest(image: string, ref: Reference, bytes: Uint8Array, contentType: string | null, tags?: readonly string[]): Promise<PushedManifest>;
   deleteManifest(image: string, digest: Digest): Promise<void>;
   deleteTag(image: string, tag: string): Promise<void>;
   deleteBlob(image: string, digest: Digest): Promise<void>;

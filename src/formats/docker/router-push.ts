@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
-import { isValidName, parseReference } from './reference.ts';
+import { isValidName, isValidTag, parseReference } from './reference.ts';
 import type { DockerWriter } from './repo.ts';
 import { API_VERSION_HEADER, ociResponse } from './responses.ts';
 import type { DockerRouterDeps } from './router-deps.ts';
@@ -157,14 +157,35 @@ export async function handleManifestWrite(req: Request, name: string, refText: s
     }
     throw e;
   }
-  const pushed = await w.putManifest(name, ref.ref, bytes, req.headers.get('content-type'));
-  const tag = ref.ref.kind === 'tag' ? { tag: ref.ref.tag } : {};
-  d.notify('push', w.name, name, { mediaType: pushed.mediaType, size: bytes.byteLength, digest: pushed.digest.value, ...tag });
+  const tagParams = tagParameters(req, ref.ref.kind === 'digest');
+  const pushed = await w.putManifest(name, ref.ref, bytes, req.headers.get('content-type'), tagParams);
+  const tags = ref.ref.kind === 'tag' ? [ref.ref.tag] : tagParams;
+  if (tags.length === 0) d.notify('push', w.name, name, { mediaType: pushed.mediaType, size: bytes.byteLength, digest: pushed.digest.value });
+  for (const tag of tags) d.notify('push', w.name, name, { mediaType: pushed.mediaType, size: bytes.byteLength, digest: pushed.digest.value, tag });
   return empty(201, {
     location: `${d.base}/${name}/manifests/${pushed.digest.value}`,
     'docker-content-digest': pushed.digest.value,
     ...(pushed.subject ? { 'oci-subject': pushed.subject.value } : {}),
+    // The spec's answer to `?tag=`: the tags this push applied.
+    ...(tagParams.length > 0 ? { 'oci-tag': tagParams.join(', ') } : {}),
   });
+}
+
+/** Tags one push may apply with `?tag=` (each one a tag document written under the push's lock). */
+const MAX_TAG_PARAMETERS = 100;
+
+/**
+ * The distribution-spec's `?tag=<tag>` parameters of a manifest push by digest: that push also points
+ * each tag at the manifest. On a push by tag they would name a second, conflicting reference.
+ */
+function tagParameters(req: Request, byDigest: boolean): string[] {
+  const q = req.url.includes('?') ? new URL(req.url).searchParams.getAll('tag') : [];
+  if (q.length === 0) return [];
+  if (!byDigest) throw new RegistryError('invalid', 'tag parameters are allowed only on a push by digest', { code: 'TAG_INVALID' });
+  const tags = [...new Set(q)];
+  if (tags.length > MAX_TAG_PARAMETERS) throw new RegistryError('invalid', `more than ${MAX_TAG_PARAMETERS} tag parameters`, { code: 'TAG_INVALID' });
+  for (const t of tags) if (!isValidTag(t)) throw new RegistryError('invalid', `invalid tag: ${t.slice(0, 200)}`, { code: 'TAG_INVALID' });
+  return tags;
 }
 
 export async function handleBlobDelete(name: string, digestText: string, w: DockerWriter): Promise<Response> {
