@@ -46,7 +46,7 @@ export function cncfProxy(upstream: string): Candidate {
     name: 'CNCF registry proxy',
     start: async () => {
       const reg: RunningRegistry = await startRegistry({ proxyRemoteUrl: upstream });
-      return { base: reg.url, stop: () => reg.stop() };
+      return { base: reg.url, ...(reg.child.pid ? { pid: reg.child.pid } : {}), stop: () => reg.stop() };
     },
   };
 }

@@ -13,6 +13,8 @@ import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { clientCeiling } from './ceiling.ts';
+import { withCpu } from './cpu.ts';
+import type { CpuSample } from './cpu.ts';
 import { seedBigImage, seedImages } from './images.ts';
 import type { BenchImage } from './images.ts';
 import { measureMemory } from './memory.ts';
@@ -61,14 +63,15 @@ async function pullAll(base: string): Promise<number> {
 async function rounds_(relay: Relay, candidates: Candidate[], n: number, label: string): Promise<RoundsResult> {
   const rows: RoundsResult['rows'] = {};
   const direct: number[] = [];
+  const directCpu: CpuSample[] = [];
   const nginxWarm: number[] = [];
   const orders: string[][] = [];
-  for (const c of candidates) rows[c.name] = { cold: [], warm: [], upstreamBytes: [], failures: [] };
+  for (const c of candidates) rows[c.name] = { cold: [], coldCpu: [], warm: [], upstreamBytes: [], failures: [] };
   for (let r = 0; r < n; r++) {
     const tasks: Array<{ name: string; run: () => Promise<void> }> = [
       { name: 'direct', run: async () => {
         relay.reset();
-        direct.push(await pullAll(relay.url));
+        directCpu.push(await withCpu(origin.child.pid, undefined, async () => void direct.push(await pullAll(relay.url))));
       } },
       { name: 'nginx', run: async () => void nginxWarm.push(await pullAll(nginx.base)) },
       ...candidates.map((c) => ({ name: c.name, run: async () => {
@@ -77,7 +80,8 @@ async function rounds_(relay: Relay, candidates: Candidate[], n: number, label: 
         try {
           inst = await c.start();
           relay.reset();
-          row.cold.push(await pullAll(inst.base));
+          const running = inst;
+          row.coldCpu.push(await withCpu(origin.child.pid, running.pid, async () => void row.cold.push(await pullAll(running.base))));
           row.upstreamBytes.push(relay.bytes.value);
           row.warm.push(await pullAll(inst.base));
         } catch (e) {
@@ -94,7 +98,7 @@ async function rounds_(relay: Relay, candidates: Candidate[], n: number, label: 
     for (const t of tasks) await t.run();
     log(`${label}: round ${r + 1}/${n} done (${orders[r]?.join(' → ')})`);
   }
-  return { label, direct, nginx: nginxWarm, rows, orders };
+  return { label, direct, directCpu, nginx: nginxWarm, rows, orders };
 }
 
 /** Fisher-Yates with the bench's seeded generator. */
@@ -183,6 +187,7 @@ try {
 const env = {
   date: new Date().toISOString(),
   cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+  cores: cpus().length,
   memGiB: Math.round(totalmem() / 2 ** 30),
   loadavg: loadavg().map((x) => x.toFixed(2)).join(' '),
   runtimes: await versions(runtimes),

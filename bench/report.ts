@@ -1,4 +1,5 @@
 import type { CeilingRow } from './ceiling.ts';
+import type { CpuSample } from './cpu.ts';
 import type { BenchImage } from './images.ts';
 import type { MemoryRow } from './memory.ts';
 import type { SmallRow } from './small.ts';
@@ -6,8 +7,10 @@ import type { SmallRow } from './small.ts';
 export interface RoundsResult {
   label: string;
   direct: number[];
+  /** CPU seconds of each party during each direct pull (bench/cpu.ts). */
+  directCpu: CpuSample[];
   nginx: number[];
-  rows: Record<string, { cold: number[]; warm: number[]; upstreamBytes: number[]; failures: string[] }>;
+  rows: Record<string, { cold: number[]; coldCpu: CpuSample[]; warm: number[]; upstreamBytes: number[]; failures: string[] }>;
   /** The order the candidates ran in, per round (shuffled). */
   orders: string[][];
 }
@@ -22,7 +25,7 @@ export interface ConcRow {
 }
 
 export interface ReportInput {
-  env: { date: string; cpus: string; memGiB: number; loadavg: string; runtimes: Record<string, string>; rounds: number; seed: number; imageSetBytes: number };
+  env: { date: string; cpus: string; cores: number; memGiB: number; loadavg: string; runtimes: Record<string, string>; rounds: number; seed: number; imageSetBytes: number };
   images: BenchImage[];
   big: BenchImage | undefined;
   main: RoundsResult;
@@ -42,7 +45,7 @@ function paired(num: number[], den: number[], median: (xs: number[]) => number):
   return median(num.map((x, i) => x / (den[i] ?? Number.NaN)));
 }
 
-function roundsTable(r: RoundsResult, total: number, median: (xs: number[]) => number): string[] {
+function roundsTable(r: RoundsResult, total: number, median: (xs: number[]) => number, cores: number): string[] {
   const d = median(r.direct);
   const n = median(r.nginx);
   const lines = [
@@ -65,7 +68,32 @@ function roundsTable(r: RoundsResult, total: number, median: (xs: number[]) => n
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   for (const [name, row] of Object.entries(r.rows)) for (const f of row.failures) lines.push(`FAILED ${name} ${f}`);
+  lines.push('', ...cpuTable(r, median, cores));
   return lines;
+}
+
+/**
+ * Where the cores went during each cold pull: CPU seconds of the bench process (the pulling client,
+ * which hashes every byte, and the counting relay), the upstream registry and the cache. Client,
+ * upstream and cache share the machine's cores, so a pull's wall time cannot fall below their CPU
+ * total ÷ cores: the last column is that floor as a share of the wall time measured (1.00: every
+ * core busy the whole pull).
+ */
+function cpuTable(r: RoundsResult, median: (xs: number[]) => number, cores: number): string[] {
+  const s = (xs: number[]): string => median(xs).toFixed(2);
+  const row = (name: string, wallMs: number[], cpu: CpuSample[]): string => {
+    const total = cpu.map((c) => c.client + c.upstream + (Number.isNaN(c.server) ? 0 : c.server));
+    const busy = total.map((t, i) => t / cores / ((wallMs[i] ?? Number.NaN) / 1000));
+    return `| ${name} | ${(median(wallMs) / 1000).toFixed(2)} | ${s(cpu.map((c) => c.client))} | ${s(cpu.map((c) => c.upstream))} | ${cpu.every((c) => Number.isNaN(c.server)) ? '' : s(cpu.map((c) => c.server))} | ${s(total)} | ${s(busy)} |`;
+  };
+  return [
+    `CPU seconds per pull of the image set (medians; ${cores} cores shared by client, upstream and cache):`,
+    '',
+    '| pull | wall s | client + relay | upstream registry | cache | total | total ÷ cores ÷ wall |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('direct', r.direct, r.directCpu),
+    ...Object.entries(r.rows).map(([name, x]) => row(`${name}, cold`, x.cold, x.coldCpu)),
+  ];
 }
 
 /** The markdown report printed on stdout (the JSON has every sample). */
@@ -77,9 +105,9 @@ export function report(x: ReportInput): string {
     `Machine: ${env.cpus}, ${env.memGiB} GiB, load average at the end ${env.loadavg}. Versions: ${Object.entries(env.runtimes).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `Image set: ${x.images.map((i) => `${i.name} ${mb(i.bytes)} MB`).join(', ')}${x.big ? `; memory bench layer ${mb(x.big.bytes)} MB` : ''}. Upstream: docker-registry behind a counting relay. Candidate order shuffled per round, seed ${env.seed} (BENCH_SEED).`,
     '',
-    ...roundsTable(x.main, env.imageSetBytes, median),
+    ...roundsTable(x.main, env.imageSetBytes, median, env.cores),
     '',
-    ...(x.shaped ? [...roundsTable(x.shaped, env.imageSetBytes, median), ''] : []),
+    ...(x.shaped ? [...roundsTable(x.shaped, env.imageSetBytes, median, env.cores), ''] : []),
     `### Concurrent cold pulls of ${x.medium.name} (${mb(x.medium.bytes)} MB), unshaped`,
     '',
     '| candidate | clients | wall ms | aggregate MB/s | upstream bytes ÷ image | upstream blob GETs |',
