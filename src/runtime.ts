@@ -1,4 +1,5 @@
 import type { Watcher } from './http/download-guard.ts';
+import type { ReadHandle } from './storage/driver.ts';
 /**
  * What the adapter knows about its runtime and the core may use. Everything optional has a portable
  * fallback in src/, so the core runs the same on every runtime.
@@ -11,10 +12,17 @@ export interface RuntimeCaps {
   version: string;
   /**
    * A native body for bytes [start, end] (inclusive) of a file, so the runtime sends it with its
-   * own fast path and a real Content-Length (Bun drops a handler-set length on stream bodies).
-   * Returns null where the runtime has nothing better than the portable stream.
+   * own fast path and a real Content-Length (Bun drops a handler-set length on stream bodies). It
+   * must hold no file handle while the client waits (Bun's Blob): the download guard never sees
+   * it. Returns null where the runtime has nothing better than the portable stream.
    */
   fileBody?(path: string, start: number, end: number, size: number): Promise<ResponseBody | null>;
+  /**
+   * A local file opened with the runtime's own file API, where that reads faster than the portable
+   * driver's handle (Deno: node:fs compatibility costs a layer per read). The core streams it and
+   * reports every chunk to the download guard itself. Null when the file cannot be opened.
+   */
+  openFile?(path: string): Promise<ReadHandle | null>;
   /**
    * Sends bytes [start, end] (inclusive) of a file as the whole response itself, straight from
    * the file into the connection (Node: a file stream piped into the socket, with backpressure),

@@ -92,43 +92,6 @@ export class DownloadGuard {
     return (cut) => this.watch(client, cut);
   }
 
-  /** A stream we do not own (a runtime's native file stream), watched through one wrapping layer. */
-  wrap(body: ReadableStream<Uint8Array>, client: string): ReadableStream<Uint8Array> {
-    const reader = body.getReader();
-    let w: BodyWatch | undefined;
-    return new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          w = this.watch(client, (why) => {
-            reader.cancel(why).catch(() => {});
-            controller.error(why);
-          });
-        },
-        pull: async (controller) => {
-          w?.pulled();
-          try {
-            const r = await reader.read();
-            if (r.done) {
-              w?.end();
-              controller.close();
-              return;
-            }
-            controller.enqueue(r.value);
-            w?.delivered();
-          } catch (e) {
-            w?.end();
-            throw e;
-          }
-        },
-        cancel: (reason) => {
-          w?.end();
-          return reader.cancel(reason);
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  }
-
   private startTimer(): void {
     if (this.timer) return;
     const tick = Math.max(50, Math.min(1000, Math.floor(this.limits.sendIdleMs / 4)));

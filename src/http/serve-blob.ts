@@ -29,7 +29,7 @@ export type BlobSource =
  * A blob as an HTTP answer with single Range support (206, or 416 with the size) and HEAD without
  * opening anything. `headers` are the format's own (type, digests, validators); `notModified`
  * answers a conditional request before any byte is read. Cached files go through the runtime's
- * native file body where it has one (Bun's sendfile, Deno's file stream).
+ * fastest way where it has one (Node's socket pump, Deno's own file handle, Bun's sendfile).
  */
 export async function serveBlob(
   req: Request,
@@ -69,9 +69,12 @@ export async function serveBlob(
   // Node: the file piped into the socket by the adapter, no web-stream layers in between.
   const sent = path && deps.runtime.sendFile ? await deps.runtime.sendFile(deps.env, { path, start, end: last }, status, out, watcher) : null;
   if (sent) return sent;
+  // Deno: the runtime's own file handle under our watched stream (no wrapping layer).
+  const own = path && deps.runtime.openFile ? await deps.runtime.openFile(path) : null;
+  if (own) return new Response(handleStream(own, start, last, watcher), { status, headers: out });
+  // Bun: a Blob it sends with sendfile; it holds no handle while the client waits.
   const native = path ? await deps.runtime.fileBody?.(path, start, last, src.size) : null;
-  // A native stream (Deno) is guarded like ours; a Blob (Bun's sendfile) holds no handle while it waits.
-  if (native) return new Response(native instanceof ReadableStream ? deps.downloads.wrap(native as ReadableStream<Uint8Array>, deps.client) : native, { status, headers: out });
+  if (native) return new Response(native, { status, headers: out });
   const handle = await deps.blobs.open(src.digest);
   if (!handle) return new Response(null, { status: 404, headers: { 'content-type': 'application/json' } });
   return new Response(handleStream(handle, start, last, watcher), { status, headers: out });

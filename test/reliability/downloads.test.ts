@@ -13,10 +13,15 @@ import type { TestServer } from '../helpers/server.ts';
 import { closeAll } from '../helpers/teardown.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
-/** Polls until `cond` holds (or fails after `ms`): waiting for an effect, not sleeping a guess. */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+/**
+ * Polls until `cond` holds (or fails after `ms`), running `probe` before each check: waiting for an
+ * effect, not sleeping a guess.
+ */
+async function until(cond: () => boolean, ms: number, what: string, probe?: () => Promise<void>): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  for (;;) {
+    await probe?.();
+    if (cond()) return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -63,6 +68,49 @@ describe('downloads that are never read', () => {
     const ok = await fetch(url);
     assert.equal(ok.status, 200);
     assert.equal(sha256(new Uint8Array(await ok.arrayBuffer())), digest, 'a reading client is never cut');
+    for (const s of stalled) s.destroy();
+  });
+});
+
+// Deno serves cached files through its own file handle under our watched stream (RuntimeCaps.openFile):
+// the same bound and cut-off must hold there, seen from outside the process.
+describe('downloads that are never read, on Deno', () => {
+  let srv: ProcessServer;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const blob = new Uint8Array(randomBytes(32 * 1024 * 1024));
+  const digest = sha256(blob);
+
+  before(async () => {
+    dir = await tempDir('downloads-deno-');
+    srv = await startProcessServer('deno', {
+      storage: { type: 'fs', path: `${dir.path}/data` },
+      http: { sendIdleSeconds: 1, maxDownloadsPerClient: 4 },
+      repos: [{ name: 'local', format: 'docker', type: 'local' }],
+    }, dir.path);
+    await pushBlob(`${srv.url}/repo/local`, 'app', { bytes: blob, digest, mediaType: 'application/octet-stream' });
+  });
+  after(() => closeAll(() => srv?.stop(), () => dir?.cleanup()));
+
+  it('stalled downloads count against the client (429) and are cut off; a reading client gets every byte, ranges too', async () => {
+    const url = `${srv.url}/repo/local/v2/app/blobs/${digest}`;
+    const stalled = await Promise.all(Array.from({ length: 4 }, () => stalledGet(url)));
+    // Counted as soon as each answer starts streaming: the fifth is refused while they are open.
+    let status = 0;
+    await until(() => status === 429, 5000, 'the fifth download refused', async () => {
+      const r = await fetch(url, { method: 'HEAD' });
+      status = r.status;
+    });
+    // Nobody reads them: once cut off (after sendIdleSeconds) the client may download again.
+    let whole: Uint8Array | undefined;
+    await until(() => whole !== undefined, 15_000, 'the stalled downloads to be cut off', async () => {
+      const r = await fetch(url);
+      if (r.status === 200) whole = new Uint8Array(await r.arrayBuffer());
+      else await r.body?.cancel();
+    });
+    assert.equal(sha256(whole ?? new Uint8Array()), digest, 'a reading client is never cut');
+    const part = await fetch(url, { headers: { range: 'bytes=1000-1999999' } });
+    assert.equal(part.status, 206);
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), blob.subarray(1000, 2_000_000));
     for (const s of stalled) s.destroy();
   });
 });
