@@ -14,7 +14,7 @@ export async function loadConfig(argv: string[], env: Record<string, string | un
   const file = values.get('--config') ?? env['BINARYREPO_CONFIG'];
   if (!file) return { config: validateConfig(DEFAULT_CONFIG, env), source: 'embedded default' };
   const text = await readFile(file, 'utf8');
-  return { config: parseConfigText(text, file, env), source: file };
+  return { config: await parseConfigText(text, file, env), source: file };
 }
 
 /** A command line that cannot be what the user meant: printed with the usage, exit 2. */

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../util/yaml.ts';
 import { ConfigSchema, crossCheck } from './schema.ts';
 import type { Config } from './schema.ts';
 
@@ -86,10 +86,10 @@ function plainWords(i: v.BaseIssue<unknown>): string {
 }
 
 /** Parses a config document; YAML is a superset of JSON, but JSON files get JSON's error messages. */
-export function parseConfigText(text: string, fileName: string, env: Record<string, string | undefined> = {}): Config {
+export async function parseConfigText(text: string, fileName: string, env: Record<string, string | undefined> = {}): Promise<Config> {
   let raw: unknown;
   try {
-    raw = /\.json$/i.test(fileName) ? JSON.parse(text) : parseYaml(text);
+    raw = /\.json$/i.test(fileName) ? JSON.parse(text) : await parseYaml(text);
   } catch (e) {
     throw new ConfigError([`${fileName}: cannot parse: ${e instanceof Error ? e.message : String(e)}`]);
   }

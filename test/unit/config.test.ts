@@ -88,12 +88,13 @@ describe('configuration', () => {
     assert.ok(problems({ repos: [{ ...local, type: 'weird' }] }).every((x) => !x.includes('Expected never') && !x.includes('Invalid key')));
   });
 
-  it('reads YAML and JSON files', () => {
-    const y = parseConfigText('repos:\n  - name: hub\n    format: docker\n    type: remote\n    upstream: { url: "http://127.0.0.1:5000" }\n', 'c.yaml');
+  it('reads YAML and JSON files', async () => {
+    const y = await parseConfigText('repos:\n  - name: hub\n    format: docker\n    type: remote\n    upstream: { url: "http://127.0.0.1:5000" }\n', 'c.yaml');
     assert.equal(y.repos[0]?.name, 'hub');
-    const j = parseConfigText(JSON.stringify({ repos: [repo()] }), 'c.json');
+    const j = await parseConfigText(JSON.stringify({ repos: [repo()] }), 'c.json');
     assert.equal(j.repos[0]?.name, 'hub');
-    assert.throws(() => parseConfigText('{bad', 'c.json'), ConfigError);
+    await assert.rejects(parseConfigText('{bad', 'c.json'), ConfigError);
+    await assert.rejects(parseConfigText('repos: [', 'c.yaml'), /cannot parse/);
   });
 
   it('refuses retention policies that would keep nothing or fight immutable tags', () => {

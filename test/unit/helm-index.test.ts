@@ -55,15 +55,15 @@ describe('Helm index rendering, SemVer, upstream index parsing', () => {
     }
   });
 
-  it('reads Chart.yaml strictly', () => {
-    assert.equal(chartMetadata('apiVersion: v2\nname: ok\nversion: 1.2.3\nappVersion: 1.10\n').appVersion, '1.1');
-    assert.throws(() => chartMetadata('apiVersion: v2\nname: ok\nversion: 1.2.3\nname: again\n'), /not valid YAML/);
-    assert.throws(() => chartMetadata('apiVersion: v3\nname: ok\nversion: 1.2.3\n'), /apiVersion/);
-    assert.throws(() => chartMetadata('- a list\n'), /not a mapping/);
-    assert.throws(() => chartMetadata('apiVersion: v2\nname: ok\nversion: 1.2.3\nannotations: { a: [1] }\n'), /annotations/);
+  it('reads Chart.yaml strictly', async () => {
+    assert.equal((await chartMetadata('apiVersion: v2\nname: ok\nversion: 1.2.3\nappVersion: 1.10\n')).appVersion, '1.1');
+    await assert.rejects(chartMetadata('apiVersion: v2\nname: ok\nversion: 1.2.3\nname: again\n'), /not valid YAML/);
+    await assert.rejects(chartMetadata('apiVersion: v3\nname: ok\nversion: 1.2.3\n'), /apiVersion/);
+    await assert.rejects(chartMetadata('- a list\n'), /not a mapping/);
+    await assert.rejects(chartMetadata('apiVersion: v2\nname: ok\nversion: 1.2.3\nannotations: { a: [1] }\n'), /annotations/);
   });
 
-  it('parses an upstream index (YAML or JSON) and rewrites URLs of every kind', () => {
+  it('parses an upstream index (YAML or JSON) and rewrites URLs of every kind', async () => {
     const base = 'https://charts.example.com/stable';
     const yaml = `apiVersion: v1
 entries:
@@ -94,7 +94,7 @@ generated: "2026-01-01T00:00:00Z"
 `;
     const warnings: string[] = [];
     for (const text of [yaml, JSON.stringify(parseYaml(yaml))]) {
-      const p = parseUpstreamIndex(text, base, (m) => warnings.push(m));
+      const p = await parseUpstreamIndex(text, base, (m) => warnings.push(m));
       assert.deepEqual(p.upstream.get('rel-1.0.0.tgz'), { url: 'https://charts.example.com/stable/rel-1.0.0.tgz', digest: 'a'.repeat(64) });
       assert.deepEqual(p.upstream.get('abs-2.0.0.tgz'), { url: 'https://cdn.example.net/abs-2.0.0.tgz' });
       assert.deepEqual(p.upstream.get('up-0.1.0.tgz'), { url: 'https://charts.example.com/other/up-0.1.0.tgz' });

@@ -1,5 +1,4 @@
-import { extract } from 'tar-stream';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../util/yaml.ts';
 import { RegistryError } from '../../errors.ts';
 import { isSemver } from './semver.ts';
 
@@ -21,10 +20,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,249}$/;
 export const badChart = (message: string): RegistryError => new RegistryError('invalid', message, { code: 'INVALID_CHART' });
 
 /** The index fields of a parsed Chart.yaml, checked; throws with the reason a client can act on. */
-export function chartMetadata(text: string): ChartMetadata {
+export async function chartMetadata(text: string): Promise<ChartMetadata> {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 50, uniqueKeys: true });
+    doc = await parseYaml(text, { maxAliasCount: 50, uniqueKeys: true });
   } catch (e) {
     throw badChart(`Chart.yaml is not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
@@ -109,6 +108,8 @@ export class ChartInspector {
   }
 
   private async read(limits: InspectLimits): Promise<ChartMetadata> {
+    // Loaded on first use, like YAML: module loading every start pays for, only Helm pushes need.
+    const { extract } = await import('tar-stream');
     const ex = extract();
     let unpacked = 0;
     const feed = (async () => {

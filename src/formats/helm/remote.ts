@@ -156,7 +156,7 @@ export class HelmRemote implements HelmReader {
     }
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'index.yaml', 'NOT_FOUND');
     const text = new TextDecoder().decode(await readLimited(res.body, this.d.maxIndexBytes, this.d.idleTimeoutMs, `${this.name} index.yaml`));
-    const parsed = parseUpstreamIndex(text, this.d.baseUrl, (msg) => this.d.log.warn(msg, { repo: this.name }));
+    const parsed = await parseUpstreamIndex(text, this.d.baseUrl, (msg) => this.d.log.warn(msg, { repo: this.name }));
     const generated = parsed.generated ?? new Date(this.d.now()).toISOString();
     const rendered = new TextEncoder().encode(renderEntries(parsed.entries, this.d.indexFormat, generated));
     const data = new TextEncoder().encode(JSON.stringify({ entries: Object.fromEntries(parsed.entries), upstream: Object.fromEntries(parsed.upstream) }));

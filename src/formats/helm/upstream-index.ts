@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../util/yaml.ts';
 import { RegistryError } from '../../errors.ts';
 import { chartFile, newestFirst } from './index-file.ts';
 import type { Entries, IndexEntry } from './index-file.ts';
@@ -19,10 +19,10 @@ const SAFE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,249}$/;
  * `charts/<name>-<version>.tgz` here. Entries without a usable name, version or URL are dropped
  * (and logged); other URL schemes (oci://) are left as they are.
  */
-export function parseUpstreamIndex(text: string, baseUrl: string, warn: (msg: string) => void): UpstreamIndex {
+export async function parseUpstreamIndex(text: string, baseUrl: string, warn: (msg: string) => void): Promise<UpstreamIndex> {
   let doc: unknown;
   try {
-    doc = /^\s*\{/.test(text) ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 10_000 });
+    doc = /^\s*\{/.test(text) ? JSON.parse(text) : await parseYaml(text, { maxAliasCount: 10_000 });
   } catch (e) {
     throw new RegistryError('upstream', `the upstream index.yaml does not parse: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
