@@ -1,5 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import { layout } from './layout.ts';
+import { imageDirs } from './walk.ts';
+import { forEachLimit } from '../../util/pool.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 
 /**
@@ -13,19 +15,17 @@ export function listImages(meta: MetaStore, repo: string): Promise<readonly stri
 }
 
 async function walkImages(meta: MetaStore, repo: string): Promise<string[]> {
+  const root = layout.dockerRepoDir(repo);
   const out: string[] = [];
-  const walk = async (prefix: string, name: string, depth: number): Promise<void> => {
-    if (depth > 32) return;
-    const children = await meta.list(prefix);
-    const hasContent = (await Promise.all(['_tags', '_manifests', '_layers'].filter((c) => children.includes(c)).map((c) => meta.list(`${prefix}/${c}`)))).some(
-      (l) => l.length > 0,
-    );
-    if (name && hasContent) out.push(name);
-    for (const c of children) {
-      if (!c.startsWith('_')) await walk(`${prefix}/${c}`, name ? `${name}/${c}` : c, depth + 1);
+  // A folder left with empty tag, manifest and layer folders (all deleted) is no image any more.
+  await forEachLimit(await imageDirs({ meta }, root), 16, async (dir) => {
+    for (const sub of ['_tags', '_manifests', '_layers']) {
+      if ((await meta.listView(`${dir}/${sub}`)).length > 0) {
+        out.push(dir.slice(root.length + 1));
+        return;
+      }
     }
-  };
-  await walk(layout.dockerRepoDir(repo), '', 0);
+  });
   return out.sort(lexical);
 }
 

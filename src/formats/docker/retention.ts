@@ -90,7 +90,7 @@ export async function applyRetention(s: RetentionServer, repo: DockerLocal, rc: 
       }
       result.removed = result.deletedTags.length + result.deletedManifests.length;
       results.push(result);
-    });
+    }, 1);
   }
   if (!dryRun && results.length > 0) {
     const tags = results.reduce((a, r) => a + r.deletedTags.length, 0);

@@ -9,12 +9,36 @@ import { forEachLimit } from '../../util/pool.ts';
 /** Manifests are read whole by the jobs; nothing larger is one. */
 export const MAX_MANIFEST = 16 * 1024 * 1024;
 
-/** Calls fn for every image folder under a repo's docker root (folders nest by name segment). */
-export async function walkImages(s: { meta: MetaStore }, dir: string, fn: (imageDir: string) => Promise<void>, depth = 0): Promise<void> {
-  if (depth > 32) return;
-  const children = await s.meta.list(dir);
-  if (depth > 0 && children.some((c) => c === '_manifests' || c === '_layers' || c === '_tags')) await fn(dir);
-  for (const c of children) if (!c.startsWith('_')) await walkImages(s, `${dir}/${c}`, fn, depth + 1);
+/** Folder listings and image visits in flight at once during a walk (jobs: gc, fsck, eviction, quota). */
+const WALK_IO = 16;
+
+/**
+ * Every image folder under a repo's docker root (folders nest by name segment), found a level at a
+ * time with bounded I/O, sorted. One folder after another, a gc of 100 small images spent most of
+ * its time waiting on single listings.
+ */
+export async function imageDirs(s: { meta: MetaStore }, root: string): Promise<string[]> {
+  const found: string[] = [];
+  let level = [root];
+  for (let depth = 0; level.length > 0 && depth <= 32; depth++) {
+    const next: string[] = [];
+    await forEachLimit(level, WALK_IO, async (dir) => {
+      const children = await s.meta.list(dir);
+      if (depth > 0 && children.some((c) => c === '_manifests' || c === '_layers' || c === '_tags')) found.push(dir);
+      for (const c of children) if (!c.startsWith('_')) next.push(`${dir}/${c}`);
+    });
+    level = next;
+  }
+  return found.sort();
+}
+
+/**
+ * Calls fn for every image folder under a repo's docker root, `concurrency` images at a time (1 for
+ * callers whose output order or writes must follow the folders' order). fn bounds its own I/O, so
+ * at most WALK_IO × its bound are in flight.
+ */
+export async function walkImages(s: { meta: MetaStore }, root: string, fn: (imageDir: string) => Promise<void>, concurrency = WALK_IO): Promise<void> {
+  await forEachLimit(await imageDirs(s, root), concurrency, fn);
 }
 
 /** Digests stored as `<dir>/<alg>/<hex>` entries. */
