@@ -20,7 +20,7 @@ const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 const work = await tempDir('bench-floor-');
 
 /** The minimal handler on a runtime (`raw`: node:http without the fetch adapter; `variant`: see minimal-server.ts); resolves to its URL. */
-async function minimal(rt: RuntimeName, raw = false, variant?: string): Promise<{ url: string; stop: () => void }> {
+async function minimal(rt: RuntimeName, raw = false, variant?: string): Promise<{ url: string; pid: number | undefined; stop: () => void }> {
   const script = join(ROOT, 'bench', 'minimal-server.ts');
   const bin = (n: string): string => join(ROOT, 'node_modules', '.bin', n);
   const extra = [...(raw ? ['--raw'] : []), ...(variant ? [`--variant=${variant}`] : [])];
@@ -33,7 +33,7 @@ async function minimal(rt: RuntimeName, raw = false, variant?: string): Promise<
     });
     child.once('exit', (code) => rej(new Error(`minimal server (${rt}) exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
 const img = await makeImage({ layerSizes: [100_000] });
@@ -48,13 +48,13 @@ for (const rt of runtimes) {
       { label: 'manifest GET by tag', method: 'GET' as const, path: '/v2/app/manifests/1' },
       { label: 'blob HEAD', method: 'HEAD' as const, path: `/v2/app/blobs/${img.layers[0]?.digest ?? ''}` },
     ];
-    for (const r of await wrk(`binaryrepo (${rt})`, `${br.url}/repo/loc`, requests, seconds, work.path)) rows.push({ ...r, runtime: rt });
+    for (const r of await wrk(`binaryrepo (${rt})`, `${br.url}/repo/loc`, requests, seconds, work.path, br.child.pid)) rows.push({ ...r, runtime: rt });
     // The steps between the minimal handler and a manifest GET (the ladder below the table).
     const steps = [
       { label: 'GET /-/health', method: 'GET' as const, path: '/-/health' },
       { label: 'GET /v2/ of a repo', method: 'GET' as const, path: '/repo/loc/v2/' },
     ];
-    for (const r of await wrk(`binaryrepo (${rt})`, br.url, steps, seconds, work.path)) ladder.push({ ...r, runtime: rt });
+    for (const r of await wrk(`binaryrepo (${rt})`, br.url, steps, seconds, work.path, br.child.pid)) ladder.push({ ...r, runtime: rt });
   } finally {
     await br.stop();
   }
@@ -65,16 +65,16 @@ for (const rt of runtimes) {
         { label: 'manifest HEAD by tag', method: 'HEAD' as const, path: '/' },
         { label: 'manifest GET by tag', method: 'GET' as const, path: '/' },
       ];
-      for (const r of await wrk(raw ? 'node:http handler' : `minimal fetch handler (${rt})`, m.url, requests, seconds, work.path)) rows.push({ ...r, runtime: rt });
+      for (const r of await wrk(raw ? 'node:http handler' : `minimal fetch handler (${rt})`, m.url, requests, seconds, work.path, m.pid)) rows.push({ ...r, runtime: rt });
     } finally {
       m.stop();
     }
   }
-  for (const variant of ['async', 'hono']) {
+  for (const variant of ['async', 'hono', 'spin10', 'spin20']) {
     const m = await minimal(rt, false, variant);
     try {
-      const label = variant === 'async' ? 'handler awaits once, reads a header' : 'the same behind Hono with one middleware';
-      for (const r of await wrk(`variant ${variant}`, m.url, [{ label, method: 'GET', path: '/' }], seconds, work.path)) ladder.push({ ...r, runtime: rt });
+      const label = variant === 'async' ? 'handler awaits once, reads a header' : variant === 'hono' ? 'the same behind Hono with one middleware' : `the awaiting handler busy ${variant.slice(4)} µs`;
+      for (const r of await wrk(`variant ${variant}`, m.url, [{ label, method: 'GET', path: '/' }], seconds, work.path, m.pid)) ladder.push({ ...r, runtime: rt });
     } finally {
       m.stop();
     }
@@ -110,10 +110,29 @@ the response's headers).
 
 | runtime | minimal | + await, header | + Hono, middleware | binaryrepo /-/health | binaryrepo /v2/ | binaryrepo manifest GET |
 |---|---:|---:|---:|---:|---:|---:|
-${runtimes
-  .map((rt) => {
-    const at = (target: string, request: string): string => (rows.concat(ladder).find((r) => r.runtime === rt && r.target.startsWith(target) && r.request.startsWith(request))?.rps ?? Number.NaN).toFixed(0);
-    return `| ${rt} | ${at('minimal', 'manifest GET')} | ${at('variant async', '')} | ${at('variant hono', '')} | ${at('binaryrepo', 'GET /-/health')} | ${at('binaryrepo', 'GET /v2/')} | ${at('binaryrepo', 'manifest GET')} |`;
-  })
-  .join('\n')}
+${runtimes.map((rt) => ladderRow(rt, (r) => r.rps.toFixed(0))).join('\n')}
+
+The server's CPU per request at each step (µs, all its threads, user + kernel, from /proc during
+the same runs), and what busy handler work costs on top of the minimal handler: every µs of work
+raises the server's CPU per request by more than a µs, because a slower server loses the batching
+(one wake-up and one writev serving several responses) and wakes a sleeping client per response.
+
+| runtime | minimal | + await, header | + Hono, middleware | binaryrepo /-/health | binaryrepo /v2/ | binaryrepo manifest GET | minimal + 10 µs busy | minimal + 20 µs busy |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+${runtimes.map((rt) => `${ladderRow(rt, (r) => r.cpuUs.toFixed(0))} ${spin(rt, 'spin10')} | ${spin(rt, 'spin20')} |`).join('\n')}
+
+Rates with the busy handler (req/s): ${runtimes.map((rt) => `${rt} ${spin(rt, 'spin10', 'rps')} (+10 µs), ${spin(rt, 'spin20', 'rps')} (+20 µs)`).join('; ')}.
 `);
+
+function ladderRow(rt: string, value: (r: SmallRow) => string): string {
+  const at = (target: string, request: string): string => {
+    const r = rows.concat(ladder).find((x) => x.runtime === rt && x.target.startsWith(target) && x.request.startsWith(request));
+    return r ? value(r) : 'NaN';
+  };
+  return `| ${rt} | ${at('minimal', 'manifest GET')} | ${at('variant async', '')} | ${at('variant hono', '')} | ${at('binaryrepo', 'GET /-/health')} | ${at('binaryrepo', 'GET /v2/')} | ${at('binaryrepo', 'manifest GET')} |`;
+}
+
+function spin(rt: string, variant: string, what: 'cpuUs' | 'rps' = 'cpuUs'): string {
+  const r = ladder.find((x) => x.runtime === rt && x.target === `variant ${variant}`);
+  return r ? r[what].toFixed(0) : 'NaN';
+}

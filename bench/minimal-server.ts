@@ -3,8 +3,10 @@
 // that runtime (Bun.serve, Deno.serve, @hono/node-server), or with `--raw` on Node by node:http
 // directly. Prints `{"port": n}` once listening. Run by bench/handler-floor.ts.
 // `--variant=async`: the handler awaits once and reads a request header (what any real handler does);
-// `--variant=hono`: that handler behind a Hono app with one middleware around it. The steps from the
-// minimal handler to binaryrepo, measured in the same run, show where a small request's time goes.
+// `--variant=hono`: that handler behind a Hono app with one middleware around it; `--variant=spinN`:
+// the awaiting handler busy for N µs of CPU per request (what N µs of handler work costs the whole
+// server, once its batching and the client's wake-ups change). The steps from the minimal handler
+// to binaryrepo, measured in the same run, show where a small request's time goes.
 const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', pad: 'x'.repeat(400) });
 const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': `sha256:${'0'.repeat(64)}` };
 const answer = (req: Request): Response => new Response(req.method === 'HEAD' ? null : body, { headers: { ...headers, 'content-length': String(body.length) } });
@@ -15,7 +17,13 @@ const awaited = async (req: Request): Promise<Response> => {
   req.headers.get('via');
   return answer(req);
 };
-let handler: (req: Request) => Response | Promise<Response> = variant === 'async' ? awaited : answer;
+const spinUs = variant?.startsWith('spin') ? Number(variant.slice(4)) : 0;
+const spinning = async (req: Request): Promise<Response> => {
+  const until = performance.now() + spinUs / 1000;
+  while (performance.now() < until);
+  return awaited(req);
+};
+let handler: (req: Request) => Response | Promise<Response> = variant === 'async' ? awaited : spinUs > 0 ? spinning : answer;
 if (variant === 'hono') {
   const { Hono } = await import('hono');
   const app = new Hono();
