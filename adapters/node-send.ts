@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
+import type { ChunkSource } from '../src/http/chunk-source.ts';
 import type { Watcher } from '../src/http/download-guard.ts';
 
 /** What @hono/node-server skips writing: the handler answered on the socket itself. */
@@ -12,52 +13,89 @@ const ALREADY_SENT = 'x-hono-already-sent';
 const NativeResponse = globalThis.Response;
 const CHUNK = 1 << 20;
 
+/** A source whose chunks may be handed back once the socket has flushed them (pooled buffers). */
+type PumpSource = ChunkSource & { recycle?(chunk: Uint8Array): void };
+
+function outgoingOf(env: unknown): ServerResponse | null {
+  const out = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  return out && !out.headersSent && typeof out.writeHead === 'function' ? out : null;
+}
+
 /**
  * Node's native file send (RuntimeCaps.sendFile): opens the file first (a file gone since the
- * stat falls back to the portable path, which answers 404), writes the head, then copies the
- * range into the socket in 1 MiB reads, waiting for `drain` whenever the socket's buffer is full:
- * memory stays flat whatever the size, and a client that stops reading is cut off by the
- * download guard (idle only between a chunk handed over and the socket asking for more).
+ * stat falls back to the portable path, which answers 404), then pumps the range into the socket
+ * in 1 MiB reads (fileSource).
  */
 export async function nodeSendFile(env: unknown, file: { path: string; start: number; end: number }, status: number, headers: Record<string, string>, watcher: Watcher): Promise<Response | null> {
-  const out = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (!out || out.headersSent || typeof out.writeHead !== 'function') return null;
+  const out = outgoingOf(env);
+  if (!out) return null;
   const fh = await open(file.path, 'r').catch(() => null);
   if (!fh) return null;
+  return sendOn(out, fileSource(fh, file.start, file.end), status, headers, watcher);
+}
+
+/**
+ * Node's native body send (RuntimeCaps.sendStream): a download in progress pumped straight into
+ * the socket, without the two Web-stream layers (ours and @hono/node-server's reader) per chunk.
+ */
+export async function nodeSendStream(env: unknown, src: ChunkSource, status: number, headers: Record<string, string>, watcher: Watcher): Promise<Response | null> {
+  const out = outgoingOf(env);
+  return out ? sendOn(out, src, status, headers, watcher) : null;
+}
+
+function sendOn(out: ServerResponse, src: PumpSource, status: number, headers: Record<string, string>, watcher: Watcher): Response {
   out.writeHead(status, headers);
-  void pump(out, fh, file.start, file.end, watcher);
+  void pump(out, src, watcher);
   return new NativeResponse(null, { status, headers: { [ALREADY_SENT]: '1', ...(headers['content-length'] ? { 'content-length': headers['content-length'] } : {}) } });
 }
 
-async function pump(out: ServerResponse, fh: Awaited<ReturnType<typeof open>>, start: number, end: number, watcher: Watcher): Promise<void> {
+/**
+ * Bytes [start, end] of a file in 1 MiB reads. Buffers come back to a small pool once the socket
+ * has flushed them (recycle): a 1 GiB send allocates a few MiB, not a thousand buffers for the
+ * garbage collector.
+ */
+function fileSource(fh: Awaited<ReturnType<typeof open>>, start: number, end: number): PumpSource {
+  const pool: Buffer[] = [];
+  let pos = start;
+  return {
+    async next() {
+      if (pos > end) return null;
+      const buf = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - pos + 1), pos);
+      if (bytesRead === 0) throw new Error('file shorter than its size');
+      pos += bytesRead;
+      return buf.subarray(0, bytesRead);
+    },
+    recycle(chunk) {
+      if (pool.length < 4) pool.push(Buffer.from(chunk.buffer, chunk.byteOffset, CHUNK));
+    },
+    close: () => fh.close().catch(() => {}),
+  };
+}
+
+/**
+ * Copies a source into the socket with one chunk read ahead (the next comes off the disk or the
+ * fill while the socket drains this one), waiting for `drain` whenever the socket's buffer is full:
+ * memory stays flat whatever the size. A client that stops reading is cut off by the download
+ * guard (idle only between a chunk handed over and the socket asking for more); one that goes away
+ * ends the pump at once, even while the source waits on a slow upstream.
+ */
+async function pump(out: ServerResponse, src: PumpSource, watcher: Watcher): Promise<void> {
   let cut: Error | undefined;
   const w = watcher((why) => {
     cut = why;
     out.destroy(why);
   });
-  // Buffers come back to this pool once the socket has flushed them (the write callback): a
-  // 1 GiB send allocates a few MiB, not a thousand buffers for the garbage collector.
-  const pool: Buffer[] = [];
-  const read = async (pos: number): Promise<Buffer> => {
-    const len = Math.min(CHUNK, end - pos + 1);
-    const buf = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
-    const { bytesRead } = await fh.read(buf, 0, len, pos);
-    if (bytesRead === 0) throw new Error('file shorter than its size');
-    return buf.subarray(0, bytesRead);
-  };
+  const gone = new Promise<null>((resolve) => out.once('close', () => resolve(null)));
   try {
-    // One read ahead: the next chunk comes off the disk while the socket drains this one.
-    let next: Promise<Buffer> | undefined = read(start);
-    for (let pos = start; next && !cut && !out.destroyed; ) {
+    let next = src.next();
+    while (!cut && !out.destroyed) {
       w.pulled();
-      const chunk = await next;
-      pos += chunk.byteLength;
-      next = pos <= end ? read(pos) : undefined;
-      next?.catch(() => {}); // awaited on the next turn; a failure then is the one reported
-      const whole = Buffer.from(chunk.buffer, chunk.byteOffset, CHUNK);
-      const more = out.write(chunk, () => {
-        if (pool.length < 4) pool.push(whole);
-      });
+      const chunk = await Promise.race([next, gone]);
+      if (chunk === null) break;
+      next = src.next();
+      next.catch(() => {}); // awaited on the next turn; a failure then is the one reported
+      const more = out.write(chunk, () => src.recycle?.(chunk));
       w.delivered();
       if (!more && !out.destroyed) await drained(out);
     }
@@ -66,7 +104,7 @@ async function pump(out: ServerResponse, fh: Awaited<ReturnType<typeof open>>, s
     out.destroy(e instanceof Error ? e : new Error(String(e)));
   } finally {
     w.end();
-    await fh.close().catch(() => {});
+    await src.close().catch(() => {});
   }
 }
 

@@ -3,7 +3,7 @@ import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
 import { nodeFetch } from './node-fetch.ts';
-import { nodeSendFile } from './node-send.ts';
+import { nodeSendFile, nodeSendStream } from './node-send.ts';
 import { fail, lineBatcher, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
 // Node adapter: `npm start` (compiled) or `tsx adapters/node.ts` in development.
@@ -14,7 +14,7 @@ process.on('exit', lines.flush);
 const { config, source } = await loadConfig(process.argv.slice(2), process.env).catch((e: unknown) => fail(e, exit));
 const server = await boot({
   config,
-  runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
+  runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile, sendStream: nodeSendStream },
   logSink: lines.sink,
   // BINARYREPO_NODE_FETCH=undici: the global fetch for upstream requests (A/B in bench/upstream-fetch.ts,
   // or a way back should the node:http path misbehave with some upstream).

@@ -1,4 +1,5 @@
 import type { Watcher } from './http/download-guard.ts';
+import type { ChunkSource } from './http/chunk-source.ts';
 import type { ReadHandle } from './storage/driver.ts';
 /**
  * What the adapter knows about its runtime and the core may use. Everything optional has a portable
@@ -31,6 +32,13 @@ export interface RuntimeCaps {
    * used). `env` is what the adapter passed to `app.fetch`.
    */
   sendFile?(env: unknown, file: { path: string; start: number; end: number }, status: number, headers: Record<string, string>, watch: Watcher): Promise<Response | null>;
+  /**
+   * Sends a body source (a download in progress, a file through the portable driver) as the whole
+   * response itself, straight into the connection with backpressure, every chunk reported to
+   * `watch`; closes the source when done. Null where it cannot (then the source goes out as a
+   * watched Web stream).
+   */
+  sendStream?(env: unknown, src: ChunkSource, status: number, headers: Record<string, string>, watch: Watcher): Promise<Response | null>;
   /**
    * The client's network address for a request, from what the adapter passed to `app.fetch` as
    * its env. Per-client limits (failed logins, open downloads) key on it; '' when unknown.

@@ -3,6 +3,8 @@ import type { BlobStore, BlobWriter, StoredBlob } from '../storage/blob-store.ts
 import type { Digest } from '../storage/digest.ts';
 import type { ReadHandle } from '../storage/driver.ts';
 import { concat } from '../util/bytes.ts';
+import type { ChunkSource } from '../http/chunk-source.ts';
+import { watchedStream } from '../http/chunk-source.ts';
 
 export interface FillSource {
   body: AsyncIterable<Uint8Array>;
@@ -233,7 +235,7 @@ export class Fill {
    * Bytes [start, end) of the blob as they arrive. The last byte is held back until the digest is
    * verified, so a client can never see a complete body for content that fails verification.
    */
-  reader(start = 0, end?: number): ReadableStream<Uint8Array> {
+  cursor(start = 0, end?: number): ChunkSource {
     let pos = start;
     let handle: ReadHandle | null = null;
     const openHandle = async (): Promise<ReadHandle> => {
@@ -244,59 +246,53 @@ export class Fill {
       if (!handle) throw new RegistryError('internal', 'fill content vanished');
       return handle;
     };
-    const closeHandle = async (): Promise<void> => {
+    const close = async (): Promise<void> => {
       const h = handle;
       handle = null;
       await h?.close().catch(() => {});
     };
-    const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    const step = async (): Promise<Uint8Array | null> => {
       for (;;) {
         const limit = end ?? this.size;
-        if (limit !== undefined && pos >= limit) {
-          await closeHandle();
-          controller.close();
-          return;
-        }
+        if (limit !== undefined && pos >= limit) return null;
         if (this.state === 'failed') throw this.error;
         const complete = this.state === 'done' || this.state === 'verified';
         const avail = complete ? this.written : this.written - 1;
-        if (complete && pos >= avail) {
-          await closeHandle();
-          controller.close();
-          return;
-        }
+        if (complete && pos >= avail) return null;
         if (pos < avail) {
           const stop = Math.min(avail, limit ?? avail, pos + READ_CHUNK);
           const mem = this.state === 'done' ? null : this.fromMemory(pos, stop);
           if (mem) {
             pos += mem.byteLength;
-            controller.enqueue(mem);
-            return;
+            return mem;
           }
           // Behind the memory window: those bytes are on disk (the window only drops flushed chunks).
           const chunk = await (await openHandle()).read(pos, Math.min(stop, this.state === 'done' ? stop : this.flushed) - pos);
           if (chunk.byteLength === 0) throw new RegistryError('internal', 'short read while tailing a fill');
           pos += chunk.byteLength;
-          controller.enqueue(chunk);
-          return;
+          return chunk;
         }
         await this.progress();
       }
     };
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          try {
-            await step(controller);
-          } catch (e) {
-            await closeHandle();
-            throw e;
-          }
-        },
-        cancel: closeHandle,
+    return {
+      next: async () => {
+        try {
+          const chunk = await step();
+          if (chunk === null) await close();
+          return chunk;
+        } catch (e) {
+          await close();
+          throw e;
+        }
       },
-      { highWaterMark: 0 },
-    );
+      close,
+    };
+  }
+
+  /** cursor() as a pull stream. */
+  reader(start = 0, end?: number): ReadableStream<Uint8Array> {
+    return watchedStream(this.cursor(start, end));
   }
 }
 

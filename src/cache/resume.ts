@@ -1,57 +1,32 @@
-import type { BodyWatch, Watcher } from '../http/download-guard.ts';
+import type { ChunkSource } from '../http/chunk-source.ts';
 import type { Fill } from './fills.ts';
 
 /**
- * A fill's bytes [start, end) for one client that survives one failure of the fill: the reader
+ * A fill's bytes [start, end) for one client that survives one failure of the fill: the source
  * goes on from the position it reached with a fresh fill (`rejoin`), so a client that joined a
  * download that then stalled or broke gets its blob once the upstream answers again, and one whose
  * fill failed before any byte was sent never sees the failure at all. A second failure is final.
  */
-export function resumingReader(first: Fill, start: number, end: number | undefined, rejoin: () => Promise<Fill>, watcher?: Watcher): ReadableStream<Uint8Array> {
+export function resumingSource(first: Fill, start: number, end: number | undefined, rejoin: () => Promise<Fill>): ChunkSource {
   let pos = start;
-  let reader = first.reader(pos, end).getReader();
+  let cursor = first.cursor(pos, end);
   let resumed = false;
-  let watch: BodyWatch | undefined;
-  return new ReadableStream<Uint8Array>(
-    {
-      start: (controller) => {
-        // A consumer that stops taking bytes is cut off (download-guard.ts); the fill goes on.
-        watch = watcher?.((why) => {
-          reader.cancel(why).catch(() => {});
-          controller.error(why);
-        });
-      },
-      pull: async (controller) => {
-        watch?.pulled();
-        for (;;) {
-          try {
-            const r = await reader.read();
-            if (r.done) {
-              watch?.end();
-              controller.close();
-              return;
-            }
-            pos += r.value.byteLength;
-            controller.enqueue(r.value);
-            watch?.delivered();
-            return;
-          } catch (e) {
-            if (resumed) {
-              watch?.end();
-              throw e;
-            }
-            resumed = true;
-            reader = (await rejoin()).reader(pos, end).getReader();
-          }
+  return {
+    next: async () => {
+      for (;;) {
+        try {
+          const chunk = await cursor.next();
+          if (chunk) pos += chunk.byteLength;
+          return chunk;
+        } catch (e) {
+          if (resumed) throw e;
+          resumed = true;
+          cursor = (await rejoin()).cursor(pos, end);
         }
-      },
-      cancel: (reason) => {
-        watch?.end();
-        return reader.cancel(reason);
-      },
+      }
     },
-    { highWaterMark: 0 },
-  );
+    close: () => cursor.close(),
+  };
 }
 
 /** A fill joined for one client: what it costs (MISS / COALESCED / HIT), its size, a resumable body. */
@@ -62,8 +37,8 @@ export interface JoinedFill {
   complete: boolean;
   /** Known even when the upstream announced none, once every byte is in. */
   size: number | undefined;
-  /** Bytes [start, end) for this client, resuming once with a fresh fill (resumingReader). */
-  open: (start: number, end?: number, watcher?: Watcher) => ReadableStream<Uint8Array>;
+  /** Bytes [start, end) for this client, resuming once with a fresh fill (resumingSource). */
+  open: (start: number, end?: number) => ChunkSource;
 }
 
 /**
@@ -82,17 +57,11 @@ export async function joinResumable(join: () => { fill: Fill; coalesced: boolean
   }
   const complete = fill.state === 'verified' || fill.state === 'done';
   const first = fill;
-  const open = (start: number, end?: number, watcher?: Watcher): ReadableStream<Uint8Array> =>
-    resumingReader(
-      first,
-      start,
-      end,
-      async () => {
-        const again = join().fill;
-        await again.ready;
-        return again;
-      },
-      watcher,
-    );
+  const open = (start: number, end?: number): ChunkSource =>
+    resumingSource(first, start, end, async () => {
+      const again = join().fill;
+      await again.ready;
+      return again;
+    });
   return { fill, coalesced, complete, size: fill.size ?? (complete ? fill.written : undefined), open };
 }

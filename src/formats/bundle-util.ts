@@ -1,22 +1,25 @@
-import type { Watcher } from '../http/download-guard.ts';
+import type { ChunkSource } from '../http/chunk-source.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import { RegistryError } from '../errors.ts';
 
-/** Bundles read remote downloads to the end themselves; no client is there to watch. */
-export const unwatched: Watcher = () => ({ pulled: () => {}, delivered: () => {}, end: () => {} });
-
-/** Reads a remote repo's download to its end, so what it fetched is stored (and verified) by the fill. */
-export async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
-  const reader = body.getReader();
-  while (!(await reader.read()).done);
+/**
+ * Reads a remote repo's download to its end, so what it fetched is stored (and verified) by the
+ * fill. Bundles read it themselves: no client is there to watch.
+ */
+export async function drain(body: ChunkSource): Promise<void> {
+  try {
+    while ((await body.next()) !== null);
+  } finally {
+    await body.close();
+  }
 }
 
 /**
  * A format's answer for one item, with a remote's download read to its end first (`streamOf` says
  * whether the answer is one): asked again, the answer is the stored, verified copy.
  */
-export async function settled<A>(get: () => Promise<A>, streamOf: (a: A) => ReadableStream<Uint8Array> | null): Promise<A> {
+export async function settled<A>(get: () => Promise<A>, streamOf: (a: A) => ChunkSource | null): Promise<A> {
   const first = await get();
   const body = streamOf(first);
   if (!body) return first;

@@ -2,7 +2,8 @@ import type { RequestInfo, RuntimeCaps } from '../runtime.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import type { DownloadGuard, Watcher } from './download-guard.ts';
-import { handleStream } from './file-stream.ts';
+import { handleSource, watchedStream } from './chunk-source.ts';
+import type { ChunkSource } from './chunk-source.ts';
 import { parseRange } from './range.ts';
 
 export interface ServeDeps {
@@ -23,7 +24,7 @@ export function serveDeps(core: { blobs: BlobStore; runtime: RuntimeCaps; downlo
 /** Where the bytes come from: the store, or a download in progress (bytes [start, end) as they arrive). */
 export type BlobSource =
   | { kind: 'store'; digest: Digest; size: number }
-  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array> };
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined) => ChunkSource };
 
 /**
  * A blob as an HTTP answer with single Range support (206, or 416 with the size) and HEAD without
@@ -62,7 +63,7 @@ export async function serveBlob(
   if (end !== undefined) out['content-length'] = String(end - start + 1);
   if (head) return new Response(null, { status, headers: out });
   const watcher = deps.downloads.watcherFor(deps.client);
-  if (src.kind === 'stream') return new Response(src.open(start, end === undefined ? undefined : end + 1, watcher), { status, headers: out });
+  if (src.kind === 'stream') return send(src.open(start, end === undefined ? undefined : end + 1), status, out, deps, watcher);
   if (src.size === 0) return new Response(new Uint8Array(0), { status, headers: out });
   const last = end ?? 0;
   const path = deps.blobs.localPath(src.digest);
@@ -71,11 +72,17 @@ export async function serveBlob(
   if (sent) return sent;
   // Deno: the runtime's own file handle under our watched stream (no wrapping layer).
   const own = path && deps.runtime.openFile ? await deps.runtime.openFile(path) : null;
-  if (own) return new Response(handleStream(own, start, last, watcher), { status, headers: out });
+  if (own) return send(handleSource(own, start, last), status, out, deps, watcher);
   // Bun: a Blob it sends with sendfile; it holds no handle while the client waits.
   const native = path ? await deps.runtime.fileBody?.(path, start, last, src.size) : null;
   if (native) return new Response(native, { status, headers: out });
   const handle = await deps.blobs.open(src.digest);
   if (!handle) return new Response(null, { status: 404, headers: { 'content-type': 'application/json' } });
-  return new Response(handleStream(handle, start, last, watcher), { status, headers: out });
+  return send(handleSource(handle, start, last), status, out, deps, watcher);
+}
+
+/** A body source sent the runtime's own way where it has one (Node: into the socket), else as a watched Web stream. */
+async function send(src: ChunkSource, status: number, headers: Record<string, string>, deps: ServeDeps, watcher: Watcher): Promise<Response> {
+  const sent = deps.runtime.sendStream ? await deps.runtime.sendStream(deps.env, src, status, headers, watcher) : null;
+  return sent ?? new Response(watchedStream(src, watcher), { status, headers });
 }

@@ -86,4 +86,30 @@ describe('stalled and failing fills', () => {
     const tail = new Uint8Array(await rest.arrayBuffer());
     assert.deepEqual(tail, new Uint8Array(bytes.subarray(got)));
   });
+  it('a client that goes away while its fill waits on a stalled upstream frees its download at once', async () => {
+    const bytes = randomBytes(1_500_000);
+    const digest = sha256(bytes);
+    const parsed = parseDigest(digest);
+    assert.ok(parsed.ok);
+    up.blobs.set(digest, bytes);
+    up.behaviour.set(digest, { kind: 'stall', after: 1_000_000 });
+    const ac = new AbortController();
+    const res = await fetch(url(digest), { signal: ac.signal });
+    const reader = res.body?.getReader();
+    let got = 0;
+    while (got < 500_000) {
+      const r = await reader?.read();
+      if (!r || r.done) break;
+      got += r.value.byteLength;
+    }
+    const fill = br.server.fills.inFlight(parsed.digest.value);
+    assert.ok(fill, 'the fill is running');
+    await until(() => fill.written === 1_000_000, 5000, 'the upstream to stall');
+    assert.equal(br.server.downloads.openFor('127.0.0.1'), 1);
+    ac.abort();
+    // The body waits on the fill, which waits on the upstream (idle timeout 6 s): the slot must
+    // not wait for that.
+    await until(() => br.server.downloads.openFor('127.0.0.1') === 0, 2000, 'the download to be released');
+    assert.equal(fill.state, 'running', 'released while the fill still waits on the upstream');
+  });
 });

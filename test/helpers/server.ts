@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/config/load.ts';
 import type { FetchFn } from '../../src/upstream/auth.ts';
 import { nodeClientAddress } from '../../adapters/common.ts';
 import { nodeFetch } from '../../adapters/node-fetch.ts';
-import { nodeSendFile } from '../../adapters/node-send.ts';
+import { nodeSendFile, nodeSendStream } from '../../adapters/node-send.ts';
 import { listenLoopback } from './listen.ts';
 import { s3Options } from './s3.ts';
 import { tempDir } from './tmp.ts';
@@ -43,7 +43,7 @@ export async function startServer(opts: TestServerOptions): Promise<TestServer> 
   const server = await boot({
     config,
     // The Node adapter's caps, native file send included: in-process tests serve as `npm start` does.
-    runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile },
+    runtime: { name: 'node', version: process.versions.node, clientAddress: nodeClientAddress, sendFile: nodeSendFile, sendStream: nodeSendStream },
     logSink: (l) => logs.push(l),
     // The Node adapter's upstream fetch too (node:http, native bodies), unless a test brings its own.
     fetch: opts.fetch ?? nodeFetch,

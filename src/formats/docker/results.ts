@@ -1,4 +1,4 @@
-import type { Watcher } from '../../http/download-guard.ts';
+import type { ChunkSource } from '../../http/chunk-source.ts';
 import type { Fill } from '../../cache/fills.ts';
 import type { Digest } from '../../storage/digest.ts';
 
@@ -22,7 +22,7 @@ export type BlobResult =
       digest: Digest;
       fill: Fill;
       /** Bytes [start, end) as they arrive, resuming with a fresh fill once if this one fails. */
-      open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array>;
+      open: (start: number, end: number | undefined) => ChunkSource;
       size: number | undefined;
       cache: CacheStatus;
     }

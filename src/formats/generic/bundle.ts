@@ -1,5 +1,5 @@
 import { RegistryError } from '../../errors.ts';
-import { blobChunks, settled, unwatched } from '../bundle-util.ts';
+import { blobChunks, settled } from '../bundle-util.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
@@ -24,7 +24,7 @@ export async function genericExport(reader: GenericReader, blobs: BlobStore, pat
   const index: BundleIndexEntry[] = [];
   for (const path of paths) {
     const segs = segmentsOf(path);
-    const got = await settled(() => reader.get(segs, false), (g) => (g.source === 'stream' ? g.open(0, undefined, unwatched) : null));
+    const got = await settled(() => reader.get(segs, false), (g) => (g.source === 'stream' ? g.open(0, undefined) : null));
     if (got.source !== 'store') throw new RegistryError('not_found', `/${path} could not be stored for the export`);
     const st = await blobs.stat(got.digest);
     if (!st) throw new RegistryError('not_found', `the content of /${path} is missing from the store`);

@@ -1,4 +1,4 @@
-import type { Watcher } from '../../http/download-guard.ts';
+import type { ChunkSource } from '../../http/chunk-source.ts';
 import { RegistryError } from '../../errors.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { parseDigest } from '../../storage/digest.ts';
@@ -10,7 +10,7 @@ import type { FileDoc } from './paths.ts';
 /** What a generic repo answers for a file: stored bytes, a download in progress, or an upstream HEAD. */
 export type FileResult =
   | { source: 'store'; doc: FileDoc; digest: Digest; cache: CacheStatus }
-  | { source: 'stream'; size: number | undefined; contentType: string; open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array>; cache: CacheStatus }
+  | { source: 'stream'; size: number | undefined; contentType: string; open: (start: number, end: number | undefined) => ChunkSource; cache: CacheStatus }
   | { source: 'upstream-head'; size: number | undefined; contentType: string; cache: CacheStatus };
 
 export interface ListEntry {

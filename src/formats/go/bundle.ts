@@ -1,7 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
-import { blobStream, settled, unwatched } from '../bundle-util.ts';
+import { blobStream, settled } from '../bundle-util.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
 import type { GoWriter } from './local.ts';
 import { checkModulePath, checkVersion } from './module.ts';
@@ -31,7 +31,7 @@ export async function goExport(reader: GoReader, blobs: BlobStore, refs: string[
   for (const ref of refs) {
     const { module, version } = parseRef(ref);
     for (const ext of EXTS) {
-      const a = await settled(() => reader.file(module, version, ext), (x) => (x.kind === 'stream' ? x.open(0, undefined, unwatched) : null));
+      const a = await settled(() => reader.file(module, version, ext), (x) => (x.kind === 'stream' ? x.open(0, undefined) : null));
       if (a.kind !== 'blob') throw new RegistryError('not_found', `${module}@${version}.${ext} could not be stored for the export`);
       files.set(a.digest.value, { digest: a.digest.value, size: a.size });
       index.push({ mediaType: 'application/octet-stream', digest: a.digest.value, size: a.size, annotations: { [GO_MODULE]: module, [GO_VERSION]: version, [GO_EXT]: ext } });

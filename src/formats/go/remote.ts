@@ -1,4 +1,4 @@
-import type { Watcher } from '../../http/download-guard.ts';
+import type { ChunkSource } from '../../http/chunk-source.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import { joinResumable } from '../../cache/resume.ts';
 import type { CacheStatus } from '../../cache/status.ts';
@@ -19,7 +19,7 @@ import type { SumdbProxy } from './sumdb/proxy.ts';
 /** What a Go repo answers: a stored file, a download in progress, or a small text (list, @latest). */
 export type GoAnswer =
   | { kind: 'blob'; digest: Digest; size: number; cache: CacheStatus }
-  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array>; cache: CacheStatus }
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined) => ChunkSource; cache: CacheStatus }
   | { kind: 'text'; body: string; cache: CacheStatus };
 
 export type GoExt = 'info' | 'mod' | 'zip';

@@ -1,7 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
-import { blobChunks, settled, unwatched } from '../bundle-util.ts';
+import { blobChunks, settled } from '../bundle-util.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
 import { chartFile } from './index-file.ts';
 import type { HelmLocal } from './local.ts';
@@ -19,7 +19,7 @@ export async function helmExport(reader: HelmReader, refs: string[]): Promise<{ 
     const at = ref.lastIndexOf('@');
     const file = ref.endsWith('.tgz') ? ref : at > 0 ? chartFile(ref.slice(0, at), ref.slice(at + 1)) : '';
     if (!file || file.includes('/')) throw new RegistryError('invalid', `not name@version or a chart file name: ${ref}`);
-    const f = await settled(() => reader.file(file), (x) => (x.kind === 'stream' ? x.open(0, undefined, unwatched) : null));
+    const f = await settled(() => reader.file(file), (x) => (x.kind === 'stream' ? x.open(0, undefined) : null));
     if (f.kind !== 'blob') throw new RegistryError('not_found', `${file} could not be stored for the export`);
     files.set(f.digest.value, { digest: f.digest.value, size: f.size });
     index.push({ mediaType: TGZ, digest: f.digest.value, size: f.size, annotations: { [HELM_FILE]: file } });

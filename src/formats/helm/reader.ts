@@ -1,13 +1,13 @@
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError } from '../../errors.ts';
-import type { Watcher } from '../../http/download-guard.ts';
+import type { ChunkSource } from '../../http/chunk-source.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { Entries, IndexFormat } from './index-file.ts';
 
 /** What a Helm repo answers for a file: stored bytes, a download in progress, or bytes in memory (index.yaml). */
 export type HelmFile =
   | { kind: 'blob'; digest: Digest; size: number; cache: CacheStatus }
-  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined, watcher: Watcher) => ReadableStream<Uint8Array>; cache: CacheStatus }
+  | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined) => ChunkSource; cache: CacheStatus }
   | { kind: 'bytes'; body: Uint8Array; etag: string; cache: CacheStatus };
 
 export interface HelmReader {
