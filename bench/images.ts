@@ -8,17 +8,17 @@ export interface BenchImage {
   bytes: number;
 }
 
-export async function seedImages(upstream: string, quick: boolean): Promise<BenchImage[]> {
+export async function seedImages(upstream: string, quick: boolean, prefix = 'bench'): Promise<BenchImage[]> {
   const specs: Array<{ name: string; sizes: number[] }> = quick
     ? [
-        { name: 'bench/small', sizes: [2_000_000] },
-        { name: 'bench/medium', sizes: Array(5).fill(6_000_000) as number[] },
-        { name: 'bench/many', sizes: Array(20).fill(100_000) as number[] },
+        { name: `${prefix}/small`, sizes: [2_000_000] },
+        { name: `${prefix}/medium`, sizes: Array(5).fill(6_000_000) as number[] },
+        { name: `${prefix}/many`, sizes: Array(20).fill(100_000) as number[] },
       ]
     : [
-        { name: 'bench/small', sizes: [2_000_000] },
-        { name: 'bench/medium', sizes: Array(5).fill(20_000_000) as number[] },
-        { name: 'bench/many', sizes: Array(50).fill(100_000) as number[] },
+        { name: `${prefix}/small`, sizes: [2_000_000] },
+        { name: `${prefix}/medium`, sizes: Array(5).fill(20_000_000) as number[] },
+        { name: `${prefix}/many`, sizes: Array(50).fill(100_000) as number[] },
       ];
   const out: BenchImage[] = [];
   for (const s of specs) {
