@@ -2,39 +2,21 @@
 // and blob HEAD on binaryrepo, beside each runtime's minimal fetch handler (bench/minimal-server.ts)
 // measured with the same tools in the same run; the target is binaryrepo ≥ 50% of that handler.
 // `node --import tsx bench/handler-floor.ts [--quick] [--runtimes=node,bun,deno]`
-import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { makeImage, pushImage } from '../test/helpers/images.ts';
 import { startProcessServer } from '../test/helpers/process-server.ts';
 import type { RuntimeName } from '../test/helpers/process-server.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { startMinimal } from './minimal.ts';
 import { wrk } from './small.ts';
 import type { SmallRow } from './small.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
 const runtimes = (process.argv.find((a) => a.startsWith('--runtimes='))?.slice(11).split(',') ?? ['node', 'bun', 'deno']) as RuntimeName[];
 const seconds = quick ? 2 : 5;
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 const work = await tempDir('bench-floor-');
-
-/** The minimal handler on a runtime (`raw`: node:http without the fetch adapter; `variant`: see minimal-server.ts); resolves to its URL. */
-async function minimal(rt: RuntimeName, raw = false, variant?: string): Promise<{ url: string; pid: number | undefined; stop: () => void }> {
-  const script = join(ROOT, 'bench', 'minimal-server.ts');
-  const bin = (n: string): string => join(ROOT, 'node_modules', '.bin', n);
-  const extra = [...(raw ? ['--raw'] : []), ...(variant ? [`--variant=${variant}`] : [])];
-  const [cmd, args] = rt === 'bun' ? [bin('bun'), [script, ...extra]] : rt === 'deno' ? [bin('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', script, ...extra]] : [process.execPath, ['--import', 'tsx', script, ...extra]];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((res, rej) => {
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /"port":(\d+)/.exec(d.toString());
-      if (m?.[1]) res(Number(m[1]));
-    });
-    child.once('exit', (code) => rej(new Error(`minimal server (${rt}) exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') };
-}
 
 const img = await makeImage({ layerSizes: [100_000] });
 const rows: Array<SmallRow & { runtime: string }> = [];
@@ -59,7 +41,7 @@ for (const rt of runtimes) {
     await br.stop();
   }
   for (const raw of rt === 'node' ? [false, true] : [false]) {
-    const m = await minimal(rt, raw);
+    const m = await startMinimal(rt, { raw });
     try {
       const requests = [
         { label: 'manifest HEAD by tag', method: 'HEAD' as const, path: '/' },
@@ -71,7 +53,7 @@ for (const rt of runtimes) {
     }
   }
   for (const variant of ['async', 'hono', 'spin10', 'spin20']) {
-    const m = await minimal(rt, false, variant);
+    const m = await startMinimal(rt, { variant });
     try {
       const label = variant === 'async' ? 'handler awaits once, reads a header' : variant === 'hono' ? 'the same behind Hono with one middleware' : `the awaiting handler busy ${variant.slice(4)} µs`;
       for (const r of await wrk(`variant ${variant}`, m.url, [{ label, method: 'GET', path: '/' }], seconds, work.path, m.pid)) ladder.push({ ...r, runtime: rt });

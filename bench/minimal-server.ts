@@ -7,6 +7,8 @@
 // the awaiting handler busy for N µs of CPU per request (what N µs of handler work costs the whole
 // server, once its batching and the client's wake-ups change). The steps from the minimal handler
 // to binaryrepo, measured in the same run, show where a small request's time goes.
+// `--file=PATH`: every request answered with that file, sent the runtime's own way (Bun.file,
+// Deno.open's readable, a node:fs read stream piped into node:http): the large-blob rows' runtime ceiling.
 const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', pad: 'x'.repeat(400) });
 const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': `sha256:${'0'.repeat(64)}` };
 const answer = (req: Request): Response => new Response(req.method === 'HEAD' ? null : body, { headers: { ...headers, 'content-length': String(body.length) } });
@@ -35,11 +37,33 @@ if (variant === 'hono') {
   handler = (req) => app.fetch(req);
 }
 const announce = (port: number): void => console.log(JSON.stringify({ port }));
+const file = runtimeArgs.find((a) => a.startsWith('--file='))?.slice(7);
 
 type BunServe = (o: { hostname: string; port: number; fetch: (r: Request) => Response | Promise<Response> }) => { port: number };
 type DenoServe = (o: { hostname: string; port: number; onListen: (a: { port: number }) => void }, h: (r: Request) => Response | Promise<Response>) => unknown;
-const g = globalThis as unknown as { Bun?: { serve: BunServe }; Deno?: { serve: DenoServe } };
-if (g.Bun) announce(g.Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: handler }).port);
+type DenoOpen = (p: string) => Promise<{ readable: ReadableStream<Uint8Array>; stat(): Promise<{ size: number }> }>;
+const g = globalThis as unknown as { Bun?: { serve: BunServe; file(p: string): Blob }; Deno?: { serve: DenoServe; open: DenoOpen } };
+if (file && g.Bun) {
+  const bun = g.Bun;
+  announce(bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(bun.file(file)) }).port);
+} else if (file && g.Deno) {
+  const deno = g.Deno;
+  deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => announce(port) }, async () => {
+    const f = await deno.open(file);
+    return new Response(f.readable, { headers: { 'content-length': String((await f.stat()).size) } });
+  });
+} else if (file) {
+  const [{ createServer }, { createReadStream, statSync }] = await Promise.all([import('node:http'), import('node:fs')]);
+  const size = statSync(file).size;
+  const s = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(size) });
+    createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res);
+  });
+  s.listen(0, '127.0.0.1', () => {
+    const a = s.address();
+    announce(typeof a === 'object' && a ? a.port : 0);
+  });
+} else if (g.Bun) announce(g.Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: handler }).port);
 else if (g.Deno) g.Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => announce(port) }, handler);
 else if (process.argv.includes('--raw')) {
   const { createServer } = await import('node:http');

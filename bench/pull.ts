@@ -24,6 +24,7 @@ import type { Candidate, Instance } from './peers.ts';
 import { report } from './report.ts';
 import type { ConcRow, RoundsResult } from './report.ts';
 import { median, rng, seed } from './stats.ts';
+import { startMinimal } from './minimal.ts';
 import { wrk } from './small.ts';
 import type { SmallRow } from './small.ts';
 
@@ -161,6 +162,14 @@ for (const rt of runtimes) {
     small.push(...(await wrk(`binaryrepo (${rt})`, inst.base, requests, wrkSeconds, work.path)));
   } finally {
     await inst.stop();
+  }
+  // The same blob file sent by a minimal server in the runtime's own way: that runtime's ceiling
+  // for the large-blob row, measured beside it.
+  const own = await startMinimal(rt, { file: join(origin.rootDir, 'docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data') });
+  try {
+    small.push(...(await wrk(`${rt}'s own file send (minimal server)`, own.url, requests.filter((r) => r.label.startsWith('blob GET')), wrkSeconds, work.path)));
+  } finally {
+    own.stop();
   }
 }
 {

@@ -122,6 +122,8 @@ export function report(x: ReportInput): string {
     '| --- | --- | --- | ---: | ---: | ---: | ---: |',
     ...x.small.map((s) => `| ${s.target} | ${s.request} | ${s.tool} | ${s.rps.toFixed(0)} | ${s.p50ms.toFixed(2)} | ${s.p99ms.toFixed(2)} | ${s.errors} |`),
     '',
+    ...blobRatios(x.small),
+    '',
     '### Peak RSS of the server (VmHWM, reset per phase)',
     '',
     '| candidate | phase | peak RSS MB | ms |',
@@ -135,4 +137,16 @@ export function report(x: ReportInput): string {
     ...x.ceiling.map((c) => `| ${c.target} | ${c.client} | ${c.ms.toFixed(0)} | ${c.mbPerSec.toFixed(0)} |`),
   ];
   return lines.join('\n');
+}
+
+/** The one-large-blob rows as ratios: binaryrepo ÷ nginx, and ÷ the same runtime's own file send (its ceiling). */
+function blobRatios(small: SmallRow[]): string[] {
+  const rate = (target: string): number => small.find((s) => s.target === target && s.request.startsWith('blob GET'))?.rps ?? Number.NaN;
+  const nginx = rate('nginx (static files)');
+  return small
+    .filter((s) => s.target.startsWith('binaryrepo (') && s.request.startsWith('blob GET'))
+    .map((s) => {
+      const rt = /\((\w+)\)/.exec(s.target)?.[1] ?? '';
+      return `One large blob with wrk, ${s.target}: ${(s.rps / nginx).toFixed(2)} × nginx, ${(s.rps / rate(`${rt}'s own file send (minimal server)`)).toFixed(2)} × ${rt}'s own file send.`;
+    });
 }
