@@ -67,30 +67,31 @@ async function check(s: StoreAccess, repo: string, local: boolean): Promise<{ co
   await walkImages(s, root, async (imageDir) => {
     const image = imageDir.slice(root.length + 1);
     const manifests = new Set<string>();
-    for (const m of await digestsUnder(s, `${imageDir}/_manifests`)) {
+    const found = await digestsUnder(s, `${imageDir}/_manifests`);
+    for (const m of found) manifests.add(m.value);
+    await forEachLimit(found, JOB_IO, async (m) => {
       counts.manifests++;
-      manifests.add(m.value);
       const doc = await s.meta.get<ManifestDoc>(`${imageDir}/_manifests/${m.algorithm}/${m.hex}`);
       const bytes = await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null);
       if (!doc) problems.push(`${repo}/${image}: manifest doc ${m.value} unreadable`);
       if (!bytes) {
         problems.push(`${repo}/${image}: manifest ${m.value} has no bytes in the store`);
-        continue;
+        return;
       }
-      if (!local) continue;
+      if (!local) return;
       for (const r of referenced(bytes, true)) {
         const rd = parseDigest(r);
         if (!rd.ok) continue;
         const isManifest = await s.meta.exists(layout.dockerManifest(repo, image, rd.digest));
         if (!isManifest && !(await s.blobs.stat(rd.digest))) problems.push(`${repo}/${image}: manifest ${m.value} needs ${r}, which is missing`);
       }
-    }
-    for (const t of await s.meta.list(`${imageDir}/_tags`)) {
+    });
+    await forEachLimit(await s.meta.list(`${imageDir}/_tags`), JOB_IO, async (t) => {
       counts.tags++;
       const tag = await s.meta.get<TagDoc>(`${imageDir}/_tags/${t}`);
       if (!tag) problems.push(`${repo}/${image}:${t}: tag doc unreadable`);
       else if (!manifests.has(tag.digest)) problems.push(`${repo}/${image}:${t}: points at ${tag.digest}, which this image does not have`);
-    }
+    });
   });
   return { counts, problems };
 }
