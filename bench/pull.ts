@@ -191,13 +191,18 @@ const memory: MemoryRow[] = [];
 for (const rt of runtimes) memory.push(...(await measureMemory(binaryrepo(rt, unshapedRelay.url, work.path), big, medium, quick ? 8 : 32)));
 log('memory done');
 
-const warmBr = await binaryrepo(runtimes[0] ?? 'node', unshapedRelay.url, work.path).start();
+// Warm pulls with curl as the client (the client-ceiling check), every runtime beside nginx.
+const warmServers: Instance[] = [];
 let ceiling: Awaited<ReturnType<typeof clientCeiling>>;
 try {
-  await pullImage(warmBr.base, medium.name, medium.tag);
-  ceiling = await clientCeiling([{ name: 'nginx', base: nginx.base }, { name: `binaryrepo (${runtimes[0] ?? 'node'}), warm`, base: warmBr.base }], medium, 3);
+  for (const rt of runtimes) {
+    const inst = await binaryrepo(rt, unshapedRelay.url, work.path).start();
+    warmServers.push(inst);
+    await pullImage(inst.base, medium.name, medium.tag);
+  }
+  ceiling = await clientCeiling([{ name: 'nginx', base: nginx.base }, ...warmServers.map((inst, i) => ({ name: `binaryrepo (${runtimes[i] ?? ''}), warm`, base: inst.base }))], medium, quick ? 3 : 7);
 } finally {
-  await warmBr.stop();
+  for (const inst of warmServers) await inst.stop();
 }
 
 const env = {

@@ -130,11 +130,11 @@ export function report(x: ReportInput): string {
     '| --- | --- | ---: | ---: |',
     ...x.memory.map((m) => `| ${m.candidate} | ${m.phase} | ${m.peakMb.toFixed(0)} | ${m.ms.toFixed(0)} |`),
     '',
-    `### Client ceiling: ${x.medium.name} from nginx and from a warm binaryrepo, nothing else running`,
+    `### Client ceiling: ${x.medium.name} from nginx and from warm binaryrepo servers, nothing else running (rounds interleaved; ratios per round, median)`,
     '',
-    '| target | client | ms | MB/s |',
-    '| --- | --- | ---: | ---: |',
-    ...x.ceiling.map((c) => `| ${c.target} | ${c.client} | ${c.ms.toFixed(0)} | ${c.mbPerSec.toFixed(0)} |`),
+    '| target | client | ms | MB/s | ÷ nginx, same client |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...x.ceiling.map((c) => `| ${c.target} | ${c.client} | ${c.ms.toFixed(0)} | ${c.mbPerSec.toFixed(0)} | ${c.ratio.toFixed(2)} |`),
   ];
   return lines.join('\n');
 }

@@ -104,6 +104,7 @@ interface Row {
   catalogPages: number;
   head: number;
   gc: { whole: number; job: number };
+  fsck?: { whole: number; job: number };
 }
 const rows: Row[] = [];
 const img = await makeImage({ layerSizes: [4096] });
@@ -137,7 +138,9 @@ for (const n of SIZES) {
   await writeFile(regCfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(work.path, `reg-${n}`)}\n`);
   const brGc = await gcRuns(process.execPath, ['dist/adapters/cli.js', 'gc', '--dry-run', '--config', join(dir, 'config-node.json')], (out) => (JSON.parse(out) as { ms: number }).ms);
   const regGc = await gcRuns(REGISTRY_BIN, ['garbage-collect', '--dry-run', regCfg]);
+  const brFsck = await gcRuns(process.execPath, ['dist/adapters/cli.js', 'fsck', '--config', join(dir, 'config-node.json')], (out) => (JSON.parse(out) as { ms: number }).ms);
   for (const r of rows) if (r.n === n) r.gc = r.who.startsWith('binaryrepo') ? brGc : regGc;
+  for (const r of rows) if (r.n === n && r.who.startsWith('binaryrepo')) r.fsck = brFsck;
   log(`store: ${n} done`);
 }
 const nodeStarts: number[] = [];
@@ -145,11 +148,11 @@ for (let i = 0; i < 5; i++) nodeStarts.push(await timed(() => run(process.execPa
 const nodeStart = median(nodeStarts);
 console.log(`## Store size — ${new Date().toISOString()}
 
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}. binaryrepo on Node ${process.versions.node} (compiled dist/); Debian's docker-registry (CNCF distribution). One image with N tags plus 100 one-tag images, pushed into each; client and server share the cores. gc: the offline dry run of each (binaryrepo \`gc --dry-run\`, \`docker-registry garbage-collect --dry-run\`), median of 5, as a whole process and the job alone (binaryrepo's own report; the CNCF registry's wall time less its \`--version\` start); \`node -e 0\` alone takes ${nodeStart.toFixed(0)} ms here; every tag names the same manifest, so gc here measures the walk over tags and images, not manifest reads (see the gc numbers in the issue 13 note for 3,000 distinct images).
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}. binaryrepo on Node ${process.versions.node} (compiled dist/); Debian's docker-registry (CNCF distribution). One image with N tags plus 100 one-tag images, pushed into each; client and server share the cores. gc: the offline dry run of each (binaryrepo \`gc --dry-run\`, \`docker-registry garbage-collect --dry-run\`), median of 5, as a whole process and the job alone (binaryrepo's own report; the CNCF registry's wall time less its \`--version\` start); \`node -e 0\` alone takes ${nodeStart.toFixed(0)} ms here; every tag names the same manifest, so gc here measures the walk over images, not manifest reads; fsck (binaryrepo only: the CNCF registry has none) also reads and checks every tag (see the gc numbers in the issue 13 note for 3,000 distinct images).
 
-| tags | candidate | walk tags with n=100: ms (pages) | whole tag list (ms) | catalog with n=10: ms (pages) | random-tag HEAD (req/s) | offline gc dry run: process (ms) | gc job alone (ms) |
-| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-${rows.map((r) => `| ${r.n} | ${r.who} | ${r.walk.toFixed(0)} (${r.tagPages}) | ${r.whole.toFixed(1)} | ${r.catalog.toFixed(0)} (${r.catalogPages}) | ${r.head.toFixed(0)} | ${r.gc.whole.toFixed(0)} | ${r.gc.job.toFixed(0)} |`).join('\n')}
+| tags | candidate | walk tags with n=100: ms (pages) | whole tag list (ms) | catalog with n=10: ms (pages) | random-tag HEAD (req/s) | offline gc dry run: process (ms) | gc job alone (ms) | fsck: process / job alone (ms) |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.map((r) => `| ${r.n} | ${r.who} | ${r.walk.toFixed(0)} (${r.tagPages}) | ${r.whole.toFixed(1)} | ${r.catalog.toFixed(0)} (${r.catalogPages}) | ${r.head.toFixed(0)} | ${r.gc.whole.toFixed(0)} | ${r.gc.job.toFixed(0)} | ${r.fsck ? `${r.fsck.whole.toFixed(0)} / ${r.fsck.job.toFixed(0)}` : ''} |`).join('\n')}
 `);
 await work.cleanup();
 console.log(await pushesBesideGc());
