@@ -1,3 +1,4 @@
+import { Lru } from './lru.ts';
 /**
  * Freshness decisions for mutable references (tags now; Go lists and Helm indexes later). Pure:
  * the caller passes the clock. By-digest content is immutable and never asks.
@@ -26,13 +27,16 @@ export function mayServeStale(fetchedAt: number, now: number, rule: CacheRule): 
  * upstream request. Entries expire on read; no timers.
  */
 export class NegativeCache {
-  private readonly entries = new Map<string, number>();
+  private readonly entries: Lru<number>;
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
-    private readonly maxEntries = 10_000,
-  ) {}
+    maxEntries = 10_000,
+  ) {
+    // Not a Map dropping its first key when full: on V8 that walk grows with the keys deleted before.
+    this.entries = new Lru<number>(maxEntries);
+  }
 
   has(key: string): boolean {
     const until = this.entries.get(key);
@@ -44,11 +48,6 @@ export class NegativeCache {
 
   add(key: string): void {
     if (this.ttlMs <= 0) return;
-    if (this.entries.size >= this.maxEntries) {
-      // Maps iterate in insertion order: drop the oldest.
-      const first = this.entries.keys().next();
-      if (!first.done) this.entries.delete(first.value);
-    }
     this.entries.set(key, this.now() + this.ttlMs);
   }
 

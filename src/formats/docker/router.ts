@@ -129,7 +129,9 @@ async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, in
   };
   if (b.source === 'upstream-head') {
     note(d, info, b.cache, undefined);
-    return new Response(null, { headers: { ...headers, 'accept-ranges': 'bytes', ...(b.size !== undefined ? { 'content-length': String(b.size) } : {}) } });
+    headers['accept-ranges'] = 'bytes';
+    if (b.size !== undefined) headers['content-length'] = String(b.size);
+    return new Response(null, { headers });
   }
   const src = b.source === 'fill' ? { kind: 'stream' as const, size: b.size, open: b.open } : { kind: 'store' as const, digest: b.digest, size: b.size };
   const res = await serveBlob(req, src, headers, d, {

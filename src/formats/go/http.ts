@@ -93,7 +93,6 @@ async function answer(req: Request, a: GoAnswer, type: string, ctx: RequestConte
   note(ctx, a.cache);
   const deps = serveDeps(s, info);
   if (a.kind === 'text') return text(a, type, ctx, req.method === 'HEAD');
-  const headers = { 'content-type': type, 'x-cache': a.cache };
-  if (a.kind === 'blob') return serveBlob(req, { kind: 'store', digest: a.digest, size: a.size }, { ...headers, etag: `"${a.digest.hex}"` }, deps);
-  return serveBlob(req, { kind: 'stream', size: a.size, open: a.open }, headers, deps);
+  if (a.kind === 'blob') return serveBlob(req, { kind: 'store', digest: a.digest, size: a.size }, { 'content-type': type, 'x-cache': a.cache, etag: `"${a.digest.hex}"` }, deps);
+  return serveBlob(req, { kind: 'stream', size: a.size, open: a.open }, { 'content-type': type, 'x-cache': a.cache }, deps);
 }

@@ -137,7 +137,9 @@ async function answer(req: Request, f: HelmFile, type: string, ctx: RequestConte
   const etag = `"${f.kind === 'blob' ? f.digest.hex : f.etag}"`;
   const inm = req.headers.get('if-none-match');
   const notModified = inm !== null && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
-  if (f.kind === 'blob') return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, { ...headers, etag }, deps, { notModified });
-  if (notModified) return new Response(null, { status: 304, headers: { ...headers, etag } });
-  return new Response(req.method === 'HEAD' ? null : f.body, { headers: { ...headers, etag, 'content-length': String(f.body.byteLength) } });
+  headers['etag'] = etag;
+  if (f.kind === 'blob') return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, headers, deps, { notModified });
+  if (notModified) return new Response(null, { status: 304, headers });
+  headers['content-length'] = String(f.body.byteLength);
+  return new Response(req.method === 'HEAD' ? null : f.body, { headers });
 }
