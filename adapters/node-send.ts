@@ -40,11 +40,17 @@ export async function nodeSendFile(env: unknown, file: { path: string; start: nu
  */
 export async function nodeSendStream(env: unknown, src: ChunkSource, status: number, headers: Record<string, string>, watcher: Watcher): Promise<Response | null> {
   const out = outgoingOf(env);
-  return out ? sendOn(out, src, status, headers, watcher) : null;
+  return out ? sendOn(out, src, status, headers, watcher, true) : null;
 }
 
-function sendOn(out: ServerResponse, src: PumpSource, status: number, headers: Record<string, string>, watcher: Watcher): Response {
+/**
+ * Writes the head and starts the pump. `flush`: send the head at once rather than with the first
+ * chunk, for sources that may wait (a download in progress): the client has its answer while the
+ * upstream is slow, and a fill that then fails breaks the body, not the response.
+ */
+function sendOn(out: ServerResponse, src: PumpSource, status: number, headers: Record<string, string>, watcher: Watcher, flush = false): Response {
   out.writeHead(status, headers);
+  if (flush) out.flushHeaders();
   void pump(out, src, watcher);
   return new NativeResponse(null, { status, headers: { [ALREADY_SENT]: '1', ...(headers['content-length'] ? { 'content-length': headers['content-length'] } : {}) } });
 }
