@@ -14,6 +14,11 @@ interface Metric {
   help: string;
   type: 'counter' | 'gauge';
   series: Map<string, Series>;
+  /**
+   * The same series by their labels in the order a caller wrote them (no sort, no escaping): every
+   * request counts into several metrics, and the canonical key cost ~0.4 µs each time.
+   */
+  byOrder: Map<string, Series>;
 }
 
 const NEEDS_ESCAPE = /[\\"\n]/;
@@ -21,6 +26,19 @@ const NEEDS_ESCAPE = /[\\"\n]/;
 /** Label values are almost never escaped: test once, replace only when needed (this runs on every request). */
 function escapeValue(v: string): string {
   return NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
+}
+
+const SEPARATORS = /[\u0000\u0001]/;
+
+/** Labels as written, in their order: a lookup key only; null when a value holds a separator. */
+function orderKey(labels: Labels): string | null {
+  let out = '';
+  for (const k in labels) {
+    const v = labels[k] ?? '';
+    if (SEPARATORS.test(v)) return null;
+    out += `${k}\u0000${v}\u0001`;
+  }
+  return out;
 }
 
 function labelKey(labels: Labels): string {
@@ -34,10 +52,18 @@ function labelKey(labels: Labels): string {
 export class Counter {
   constructor(private readonly m: Metric) {}
   inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    const s = this.m.series.get(k);
-    if (s) s.value += by;
-    else this.m.series.set(k, { labels, value: by });
+    const fast = orderKey(labels);
+    let s = fast === null ? undefined : this.m.byOrder.get(fast);
+    if (!s) {
+      const k = labelKey(labels);
+      s = this.m.series.get(k);
+      if (!s) {
+        s = { labels, value: 0 };
+        this.m.series.set(k, s);
+      }
+      if (fast !== null) this.m.byOrder.set(fast, s);
+    }
+    s.value += by;
   }
   get(labels: Labels = {}): number {
     return this.m.series.get(labelKey(labels))?.value ?? 0;
@@ -71,7 +97,7 @@ export class MetricsRegistry {
 
   private add(name: string, help: string, type: Metric['type']): Metric {
     if (this.metrics.has(name)) throw new Error(`metric ${name} registered twice`);
-    const m: Metric = { name, help, type, series: new Map() };
+    const m: Metric = { name, help, type, series: new Map(), byOrder: new Map() };
     this.metrics.set(name, m);
     return m;
   }
