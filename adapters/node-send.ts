@@ -92,12 +92,24 @@ async function pump(out: ServerResponse, src: PumpSource, watcher: Watcher): Pro
     cut = why;
     out.destroy(why);
   });
-  const gone = new Promise<null>((resolve) => out.once('close', () => resolve(null)));
+  // The client going away ends a wait for the source. Not Promise.race with one long-lived
+  // promise: every race would leave a reaction on it holding its chunk until the socket closed
+  // (a 1 GiB send held 1 GiB).
+  let wake: (() => void) | undefined;
+  out.once('close', () => wake?.());
+  const nextOrGone = (p: Promise<Uint8Array | null>): Promise<Uint8Array | null> =>
+    out.destroyed
+      ? Promise.resolve(null)
+      : new Promise((resolve, reject) => {
+          wake = () => resolve(null);
+          p.then(resolve, reject);
+        });
   try {
     let next = src.next();
     while (!cut && !out.destroyed) {
       w.pulled();
-      const chunk = await Promise.race([next, gone]);
+      const chunk = await nextOrGone(next);
+      wake = undefined;
       if (chunk === null) break;
       next = src.next();
       next.catch(() => {}); // awaited on the next turn; a failure then is the one reported
