@@ -1,5 +1,6 @@
 import type { ReadHandle } from '../storage/driver.ts';
 import type { BodyWatch, Watcher } from './download-guard.ts';
+import { once } from '../util/once.ts';
 
 const CHUNK = 256 * 1024;
 
@@ -59,12 +60,7 @@ export function watchedStream(src: ChunkSource, watcher?: Watcher): ReadableStre
 /** Bytes [start, end] (inclusive) of an open handle, one read of up to 256 KiB per chunk. */
 export function handleSource(handle: ReadHandle, start: number, end: number): ChunkSource {
   let pos = start;
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
-  };
+  const close = once(() => handle.close());
   return {
     async next() {
       if (pos > end) return null;

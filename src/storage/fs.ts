@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { assertSafeKey } from './driver.ts';
 import type { AppendHandle, FileInfo, ReadHandle, StorageDriver, WriteHandle } from './driver.ts';
+import { once } from '../util/once.ts';
 
 function isNotFound(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
@@ -109,12 +110,7 @@ export class FsDriver implements StorageDriver {
     const tmp = this.path(tempKey);
     await mkdir(dirname(tmp), { recursive: true });
     const fh = await open(tmp, 'wx');
-    let closed = false;
-    const close = async (): Promise<void> => {
-      if (closed) return;
-      closed = true;
-      await fh.close();
-    };
+    const close = once(() => fh.close());
     return {
       tempKey,
       write: (chunk) => writeAll(fh, chunk),

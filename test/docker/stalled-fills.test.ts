@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parseDigest } from '../../src/storage/digest.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
-import type { FakeUpstream } from '../helpers/fake-upstream.ts';
+import type { Behaviour, FakeUpstream } from '../helpers/fake-upstream.ts';
 import { sha256 } from '../helpers/images.ts';
 import { remoteRepo, startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -15,6 +15,18 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Reads a body until at least `n` bytes (or its end) arrived, leaving the rest unread; the count read. */
+async function readAtLeast(res: Response, n: number): Promise<number> {
+  const reader = res.body?.getReader();
+  let got = 0;
+  while (got < n) {
+    const r = await reader?.read();
+    if (!r || r.done) break;
+    got += r.value.byteLength;
+  }
+  return got;
 }
 
 // Issue 9, item 11: a client must not inherit the failure of a download that stalled, once the
@@ -32,16 +44,22 @@ describe('stalled and failing fills', () => {
 
   const url = (d: string): string => `${br.url}/repo/hub/v2/x/blobs/${d}`;
 
-  it('a new client does not join a stalled fill; the stalled client itself finishes once its fill is replaced', async () => {
-    const bytes = randomBytes(2_000_000);
+  /** A random blob the fake upstream serves with `behaviour`: its digest, as text and as the fills key it. */
+  const seed = (size: number, behaviour: Behaviour): { digest: string; value: string } => {
+    const bytes = randomBytes(size);
     const digest = sha256(bytes);
     const parsed = parseDigest(digest);
     assert.ok(parsed.ok);
     up.blobs.set(digest, bytes);
-    up.behaviour.set(digest, { kind: 'then-ok', first: { kind: 'stall', after: 1_000_000 } });
+    up.behaviour.set(digest, behaviour);
+    return { digest, value: parsed.digest.value };
+  };
+
+  it('a new client does not join a stalled fill; the stalled client itself finishes once its fill is replaced', async () => {
+    const { digest, value } = seed(2_000_000, { kind: 'then-ok', first: { kind: 'stall', after: 1_000_000 } });
     const first = await fetch(url(digest));
     const firstBody = first.arrayBuffer();
-    const stalled = br.server.fills.inFlight(parsed.digest.value);
+    const stalled = br.server.fills.inFlight(value);
     assert.ok(stalled, 'the first fill is running');
     await until(() => stalled.written === 1_000_000 && Date.now() - stalled.lastProgressAt > 3100, 10_000, 'the fill to stall');
     const second = await fetch(url(digest));
@@ -72,13 +90,7 @@ describe('stalled and failing fills', () => {
     up.behaviour.set(digest, { kind: 'drip', chunk: 100_000, delayMs: 20 });
     const ac = new AbortController();
     const cut = await fetch(url(digest), { signal: ac.signal });
-    const reader = cut.body?.getReader();
-    let got = 0;
-    while (got < 200_000) {
-      const r = await reader?.read();
-      if (!r || r.done) break;
-      got += r.value.byteLength;
-    }
+    const got = await readAtLeast(cut, 200_000);
     ac.abort();
     const rest = await fetch(url(digest), { headers: { range: `bytes=${got}-` } });
     assert.equal(rest.status, 206);
@@ -86,23 +98,13 @@ describe('stalled and failing fills', () => {
     const tail = new Uint8Array(await rest.arrayBuffer());
     assert.deepEqual(tail, new Uint8Array(bytes.subarray(got)));
   });
+
   it('a client that goes away while its fill waits on a stalled upstream frees its download at once', async () => {
-    const bytes = randomBytes(1_500_000);
-    const digest = sha256(bytes);
-    const parsed = parseDigest(digest);
-    assert.ok(parsed.ok);
-    up.blobs.set(digest, bytes);
-    up.behaviour.set(digest, { kind: 'stall', after: 1_000_000 });
+    const { digest, value } = seed(1_500_000, { kind: 'stall', after: 1_000_000 });
     const ac = new AbortController();
     const res = await fetch(url(digest), { signal: ac.signal });
-    const reader = res.body?.getReader();
-    let got = 0;
-    while (got < 500_000) {
-      const r = await reader?.read();
-      if (!r || r.done) break;
-      got += r.value.byteLength;
-    }
-    const fill = br.server.fills.inFlight(parsed.digest.value);
+    await readAtLeast(res, 500_000);
+    const fill = br.server.fills.inFlight(value);
     assert.ok(fill, 'the fill is running');
     await until(() => fill.written === 1_000_000, 5000, 'the upstream to stall');
     assert.equal(br.server.downloads.openFor('127.0.0.1'), 1);
