@@ -58,7 +58,7 @@ export class MetaStore {
   private readonly lists = new Lru<{ names: string[]; at: number }>(1024, LIST_CACHE_BYTES, (e) => e.names.reduce((a, n) => a + n.length + 16, 64));
 
   /**
-   * Values computed from many documents or listings (MetaStore.derived): any write through this
+   * Values computed from many documents or listings (MetaStore.derived); every write through this
    * store makes them stale, another process's writes show after LIST_TTL_MS.
    */
   private readonly derivedCache = new Lru<{ value: unknown; size: number; writes: number; at: number }>(256, DERIVED_CACHE_BYTES, (e) => e.size);
