@@ -106,13 +106,16 @@ async function pump(out: ServerResponse, src: PumpSource, watcher: Watcher): Pro
         });
   try {
     let next = src.next();
+    // Handled now, awaited below: a client already gone skips the loop, and a read that then fails
+    // must not become an unhandled rejection (that ends a Node process).
+    next.catch(() => {});
     while (!cut && !out.destroyed) {
       w.pulled();
       const chunk = await nextOrGone(next);
       wake = undefined;
       if (chunk === null) break;
       next = src.next();
-      next.catch(() => {}); // awaited on the next turn; a failure then is the one reported
+      next.catch(() => {}); // as above
       const more = out.write(chunk, () => src.recycle?.(chunk));
       w.delivered();
       if (!more && !out.destroyed) await drained(out);
