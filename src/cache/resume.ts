@@ -11,6 +11,7 @@ export function resumingSource(first: Fill, start: number, end: number | undefin
   let pos = start;
   let cursor = first.cursor(pos, end);
   let resumed = false;
+  let closed = false;
   return {
     next: async () => {
       for (;;) {
@@ -19,13 +20,19 @@ export function resumingSource(first: Fill, start: number, end: number | undefin
           if (chunk) pos += chunk.byteLength;
           return chunk;
         } catch (e) {
-          if (resumed) throw e;
+          if (resumed || closed) throw e;
           resumed = true;
-          cursor = (await rejoin()).cursor(pos, end);
+          const again = await rejoin();
+          // Closed while the fresh fill was being joined: open nothing more for a body nobody reads.
+          if (closed) return null;
+          cursor = again.cursor(pos, end);
         }
       }
     },
-    close: () => cursor.close(),
+    close: () => {
+      closed = true;
+      return cursor.close();
+    },
   };
 }
 
