@@ -18,7 +18,10 @@ export interface FsckReport {
   ms: number;
 }
 
-/** Blob files hashed at once with --verify-blobs: reading one overlaps hashing another. */
+/**
+ * Blob prefix folders checked at once: with --verify-blobs, reading one blob overlaps hashing
+ * another. Per folder, not per blob within one: a folder holds ~1/256 of the blobs, often one.
+ */
 const VERIFY_CONCURRENCY = 4;
 
 type FsckServer = StoreAccess & { config: Pick<Config, 'repos'> };
@@ -35,17 +38,17 @@ export async function checkStore(s: FsckServer, verifyBlobs: boolean): Promise<F
   const problem = (p: string): number => report.problems.push(p);
   const local = new Set(s.config.repos.filter((r) => r.type === 'local').map((r) => r.name));
   for (const alg of await s.driver.list(`${LAYOUT_VERSION}/blobs`)) {
-    for (const pre of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}`)) {
-      await forEachLimit(await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`), VERIFY_CONCURRENCY, async (hex) => {
+    await forEachLimit(await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}`), VERIFY_CONCURRENCY, async (pre) => {
+      for (const hex of await s.driver.list(`${LAYOUT_VERSION}/blobs/${alg}/${pre}`)) {
         const d = parseDigest(`${alg}:${hex}`);
         report.blobs++;
         if (!d.ok || hex.slice(0, 2) !== pre) {
           problem(`stray file in the blob store: ${alg}/${pre}/${hex}`);
-          return;
+          continue;
         }
         if (verifyBlobs && !(await hashesTo(s, d.digest))) problem(`blob ${d.digest.value}: content does not match its digest`);
-      });
-    }
+      }
+    });
   }
   for (const repo of await s.meta.list(`${LAYOUT_VERSION}/repos`)) {
     for (const folder of await s.meta.list(layout.repoRoot(repo))) {
