@@ -72,8 +72,3 @@ export function handleSource(handle: ReadHandle, start: number, end: number): Ch
     close,
   };
 }
-
-/** Bytes [start, end] (inclusive) of an open handle as a watched pull stream. */
-export function handleStream(handle: ReadHandle, start: number, end: number, watcher?: Watcher): ReadableStream<Uint8Array> {
-  return watchedStream(handleSource(handle, start, end), watcher);
-}
