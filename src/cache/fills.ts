@@ -4,7 +4,6 @@ import type { Digest } from '../storage/digest.ts';
 import type { ReadHandle } from '../storage/driver.ts';
 import { concat } from '../util/bytes.ts';
 import type { ChunkSource } from '../http/chunk-source.ts';
-import { watchedStream } from '../http/chunk-source.ts';
 
 export interface FillSource {
   body: AsyncIterable<Uint8Array>;
@@ -288,11 +287,6 @@ export class Fill {
       },
       close,
     };
-  }
-
-  /** cursor() as a pull stream. */
-  reader(start = 0, end?: number): ReadableStream<Uint8Array> {
-    return watchedStream(this.cursor(start, end));
   }
 }
 

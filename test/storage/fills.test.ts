@@ -1,3 +1,4 @@
+import { watchedStream } from '../../src/http/chunk-source.ts';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -37,7 +38,7 @@ describe('fills by cache key', () => {
     const b = fills.join('generic:files/x.tar.gz', undefined, start);
     assert.equal(a.fill, b.fill);
     assert.equal(b.coalesced, true);
-    const reader = new Response(a.fill.reader()).arrayBuffer();
+    const reader = new Response(watchedStream(a.fill.cursor())).arrayBuffer();
     release();
     const stored = await a.fill.done;
     assert.equal(starts, 1);
