@@ -14,10 +14,12 @@ import { closeAll } from '../helpers/teardown.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const PSEUDO = 'v0.0.0-20260101000000-abcdefabcdef';
+const GOPKG_PSEUDO = 'v0.0.0-20161208181325-20d25e280405';
 const mod = (path: string, version: string, body: string, pkg: string): ModuleVersion => ({
   path,
   version,
-  files: { 'go.mod': `module ${path}\n\ngo 1.21\n`, [`${pkg}.go`]: `package ${pkg}\n\n${body}\n` },
+  // A +incompatible version predates modules: no go.mod in its zip, only the proxy's synthesised .mod.
+  files: { ...(version.endsWith('+incompatible') ? {} : { 'go.mod': `module ${path}\n\ngo 1.21\n` }), [`${pkg}.go`]: `package ${pkg}\n\n${body}\n` },
 });
 
 // Issue 11: a Go remote repo (GOPROXY cache) in front of a GOPROXY file tree served by nginx, with
@@ -38,6 +40,12 @@ describe('Go remote repo with the go command', () => {
       mod('example.com/greet/v2', 'v2.0.0', 'func Hello() string { return "hello v2" }', 'greet'),
       mod('example.com/Upper', 'v0.1.0', 'func Name() string { return "Upper" }', 'upper'),
       mod('example.com/pseudo', PSEUDO, 'func Ok() bool { return true }', 'pseudo'),
+      // Shapes of real graphs (issue 24 A): gopkg.in's .vN majors (and the v0.0.0- pseudo-versions
+      // real go.mod files still require of .v1 paths), +incompatible, a /vN below the repo root.
+      mod('gopkg.in/yaml.v3', 'v3.0.1', 'func Y() int { return 3 }', 'yaml'),
+      mod('gopkg.in/check.v1', GOPKG_PSEUDO, 'func C() int { return 1 }', 'check'),
+      mod('example.com/docker', 'v28.3.3+incompatible', 'func D() int { return 28 }', 'docker'),
+      mod('example.com/etcd/client/v3', 'v3.5.21', 'func E() int { return 5 }', 'client'),
       mod('example.com/later', 'v1.0.0', 'func X() int { return 1 }', 'later'),
       mod('example.com/private/secret', 'v1.0.0', 'func S() int { return 2 }', 'secret'),
     ]);
@@ -70,23 +78,23 @@ describe('Go remote repo with the go command', () => {
     assert.equal(r.stdout.trim(), 'example.com/greet v1.0.0 v1.1.0');
   });
 
-  it('go build of a program with a /v2 module, a pseudo-version and an upper-case path; each zip fetched once', async () => {
+  it('go build of a program with /v2, gopkg.in .vN, +incompatible, a pseudo-version and an upper-case path; each zip fetched once', async () => {
     const app = join(work.path, 'app');
     await mkdir(app, { recursive: true });
     await writeFile(
       join(app, 'go.mod'),
-      `module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/greet v1.1.0\n\texample.com/greet/v2 v2.0.0\n\texample.com/Upper v0.1.0\n\texample.com/pseudo ${PSEUDO}\n)\n`,
+      `module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/greet v1.1.0\n\texample.com/greet/v2 v2.0.0\n\texample.com/Upper v0.1.0\n\texample.com/pseudo ${PSEUDO}\n\tgopkg.in/yaml.v3 v3.0.1\n\tgopkg.in/check.v1 ${GOPKG_PSEUDO}\n\texample.com/docker v28.3.3+incompatible\n\texample.com/etcd/client/v3 v3.5.21\n)\n`,
     );
     await writeFile(
       join(app, 'main.go'),
-      'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/Upper"\n\t"example.com/greet"\n\tgreet2 "example.com/greet/v2"\n\t"example.com/pseudo"\n)\n\nfunc main() { fmt.Println(greet.Hello(), greet2.Hello(), upper.Name(), pseudo.Ok()) }\n',
+      'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/Upper"\n\t"example.com/greet"\n\tgreet2 "example.com/greet/v2"\n\t"example.com/pseudo"\n\t"example.com/docker"\n\t"example.com/etcd/client/v3"\n\t"gopkg.in/check.v1"\n\t"gopkg.in/yaml.v3"\n)\n\nfunc main() { fmt.Println(greet.Hello(), greet2.Hello(), upper.Name(), pseudo.Ok(), yaml.Y()+check.C()+docker.D()+client.E()) }\n',
     );
     const cache = await tempDirIn(work.path);
     const build = await goCmd(['build', '-o', join(app, 'app'), '.'], { cwd: app, cache });
     assert.equal(build.code, 0, build.stderr);
     const out = await run(join(app, 'app'), []);
-    assert.equal(out.stdout.trim(), 'hello 1.1 hello v2 Upper true');
-    for (const z of ['example.com/greet/@v/v1.1.0.zip', 'example.com/greet/v2/@v/v2.0.0.zip', 'example.com/!upper/@v/v0.1.0.zip', `example.com/pseudo/@v/${PSEUDO}.zip`]) {
+    assert.equal(out.stdout.trim(), 'hello 1.1 hello v2 Upper true 37');
+    for (const z of ['gopkg.in/yaml.v3/@v/v3.0.1.zip', `gopkg.in/check.v1/@v/${GOPKG_PSEUDO}.zip`, 'example.com/docker/@v/v28.3.3+incompatible.zip', 'example.com/etcd/client/v3/@v/v3.5.21.zip', 'example.com/greet/@v/v1.1.0.zip', 'example.com/greet/v2/@v/v2.0.0.zip', 'example.com/!upper/@v/v0.1.0.zip', `example.com/pseudo/@v/${PSEUDO}.zip`]) {
       assert.equal(relay.count('GET', `/${z}`), 1, z);
     }
   });

@@ -13,6 +13,7 @@ import { GoRemote } from './remote.ts';
 import type { GoReader, GoUpstream } from './remote.ts';
 import { goStore } from './store.ts';
 import { KeptFiles } from './sumdb/kept.ts';
+import type { SumdbSource } from './sumdb/kept.ts';
 import { SumdbProxy } from './sumdb/proxy.ts';
 import { browseGo } from './browse.ts';
 import { goExport, goImport } from './bundle.ts';
@@ -65,13 +66,23 @@ function upstreams(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps)
   return out;
 }
 
-/** The checksum databases a remote proxies, each with its own upstream client (and credentials). */
+/**
+ * The checksum databases a remote proxies. With a `url`, the database is asked there (with its own
+ * credentials). Without one, as the go command does: through each upstream GOPROXY's
+ * `/sumdb/<name>/` (when it says `supported`; its credentials, same host), then the database's own host.
+ */
 function sumdbs(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): SumdbProxy[] {
+  const { url: proxies, username, password, ...timeouts } = cfg.upstream;
   return cfg.sumdb.map((db) => {
     const name = db.key.split('+')[0] ?? '';
-    const { url: _proxies, username: _u, password: _p, ...timeouts } = cfg.upstream;
-    const client = upstreamClientFor(cfg.name, { ...timeouts, url: db.url ?? `https://${name}`, username: db.username, password: db.password }, d);
-    const kept = new KeptFiles({ repo: cfg.name, db: name, client, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, accessLog: d.accessLog, idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000, now: d.now });
+    const database = (url: string): SumdbSource => ({ kind: 'database', client: upstreamClientFor(cfg.name, { ...timeouts, url, username: db.username, password: db.password }, d) });
+    const sources: SumdbSource[] = db.url !== undefined
+      ? [database(db.url)]
+      : [
+          ...proxies.split(/[,|]/).map((u): SumdbSource => ({ kind: 'proxy', client: upstreamClientFor(cfg.name, { ...timeouts, url: `${u.trim().replace(/\/+$/, '')}/sumdb/${name}`, username, password }, d) })),
+          database(`https://${name}`),
+        ];
+    const kept = new KeptFiles({ repo: cfg.name, db: name, sources, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, accessLog: d.accessLog, idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000, now: d.now });
     return new SumdbProxy({
       repo: cfg.name,
       name,

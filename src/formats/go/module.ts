@@ -26,11 +26,44 @@ export function checkModulePath(path: string): void {
     if (RESERVED.test(e)) throw invalid(`malformed module path "${path}": "${e}" is a reserved file name`);
     if (/~[0-9]+$/.test(e.split('.')[0] ?? '')) throw invalid(`malformed module path "${path}": "${e}" looks like a Windows short name`);
   }
-  // A major version suffix /vN must be N >= 2 without a leading zero (gopkg.in uses .vN).
-  const last = elems[elems.length - 1] ?? '';
-  if (/^v[0-9]+$/.test(last) && elems.length > 1 && !first.startsWith('gopkg.in')) {
-    if (last === 'v0' || last === 'v1' || /^v0/.test(last)) throw invalid(`malformed module path "${path}": invalid version suffix /${last}`);
+  if (splitPathVersion(path) === null) {
+    throw invalid(path.startsWith('gopkg.in/')
+      ? `malformed module path "${path}": a gopkg.in path must end in .vN (N without a leading zero) or .vN-unstable`
+      : `malformed module path "${path}": invalid version suffix (a final /vN must have N >= 2, no leading zero, no dots)`);
   }
+}
+
+/**
+ * SplitPathVersion (x/mod/module): the path's major-version suffix, `/vN` (N ≥ 2) or, for gopkg.in,
+ * `.vN` / `.vN-unstable` (every gopkg.in path has one; `.v0` is allowed there). '' when a non-gopkg.in
+ * path has none; null when the suffix is malformed (`/v1`, `/v02`, `/v2.1`, a gopkg.in path without `.vN`).
+ */
+export function splitPathVersion(path: string): { prefix: string; pathMajor: string } | null {
+  if (path.startsWith('gopkg.in/')) {
+    const m = /^(.*)(\.v([0-9]+)(?:-unstable)?)$/.exec(path);
+    if (!m || (m[1] ?? '').length < 1) return null;
+    const digits = m[3] ?? '';
+    if (digits.startsWith('0') && digits !== '0') return null;
+    return { prefix: m[1] ?? '', pathMajor: m[2] ?? '' };
+  }
+  const m = /^(.*)\/v([0-9.]+)$/.exec(path);
+  if (!m || (m[1] ?? '') === '') return { prefix: path, pathMajor: '' };
+  const n = m[2] ?? '';
+  if (n.includes('.') || n.startsWith('0') || n === '1') return null;
+  return { prefix: m[1] ?? '', pathMajor: `/v${n}` };
+}
+
+/**
+ * CheckPathMajor (x/mod/module): whether a version fits the path's major suffix. No suffix: v0, v1 or
+ * +incompatible; `/vN` and `.vN`: major N. The go command also accepts v0.0.0- pseudo-versions on
+ * gopkg.in `.v1` paths (an old pseudo-version bug that real go.mod files still carry). Null when it fits.
+ */
+export function pathMajorMismatch(version: string, pathMajor: string): string | null {
+  const pm = pathMajor.startsWith('.v') ? pathMajor.replace(/-unstable$/, '') : pathMajor;
+  if (pm === '.v1' && version.startsWith('v0.0.0-')) return null;
+  const major = /^v([0-9]+)/.exec(version)?.[1] ?? '';
+  if (pm === '') return major === '0' || major === '1' || version.endsWith('+incompatible') ? null : 'should be v0 or v1';
+  return major === pm.slice(2) ? null : `should be v${pm.slice(2)}`;
 }
 
 /** EscapePath: every upper-case letter becomes `!` + its lower case (case-insensitive file systems). */
@@ -53,15 +86,20 @@ export function checkVersion(v: string): void {
   if (v.length > 128 || !SEMVER.test(v)) throw invalid(`invalid version "${v}": not a canonical semantic version`);
 }
 
-/** +incompatible only on major versions 2 and up without a /vN path (the go command's rule). */
+/**
+ * module.Check's version half: the version fits the path's major suffix (CheckPathMajor), and
+ * +incompatible only on major versions 2 and up of a path without a suffix (the go command refuses
+ * `v1.0.0+incompatible` and `/v2` paths at `v2.0.0+incompatible`). The path is already checked.
+ */
 export function checkVersionForPath(path: string, v: string): void {
   checkVersion(v);
-  const major = Number(/^v([0-9]+)/.exec(v)?.[1] ?? '0');
-  const suffix = /\/v([0-9]+)$/.exec(path)?.[1];
+  const split = splitPathVersion(path);
+  if (split === null) throw invalid(`malformed module path "${path}": invalid version suffix`);
+  const mismatch = pathMajorMismatch(v, split.pathMajor);
+  if (mismatch !== null) throw invalid(`invalid version "${v}" for ${path}: ${mismatch}, not ${/^v[0-9]+/.exec(v)?.[0] ?? v}`);
   if (v.endsWith('+incompatible')) {
-    if (major < 2 || suffix !== undefined) throw invalid(`invalid version "${v}" for ${path}: +incompatible needs a major version >= 2 and no /vN suffix`);
-  } else if (suffix !== undefined ? major !== Number(suffix) : major > 1) {
-    throw invalid(`invalid version "${v}" for ${path}: the major version must match the path's /vN suffix`);
+    const major = Number(/^v([0-9]+)/.exec(v)?.[1] ?? '0');
+    if (major < 2 || split.pathMajor !== '') throw invalid(`invalid version "${v}" for ${path}: +incompatible needs a major version >= 2 and no major suffix in the path`);
   }
 }
 

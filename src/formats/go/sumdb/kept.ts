@@ -14,10 +14,21 @@ import { HASH_SIZE, TILE_WIDTH, tilePath } from './tlog.ts';
 import type { TileRef } from './tlog.ts';
 import type { TileSource } from './verify.ts';
 
+/**
+ * Where the database is asked, in order. A `proxy` source (a GOPROXY that may proxy the database at
+ * `<proxy>/sumdb/<name>/`) is used only once its `supported` answers 200, as the go command does;
+ * a 404 or 410 there, or any failure to reach it, moves on to the next source. A `database` source is
+ * the database itself (it has no `supported`).
+ */
+export interface SumdbSource {
+  kind: 'proxy' | 'database';
+  client: UpstreamClient;
+}
+
 export interface KeptDeps {
   repo: string;
   db: string;
-  client: UpstreamClient;
+  sources: SumdbSource[];
   blobs: BlobStore;
   meta: MetaStore;
   gcLock: RwLock;
@@ -25,6 +36,9 @@ export interface KeptDeps {
   idleTimeoutMs: number;
   now: () => number;
 }
+
+/** How long a proxy source's `supported` answer is believed. */
+const SUPPORTED_TTL_MS = 5 * 60_000;
 
 /** A data tile of 256 records: sum.golang.org's records are a few hundred bytes each. */
 const MAX_DATA_TILE = 4 << 20;
@@ -40,8 +54,30 @@ const folder = (level: number): string => (level < 0 ? 'data' : String(level));
 export class KeptFiles implements TileSource {
   /** Upstream requests made, for the X-Cache header (MISS when a request caused one). */
   fetches = 0;
+  /** Per proxy source: until when its `supported` answer holds, and what it was. */
+  private readonly supported = new Map<SumdbSource, { until: number; yes: boolean }>();
 
   constructor(private readonly d: KeptDeps) {}
+
+  /** The first source that serves the database, asking a proxy's `supported` when not known. */
+  private async usable(source: SumdbSource, via?: string): Promise<boolean> {
+    if (source.kind === 'database') return true;
+    const known = this.supported.get(source);
+    if (known && known.until > this.d.now()) return known.yes;
+    let yes: boolean;
+    try {
+      this.fetches++;
+      const res = await source.client.request({ method: 'GET', path: 'supported', scope: '', via });
+      await res.body?.cancel().catch(() => {});
+      yes = res.status === 200;
+      // Only the protocol's "no" is remembered for long; a failing proxy is asked again next time.
+      if (!yes && res.status !== 404 && res.status !== 410) return false;
+    } catch {
+      return false;
+    }
+    this.supported.set(source, { until: this.d.now() + SUPPORTED_TTL_MS, yes });
+    return yes;
+  }
 
   private key(rel: string): string {
     return `${goLayout.sumdb(this.d.repo, this.d.db)}/${rel}`;
@@ -98,15 +134,33 @@ export class KeptFiles implements TileSource {
     await this.keepFile(`tile/${folder(ref.level)}/${ref.index}${full ? '' : '.p'}`, bytes, ref.width);
   }
 
-  /** One upstream GET of the database, its body up to maxBytes. 404 and 410 are "not found". */
+  /**
+   * One GET of the database from the first source that serves it, its body up to maxBytes. 404 and
+   * 410 are "not found" (the database's answer: no other source is asked); a source that cannot be
+   * reached or fails gives way to the next; when all fail, the first failure is thrown.
+   */
   async get(path: string, maxBytes: number, what: string, via?: string): Promise<Uint8Array> {
+    let first: unknown = null;
+    for (const source of this.d.sources) {
+      if (!(await this.usable(source, via))) continue;
+      try {
+        return await this.getFrom(source, path, maxBytes, what, via);
+      } catch (e) {
+        if (e instanceof RegistryError && e.kind === 'not_found') throw e;
+        first ??= e;
+      }
+    }
+    throw first ?? new RegistryError('unavailable', `no source serves checksum database ${this.d.db} (${this.d.sources.map((s) => s.client.host).join(', ')})`, { code: 'UNAVAILABLE' });
+  }
+
+  private async getFrom(source: SumdbSource, path: string, maxBytes: number, what: string, via?: string): Promise<Uint8Array> {
     this.fetches++;
-    const res = await this.d.client.request({ method: 'GET', path, scope: '', via });
+    const res = await source.client.request({ method: 'GET', path, scope: '', via });
     if (res.status === 404 || res.status === 410) {
       await res.body?.cancel().catch(() => {});
-      throw new RegistryError('not_found', `not found: ${path} (checksum database ${this.d.db} answered ${res.status})`, { code: 'NOT_FOUND', upstreamStatus: res.status });
+      throw new RegistryError('not_found', `not found: ${path} (checksum database ${this.d.db} answered ${res.status} through ${source.client.host})`, { code: 'NOT_FOUND', upstreamStatus: res.status });
     }
-    if (res.status !== 200) throw await upstreamFailure(res, this.d.client.host, what, 'NOT_FOUND');
+    if (res.status !== 200) throw await upstreamFailure(res, source.client.host, what, 'NOT_FOUND');
     return readLimited(res.body, maxBytes, this.d.idleTimeoutMs, `${what} ${path}`);
   }
 }

@@ -71,7 +71,7 @@ export class SumdbProxy {
     const before = this.d.kept.fetches;
     const cache = (): CacheStatus => (this.d.kept.fetches === before ? 'HIT' : 'MISS');
     try {
-      if (rest === 'supported') return { body: new Uint8Array(0), type: TEXT, cache: 'HIT' };
+      if (rest === 'supported') return await this.supported(via);
       if (rest === 'latest') return await this.latest(via);
       if (rest.startsWith('lookup/')) return { body: await this.lookup(rest.slice('lookup/'.length), via), type: TEXT, cache: cache() };
       if (rest.startsWith('tile/')) {
@@ -85,6 +85,24 @@ export class SumdbProxy {
       if (!(e instanceof VerificationError)) throw e;
       this.d.log.warn('checksum database answer refused', { repo: this.d.repo, db: this.d.name, path: rest, error: e.message });
       throw new RegistryError('upstream', `checksum database ${this.d.name} failed verification, nothing kept: ${e.message}`, { code: 'VERIFICATION_FAILED' });
+    }
+  }
+
+  /**
+   * 200 while this proxy can answer for the database: it holds a verified tree, or a source gives it
+   * one now. Otherwise 404, so the go command falls back (to the database itself, or its next
+   * GOPROXY entry) instead of failing every verification with 503.
+   */
+  private async supported(via?: string): Promise<SumdbAnswer> {
+    const ok = { body: new Uint8Array(0), type: TEXT, cache: 'HIT' as CacheStatus };
+    if (await this.known()) return ok;
+    if (this.d.offline()) throw notFound(`repository ${this.d.repo} is offline and holds no tree of ${this.d.name}`);
+    try {
+      await this.refresh(via);
+      return { ...ok, cache: 'MISS' };
+    } catch (e) {
+      this.d.log.warn('checksum database not reachable through any source', { repo: this.d.repo, db: this.d.name, error: String(e) });
+      throw notFound(`checksum database ${this.d.name} cannot be reached from ${this.d.repo}`);
     }
   }
 
