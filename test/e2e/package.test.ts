@@ -9,8 +9,9 @@ import { tempDir } from '../helpers/tmp.ts';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 // `npm install -g` / `npx binaryrepo` (issue 14): the packed tarball, installed in a clean folder,
-// gives a working `binaryrepo` command. Dependencies come from npm's cache (filled by `npm ci`),
-// with --offline: the test never reaches the network.
+// gives a working `binaryrepo` command. The install runs --offline with an empty npm cache, as on a
+// fresh machine (issue 24, 1): every dependency must come from inside the tarball. package.json
+// bundles them all (`bundleDependencies: true`), so the list cannot drift from `dependencies`.
 describe('the npm package', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let bin: string;
@@ -22,7 +23,8 @@ describe('the npm package', () => {
     const app = join(dir.path, 'app');
     await run('mkdir', ['-p', app]);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-    const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app, timeoutMs: 300_000 });
+    const emptyCache = join(dir.path, 'npm-cache');
+    const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app, timeoutMs: 300_000, env: { ...process.env, npm_config_cache: emptyCache } });
     assert.equal(install.code, 0, install.stderr);
     bin = join(app, 'node_modules', '.bin', 'binaryrepo');
   });
