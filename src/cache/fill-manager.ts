@@ -1,6 +1,7 @@
 import type { BlobStore, StoredBlob } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import { Fill } from './fills.ts';
+import { Lru } from './lru.ts';
 import type { ReplicaFills } from './replica-fills.ts';
 import type { FillHooks, FillSource } from './fills.ts';
 
@@ -14,6 +15,14 @@ export class FillManager {
   private readonly settling = new Map<string, Promise<void>>();
   /** Every fill not yet settled, including ones replaced by a fresh fill (idle() waits for all). */
   private readonly pending = new Set<Promise<void>>();
+  /**
+   * Fills that settled lately, by key, with the sequence number of their settling. A client that
+   * looked at the store before one settled (a miss) and joins after it was forgotten gets it
+   * (complete) instead of starting a second upstream download: the window between a format's store
+   * check and its join (issue 24, 2: 2 upstream GETs for 8 concurrent helm pulls under load).
+   */
+  private readonly recent = new Lru<{ seq: number; fill: Fill }>(1024);
+  private seq = 0;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -25,6 +34,14 @@ export class FillManager {
   /** Who started the fill in flight for this key (a repo name), if any. */
   ownerOf(key: string): string | undefined {
     return this.owners.get(key);
+  }
+
+  /**
+   * Take before looking in the store for what a fill would bring: passed to `join`, it lets a fill
+   * that settled after the look be joined although it is no longer in flight.
+   */
+  ticket(): number {
+    return this.seq;
   }
 
   /** The fill in flight for a key, if any (HEAD answers from it without asking upstream). */
@@ -45,8 +62,17 @@ export class FillManager {
     stored?: (b: StoredBlob) => Promise<void>,
     /** A running fill that has received nothing for this long is not joined: a fresh one starts. */
     stallMs = Number.POSITIVE_INFINITY,
+    /** The caller's `ticket()` from before its store check. */
+    seen?: number,
   ): { fill: Fill; coalesced: boolean } {
     const existing = this.inflight.get(key);
+    if (!existing && seen !== undefined) {
+      const r = this.recent.get(key);
+      if (r && r.seq > seen && r.fill.state === 'done') {
+        this.hooks.joined?.();
+        return { fill: r.fill, coalesced: true };
+      }
+    }
     // A failed fill is never joined (it is forgotten a moment later), nor one that stopped moving:
     // a new client must not inherit a download that will fail, after the upstream has recovered.
     const stalled = existing?.state === 'running' && Date.now() - existing.lastProgressAt > stallMs;
@@ -71,7 +97,10 @@ export class FillManager {
     this.settling.set(key, quiet);
     this.pending.add(quiet);
     void quiet.then(() => this.pending.delete(quiet));
-    settled.then(forget, forget);
+    settled.then(() => {
+      if (this.inflight.get(key) === fill) this.recent.set(key, { seq: ++this.seq, fill });
+      forget();
+    }, forget);
     return { fill, coalesced: false };
   }
 

@@ -55,4 +55,34 @@ describe('fills by cache key', () => {
     await assert.rejects(fill.done);
     assert.equal(await blobs.stat(digestOf(data)), null);
   });
+
+  // Issue 24, 2: a client looks in the store (a miss), and before it joins, the one download of the
+  // same key completes, links its document and is forgotten. Joining with the ticket taken before
+  // the look gets that download (complete) instead of starting a second upstream GET. This is the
+  // interleaving that gave 2 upstream GETs for 8 concurrent helm pulls on a loaded machine.
+  it('a fill that settled between a client\'s store check and its join is joined, not fetched again', async () => {
+    const fills = new FillManager(blobs);
+    const data = new Uint8Array(randomBytes(20_000));
+    let starts = 0;
+    const start = async () => {
+      starts++;
+      return { body: slowly(data, Promise.resolve()), size: data.byteLength };
+    };
+    const ticket = fills.ticket(); // client B, before its store check
+    const a = fills.join('helm:charts:app-1.0.0.tgz', undefined, start, 'charts', async () => {});
+    await a.fill.done;
+    await fills.idle(); // A's fill is committed, linked and forgotten
+    assert.equal(fills.inFlight('helm:charts:app-1.0.0.tgz'), undefined);
+    const b = fills.join('helm:charts:app-1.0.0.tgz', undefined, start, 'charts', async () => {}, Number.POSITIVE_INFINITY, ticket);
+    assert.equal(starts, 1, 'one upstream download');
+    assert.equal(b.coalesced, true);
+    assert.equal(b.fill, a.fill);
+    assert.deepEqual(new Uint8Array(await new Response(watchedStream(b.fill.cursor())).arrayBuffer()), data);
+    // A client whose look came after the settling saw the document; one that joins with a newer
+    // ticket (or none) and finds nothing in flight starts a fresh download, as a revalidation must.
+    const c = fills.join('helm:charts:app-1.0.0.tgz', undefined, start, 'charts', async () => {}, Number.POSITIVE_INFINITY, fills.ticket());
+    assert.equal(c.coalesced, false);
+    await c.fill.done;
+    assert.equal(starts, 2);
+  });
 });

@@ -67,6 +67,7 @@ export class GenericRemote implements GenericReader {
   async get(path: string[], head: boolean, via?: string): Promise<FileResult> {
     if (path.length === 0 || !this.d.filter.allows(path.join('/'))) throw notFound(path);
     // A download of this file that just verified may be writing its document: wait for it.
+    const seen = this.d.fills.ticket();
     await this.d.fills.settled(this.keyOf(path));
     const f = await storedFile(this.d.meta, this.d.blobs, this.name, path);
     if (f) {
@@ -80,7 +81,7 @@ export class GenericRemote implements GenericReader {
     const negKey = path.join('/');
     if (this.d.negative.has(negKey)) throw new RegistryError('not_found', `no file /${negKey} upstream (cached answer)`, { code: 'NOT_FOUND' });
     try {
-      if (!head) return await this.fill(path, via, undefined, 'MISS');
+      if (!head) return await this.fill(path, via, undefined, 'MISS', seen);
       const res = await this.request('HEAD', path, via);
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'file', 'NOT_FOUND');
       await res.body?.cancel();
@@ -138,7 +139,7 @@ export class GenericRemote implements GenericReader {
    * The one download of a file, shared by every client that asks meanwhile (keyed by repo and
    * path); `first` is an upstream answer already in hand (a revalidation that got 200).
    */
-  private async fill(path: string[], via: string | undefined, first: Response | undefined, cache: CacheStatus): Promise<FileResult> {
+  private async fill(path: string[], via: string | undefined, first: Response | undefined, cache: CacheStatus, seen?: number): Promise<FileResult> {
     const key = this.keyOf(path);
     let pending = first;
     let meta: UpstreamMeta = { contentType: 'application/octet-stream', etag: null, lastModified: null };
@@ -167,7 +168,7 @@ export class GenericRemote implements GenericReader {
       this.d.accessLog.touch(this.name, b.digest.value);
       this.d.cached(b.size);
     };
-    const join = (): { fill: Fill; coalesced: boolean } => this.d.fills.join(key, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2));
+    const join = (): { fill: Fill; coalesced: boolean } => this.d.fills.join(key, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2), seen);
     const j = await joinResumable(() => {
       const joined = join();
       void joined.fill.done.catch(() => this.inFlight.delete(key));

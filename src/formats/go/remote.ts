@@ -73,6 +73,7 @@ export class GoRemote implements GoReader {
     this.assertPublic(module);
     const docKey = goLayout.file(this.name, module, version, ext);
     const fillKey = `go:${this.name}:${module}@${version}.${ext}`;
+    const seen = this.d.fills.ticket();
     await this.d.fills.settled(fillKey);
     const doc = await this.d.meta.get<GoFileDoc>(docKey);
     const d = doc ? parseDigest(String(doc.digest)) : null;
@@ -94,7 +95,7 @@ export class GoRemote implements GoReader {
       return fillSourceOf(res, this.d.idleTimeoutMs, `${module}@${version}.${ext}`, MAX_BYTES[ext]);
     };
     try {
-      const j = await joinResumable(() => this.d.fills.join(fillKey, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2)));
+      const j = await joinResumable(() => this.d.fills.join(fillKey, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2), seen));
       return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
     } catch (e) {
       if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(path);

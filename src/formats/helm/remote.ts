@@ -78,6 +78,7 @@ export class HelmRemote implements HelmReader {
     if (!f) throw notFound(file);
     const key = helmLayout.file(this.name, file);
     const fillKey = `helm:${this.name}:${file}`;
+    const seen = this.d.fills.ticket();
     await this.d.fills.settled(fillKey);
     const doc = await this.d.meta.get<HelmFileDoc>(key);
     const have = doc ? parseDigest(doc.digest) : null;
@@ -104,7 +105,7 @@ export class HelmRemote implements HelmReader {
       return fillSourceOf(res, this.d.idleTimeoutMs, file, this.d.maxChartBytes);
     };
     try {
-      const j = await joinResumable(() => this.d.fills.join(fillKey, expected, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2)));
+      const j = await joinResumable(() => this.d.fills.join(fillKey, expected, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2), seen));
       return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
     } catch (e) {
       if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(file);
