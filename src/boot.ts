@@ -2,6 +2,7 @@ import { AccessLog } from './cache/access-log.ts';
 import { Evictor } from './jobs/evictor.ts';
 import { FillManager } from './cache/fill-manager.ts';
 import { AccessControl } from './auth/access.ts';
+import { AccessTokens } from './auth/access-tokens.ts';
 import type { Config } from './config/schema.ts';
 import { UploadSessions } from './storage/uploads.ts';
 import { createLogger } from './log.ts';
@@ -103,7 +104,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
   const uploads = new UploadSessions(driver, blobs, meta, newId, now);
   const secret = await tokenSecret(config, driver);
-  const access = new AccessControl(config, secret, now);
+  const access = new AccessControl(config, secret, now, new AccessTokens(meta, now));
   const sessions = new Sessions(secret, now);
   const history = new MetricsHistory(metrics, now);
   const repos = new Map<string, FormatRepo>();

@@ -6,6 +6,7 @@ import type { EvictReport } from '../jobs/evict.ts';
 import { applyRetention } from '../jobs/maintenance.ts';
 import type { RetentionSummary } from '../formats/format.ts';
 import { SwitchError } from './switches.ts';
+import type { Principal } from '../auth/access.ts';
 
 /** What the UI and the admin API show of a repo. Never a credential. */
 export interface RepoStatus {
@@ -72,9 +73,10 @@ export function repoStatus(s: Server, cfg: RepoConfig): RepoStatus {
   return out;
 }
 
-/** The repos a user may read, in config order. */
-export function readableRepos(s: Server, user: string | null): RepoConfig[] {
-  return s.config.repos.filter((r) => s.access.can(user, r.name, 'pull'));
+/** The repos a caller may read (the one authorize; a user name alone: a UI session), in config order. */
+export function readableRepos(s: Server, who: Principal | string | null): RepoConfig[] {
+  const p: Principal = typeof who === 'object' && who !== null ? who : { user: who, via: who === null ? 'none' : 'session' };
+  return s.config.repos.filter((r) => s.access.authorize(p, r.name, 'pull', { kind: 'listing' }) === null);
 }
 
 /** Admin actions: one place for the JSON API and the UI's forms; each is logged with its user. */

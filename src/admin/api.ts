@@ -1,13 +1,15 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Server } from '../boot.ts';
+import type { Principal } from '../auth/access.ts';
 import type { RequestInfo } from '../runtime.ts';
 import { sameToken } from '../ui/session.ts';
 import { adminEvict, adminGc, adminOffline, adminPin, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
 import type { RepoStatus } from './actions.ts';
 import { SwitchError } from './switches.ts';
+import { tokenRoutes } from './tokens-api.ts';
 
-type ApiEnv = { Variables: { info: RequestInfo; user: string | null } };
+type ApiEnv = { Variables: { info: RequestInfo; user: string | null; principal: Principal | 'invalid' } };
 
 /** The admin API's one error shape: `{"error": {"code": "...", "message": "..."}}`. */
 export function apiError(status: number, code: string, message: string, extra: Record<string, string> = {}): Response {
@@ -24,32 +26,35 @@ const MAX_BODY = 64 * 1024;
 export function adminApi(s: Server): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
+  // Who is asking: Basic (a password, or an access token as the password), Bearer (an access token;
+  // a registry token is refused for everything here by authorize), or the UI's session cookie.
   app.use('*', async (c, next) => {
     const info = c.get('info');
     const authz = c.req.header('authorization') ?? null;
-    let user: string | null = null;
+    let p: Principal | 'invalid';
     if (authz) {
-      const p = await s.access.identify(authz, info.client).catch(() => 'invalid' as const);
+      p = await s.access.identify(authz, info.client).catch(() => 'invalid' as const);
       if (p === 'invalid') return apiError(401, 'UNAUTHORIZED', 'credentials were not accepted', { 'www-authenticate': `Basic realm="${s.access.service}"` });
-      user = p.user;
+      if (p.via === 'bearer') return apiError(403, 'DENIED', 'a registry token is good only for the registry scopes it names, never for the admin API');
     } else {
       const session = await s.sessions.open(c.req.header('cookie') ?? null);
       if (session && c.req.method !== 'GET' && !sameToken(c.req.header('x-csrf-token') ?? '', session.csrf)) {
         return apiError(403, 'CSRF', 'a session-authenticated change needs the X-CSRF-Token header');
       }
-      user = session?.user ?? null;
+      p = session?.user ? { user: session.user, via: 'session' } : { user: null, via: 'none' };
     }
-    c.set('user', user);
-    if (user) info.user = user;
+    c.set('principal', p);
+    c.set('user', p.user);
+    if (p.user) info.user = p.user;
     await next();
   });
 
   const needAdmin = (c: Context<ApiEnv>): Response | null => {
-    const user = c.get('user');
-    if (s.access.isAdmin(user)) return null;
-    return user === null
-      ? apiError(401, 'UNAUTHORIZED', 'an administrator must authenticate', { 'www-authenticate': `Basic realm="${s.access.service}"` })
-      : apiError(403, 'DENIED', `${user} is not an administrator`);
+    const denial = s.access.authorizeAdmin(c.get('principal'));
+    if (!denial) return null;
+    return denial.status === 401
+      ? apiError(401, 'UNAUTHORIZED', denial.message, { 'www-authenticate': `Basic realm="${s.access.service}"` })
+      : apiError(403, 'DENIED', denial.message);
   };
   const statusOf = (name: string): RepoStatus | null => {
     const cfg = s.config.repos.find((r) => r.name === name);
@@ -62,9 +67,13 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     return apiError(400, 'INVALID', 'dryRun must be true or false');
   };
 
-  app.get('/repos', (c) => c.json({ repos: readableRepos(s, c.get('user')).map((r) => repoStatus(s, r)) }));
+  const readable = (c: Context<ApiEnv>): ReturnType<typeof readableRepos> => {
+    const p = c.get('principal');
+    return p === 'invalid' ? [] : readableRepos(s, p);
+  };
+  app.get('/repos', (c) => c.json({ repos: readable(c).map((r) => repoStatus(s, r)) }));
   app.get('/repos/:name', (c) => {
-    const cfg = readableRepos(s, c.get('user')).find((r) => r.name === c.req.param('name'));
+    const cfg = readable(c).find((r) => r.name === c.req.param('name'));
     return cfg ? c.json(repoStatus(s, cfg)) : apiError(404, 'NOT_FOUND', 'no repository of that name that you may read');
   });
   app.get('/stats', (c) => c.json({ samples: s.history.series() }));
@@ -122,6 +131,8 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     if (!(await adminPin(s, c.get('user'), c.req.param('name'), c.req.query('pattern') ?? '', false))) return apiError(404, 'NOT_FOUND', 'no such runtime pin (configured pins change in the config file)');
     return c.json(statusOf(c.req.param('name')));
   });
+
+  tokenRoutes(app, s, apiError);
 
   app.all('*', () => apiError(404, 'NOT_FOUND', 'no such admin API endpoint; see docs/admin-api.md'));
   app.onError((e, c) => {

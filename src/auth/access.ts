@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Config, RepoConfig } from '../config/schema.ts';
 import { fromBase64, fromUtf8, toBase64Url, utf8 } from '../util/base64.ts';
+import { isAccessToken, tokenAllows } from './access-tokens.ts';
+import type { AccessTokenDoc, AccessTokens } from './access-tokens.ts';
 import { LoginGuard } from './login-guard.ts';
 import type { LoginLimits } from './login-guard.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -11,11 +13,21 @@ export type Action = 'pull' | 'push' | 'delete';
 type Permission = 'read' | 'write' | 'delete';
 const PERMISSION: Record<Action, Permission> = { pull: 'read', push: 'write', delete: 'delete' };
 
-/** Who is asking. `user` null = anonymous; grants only for bearer tokens. */
+/** What a request asks for beyond the repo: a Docker image (what registry tokens name), or a listing of the repo. */
+export type Resource = { kind: 'image'; name: string } | { kind: 'listing' };
+
+/**
+ * Who is asking, and with which credential: nothing, a password (Basic), a registry token (Bearer
+ * JWT from /token: good only for the Docker scopes it names), an access token (Bearer, or the
+ * password of Basic: good only within its scope), or a UI session (a password login).
+ */
 export interface Principal {
   user: string | null;
-  via: 'none' | 'basic' | 'bearer';
+  via: 'none' | 'basic' | 'bearer' | 'token' | 'session';
+  /** Registry tokens: the scopes they name. */
   grants?: AccessEntry[];
+  /** Access tokens, and registry tokens minted with one: the access token's scope. */
+  token?: Pick<AccessTokenDoc, 'id' | 'name' | 'repos' | 'actions'>;
 }
 
 /** Why a request may not go on; a format renders it (401 with the challenge, or 403). */
@@ -56,6 +68,8 @@ export class AccessControl {
     cfg: Config,
     private readonly secret: Uint8Array,
     private readonly now: () => number,
+    /** Access tokens (absent: none are accepted, e.g. in tests of the password path alone). */
+    readonly tokens?: AccessTokens,
   ) {
     this.cfg = { auth: cfg.auth };
     this.repos = new Map(cfg.repos.map((r) => [r.name, r]));
@@ -100,6 +114,11 @@ export class AccessControl {
     return users && Object.hasOwn(users, name) ? users[name] : undefined;
   }
 
+  /** Whether a user of that name is configured. */
+  knows(name: string): boolean {
+    return this.user(name) !== undefined;
+  }
+
   /** Password hashes computed (a metric, and what proves unknown users cost the same). */
   get passwordChecks(): number {
     return this.guard.checksRun;
@@ -121,17 +140,37 @@ export class AccessControl {
     if (!authorization) return { user: null, via: 'none' };
     const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
     if (scheme?.toLowerCase() === 'basic') {
+      // pip, Maven, Helm, twine (`__token__`) and the go command send an access token as the password, any user name.
+      const password = basicPassword(value);
+      if (password !== null && isAccessToken(password)) return this.byAccessToken(password, address);
       const user = await this.checkBasic(value, address);
       return user === null ? 'invalid' : { user, via: 'basic' };
     }
     if (scheme?.toLowerCase() === 'bearer') {
+      if (isAccessToken(value)) return this.byAccessToken(value, address);
       const auth = this.cfg.auth;
       const claims = auth ? verifyToken(value, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: auth.service }) : null;
       if (!claims) return 'invalid';
       if (claims.sub !== '' && !this.user(claims.sub)) return 'invalid';
-      return { user: claims.sub === '' ? null : claims.sub, via: 'bearer', grants: claims.access };
+      // A registry token minted with an access token dies with it, and never reaches past its scope.
+      if (claims.tok !== undefined && !(this.tokens && (await this.tokens.alive(claims.tok.id)))) return 'invalid';
+      return { user: claims.sub === '' ? null : claims.sub, via: 'bearer', grants: claims.access, ...(claims.tok ? { token: claims.tok } : {}) };
     }
     return 'invalid';
+  }
+
+  /** An access token's principal: its owner, while the owner exists; failures count as failed logins. */
+  private async byAccessToken(token: string, address: string): Promise<Principal | 'invalid'> {
+    if (!this.enabled || !this.tokens) return 'invalid';
+    const tokens = this.tokens;
+    let doc: AccessTokenDoc | null = null;
+    const ok = await this.guard.check(address, `token:${token.slice(4, 20)}`, async () => {
+      doc = await tokens.verify(token);
+      return doc !== null;
+    });
+    const d = doc as AccessTokenDoc | null;
+    if (!ok || !d || !this.user(d.user)) return 'invalid';
+    return { user: d.user, via: 'token', token: { id: d.id, name: d.name, repos: d.repos, actions: d.actions } };
   }
 
   /** The user for a Basic header value (base64 of user:password), or null. */
@@ -175,20 +214,51 @@ export class AccessControl {
     return ok;
   }
 
-  /** null = go on. `image` undefined = the repo as a whole (the /v2/ ping, the catalog). */
-  decide(p: Principal | 'invalid', repo: string, image: string | undefined, action: Action, ping: boolean): Denial | null {
+  /**
+   * The one access decision for every path (every format, the UI's repo pages, the admin API's
+   * repo reads): null = go on. A password or session gets the user's live permissions; an access
+   * token those within its scope; a registry token only the Docker scopes it names (`resource` an
+   * image; a `listing`, such as the catalog, needs only the live read). Never more than the owner
+   * may do now: a lost permission is lost in every token at once.
+   */
+  authorize(p: Principal | 'invalid', repo: string, action: Action, resource?: Resource): Denial | null {
     if (!this.enabled) return null;
     if (p === 'invalid') return { status: 401, message: 'authentication failed', error: 'invalid_token' };
-    if (ping) return p.via === 'none' ? { status: 401, message: 'authentication required' } : null;
     const live = this.can(p.user, repo, action);
-    if (image === undefined) return live ? null : this.refuse(p, 'access to the repository denied');
+    const what = resource?.kind === 'image' ? resource.name : `in ${repo}`;
+    const scoped = p.token === undefined || tokenAllows(p.token, repo, PERMISSION[action]);
     if (p.via === 'bearer') {
-      const granted = p.grants?.some((g) => g.name === `${repo}/${image}` && g.actions.includes(action));
-      if (granted && live) return null;
-      if (!granted && (live || p.user === null)) return { status: 401, message: 'token does not grant this access', error: 'insufficient_scope' };
-      return { status: 403, message: `${p.user ?? 'anonymous'} may not ${action} ${image}` };
+      const granted = resource?.kind === 'listing' || (resource?.kind === 'image' && p.grants?.some((g) => g.name === `${repo}/${resource.name}` && g.actions.includes(action)) === true);
+      if (granted && live && scoped) return null;
+      if (!granted && (live || p.user === null)) return { status: 401, message: resource ? 'token does not grant this access' : 'a registry token is good only for the registry scopes it names', error: 'insufficient_scope' };
+      return { status: 403, message: `${p.user ?? 'anonymous'} may not ${action} ${what}` };
     }
-    return live ? null : this.refuse(p, `${p.user ?? 'anonymous'} may not ${action} ${image}`);
+    if (live && scoped) return null;
+    if (p.via === 'token' && live) return { status: 403, message: `access token ${JSON.stringify(p.token?.name ?? '')} does not allow ${action} ${what}` };
+    return this.refuse(p, `${p.user ?? 'anonymous'} may not ${action} ${what}`);
+  }
+
+  /**
+   * Whether the caller's user may read a member of a virtual repo the caller was already let into
+   * (authorize on the virtual). The member check is the user's live read: a token's scope names the
+   * repos a client addresses, and a virtual's members are how that repo answers, not repos of their own.
+   */
+  mayRead(p: Principal | 'invalid', repo: string): boolean {
+    return p !== 'invalid' && this.can(p.user, repo, 'pull');
+  }
+
+  /**
+   * The admin API and the UI's admin pages: an administrator by password or session, or an access
+   * token with the `admin` action whose owner is an administrator now. Never a registry token.
+   */
+  authorizeAdmin(p: Principal | 'invalid'): Denial | null {
+    if (!this.enabled) return null;
+    if (p === 'invalid') return { status: 401, message: 'authentication failed' };
+    if (p.user === null) return { status: 401, message: 'an administrator must authenticate' };
+    if (p.via === 'bearer') return { status: 403, message: 'a registry token is good only for the registry scopes it names' };
+    if (!this.isAdmin(p.user)) return { status: 403, message: `${p.user} is not an administrator` };
+    if (p.token && !tokenAllows(p.token, null, 'admin')) return { status: 403, message: `access token ${JSON.stringify(p.token.name)} does not allow admin` };
+    return null;
   }
 
   /** Anonymous callers get a challenge (they may have credentials); known users get 403. */
@@ -222,24 +292,37 @@ export class AccessControl {
     return got.length === want.length && timingSafeEqual(got, want) ? claims.sub : null;
   }
 
-  /** A token for the actions of each scope this user may do; what is not allowed is left out. */
-  issue(user: string | null, scopes: ResolvedScope[]): { token: string; expiresIn: number; issuedAt: string } {
+  /**
+   * A registry token for the actions of each scope this caller may do; what is not allowed is left
+   * out. Logged in with an access token: only what its scope allows, and the registry token names it
+   * (so it dies when the access token is revoked).
+   */
+  issue(p: Pick<Principal, 'user' | 'token'>, scopes: ResolvedScope[]): { token: string; expiresIn: number; issuedAt: string } {
+    const user = p.user;
     const auth = this.cfg.auth;
     if (!auth) throw new Error('token requested while authentication is off');
     const now = Math.floor(this.now() / 1000);
     const access: AccessEntry[] = [];
     for (const s of scopes) {
       const wanted = s.actions.includes('*') ? ['pull', 'push', 'delete'] : s.actions;
-      const actions = (['pull', 'push', 'delete'] as const).filter((a) => wanted.includes(a) && this.can(user, s.repo, a));
+      const actions = (['pull', 'push', 'delete'] as const).filter((a) => wanted.includes(a) && this.can(user, s.repo, a) && (!p.token || tokenAllows(p.token, s.repo, PERMISSION[a])));
       if (actions.length > 0) access.push({ type: 'repository', name: `${s.repo}/${s.image}`, actions });
     }
     const exp = now + auth.tokenTtlSeconds;
     const token = signToken(
-      { iss: auth.issuer, sub: user ?? '', aud: auth.service, exp, nbf: now, iat: now, jti: randomUUID(), access },
+      { iss: auth.issuer, sub: user ?? '', aud: auth.service, exp, nbf: now, iat: now, jti: randomUUID(), access, ...(p.token ? { tok: p.token } : {}) },
       this.secret,
     );
     return { token, expiresIn: auth.tokenTtlSeconds, issuedAt: new Date(now * 1000).toISOString() };
   }
+}
+
+/** The password of a Basic header value, or null when it is not base64 of `user:password`. */
+function basicPassword(value: string): string | null {
+  const bytes = value.length <= 4096 ? fromBase64(value) : null;
+  const decoded = bytes ? fromUtf8(bytes) : '';
+  const i = decoded.indexOf(':');
+  return i < 0 ? null : decoded.slice(i + 1);
 }
 
 function loginLimits(cfg: Config): LoginLimits {

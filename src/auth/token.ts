@@ -19,6 +19,8 @@ export interface TokenClaims {
   access: AccessEntry[];
   /** Refresh tokens only: a fingerprint of the password hash they were issued under. */
   pwd?: string;
+  /** Minted with an access token: its id and scope (the registry token dies with it, and never exceeds it). */
+  tok?: { id: string; name: string; repos: string[]; actions: Array<'read' | 'write' | 'delete' | 'admin'> };
 }
 
 const b64 = toBase64Url;
@@ -56,5 +58,6 @@ export function verifyToken(token: string, secret: Uint8Array, nowSec: number, e
   // A little leeway for clocks of replicas that share the secret.
   if (c.exp <= nowSec || (typeof c.nbf === 'number' && c.nbf > nowSec + 30)) return null;
   if (!Array.isArray(c.access)) return null;
+  if (c.tok !== undefined && (typeof c.tok !== 'object' || c.tok === null || typeof c.tok.id !== 'string' || !Array.isArray(c.tok.repos) || !Array.isArray(c.tok.actions))) return null;
   return c as TokenClaims;
 }

@@ -1,4 +1,4 @@
-import type { Action } from '../auth/access.ts';
+import type { Action, Principal } from '../auth/access.ts';
 import { RegistryError } from '../errors.ts';
 import type { RequestContext } from './format.ts';
 
@@ -14,18 +14,29 @@ export class AccessRefused extends RegistryError {
 }
 
 /**
- * Access for the formats whose clients send Basic credentials (generic files, Go, Helm): who is
- * asking, and whether they may do `action` in `repo`. Returns the user (null: anonymous) or throws
- * an AccessRefused carrying the challenge to send.
+ * Access for the formats whose clients send Basic credentials or an access token (generic files,
+ * Go, Helm): who is asking, and whether they may do `action` in `repo`, decided by the one
+ * `authorize` (a registry token minted for a Docker image is refused here). Returns the principal,
+ * for the read filter over virtual members, or throws an AccessRefused carrying the challenge.
  */
-export async function basicAccess(ctx: RequestContext, req: Request, repo: string, action: Action): Promise<string | null> {
+export async function basicAccess(ctx: RequestContext, req: Request, repo: string, action: Action): Promise<Principal> {
   const s = ctx.core;
-  if (!s.access.enabled) return null;
+  if (!s.access.enabled) return { user: null, via: 'none' };
   const challenge = { 'www-authenticate': `Basic realm="${s.access.service}"` };
   const p = await s.access.identify(req.headers.get('authorization'), ctx.info.client);
-  if (p === 'invalid') throw new AccessRefused('unauthorized', 'authentication failed', challenge);
-  if (p.user !== null) ctx.info.user = p.user;
-  if (s.access.can(p.user, repo, action)) return p.user;
-  if (p.user === null) throw new AccessRefused('unauthorized', 'authentication required', challenge);
-  throw new AccessRefused('denied', `${p.user} may not ${action} in ${repo}`, {});
+  if (p !== 'invalid' && p.user !== null) ctx.info.user = p.user;
+  const denial = s.access.authorize(p, repo, action);
+  if (!denial) return p as Principal;
+  if (denial.status === 401) throw new AccessRefused('unauthorized', denial.message, challenge);
+  throw new AccessRefused('denied', denial.message, {});
+}
+
+/** May this principal do `action` in `repo` (a delete with ?force)? */
+export function allowed(ctx: RequestContext, p: Principal, repo: string, action: Action): boolean {
+  return ctx.core.access.authorize(p, repo, action) === null;
+}
+
+/** The read filter over a virtual repo's members (AccessControl.mayRead). */
+export function memberReadable(ctx: RequestContext, p: Principal): (member: string) => boolean {
+  return (member) => !ctx.core.access.enabled || ctx.core.access.mayRead(p, member);
 }

@@ -20,6 +20,7 @@ import type { Digest } from './digest.ts';
  *   v1/repos/<repo>/_access/<2 hex>                    remote repos: last access per digest (batched), for eviction
  *   v1/leases/<40 hex>                                shared stores: a replica's lease on a fill or on the storage jobs
  *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
+ *   v1/auth/tokens/<16 hex>                           access tokens: owner, scope, expiry, sha256 of the secret
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
  * with an image name such as `team/_tags`.
@@ -38,6 +39,8 @@ export const layout = {
   /** Leases between replicas on a shared store (lease.ts): fills by hashed key, and the storage jobs. */
   lease: (id: string): string => `${LAYOUT_VERSION}/leases/${id}`,
   tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
+  accessTokensDir: (): string => `${LAYOUT_VERSION}/auth/tokens`,
+  accessToken: (id: string): string => `${LAYOUT_VERSION}/auth/tokens/${id}`,
   /** Last access per cached object of a repo, batched (cache/access.ts), whatever its format. */
   accessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access`,
   access: (repo: string, shard: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access/${shard}`,

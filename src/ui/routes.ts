@@ -13,6 +13,7 @@ import { sameToken, sessionCookie } from './session.ts';
 import type { Session } from './session.ts';
 import { html } from 'hono/html';
 import type { RequestInfo } from '../runtime.ts';
+import type { Principal } from '../auth/access.ts';
 
 /** Form bodies the UI accepts (login, job buttons, warm lists): small, never streamed. */
 const MAX_FORM = 64 * 1024;
@@ -52,7 +53,10 @@ export function uiApp(s: Server): Hono<UiEnv> {
   });
 
   const user = (c: Context<UiEnv>): string | null => c.get('session').user;
-  const admin = (c: Context<UiEnv>): boolean => s.access.isAdmin(user(c));
+  // A UI session is a password login: the same authorize as every other path.
+  const principal = (c: Context<UiEnv>): Principal => ({ user: user(c), via: user(c) === null ? 'none' : 'session' });
+  const admin = (c: Context<UiEnv>): boolean => s.access.authorizeAdmin(principal(c)) === null;
+  const mayRead = (c: Context<UiEnv>, repo: string): boolean => s.access.authorize(principal(c), repo, 'pull', { kind: 'listing' }) === null;
   const form = (c: Context<UiEnv>): URLSearchParams => c.get('form');
   const origin = (c: Context<UiEnv>): string => {
     const proto = c.req.header('x-forwarded-proto') === 'https' ? 'https' : new URL(c.req.url).protocol.replace(':', '');
@@ -67,10 +71,10 @@ export function uiApp(s: Server): Hono<UiEnv> {
     const repo = s.repos.get(name);
     const cfg = s.config.repos.find((r) => r.name === name);
     // Unknown and unreadable look the same: names of repos one may not read are not disclosed.
-    if (!repo || !cfg || !s.access.can(user(c), name, 'pull')) return show(c, 'Not found', html`<p>No repository named ${name} that you may read.</p>`, 404);
+    if (!repo || !cfg || !mayRead(c, name)) return show(c, 'Not found', html`<p>No repository named ${name} that you may read.</p>`, 404);
     const path = c.req.query('path') ?? '';
     if (cfg.type === 'virtual') {
-      const members = cfg.members.filter((m) => s.access.can(user(c), m, 'pull'));
+      const members = cfg.members.filter((m) => s.access.mayRead(principal(c), m));
       return show(c, name, html`<p>A virtual repository over: ${members.map((m, i) => html`${i ? ', ' : ''}<a href="/ui/repo/${encodeURIComponent(m)}">${m}</a>`)}. Clients use its URL; what it serves is stored in its members.</p>`);
     }
     const view = path.length <= 1024 && repo.browse ? await repo.browse(path, origin(c)) : null;

@@ -83,8 +83,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
   const view = async (d: DockerRepo): Promise<DockerRepo> => {
     if (!s.access.enabled || !(d instanceof DockerVirtual)) return d;
     const p = await who();
-    const user = p === 'invalid' ? null : p.user;
-    return d.restrictedTo((member) => s.access.can(user, member, 'pull'));
+    return d.restrictedTo((member) => s.access.mayRead(p, member));
   };
   const docker = await view(repo);
   const deps: DockerRouterDeps = {
@@ -101,7 +100,11 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
     authorize: async (image, action) => {
       if (!s.access.enabled) return null;
       const ping = image === undefined && t.sub.replace(/\/$/, '') === '';
-      const denial = s.access.decide(await who(), t.repo, image, action, ping);
+      const p = await who();
+      // The /v2/ ping only asks whether the client authenticated at all (the login check).
+      const denial = ping && p !== 'invalid'
+        ? p.via === 'none' ? { status: 401 as const, message: 'authentication required' } : null
+        : s.access.authorize(p, t.repo, action, image === undefined ? { kind: 'listing' } : { kind: 'image', name: image });
       if (!denial) return null;
       info.error = denial.message;
       return { status: denial.status, message: denial.message, challenge: challenge(s, req, t, image, action, denial.error) };
@@ -120,7 +123,8 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
     mountSource: async (from) => {
       const src = t.namePrefix === '' && t.base.startsWith('/repo/') ? { repo: t.repo, image: from } : resolveName(s, hostOf(req), from);
       const p = await who();
-      if (!src || p === 'invalid' || !s.access.can(p.user, src.repo, 'pull')) return null;
+      // Mounting reads the source: the caller's credential must allow a pull there (a registry token: of that image).
+      if (!src || s.access.authorize(p, src.repo, 'pull', { kind: 'image', name: src.image }) !== null) return null;
       const srcRepo = dockerOf(s.repos.get(src.repo));
       return srcRepo ? { repo: await view(srcRepo), image: src.image } : null;
     },
@@ -131,7 +135,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
       const order = [...s.repos.values()].sort((a, b) => Number(b.name === t.repo) - Number(a.name === t.repo));
       for (const r of order) {
         const d = dockerOf(r);
-        if (!d || r.type === 'virtual' || !s.access.can(p.user, r.name, 'pull')) continue;
+        if (!d || r.type === 'virtual' || !s.access.mayRead(p, r.name)) continue;
         if (await d.holdsAnywhere(digest)) return true;
       }
       return false;

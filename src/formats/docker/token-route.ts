@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import { isValidName } from './reference.ts';
 import { readLimited } from '../../http/streams.ts';
 import { toBase64 } from '../../util/base64.ts';
-import type { AccessControl, ResolvedScope } from '../../auth/access.ts';
+import type { AccessControl, Principal, ResolvedScope } from '../../auth/access.ts';
 
 const MAX_SCOPES = 32;
 /** A token request is a few form fields: anything larger is refused before it is held in memory. */
@@ -56,8 +56,9 @@ async function token(
   if (!access.enabled) return json(404, { errors: [{ code: 'UNSUPPORTED', message: 'authentication is off; no token is needed', detail: null }] });
   const url = new URL(req.url);
   let params = url.searchParams;
-  let user: string | null = null;
-  // A refresh token goes out only to a client that proved its password in this very request.
+  let who: Pick<Principal, 'user' | 'token'> = { user: null };
+  // A refresh token goes out only to a client that proved its password in this very request (an
+  // access token is itself the long-lived credential: it gets none).
   let offline = false;
   if (req.method === 'POST') {
     const len = Number(req.headers.get('content-length') ?? 0);
@@ -66,11 +67,13 @@ async function token(
     params = new URLSearchParams(new TextDecoder().decode(body));
     const grant = params.get('grant_type');
     if (grant === 'password') {
-      user = await access.checkBasic(toBase64(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`), ctx.address);
-      if (user === null) return unauthorized('invalid username or password');
-      offline = params.get('access_type') === 'offline';
+      const p = await access.identify(`Basic ${toBase64(`${params.get('username') ?? ''}:${params.get('password') ?? ''}`)}`, ctx.address);
+      if (p === 'invalid' || p.user === null) return unauthorized('invalid username or password');
+      who = p;
+      offline = params.get('access_type') === 'offline' && p.via === 'basic';
     } else if (grant === 'refresh_token') {
-      user = access.checkRefresh(params.get('refresh_token') ?? '');
+      const user = access.checkRefresh(params.get('refresh_token') ?? '');
+      who = { user };
       // RFC 6749 §5.2: an expired, revoked or foreign refresh token is an invalid grant.
       if (user === null) return json(400, { error: 'invalid_grant', error_description: 'refresh token invalid, expired or revoked' });
     } else {
@@ -79,9 +82,10 @@ async function token(
   } else if (req.method === 'GET') {
     const h = req.headers.get('authorization');
     if (h && /^basic\s/i.test(h)) {
-      user = await access.checkBasic(h.trim().split(/\s+/)[1] ?? '', ctx.address);
-      if (user === null) return unauthorized('invalid username or password');
-      offline = params.get('offline_token') === 'true';
+      const p = await access.identify(h, ctx.address);
+      if (p === 'invalid' || p.user === null) return unauthorized('invalid username or password');
+      who = p;
+      offline = params.get('offline_token') === 'true' && p.via === 'basic';
     }
   } else {
     return json(405, { errors: [{ code: 'UNSUPPORTED', message: 'use GET or POST', detail: null }] }, { allow: 'GET, POST' });
@@ -95,8 +99,8 @@ async function token(
     const target = resolve(m[1] ?? '');
     if (target && isValidName(target.image)) scopes.push({ ...target, actions: (m[2] ?? '').split(',') });
   }
-  const t = access.issue(user, scopes);
-  const refresh = offline && user !== null ? { refresh_token: access.issueRefresh(user) } : {};
+  const t = access.issue(who, scopes);
+  const refresh = offline && who.user !== null ? { refresh_token: access.issueRefresh(who.user) } : {};
   const body = { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, ...refresh };
   return json(200, req.method === 'POST' ? { access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, scope: params.getAll('scope').join(' '), ...refresh } : body);
 }

@@ -3,7 +3,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import { AccessRefused, basicAccess } from '../basic-access.ts';
+import { AccessRefused, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { FileResult, GenericReader, GenericWriter, ListEntry } from './files.ts';
 import { parsePath } from './paths.ts';
@@ -69,12 +69,12 @@ export async function handleGeneric(repo: GenericView, req: Request, sub: string
   try {
     const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
     if (!action) return errorResponse(new RegistryError('unsupported', `${req.method} is not allowed here`), ctx, head, { allow: 'GET, HEAD, PUT, DELETE' });
-    const user = await basicAccess(ctx, req, repo.name, action);
+    const who = await basicAccess(ctx, req, repo.name, action);
     const path = parsePath(sub);
     const folder = sub === '' || sub.endsWith('/') || new URL(req.url).searchParams.has('list');
     if (action === 'pull') {
       // Through a virtual repo a caller sees only the members they may read themselves.
-      const reader = s.access.enabled && repo.reader instanceof GenericVirtual ? repo.reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : repo.reader;
+      const reader = s.access.enabled && repo.reader instanceof GenericVirtual ? repo.reader.restrictedTo(memberReadable(ctx, who)) : repo.reader;
       if (folder) return listing(req, repo.name, path, await reader.list(path), head);
       const r = await reader.get(path, head, req.headers.get('via') ?? undefined);
       return answer(req, r, ctx);

@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import type { Action } from '../../auth/access.ts';
-import { AccessRefused, basicAccess } from '../basic-access.ts';
+import { AccessRefused, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { GoWriter } from './local.ts';
 import { parseGoPath } from './module.ts';
@@ -35,10 +35,10 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
     if (!action || (action !== 'pull' && !writer)) {
       return errorText(new RegistryError('unsupported', `${req.method} is not allowed here${writer ? '' : ' (remote, or virtual without deployTo)'}`), ctx, head, { allow: writer ? 'GET, HEAD, PUT, DELETE' : 'GET, HEAD' });
     }
-    const user = await basicAccess(ctx, req, name, action);
+    const who = await basicAccess(ctx, req, name, action);
     const route = parseGoPath(sub);
     // Through a virtual repo a caller sees only the members they may read themselves.
-    const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo((m) => s.access.can(user, m, 'pull')) : reader;
+    const view = s.access.enabled && reader instanceof GoVirtual ? reader.restrictedTo(memberReadable(ctx, who)) : reader;
     if (route?.kind === 'sumdb') {
       if (action !== 'pull') throw new RegistryError('unsupported', 'a checksum database is read-only', { code: 'UNSUPPORTED' });
       return await sumdb(view, route.rest, req, ctx);

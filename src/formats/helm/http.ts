@@ -4,7 +4,7 @@ import type { ErrorKind } from '../../errors.ts';
 import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
 import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import { AccessRefused, basicAccess } from '../basic-access.ts';
+import { AccessRefused, allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { HelmLocal } from './local.ts';
 import { notFound } from './reader.ts';
@@ -54,10 +54,10 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
   try {
     const action: Action | null = m === 'GET' || head ? 'pull' : m === 'PUT' || m === 'POST' ? 'push' : m === 'DELETE' ? 'delete' : null;
     if (!action) throw new RegistryError('unsupported', `${m} is not allowed here`);
-    const user = await basicAccess(ctx, req, view.name, action);
+    const who = await basicAccess(ctx, req, view.name, action);
     const s = ctx.core;
     // Through a virtual repo a caller sees only the members they may read themselves.
-    const reader = s.access.enabled && view.reader instanceof HelmVirtual ? view.reader.restrictedTo((r) => s.access.can(user, r, 'pull')) : view.reader;
+    const reader = s.access.enabled && view.reader instanceof HelmVirtual ? view.reader.restrictedTo(memberReadable(ctx, who)) : view.reader;
     const via = req.headers.get('via') ?? undefined;
     const api = /^\/api\/(charts|prov)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(sub);
     if (action === 'pull') {
@@ -79,7 +79,7 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     const idle = s.config.http.bodyIdleSeconds * 1000;
     const body = (): AsyncIterable<Uint8Array> => (req.body ? idleTimeoutBody(req.body, idle, 'request body', 'invalid') : (async function* () {})());
     // ChartMuseum's `?force`: replacing a version is a delete and an upload, so only for users who may delete.
-    const force = new URL(req.url).searchParams.has('force') && (!s.access.enabled || s.access.can(user, view.name, 'delete'));
+    const force = new URL(req.url).searchParams.has('force') && allowed(ctx, who, view.name, 'delete');
     if (action === 'delete') {
       if (api?.[1] !== 'charts' || api[2] === undefined || api[3] === undefined) throw notFound('DELETE /api/charts/<name>/<version>');
       await writer.delete(decode(api[2]), decode(api[3]));
