@@ -52,7 +52,7 @@ export function page(title: string, session: Session, admin: boolean, body: Html
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · binaryrepo</title><link rel="stylesheet" href="/ui/static/app.css"><script src="/ui/static/app.js" defer></script></head>
-<body><header><a class="brand" href="/ui/">binaryrepo</a><nav><a href="/ui/">Repositories</a><a href="/ui/stats">Cache statistics</a>${admin ? html`<a href="/ui/admin">Admin</a>` : ''}</nav>
+<body><header><a class="brand" href="/ui/">binaryrepo</a><nav><a href="/ui/">Repositories</a><a href="/ui/stats">Cache statistics</a>${session.user ? html`<a href="/ui/tokens">Access tokens</a>` : ''}${admin ? html`<a href="/ui/admin">Admin</a>` : ''}</nav>
 <form class="search" method="get" action="/ui/search"><input type="search" name="q" placeholder="Search by name" aria-label="Search by name"></form><div class="who">${who}</div></header>
 <main><h1>${title}</h1>${body}</main></body></html>`;
 }
@@ -74,6 +74,8 @@ form.inline{display:inline}.badge{display:inline-block;padding:0 .5em;border-rad
 .badge.bad{background:#ffd9d6}.badge.good{background:#d6f5df}.error{color:#a11}.facts th{width:14em}
 svg.chart{background:#fff;border:1px solid #e3e6eb;margin:.3em 0 1.2em}.legend span{margin-right:1.2em}
 pre{background:#fff;border:1px solid #e3e6eb;padding:.6em;overflow:auto}
+.notice{background:#fff8dc;border:1px solid #e6d38a;padding:.4em .9em;margin:.5em 0 1em}code.secret{word-break:break-all;font-size:1.05em}
+label.check{margin-right:1em}.token-form input[name=name],.token-form input[name=repos]{min-width:18em}
 `;
 
 /** Progressive enhancement only: copy buttons. Everything else works without JavaScript. */

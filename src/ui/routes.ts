@@ -9,6 +9,7 @@ import { APP_CSS, APP_JS, SECURITY_HEADERS, page } from './html.ts';
 import type { Html } from './html.ts';
 import { browseBody, reposBody, searchBody, statsBody } from './pages.ts';
 import { findByName } from './search.ts';
+import { TokenError, createFromForm, tokensBody } from './tokens-page.ts';
 import { sameToken, sessionCookie } from './session.ts';
 import type { Session } from './session.ts';
 import { html } from 'hono/html';
@@ -138,6 +139,36 @@ export function uiApp(s: Server): Hono<UiEnv> {
       (e: unknown) => `Not changed: ${e instanceof Error ? e.message : String(e)}`,
     );
     return adminPage(c, { kind: 'switch', message });
+  });
+
+  // A page per user: their access tokens (a session is a password login, which managing them needs).
+  const tokensPage = async (c: Context<UiEnv>, status = 200, created?: Awaited<ReturnType<typeof createFromForm>>, error?: string): Promise<Response> => {
+    const who = user(c);
+    const tokens = s.access.tokens;
+    if (!s.access.enabled || !tokens) return show(c, 'Access tokens', html`<p>This server runs without authentication: there are no access tokens.</p>`, 404);
+    if (who === null) return show(c, 'Access tokens', html`<p class="error"><a href="/ui/login?next=/ui/tokens">Log in</a> to manage your access tokens.</p>`, 401);
+    return show(c, 'Access tokens', tokensBody(c.get('session'), await tokens.list(who), created, error), status);
+  };
+  app.get('/tokens', (c) => tokensPage(c));
+  app.post('/tokens/create', async (c) => {
+    const who = user(c);
+    const tokens = s.access.tokens;
+    if (who === null || !tokens) return tokensPage(c);
+    try {
+      return await tokensPage(c, 201, await createFromForm({ tokens, isAdmin: (u) => s.access.isAdmin(u), log: (m, f) => s.log.info(m, f) }, who, form(c)));
+    } catch (e) {
+      if (e instanceof TokenError) return tokensPage(c, 400, undefined, e.message);
+      throw e;
+    }
+  });
+  app.post('/tokens/revoke', async (c) => {
+    const who = user(c);
+    const tokens = s.access.tokens;
+    if (who === null || !tokens) return tokensPage(c);
+    const id = form(c).get('id') ?? '';
+    const done = await tokens.revoke(id, who);
+    if (done) s.log.info('access token revoked', { user: who, token: id });
+    return tokensPage(c, done ? 200 : 404, undefined, done ? undefined : 'No such token of yours.');
   });
 
   app.get('/login', (c) =>

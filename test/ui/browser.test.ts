@@ -122,6 +122,51 @@ describe('web UI in headless Chromium (issue 14)', () => {
     }
   });
 
+  // Issue 23: a page per user for access tokens. The writer creates a token scoped to `files`
+  // (read and write), copies it from the page, uses it as a password with another user name, and
+  // revokes it; the revoked token is refused, and the token never reaches another user's page.
+  it('a writer creates an access token on their page, copies it, uses it, and revokes it', async () => {
+    const writer = await loggedIn('writer');
+    try {
+      await writer.page.click('header nav a[href="/ui/tokens"]');
+      await writer.page.waitForURL(`${srv.url}/ui/tokens`);
+      await writer.page.fill('input[name=name]', 'ci upload');
+      await writer.page.fill('input[name=repos]', 'files');
+      await writer.page.check('input[name=actions][value=write]');
+      await Promise.all([writer.page.waitForURL(`${srv.url}/ui/tokens/create`), writer.page.click('form.token-form button[type=submit]')]);
+      const shown = (await writer.page.locator('#new-token').textContent()) ?? '';
+      assert.match(shown, /^brt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+      await writer.page.click('.notice button.copy');
+      assert.equal(await writer.page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()), shown);
+      await shot(writer.page, 'tokens');
+      const auth = `Basic ${Buffer.from(`anyone:${shown}`).toString('base64')}`;
+      const put = await fetch(`${srv.url}/repo/files/ci/out.txt`, { method: 'PUT', body: 'from ci', headers: { authorization: auth } });
+      assert.equal(put.status, 201);
+      const other = await fetch(`${srv.url}/repo/apps/v2/team/web/tags/list`, { headers: { authorization: auth } });
+      assert.equal(other.status, 403, 'outside its scope');
+      // Reloading the page never shows the secret again; the list shows its last use.
+      await writer.page.goto(`${srv.url}/ui/tokens`);
+      assert.equal(await writer.page.locator('#new-token').count(), 0);
+      assert.ok(!(await writer.page.content()).includes(shown));
+      const row = writer.page.locator('table.tokens tbody tr', { hasText: 'ci upload' });
+      assert.equal(await row.count(), 1);
+      assert.doesNotMatch((await row.locator('td').nth(4).textContent()) ?? '', /never/);
+      await Promise.all([writer.page.waitForURL(`${srv.url}/ui/tokens/revoke`), row.locator('button').click()]);
+      assert.equal(await writer.page.locator('table.tokens tbody tr', { hasText: 'ci upload' }).count(), 0);
+      const gone = await fetch(`${srv.url}/repo/files/ci/out.txt`, { headers: { authorization: auth } });
+      assert.equal(gone.status, 401, 'revoked');
+    } finally {
+      await writer.ctx.close();
+    }
+    const reader = await loggedIn('reader');
+    try {
+      await reader.page.goto(`${srv.url}/ui/tokens`);
+      assert.equal(await reader.page.locator('table.tokens tbody tr', { hasText: 'ci upload' }).count(), 0);
+    } finally {
+      await reader.ctx.close();
+    }
+  });
+
   it('a reader is refused the admin page and its actions; an admin runs a gc dry run', async () => {
     const reader = await loggedIn('reader');
     try {
