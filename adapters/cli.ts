@@ -23,6 +23,7 @@ const HELP: Record<string, string> = {
   'hash-password': 'binaryrepo hash-password < password          print the hash for the config\'s users',
   fsck: 'binaryrepo fsck [--verify-blobs] [--config f]  check the store\'s invariants (exit 1 on any problem)',
   cache: 'binaryrepo cache usage [--config f] | cache evict [--dry-run] [--config f]   bytes per remote repo against its budget; evict down to the budgets',
+  token: 'binaryrepo token create <user> <name> [--repos a,b*] [--actions read,write,delete,admin] [--expires-days 90 (0: never)] | token list [user] | token revoke <id>   [--config f]\n    access tokens (create prints the secret, once)',
   go: 'binaryrepo go publish <dir> <module>@<version> --to <url> [--user name]   zip and upload a Go module',
 };
 HELP['prefetch'] = `${HELP['warm'] ?? ''} (prefetch is the old name of warm)`;
@@ -168,6 +169,14 @@ if (command === 'hash-password') {
     const freed = reports.reduce((n, r) => n + r.bytesFreed, 0);
     console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((n, r) => n + r.manifests, 0)} manifests, ${reports.reduce((n, r) => n + r.blobsUnlinked, 0)} blob links`);
   }
+} else if (command === 'token' && (rest[0] === 'create' || rest[0] === 'list' || rest[0] === 'revoke')) {
+  const sub = rest.shift() ?? '';
+  const a = args({ value: ['--repos', '--actions', '--expires-days'] }, 2);
+  const server = await offlineServer(a);
+  const { tokenCommand } = await import('./cli-token.ts');
+  const code = await tokenCommand(server, sub, a.positional, a.values);
+  if (code === 2) console.error(`usage: ${HELP['token']}`);
+  exit(code);
 } else if (command === 'go' && rest[0] === 'publish') {
   rest.shift();
   const a = args({ value: ['--to', '--user'] }, 2);
