@@ -6,6 +6,7 @@ import { FORMATS } from './formats/registry.ts';
 import type { RequestInfo } from './runtime.ts';
 import { uiApp } from './ui/routes.ts';
 import { adminApi } from './admin/api.ts';
+import { safeContent } from './http/content-safety.ts';
 
 /** A request that has passed more proxies than this is taken for a loop we cannot see. */
 const MAX_HOPS = 16;
@@ -76,12 +77,12 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
     const repo = s.repos.get(name);
     if (!repo) return jsonError(404, 'NAME_UNKNOWN', `no repository named ${name}`, req);
     info.repo = name;
-    return repo.handle(req, repoPath[2] ?? '', ctx);
+    return repo.handle(req, repoPath[2] ?? '', ctx).then(safeContent);
   }
   // Routes at the host root that a format's clients insist on (Docker's /v2/ and /token).
   for (const f of FORMATS) {
     const answer = f.rootRoute?.(req, path, ctx);
-    if (answer) return answer;
+    if (answer) return answer.then(safeContent);
   }
   return jsonError(404, 'NOT_FOUND', 'not found; repositories answer under /repo/<name>/', req);
 }

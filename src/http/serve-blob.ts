@@ -5,6 +5,7 @@ import type { DownloadGuard, Watcher } from './download-guard.ts';
 import { handleSource, watchedStream } from './chunk-source.ts';
 import type { ChunkSource } from './chunk-source.ts';
 import { parseRange } from './range.ts';
+import { withContentSafety } from './content-safety.ts';
 
 export interface ServeDeps {
   blobs: BlobStore;
@@ -44,7 +45,7 @@ export async function serveBlob(
   // Stored blobs may be fetched from the bucket directly: the bytes (ranges included) skip the replicas.
   const away = !head && src.kind === 'store' ? await deps.blobs.redirectUrl(src.digest) : undefined;
   if (away) return new Response(null, { status: 307, headers: { ...headers, location: away } });
-  const out: Record<string, string> = { 'accept-ranges': 'bytes', ...headers };
+  const out: Record<string, string> = withContentSafety({ 'accept-ranges': 'bytes', ...headers });
   const size = src.size;
   let start = 0;
   let end = size === undefined ? undefined : size - 1;

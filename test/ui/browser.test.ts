@@ -37,6 +37,7 @@ describe('web UI in headless Chromium (issue 14)', () => {
           { name: 'apps', format: 'docker', type: 'local', permissions: { read: ['reader', 'writer'], write: ['writer'] } },
           { name: 'hidden', format: 'docker', type: 'local', permissions: { read: ['writer'], write: ['writer'] } },
           { name: 'files', format: 'generic', type: 'local', permissions: { read: ['reader'], write: ['writer'] } },
+          { name: 'pub', format: 'generic', type: 'local', permissions: { read: ['anonymous'], write: ['writer'] } },
         ],
       },
     });
@@ -75,7 +76,7 @@ describe('web UI in headless Chromium (issue 14)', () => {
     const { ctx, page } = await loggedIn('reader');
     try {
       const repos = await page.locator('main table tbody tr td:first-child').allTextContents();
-      assert.deepEqual(repos.sort(), ['apps', 'files', 'hub'], 'hidden is not listed for the reader');
+      assert.deepEqual(repos.sort(), ['apps', 'files', 'hub', 'pub'], 'hidden is not listed for the reader');
       const hub = await page.locator('tr', { hasText: 'hub' }).textContent();
       assert.match(hub ?? '', /ok, 0 failed/, 'the upstream health is shown');
       assert.match(hub ?? '', /\d+\.\d %/, 'and the hit ratio');
@@ -164,6 +165,40 @@ describe('web UI in headless Chromium (issue 14)', () => {
       assert.equal(await reader.page.locator('table.tokens tbody tr', { hasText: 'ci upload' }).count(), 0);
     } finally {
       await reader.ctx.close();
+    }
+  });
+
+  // Issue 24, 13: repository content shares the UI's origin. An uploaded HTML file whose script
+  // reads the CSRF token from /ui/admin and switches a repo offline must never run: active types
+  // are downloads, every content answer is CSP-sandboxed and nosniff.
+  it('an uploaded HTML or SVG file cannot script the UI origin, even for an admin', async () => {
+    const attack = `<html><body><script>window.__xss=9;fetch('/ui/admin').then(function(r){return r.text()}).then(function(t){var m=/name="csrf" value="([^"]+)"/.exec(t);return fetch('/ui/admin/offline',{method:'POST',headers:{'content-type':'application/x-www-form-urlencoded'},body:'repo=hub&on=true&csrf='+(m?m[1]:'')})}).then(function(){document.title='done'})</script></body></html>`;
+    for (const [name, type] of [['evil.html', 'text/html'], ['evil.svg', 'image/svg+xml'], ['evil.txt', 'text/plain']] as const) {
+      const put = await fetch(`${srv.url}/repo/pub/x/${name}`, { method: 'PUT', body: name.endsWith('svg') ? `<svg xmlns="http://www.w3.org/2000/svg"><script>window.__xss=8</script></svg>` : attack, headers: { authorization: basic('writer'), 'content-type': type } });
+      assert.equal(put.status, 201);
+      const res = await fetch(`${srv.url}/repo/pub/x/${name}`);
+      await res.body?.cancel();
+      assert.equal(res.headers.get('content-security-policy'), "sandbox; default-src 'none'", name);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', name);
+      assert.equal(res.headers.get('content-disposition'), type === 'text/plain' ? null : 'attachment', name);
+    }
+    const boss = await loggedIn('boss');
+    try {
+      for (const name of ['evil.html', 'evil.svg']) {
+        // Chromium downloads it instead of rendering it on our origin.
+        const [download, nav] = await Promise.all([
+          boss.page.waitForEvent('download', { timeout: 20_000 }),
+          boss.page.goto(`${srv.url}/repo/pub/x/${name}`).then(() => 'rendered', (e: unknown) => String(e)),
+        ]);
+        assert.match(nav, /Download is starting/, name);
+        assert.equal(download.suggestedFilename(), name);
+      }
+      await boss.page.goto(`${srv.url}/repo/pub/x/evil.txt`);
+      assert.equal(await xssRan(boss.page), undefined, 'no script ran');
+      assert.match((await boss.page.locator('body').textContent()) ?? '', /<script>/, 'shown as text');
+      assert.equal(srv.server.switches.offline('hub'), undefined, 'the repo was not switched');
+    } finally {
+      await boss.ctx.close();
     }
   });
 
