@@ -84,6 +84,10 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
     const answer = f.rootRoute?.(req, path, ctx);
     if (answer) return answer.then(safeContent);
   }
+  // A person who opens the server's address in a browser wants the UI, not a registry error.
+  if (path === '/' && (req.method === 'GET' || req.method === 'HEAD') && (req.headers.get('accept') ?? '').includes('text/html')) {
+    return new Response(null, { status: 302, headers: { location: '/ui/' } });
+  }
   return jsonError(404, 'NOT_FOUND', 'not found; repositories answer under /repo/<name>/', req);
 }
 
