@@ -14,6 +14,7 @@ export interface ZipEntry {
 }
 
 const bad = (message: string): RegistryError => new RegistryError('invalid', `invalid module zip: ${message}`, { code: 'ZIP_INVALID' });
+const isZipError = (e: unknown): boolean => e instanceof RegistryError && e.code === 'ZIP_INVALID';
 
 /** The central directory of a zip held in a file (read with positional reads, never whole). */
 export async function readCentralDirectory(fh: ReadHandle, fileSize: number): Promise<ZipEntry[]> {
@@ -48,18 +49,51 @@ export async function readCentralDirectory(fh: ReadHandle, fileSize: number): Pr
   return out;
 }
 
-/** One entry's bytes (stored or deflated), bounded by `max`. */
+const READ_CHUNK = 64 << 10;
+
+/**
+ * One entry's bytes (stored or deflated), bounded by `max`. The compressed bytes are read in chunks
+ * and inflated as a stream, counting: an entry whose header understates what it inflates to (a zip
+ * bomb: 1 MB that inflates to gigabytes) is refused at the first byte past its declared size, so
+ * memory holds at most `max` plus one chunk whatever the upload claims.
+ */
 export async function readEntry(fh: ReadHandle, e: ZipEntry, max: number): Promise<Uint8Array> {
   if (e.size > max) throw bad(`${e.name} is larger than ${max} bytes`);
   const head = await fh.read(e.localOffset, 30);
   const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   if (head.byteLength < 30 || hv.getUint32(0, true) !== 0x04034b50) throw bad(`no local header for ${e.name}`);
   const start = e.localOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
-  const raw = await fh.read(start, e.compressedSize);
-  if (e.method === 0) return raw;
+  if (e.method === 0) {
+    if (e.compressedSize !== e.size) throw bad(`${e.name} is stored with ${e.compressedSize} bytes, its header says ${e.size}`);
+    return fh.read(start, e.size);
+  }
   if (e.method !== 8) throw bad(`${e.name} uses compression method ${e.method} (only stored and deflate)`);
-  const out = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).arrayBuffer());
-  if (out.byteLength !== e.size) throw bad(`${e.name} inflates to ${out.byteLength} bytes, its header says ${e.size}`);
+  let at = 0;
+  const input = new ReadableStream<Uint8Array>({
+    pull: async (c) => {
+      if (at >= e.compressedSize) return c.close();
+      const chunk = await fh.read(start + at, Math.min(READ_CHUNK, e.compressedSize - at));
+      if (chunk.byteLength === 0) return c.error(bad(`${e.name} is cut short`));
+      at += chunk.byteLength;
+      c.enqueue(chunk);
+    },
+  });
+  const reader = input.pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const out = new Uint8Array(e.size);
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (n + value.byteLength > e.size) throw bad(`${e.name} inflates to more than the ${e.size} bytes its header says`);
+      out.set(value, n);
+      n += value.byteLength;
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw isZipError(err) ? err : bad(`${e.name} does not inflate: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (n !== e.size) throw bad(`${e.name} inflates to ${n} bytes, its header says ${e.size}`);
   return out;
 }
 
