@@ -7,6 +7,7 @@ import type { RequestInfo } from './runtime.ts';
 import { uiApp } from './ui/routes.ts';
 import { adminApi } from './admin/api.ts';
 import { safeContent } from './http/content-safety.ts';
+import { BodyAdmission } from './http/body-admission.ts';
 
 /** A request that has passed more proxies than this is taken for a loop we cannot see. */
 const MAX_HOPS = 16;
@@ -20,18 +21,30 @@ type Env = { Bindings: object | undefined; Variables: { info: RequestInfo } };
  */
 export function createApp(s: Server): Hono<Env> {
   const app = new Hono<Env>();
+  const bodies = new BodyAdmission(s.config.http.maxBodiesPerClient);
 
   app.use('*', async (c, next) => {
     const info: RequestInfo = { client: s.runtime.clientAddress?.(c.req.raw, c.env) ?? '', env: c.env };
     c.set('info', info);
     const t0 = performance.now();
     s.history.maybeSample();
-    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && !s.downloads.admits(info.client)) {
+    const m = c.req.method;
+    const release = m === 'POST' || m === 'PUT' || m === 'PATCH' ? bodies.admit(info.client) : undefined;
+    if ((m === 'GET' || m === 'HEAD') && !s.downloads.admits(info.client)) {
       info.error = 'too many open downloads from this client';
       c.res = jsonError(429, 'TOOMANYREQUESTS', `more than ${s.config.http.maxDownloadsPerClient} downloads open from this address`, c.req.raw);
       c.res.headers.set('retry-after', '5');
+    } else if (release === null) {
+      info.error = 'too many requests with bodies in flight from this client';
+      c.res = jsonError(429, 'TOOMANYREQUESTS', `more than ${s.config.http.maxBodiesPerClient} uploads in flight from this address`, c.req.raw);
+      c.res.headers.set('retry-after', '5');
+      c.res.headers.set('connection', 'close');
     } else {
-      await next();
+      try {
+        await next();
+      } finally {
+        release?.();
+      }
     }
     const res = c.res;
     s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });

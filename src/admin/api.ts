@@ -8,6 +8,7 @@ import { adminEvict, adminGc, adminOffline, adminPin, adminRetention, adminWarm,
 import type { RepoStatus } from './actions.ts';
 import { SwitchError } from './switches.ts';
 import { tokenRoutes } from './tokens-api.ts';
+import { readJsonBody } from '../http/streams.ts';
 
 type ApiEnv = { Variables: { info: RequestInfo; user: string | null; principal: Principal | 'invalid' } };
 
@@ -96,7 +97,7 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     if (refused) return refused;
     const len = Number(c.req.header('content-length') ?? NaN);
     if (!Number.isFinite(len) || len > MAX_BODY) return apiError(413, 'TOO_LARGE', `send a JSON body with Content-Length, at most ${MAX_BODY} bytes`);
-    const body: unknown = await c.req.json().catch(() => null);
+    const body = await readJsonBody(c.req.raw, MAX_BODY, s.config.http.bodyIdleSeconds * 1000);
     const refs = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['refs'] : undefined;
     if (!Array.isArray(refs) || refs.length === 0 || refs.length > 100 || !refs.every((r) => typeof r === 'string')) {
       return apiError(400, 'INVALID', 'body must be {"refs": ["image:tag", ...]} with 1 to 100 references');

@@ -4,6 +4,7 @@ import { TokenError, parseNewToken } from '../auth/access-tokens.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { Server } from '../boot.ts';
 import type { RequestInfo } from '../runtime.ts';
+import { readJsonBody } from '../http/streams.ts';
 
 type Env = { Variables: { info: RequestInfo; user: string | null; principal: Principal | 'invalid' } };
 type ApiError = (status: number, code: string, message: string, extra?: Record<string, string>) => Response;
@@ -38,7 +39,7 @@ export function tokenRoutes(app: Hono<Env>, s: Server, apiError: ApiError): void
     if (o instanceof Response) return o;
     const len = Number(c.req.header('content-length') ?? NaN);
     if (!Number.isFinite(len) || len > MAX_BODY) return apiError(413, 'TOO_LARGE', `send a JSON body with Content-Length, at most ${MAX_BODY} bytes`);
-    const body: unknown = await c.req.json().catch(() => null);
+    const body = await readJsonBody(c.req.raw, MAX_BODY, s.config.http.bodyIdleSeconds * 1000);
     if (typeof body !== 'object' || body === null) return apiError(400, 'INVALID', 'body must be {"name": ..., "repos": [...], "actions": [...], "expiresInDays": N}');
     const b = body as Record<string, unknown>;
     const forUser = typeof b['user'] === 'string' ? b['user'] : o.user;

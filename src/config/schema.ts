@@ -132,6 +132,11 @@ export const ConfigSchema = v.strictObject({
        * proxy every client shares its address: raise it there, or set it to 0 and limit in the proxy.
        */
       maxDownloadsPerClient: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 512),
+      /**
+       * Requests with a body (pushes, uploads, forms) one client address may have in flight at once
+       * (more get 429 before their body is read); 0 = no limit. The same proxy caveat applies.
+       */
+      maxBodiesPerClient: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 128),
     }),
     {},
   ),

@@ -101,3 +101,16 @@ export async function readLimited(
   if (parts.length === 1 && parts[0]) return parts[0];
   return concat(parts, total);
 }
+
+/**
+ * A JSON request body of at most `max` bytes, read with the body idle timeout (a stalled body must
+ * not hold its connection); null when it is not JSON, too large or stalls.
+ */
+export async function readJsonBody(req: Request, max: number, idleMs: number): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await readLimited(req.body, max, idleMs, 'request body', 'invalid'))) as unknown;
+  } catch {
+    await req.body?.cancel().catch(() => {});
+    return null;
+  }
+}

@@ -15,6 +15,7 @@ import type { Session } from './session.ts';
 import { html } from 'hono/html';
 import type { RequestInfo } from '../runtime.ts';
 import type { Principal } from '../auth/access.ts';
+import { readLimited } from '../http/streams.ts';
 
 /** Form bodies the UI accepts (login, job buttons, warm lists): small, never streamed. */
 const MAX_FORM = 64 * 1024;
@@ -39,7 +40,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
     c.set('session', found ?? sessions.fresh(null));
     c.set('fresh', found === null);
     if (c.req.method === 'POST') {
-      const form = await readForm(c.req.raw);
+      const form = await readForm(c.req.raw, s.config.http.bodyIdleSeconds * 1000);
       const site = c.req.header('sec-fetch-site');
       const origin = c.req.header('origin');
       const sameOrigin = (site === undefined || site === 'same-origin') && (origin === undefined || origin === new URL(c.req.url).origin || origin === `${c.req.header('x-forwarded-proto') ?? 'http'}://${c.req.header('host')}`);
@@ -211,30 +212,18 @@ async function respond(c: Context, status: number, body: Html): Promise<Response
   return c.html(await body, status as 200);
 }
 
-/** A urlencoded form of at most MAX_FORM bytes, or null. */
-async function readForm(req: Request): Promise<URLSearchParams | null> {
+/**
+ * A urlencoded form of at most MAX_FORM bytes, or null (too large, not a form, or a body that
+ * stalls for the server's body idle timeout: a slow anonymous POST must not hold its connection).
+ */
+async function readForm(req: Request, idleMs: number): Promise<URLSearchParams | null> {
   if (!(req.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return null;
   const len = Number(req.headers.get('content-length') ?? NaN);
   if (Number.isFinite(len) && len > MAX_FORM) return null;
-  const reader = req.body?.getReader();
-  if (!reader) return new URLSearchParams();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > MAX_FORM) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
+  try {
+    return new URLSearchParams(new TextDecoder().decode(await readLimited(req.body, MAX_FORM, idleMs, 'form body', 'invalid')));
+  } catch {
+    await req.body?.cancel().catch(() => {});
+    return null;
   }
-  const all = new Uint8Array(n);
-  let at = 0;
-  for (const ch of chunks) {
-    all.set(ch, at);
-    at += ch.byteLength;
-  }
-  return new URLSearchParams(new TextDecoder().decode(all));
 }
