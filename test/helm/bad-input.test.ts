@@ -75,6 +75,8 @@ describe('Helm local repo: bad input', () => {
       ['absolute entry', await tarGz([{ name: '/c/Chart.yaml', data: CHART_YAML('c', '1.0.0') }]), /unsafe path/],
       ['symlink entry', await tarGz([{ name: 'c/Chart.yaml', data: CHART_YAML('c', '1.0.0') }, { name: 'c/link', type: 'symlink', linkname: '/etc/passwd' }]), /only files and folders/],
       ['YAML alias bomb', await tarGz([{ name: 'c/Chart.yaml', data: `a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n${CHART_YAML('c', '1.0.0')}` }]), /not valid YAML/],
+      // Issue 24, 20: 1.1 KB nested this deep blocked the event loop ~6 s on the way to "Maximum call stack".
+      ['deeply nested Chart.yaml', await tarGz([{ name: 'c/Chart.yaml', data: `${CHART_YAML('c', '1.0.0')}x: ${'['.repeat(550)}${']'.repeat(550)}\n` }]), /nests deeper than 64 levels/],
       ['oversize archive', await tarGz([{ name: 'c/Chart.yaml', data: CHART_YAML('c', '1.0.0') }, { name: 'c/noise', data: randomBytes(3 << 20).toString('base64') }]), /larger than 1048576 bytes/, 413],
       ['tar bomb', await tarBomb(80 << 20), /unpacks to more than/],
     ];

@@ -1,4 +1,5 @@
 import { parseYaml } from '../../util/yaml.ts';
+import { checkNesting } from './index-chunks.ts';
 import { RegistryError } from '../../errors.ts';
 import { isSemver } from './semver.ts';
 
@@ -22,6 +23,11 @@ export const badChart = (message: string): RegistryError => new RegistryError('i
 /** The index fields of a parsed Chart.yaml, checked; throws with the reason a client can act on. */
 export async function chartMetadata(text: string): Promise<ChartMetadata> {
   let doc: unknown;
+  try {
+    checkNesting(text, 'Chart.yaml');
+  } catch (e) {
+    throw badChart(e instanceof Error ? e.message : String(e));
+  }
   try {
     doc = await parseYaml(text, { maxAliasCount: 50, uniqueKeys: true });
   } catch (e) {

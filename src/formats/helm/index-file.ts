@@ -1,4 +1,5 @@
 import { compareSemver } from './semver.ts';
+import { slicer } from './index-chunks.ts';
 
 /** One chart version in an index: Chart.yaml's fields plus where and what the archive is. */
 export type IndexEntry = Record<string, unknown> & { name: string; version: string; urls: string[]; digest?: string; created?: string };
@@ -68,6 +69,17 @@ export function renderChart(name: string, versions: IndexEntry[], format: IndexF
 export function renderIndex(charts: string[], format: IndexFormat, generated: string): string {
   if (format === 'json') return `{"apiVersion":"v1","entries":{${charts.join(',')}},"generated":${JSON.stringify(generated)}}\n`;
   return `apiVersion: v1\nentries:${charts.length === 0 ? ' {}\n' : `\n${charts.join('')}`}generated: ${scalar(generated)}\n`;
+}
+
+/** renderEntries for large indexes: the same text, yielding to the event loop between slices of charts. */
+export async function renderEntriesSliced(entries: Entries, format: IndexFormat, generated: string): Promise<string> {
+  const pause = slicer();
+  const charts: string[] = [];
+  for (const n of sortedNames(entries.keys())) {
+    charts.push(renderChart(n, [...(entries.get(n) ?? [])].sort(newestFirst), format));
+    await pause();
+  }
+  return renderIndex(charts, format, generated);
 }
 
 /** Chart names in an index's order (byte-wise). */

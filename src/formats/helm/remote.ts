@@ -11,7 +11,7 @@ import { fillSourceOf } from '../../upstream/response.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
-import { renderEntries } from './index-file.ts';
+import { renderEntriesSliced } from './index-file.ts';
 import type { Entries, IndexFormat } from './index-file.ts';
 import { helmLayout } from './layout.ts';
 import type { HelmFileDoc, RemoteIndexDoc } from './layout.ts';
@@ -51,6 +51,12 @@ export class HelmRemote implements HelmReader {
   readonly type = 'remote' as const;
   readonly name: string;
   private loaded: Promise<Loaded | null> | null = null;
+  /**
+   * The last refresh's failure, remembered for the index TTL: a broken or hostile upstream index is
+   * not fetched and parsed again by every request after the TTL (issue 24, 15); meanwhile the last
+   * good index is served as after any upstream failure.
+   */
+  private failed: { until: number; error: unknown } | null = null;
   private readonly refreshes = new SingleFlight<Loaded>();
 
   constructor(private readonly d: HelmRemoteDeps) {
@@ -118,13 +124,19 @@ export class HelmRemote implements HelmReader {
     const l = await this.load();
     if (l && (this.d.offline() || freshness(l.doc.fetchedAt, this.d.now(), this.d.rule) === 'fresh')) return { l, cache: 'HIT' };
     if (this.d.offline()) throw notFound(`index.yaml of ${this.name} (not cached; the repository is offline)`);
+    const stale = (e: unknown): { l: Loaded; cache: CacheStatus } => {
+      if (!l || !mayServeStale(l.doc.fetchedAt, this.d.now(), this.d.rule)) throw e;
+      return { l, cache: 'STALE' };
+    };
+    if (this.failed && this.failed.until > this.d.now()) return stale(this.failed.error);
     try {
       const next = await this.refreshes.do('index', () => this.refresh(l, via)).promise;
+      this.failed = null;
       return { l: next, cache: !l ? 'MISS' : next.doc.data.digest === l.doc.data.digest ? 'REVALIDATED' : 'MISS' };
     } catch (e) {
-      if (!l || !mayServeStale(l.doc.fetchedAt, this.d.now(), this.d.rule)) throw e;
-      this.d.log.warn('serving stale chart index', { repo: this.name, error: String(e) });
-      return { l, cache: 'STALE' };
+      this.failed = { until: this.d.now() + Math.max(this.d.rule.ttlMs, 1000), error: e };
+      this.d.log.warn('chart index refresh failed', { repo: this.name, error: String(e) });
+      return stale(e);
     }
   }
 
@@ -159,7 +171,7 @@ export class HelmRemote implements HelmReader {
     const text = new TextDecoder().decode(await readLimited(res.body, this.d.maxIndexBytes, this.d.idleTimeoutMs, `${this.name} index.yaml`));
     const parsed = await parseUpstreamIndex(text, this.d.baseUrl, (msg) => this.d.log.warn(msg, { repo: this.name }));
     const generated = parsed.generated ?? new Date(this.d.now()).toISOString();
-    const rendered = new TextEncoder().encode(renderEntries(parsed.entries, this.d.indexFormat, generated));
+    const rendered = new TextEncoder().encode(await renderEntriesSliced(parsed.entries, this.d.indexFormat, generated));
     const data = new TextEncoder().encode(JSON.stringify({ entries: Object.fromEntries(parsed.entries), upstream: Object.fromEntries(parsed.upstream) }));
     const doc = await this.d.gcLock.withShared(async () => {
       const r = await this.d.blobs.putBytes(rendered);

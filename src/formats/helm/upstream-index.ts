@@ -1,5 +1,5 @@
-import { parseYaml } from '../../util/yaml.ts';
 import { RegistryError } from '../../errors.ts';
+import { checkNesting, parseIndexYaml, slicer } from './index-chunks.ts';
 import { chartFile, newestFirst } from './index-file.ts';
 import type { Entries, IndexEntry } from './index-file.ts';
 
@@ -20,19 +20,31 @@ const SAFE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,249}$/;
  * (and logged); other URL schemes (oci://) are left as they are.
  */
 export async function parseUpstreamIndex(text: string, baseUrl: string, warn: (msg: string) => void): Promise<UpstreamIndex> {
-  let doc: unknown;
-  try {
-    doc = /^\s*\{/.test(text) ? JSON.parse(text) : await parseYaml(text, { maxAliasCount: 10_000 });
-  } catch (e) {
-    throw new RegistryError('upstream', `the upstream index.yaml does not parse: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  let raw: Record<string, unknown>;
+  let generated: string | undefined;
+  if (/^\s*\{/.test(text)) {
+    checkNesting(text, 'the upstream index', 'upstream');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new RegistryError('upstream', `the upstream index does not parse: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const o = doc && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
+    const entries = o['entries'];
+    if (!entries || typeof entries !== 'object' || Array.isArray(entries)) throw new RegistryError('upstream', 'the upstream index.yaml has no entries map');
+    raw = entries as Record<string, unknown>;
+    generated = typeof o['generated'] === 'string' ? o['generated'] : undefined;
+  } else {
+    ({ entries: raw, generated } = await parseIndexYaml(text));
   }
-  const raw = doc && typeof doc === 'object' ? (doc as Record<string, unknown>)['entries'] : undefined;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new RegistryError('upstream', 'the upstream index.yaml has no entries map');
+  const pause = slicer();
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const entries: Entries = new Map();
   const upstream = new Map<string, { url: string; digest?: string }>();
   let dropped = 0;
-  for (const [key, list] of Object.entries(raw as Record<string, unknown>)) {
+  for (const [key, list] of Object.entries(raw)) {
+    await pause();
     if (!Array.isArray(list)) continue;
     const out: IndexEntry[] = [];
     for (const item of list) {
@@ -64,6 +76,5 @@ export async function parseUpstreamIndex(text: string, baseUrl: string, warn: (m
     if (out.length > 0) entries.set(key, out.sort(newestFirst));
   }
   if (dropped > 0) warn(`upstream index: ${dropped} entries without a usable name, version or URL were left out`);
-  const generated = doc && typeof (doc as Record<string, unknown>)['generated'] === 'string' ? String((doc as Record<string, unknown>)['generated']) : undefined;
   return { entries, upstream, generated };
 }
