@@ -25,6 +25,11 @@ export const Upstream = v.strictObject({
   idleTimeoutSeconds: Seconds(60),
   breakerFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5),
   breakerOpenSeconds: Seconds(30),
+  /**
+   * Hosts (patterns, `*` within a label) that redirects and absolute URLs from this upstream may
+   * lead to, besides its own; unset: any host that is not an internal address.
+   */
+  allowHosts: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.*:[\]-]+$/, 'must be a host or host:port pattern')))),
 });
 
 export const Fraction = (def: number) => v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1)), def);

@@ -13,6 +13,7 @@ export interface UpstreamConfig {
   idleTimeoutSeconds: number;
   breakerFailures: number;
   breakerOpenSeconds: number;
+  allowHosts?: string[] | undefined;
 }
 
 export interface UpstreamDeps {
@@ -39,6 +40,7 @@ export function upstreamClientFor(repo: string, up: UpstreamConfig, d: UpstreamD
       idleTimeoutMs: up.idleTimeoutSeconds * 1000,
       breakerFailures: up.breakerFailures,
       breakerOpenMs: up.breakerOpenSeconds * 1000,
+      ...(up.allowHosts ? { allowHosts: up.allowHosts } : {}),
       userAgent: d.userAgent,
       via: `1.1 ${d.serverId}`,
     },

@@ -1,6 +1,7 @@
 import { RegistryError } from '../errors.ts';
 import { TokenCache, basicAuth } from './auth.ts';
 import type { Credentials, FetchFn } from './auth.ts';
+import { Destinations } from './destinations.ts';
 import { parseWwwAuthenticate } from './www-authenticate.ts';
 import type { Challenge } from './www-authenticate.ts';
 
@@ -17,6 +18,8 @@ export interface UpstreamOptions {
   userAgent: string;
   /** Our Via entry, so a request that loops back to us is recognised. */
   via: string;
+  /** Hosts besides its own that redirects and absolute URLs may lead to (Destinations). */
+  allowHosts?: string[];
 }
 
 export interface UpstreamObserver {
@@ -47,6 +50,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export class UpstreamClient {
   private readonly base: URL;
+  private readonly destinations: Destinations;
   private failures = 0;
   private openUntil = 0;
   private challenge: Challenge | undefined;
@@ -59,6 +63,7 @@ export class UpstreamClient {
     private readonly observer: UpstreamObserver = {},
   ) {
     this.base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
+    this.destinations = new Destinations(this.base, opts.allowHosts);
   }
 
   get host(): string {
@@ -143,6 +148,8 @@ export class UpstreamClient {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sameOrigin = current.origin === this.base.origin;
+      const refused = sameOrigin ? null : this.destinations.refuse(current);
+      if (refused) throw new RegistryError('upstream', `not following the upstream to ${current.origin}: ${refused}`);
       // The incoming chain plus us: a loop through several instances comes back to one that sees itself.
       const headers: Record<string, string> = {
         'user-agent': this.opts.userAgent,
