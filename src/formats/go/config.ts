@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { verifierKeyProblem } from './sumdb/note.ts';
-import { Permissions, RepoName, Seconds, budgetFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+import { Permissions, RepoName, Seconds, Upstream, budgetFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
 
 /**
  * A GOPROXY-style list: proxy URLs separated by `,` (the next one is tried only after a 404 or 410)
@@ -19,6 +19,7 @@ const GoUpstream = v.strictObject({
   idleTimeoutSeconds: Seconds(60),
   breakerFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5),
   breakerOpenSeconds: Seconds(30),
+  allowHosts: Upstream.entries.allowHosts,
 });
 
 /** GOPRIVATE-style module path patterns: never asked upstream (404 here), never looked up in a sumdb. */
