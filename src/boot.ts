@@ -3,6 +3,7 @@ import { Evictor } from './jobs/evictor.ts';
 import { FillManager } from './cache/fill-manager.ts';
 import { AccessControl } from './auth/access.ts';
 import { AccessTokens } from './auth/access-tokens.ts';
+import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config/schema.ts';
 import { UploadSessions } from './storage/uploads.ts';
 import { createLogger } from './log.ts';
@@ -105,7 +106,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const uploads = new UploadSessions(driver, blobs, meta, newId, now);
   const secret = await tokenSecret(config, driver);
   const access = new AccessControl(config, secret, now, new AccessTokens(meta, now));
-  const sessions = new Sessions(secret, now);
+  const sessions = new Sessions(secret, now, { fingerprint: (u) => access.passwordFingerprint(u), revoked: new RevokedSessions(meta, now) });
   const history = new MetricsHistory(metrics, now);
   const repos = new Map<string, FormatRepo>();
   const accessLog = new AccessLog(meta, now);

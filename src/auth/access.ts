@@ -1,52 +1,17 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Config, RepoConfig } from '../config/schema.ts';
-import { fromBase64, fromUtf8, toBase64Url, utf8 } from '../util/base64.ts';
+import { fromBase64, fromUtf8, toBase64Url } from '../util/base64.ts';
 import { isAccessToken, tokenAllows } from './access-tokens.ts';
 import type { AccessTokenDoc, AccessTokens } from './access-tokens.ts';
 import { LoginGuard } from './login-guard.ts';
 import type { LoginLimits } from './login-guard.ts';
 import { hashPassword, verifyPassword } from './password.ts';
-import { signToken, verifyToken } from './token.ts';
-import type { AccessEntry } from './token.ts';
+import { RegistryTokens, fingerprint } from './registry-tokens.ts';
+import { PERMISSION } from './principal.ts';
+import type { Action, Denial, Principal, Resource } from './principal.ts';
+import { verifyToken } from './token.ts';
 
-export type Action = 'pull' | 'push' | 'delete';
-type Permission = 'read' | 'write' | 'delete';
-const PERMISSION: Record<Action, Permission> = { pull: 'read', push: 'write', delete: 'delete' };
-
-/** What a request asks for beyond the repo: a Docker image (what registry tokens name), or a listing of the repo. */
-export type Resource = { kind: 'image'; name: string } | { kind: 'listing' };
-
-/**
- * Who is asking, and with which credential: nothing, a password (Basic), a registry token (Bearer
- * JWT from /token: good only for the Docker scopes it names), an access token (Bearer, or the
- * password of Basic: good only within its scope), or a UI session (a password login).
- */
-export interface Principal {
-  user: string | null;
-  via: 'none' | 'basic' | 'bearer' | 'token' | 'session';
-  /** Registry tokens: the scopes they name. */
-  grants?: AccessEntry[];
-  /** Access tokens, and registry tokens minted with one: the access token's scope. */
-  token?: Pick<AccessTokenDoc, 'id' | 'name' | 'repos' | 'actions'>;
-}
-
-/** Why a request may not go on; a format renders it (401 with the challenge, or 403). */
-export interface Denial {
-  status: 401 | 403;
-  message: string;
-  /** `insufficient_scope` etc. for the challenge's error parameter. */
-  error?: string;
-}
-
-/** A scope of a token request, with its name already resolved to one of our repos. */
-export interface ResolvedScope {
-  repo: string;
-  image: string;
-  actions: string[];
-}
-
-const REFRESH_AUDIENCE = '#refresh';
-const fingerprint = (passwordHash: string): string => createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
+export type { Action, Denial, Principal, Resource, ResolvedScope } from './principal.ts';
 
 const DEFAULT_PERMISSIONS = { read: ['authenticated'], write: [] as string[], delete: [] as string[] };
 const BASIC_CACHE_MS = 60_000;
@@ -63,6 +28,7 @@ export class AccessControl {
   private readonly guard: LoginGuard;
   /** A hash of a random password: unknown users cost the same scrypt work as known ones. */
   private dummy: Promise<string> | undefined;
+  private issuer: RegistryTokens | undefined;
 
   constructor(
     cfg: Config,
@@ -112,6 +78,12 @@ export class AccessControl {
   private user(name: string): NonNullable<Config['auth']>['users'][string] | undefined {
     const users = this.cfg.auth?.users;
     return users && Object.hasOwn(users, name) ? users[name] : undefined;
+  }
+
+  /** A fingerprint of the user's password hash (UI sessions end when it changes); null for no such user. */
+  passwordFingerprint(name: string): string | null {
+    const entry = this.user(name);
+    return entry ? fingerprint(entry.passwordHash) : null;
   }
 
   /** Whether a user of that name is configured. */
@@ -266,54 +238,16 @@ export class AccessControl {
     return p.user === null ? { status: 401, message: 'authentication required' } : { status: 403, message };
   }
 
-  /**
-   * A refresh token (the spec's offline token; `docker login` stores it as an identity token in
-   * place of the password). Its audience differs from access tokens, so it is never accepted as a
-   * bearer token, and it dies with the password it was issued under.
-   */
-  issueRefresh(user: string): string {
-    const auth = this.cfg.auth;
-    const entry = this.user(user);
-    if (!auth || !entry) throw new Error('refresh token for an unknown user');
-    const now = Math.floor(this.now() / 1000);
-    const claims = { iss: auth.issuer, sub: user, aud: `${auth.service}${REFRESH_AUDIENCE}`, exp: now + auth.refreshTokenTtlSeconds, nbf: now, iat: now };
-    return signToken({ ...claims, jti: randomUUID(), access: [], pwd: fingerprint(entry.passwordHash) }, this.secret);
-  }
-
-  /** The user a refresh token was issued to, while the user exists with the same password; else null. */
-  checkRefresh(token: string): string | null {
-    const auth = this.cfg.auth;
-    if (!auth) return null;
-    const claims = verifyToken(token, this.secret, Math.floor(this.now() / 1000), { iss: auth.issuer, aud: `${auth.service}${REFRESH_AUDIENCE}` });
-    const entry = claims ? this.user(claims.sub) : undefined;
-    if (!claims || !entry || claims.pwd === undefined) return null;
-    const want = utf8(fingerprint(entry.passwordHash));
-    const got = utf8(claims.pwd);
-    return got.length === want.length && timingSafeEqual(got, want) ? claims.sub : null;
-  }
-
-  /**
-   * A registry token for the actions of each scope this caller may do; what is not allowed is left
-   * out. Logged in with an access token: only what its scope allows, and the registry token names it
-   * (so it dies when the access token is revoked).
-   */
-  issue(p: Pick<Principal, 'user' | 'token'>, scopes: ResolvedScope[]): { token: string; expiresIn: number; issuedAt: string } {
-    const user = p.user;
-    const auth = this.cfg.auth;
-    if (!auth) throw new Error('token requested while authentication is off');
-    const now = Math.floor(this.now() / 1000);
-    const access: AccessEntry[] = [];
-    for (const s of scopes) {
-      const wanted = s.actions.includes('*') ? ['pull', 'push', 'delete'] : s.actions;
-      const actions = (['pull', 'push', 'delete'] as const).filter((a) => wanted.includes(a) && this.can(user, s.repo, a) && (!p.token || tokenAllows(p.token, s.repo, PERMISSION[a])));
-      if (actions.length > 0) access.push({ type: 'repository', name: `${s.repo}/${s.image}`, actions });
-    }
-    const exp = now + auth.tokenTtlSeconds;
-    const token = signToken(
-      { iss: auth.issuer, sub: user ?? '', aud: auth.service, exp, nbf: now, iat: now, jti: randomUUID(), access, ...(p.token ? { tok: p.token } : {}) },
-      this.secret,
-    );
-    return { token, expiresIn: auth.tokenTtlSeconds, issuedAt: new Date(now * 1000).toISOString() };
+  /** Registry tokens (Docker's /token): access and refresh tokens signed with this server's secret. */
+  get registryTokens(): RegistryTokens {
+    this.issuer ??= new RegistryTokens({
+      auth: () => this.cfg.auth,
+      user: (name) => this.user(name),
+      mayIssue: (p, repo, action) => this.can(p.user, repo, action) && (!p.token || tokenAllows(p.token, repo, PERMISSION[action])),
+      secret: this.secret,
+      now: this.now,
+    });
+    return this.issuer;
   }
 }
 

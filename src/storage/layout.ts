@@ -21,6 +21,7 @@ import type { Digest } from './digest.ts';
  *   v1/leases/<40 hex>                                shared stores: a replica's lease on a fill or on the storage jobs
  *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
  *   v1/auth/tokens/<16 hex>                           access tokens: owner, scope, expiry, sha256 of the secret
+ *   v1/auth/revoked-sessions/<sid>                    UI sessions ended by logout: { exp }
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
  * with an image name such as `team/_tags`.
@@ -41,6 +42,8 @@ export const layout = {
   tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
   accessTokensDir: (): string => `${LAYOUT_VERSION}/auth/tokens`,
   accessToken: (id: string): string => `${LAYOUT_VERSION}/auth/tokens/${id}`,
+  revokedSessionsDir: (): string => `${LAYOUT_VERSION}/auth/revoked-sessions`,
+  revokedSession: (sid: string): string => `${LAYOUT_VERSION}/auth/revoked-sessions/${sid}`,
   /** Last access per cached object of a repo, batched (cache/access.ts), whatever its format. */
   accessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access`,
   access: (repo: string, shard: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access/${shard}`,

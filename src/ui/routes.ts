@@ -188,6 +188,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
     return res;
   });
   app.post('/logout', async (c) => {
+    await sessions.revoke(c.get('session'));
     const res = c.redirect('/ui/', 303);
     res.headers.append('set-cookie', sessionCookie(await sessions.seal(sessions.fresh(null)), secure(c)));
     return res;

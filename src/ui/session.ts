@@ -1,10 +1,20 @@
 import { fromBase64, fromUtf8, toBase64Url, utf8 } from '../util/base64.ts';
 
-/** What the session cookie carries: the user (null = anonymous), its expiry, and the CSRF nonce. */
+/** What the session cookie carries: the user (null = anonymous), its expiry, the CSRF nonce, its id, and the password it was opened under. */
 export interface Session {
   user: string | null;
   exp: number;
   csrf: string;
+  sid: string;
+  /** A fingerprint of the user's password hash at login: a new password ends every older session. */
+  pwd?: string;
+}
+
+/** What makes a session end before its expiry: logout (its id revoked), a password change, the user's removal. */
+export interface SessionChecks {
+  /** The fingerprint of a user's current password hash; null when there is no such user any more. */
+  fingerprint(user: string): string | null;
+  revoked: { has(sid: string): Promise<boolean>; add(sid: string, exp: number): Promise<void> };
 }
 
 export const COOKIE = 'br_session';
@@ -23,6 +33,7 @@ export class Sessions {
   constructor(
     secret: Uint8Array,
     private readonly now: () => number,
+    private readonly checks?: SessionChecks,
   ) {
     const material = secret.byteLength >= 16 ? secret : crypto.getRandomValues(new Uint8Array(32));
     // A key of its own, so a cookie can never be replayed as a registry token or the reverse.
@@ -31,7 +42,13 @@ export class Sessions {
   }
 
   fresh(user: string | null): Session {
-    return { user, exp: this.now() + LIFETIME_MS, csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(18))) };
+    const pwd = user !== null ? this.checks?.fingerprint(user) : undefined;
+    return { user, exp: this.now() + LIFETIME_MS, csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(18))), sid: toBase64Url(crypto.getRandomValues(new Uint8Array(16))), ...(pwd ? { pwd } : {}) };
+  }
+
+  /** Logout: this session is refused from now on, by every replica (the revocation is in the store). */
+  async revoke(s: Session): Promise<void> {
+    if (s.user !== null) await this.checks?.revoked.add(s.sid, s.exp);
   }
 
   async seal(s: Session): Promise<string> {
@@ -57,9 +74,16 @@ export class Sessions {
     if (typeof v !== 'object' || v === null) return null;
     const o = v as Record<string, unknown>;
     const user = o['user'];
-    if ((user !== null && typeof user !== 'string') || typeof o['exp'] !== 'number' || typeof o['csrf'] !== 'string') return null;
+    if ((user !== null && typeof user !== 'string') || typeof o['exp'] !== 'number' || typeof o['csrf'] !== 'string' || typeof o['sid'] !== 'string') return null;
     if (o['exp'] < this.now()) return null;
-    return { user, exp: o['exp'], csrf: o['csrf'] };
+    const pwd = typeof o['pwd'] === 'string' ? o['pwd'] : undefined;
+    if (user !== null && this.checks) {
+      // A password changed or the user removed (config reloaded): every session opened before ends.
+      const want = this.checks.fingerprint(user);
+      if (want === null || want !== pwd) return null;
+      if (await this.checks.revoked.has(o['sid'])) return null;
+    }
+    return { user, exp: o['exp'], csrf: o['csrf'], sid: o['sid'], ...(pwd ? { pwd } : {}) };
   }
 }
 

@@ -72,7 +72,7 @@ async function token(
       who = p;
       offline = params.get('access_type') === 'offline' && p.via === 'basic';
     } else if (grant === 'refresh_token') {
-      const user = access.checkRefresh(params.get('refresh_token') ?? '');
+      const user = access.registryTokens.checkRefresh(params.get('refresh_token') ?? '');
       who = { user };
       // RFC 6749 §5.2: an expired, revoked or foreign refresh token is an invalid grant.
       if (user === null) return json(400, { error: 'invalid_grant', error_description: 'refresh token invalid, expired or revoked' });
@@ -99,8 +99,8 @@ async function token(
     const target = resolve(m[1] ?? '');
     if (target && isValidName(target.image)) scopes.push({ ...target, actions: (m[2] ?? '').split(',') });
   }
-  const t = access.issue(who, scopes);
-  const refresh = offline && who.user !== null ? { refresh_token: access.issueRefresh(who.user) } : {};
+  const t = access.registryTokens.issue(who, scopes);
+  const refresh = offline && who.user !== null ? { refresh_token: access.registryTokens.issueRefresh(who.user) } : {};
   const body = { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, ...refresh };
   return json(200, req.method === 'POST' ? { access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt, scope: params.getAll('scope').join(' '), ...refresh } : body);
 }
