@@ -118,15 +118,30 @@ export class ChartInspector {
     const { extract } = await import('tar-stream');
     const ex = extract();
     let unpacked = 0;
+    const reader = this.gunzip.readable.getReader();
+    // The extractor may be destroyed (an entry refused) while the feed waits for it to drain: then
+    // no 'drain' ever comes, and waiting for it left the upload without an answer and its temp file
+    // behind (issue 24, 19). Close and error end the wait too.
+    const drained = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          ex.off('drain', done);
+          ex.off('close', done);
+          ex.off('error', done);
+          resolve();
+        };
+        ex.once('drain', done);
+        ex.once('close', done);
+        ex.once('error', done);
+      });
     const feed = (async () => {
-      const reader = this.gunzip.readable.getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();
-          if (done) break;
+          if (done || ex.destroyed) break;
           unpacked += value.byteLength;
           if (unpacked > limits.maxUnpackedBytes) throw badChart(`the archive unpacks to more than ${limits.maxUnpackedBytes} bytes`);
-          if (!ex.write(value)) await new Promise<void>((resolve) => ex.once('drain', () => resolve()));
+          if (!ex.write(value)) await drained();
         }
         ex.end(undefined);
       } catch (e) {
@@ -164,11 +179,16 @@ export class ChartInspector {
       await feed;
     } catch (e) {
       ex.destroy(e instanceof Error ? e : new Error(String(e)));
+      // Stop the feed where it is: no more bytes are inflated for a verdict already given. Aborting
+      // the gunzip's input errors its output, which ends the feed's read (cancelling the output
+      // instead made Node's DecompressionStream enqueue into a closed controller: an uncaught throw).
+      this.input.abort(e).catch(() => {});
       await feed.catch(() => {});
       if (e instanceof RegistryError) throw e;
       const fed = await feed.then(() => null, (f: unknown) => f);
       if (fed instanceof RegistryError) throw fed;
-      throw badChart('the chart is not a gzip-compressed tar archive');
+      // The tar reader's own words say which header was wrong (a long name or pax header it refuses).
+      throw badChart(`the chart is not a gzip-compressed tar archive${e instanceof Error && e.message ? ` (${e.message.slice(0, 200)})` : ''}`);
     }
     if (top === undefined) throw badChart('the archive is empty');
     if (chartYaml === undefined) throw badChart(`no Chart.yaml in the archive's top folder "${top}"`);
