@@ -1,6 +1,7 @@
 import { isRegistryError } from '../../errors.ts';
 import { digestOf } from '../../storage/digest.ts';
-import { newestFirst, renderEntries } from './index-file.ts';
+import { Lru } from '../../cache/lru.ts';
+import { newestFirst, renderEntriesSliced } from './index-file.ts';
 import type { Entries, IndexEntry, IndexFormat } from './index-file.ts';
 import { notFound } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
@@ -14,7 +15,14 @@ const fallsThrough = (e: unknown): boolean => isRegistryError(e) && e.kind === '
  */
 export class HelmVirtual implements HelmReader {
   readonly type = 'virtual' as const;
-  private rendered: { token: string; body: Uint8Array; etag: string } | null = null;
+  private rendered: { token: string; result: Promise<{ body: Uint8Array; etag: string }> } | null = null;
+  private merged: { token: string; entries: Entries } | null = null;
+  /**
+   * The views of readers who may read only some members, one per member set, each with its merged
+   * and rendered index kept: a reader without one member's read permission must not cost a merge
+   * and a render of a 45 MB index per request (issue 24, 22: 1.2–1.5 s each).
+   */
+  private readonly views = new Lru<HelmVirtual>(32);
 
   constructor(
     readonly name: string,
@@ -25,40 +33,48 @@ export class HelmVirtual implements HelmReader {
   restrictedTo(mayRead: (member: string) => boolean): HelmVirtual {
     const members = this.members.filter((m) => mayRead(m.name));
     if (members.length === this.members.length) return this;
-    return new HelmVirtual(this.name, members, this.indexFormat);
+    const key = members.map((m) => m.name).join('\n');
+    let view = this.views.get(key);
+    if (!view) this.views.set(key, (view = new HelmVirtual(this.name, members, this.indexFormat)));
+    return view;
   }
 
+  /** The members' indexes merged, again only when one of them changed (their tokens say so). */
   async entries(via?: string): Promise<{ entries: Entries; token: string }> {
-    const merged = new Map<string, Map<string, IndexEntry>>();
-    const tokens: string[] = [];
+    const got: Array<{ entries: Entries; token: string }> = [];
     for (const m of this.members) {
-      let got;
       try {
-        got = await m.entries(via);
+        got.push(await m.entries(via));
       } catch (e) {
         // A member whose index is missing (an upstream without one, a remote offline and empty) or
         // unreachable with nothing cached adds nothing: the other members' charts are still served.
         if (fallsThrough(e) || (isRegistryError(e) && (e.kind === 'upstream' || e.kind === 'unavailable'))) continue;
         throw e;
       }
-      tokens.push(got.token);
-      for (const [name, versions] of got.entries) {
-        let into = merged.get(name);
-        if (!into) merged.set(name, (into = new Map()));
-        for (const e of versions) if (!into.has(e.version)) into.set(e.version, e);
-      }
     }
-    const entries: Entries = new Map([...merged].map(([n, vs]) => [n, [...vs.values()].sort(newestFirst)]));
-    return { entries, token: `${this.name}[${tokens.join(',')}]` };
+    const token = `${this.name}[${got.map((g) => g.token).join(',')}]`;
+    if (this.merged?.token === token) return this.merged;
+    this.merged = { token, entries: merge(got) };
+    return this.merged;
   }
 
   async indexFile(via?: string): Promise<HelmFile> {
     const { entries, token } = await this.entries(via);
+    // One render per change however many ask at once (checked and set with no await between),
+    // yielding as it goes, so other requests are not held meanwhile.
     if (this.rendered?.token !== token) {
-      const body = new TextEncoder().encode(renderEntries(entries, this.indexFormat, new Date().toISOString()));
-      this.rendered = { token, body, etag: digestOf(body).hex };
+      const result = renderEntriesSliced(entries, this.indexFormat, new Date().toISOString()).then((text) => {
+        const body = new TextEncoder().encode(text);
+        return { body, etag: digestOf(body).hex };
+      });
+      const mine = { token, result };
+      this.rendered = mine;
+      result.catch(() => {
+        if (this.rendered === mine) this.rendered = null;
+      });
     }
-    return { kind: 'bytes', body: this.rendered.body, etag: this.rendered.etag, cache: 'LOCAL' };
+    const r = await this.rendered.result;
+    return { kind: 'bytes', body: r.body, etag: r.etag, cache: 'LOCAL' };
   }
 
   async file(file: string, via?: string): Promise<HelmFile> {
@@ -71,4 +87,17 @@ export class HelmVirtual implements HelmReader {
     }
     throw notFound(file);
   }
+}
+
+/** The first member that has a chart version wins it; versions newest first. */
+function merge(got: Array<{ entries: Entries }>): Entries {
+  const merged = new Map<string, Map<string, IndexEntry>>();
+  for (const g of got) {
+    for (const [name, versions] of g.entries) {
+      let into = merged.get(name);
+      if (!into) merged.set(name, (into = new Map()));
+      for (const e of versions) if (!into.has(e.version)) into.set(e.version, e);
+    }
+  }
+  return new Map([...merged].map(([n, vs]) => [n, [...vs.values()].sort(newestFirst)]));
 }
