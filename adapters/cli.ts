@@ -51,7 +51,8 @@ async function offlineServer(a: ParsedArgs): Promise<Server> {
   const file = a.values.get('--config');
   const { config } = await loadConfig(file ? ['--config', file] : [], process.env).catch((e: unknown) => fail(e, exit));
   const [{ boot }, { nodeFetch }] = await Promise.all([import('../src/boot.ts'), import('./node-fetch.ts')]);
-  return boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`), fetch: nodeFetch });
+  // Beside a running server: leave its temp files (writes in flight) alone.
+  return boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`), fetch: nodeFetch, tempCleanup: 'stale' });
 }
 
 async function readPassword(): Promise<string> {

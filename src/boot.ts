@@ -39,6 +39,12 @@ export interface BootOptions {
   /** Outbound HTTP; tests may pass a fetch bound to a fake upstream, never a patched global. */
   fetch?: FetchFn;
   now?: () => number;
+  /**
+   * Which temp files a start removes: `all` (the server: on an fs store it is the only writer, so
+   * everything in v1/tmp was left by a crash) or `stale` (the CLI beside a running server: only what
+   * no write in flight can still own, as on a shared store).
+   */
+  tempCleanup?: 'all' | 'stale';
 }
 
 export interface Server {
@@ -83,7 +89,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const serverId = config.serverId ?? `binaryrepo-${newId().slice(0, 8)}`;
   // The adapter's fetch for the bucket too (Node: node:http for the requests without a body).
   const driver = openDriver(config.storage, fetchFn);
-  const cleaned = await cleanTemp(driver, now());
+  const cleaned = await cleanTemp(driver, now(), opts.tempCleanup === 'stale');
   if (cleaned) log.info('removed leftover temp files', { count: cleaned });
   const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, `${serverId}/${newId()}`, leaseSeconds(config) * 1000, now) : undefined;
   const gcLock = new GcGate(leases);

@@ -257,15 +257,25 @@ export async function hashHandle(fh: ReadHandle, algorithm: Digest['algorithm'])
 /** Writes in flight on other replicas are younger than this; anything older was left by a crash. */
 const SHARED_TEMP_AGE_MS = 6 * 3_600_000;
 
+/** A temp file on a local store not written for this long belongs to no write in flight (every body and fill times out idle well before). */
+const LOCAL_STALE_TEMP_MS = 2 * 3_600_000;
+
 /**
- * Removes every temp file left by a previous process (a crash mid-fill or mid-write). On a shared
- * store the temp keys of other replicas' writes in flight live beside ours: only old ones go.
+ * Removes temp files left by a previous process (a crash mid-fill or mid-write). On a shared store
+ * the temp keys of other replicas' writes in flight live beside ours: only old ones go. On a local
+ * store the server removes them all, but `staleOnly` (the CLI, which may run beside the server)
+ * removes only those not written to for hours: an import once failed a running server's PUT.
  */
-export async function cleanTemp(driver: StorageDriver, now = Date.now()): Promise<number> {
+export async function cleanTemp(driver: StorageDriver, now = Date.now(), staleOnly = false): Promise<number> {
   if (driver.shared) return driver.sweep ? driver.sweep(layout.tempDir(), SHARED_TEMP_AGE_MS, now) : 0;
   let n = 0;
   for (const name of await driver.list(layout.tempDir())) {
-    if (await driver.delete(`${layout.tempDir()}/${name}`)) n++;
+    const key = `${layout.tempDir()}/${name}`;
+    if (staleOnly) {
+      const info = await driver.stat(key);
+      if (!info || now - info.mtimeMs < LOCAL_STALE_TEMP_MS) continue;
+    }
+    if (await driver.delete(key)) n++;
   }
   return n;
 }

@@ -7,7 +7,7 @@ import type { Digest } from './digest.ts';
  *
  *   v1/blobs/<alg>/<2 hex>/<hex>                      immutable bytes, shared by every repo and format
  *   v1/tmp/<uuid>                                     in-flight bytes (fills, document writes); same volume
- *                                                     so rename is atomic; emptied at start-up
+ *                                                     so rename is atomic; emptied when the server starts (the CLI removes only stale ones)
  *   v1/repos/<repo>/docker/_blobs/<alg>/<hex>         link: this repo may serve the blob (JSON)
  *   v1/repos/<repo>/docker/<image>/_manifests/<alg>/<hex>  link: manifest meta (JSON)
  *   v1/repos/<repo>/docker/<image>/_tags/<tag>        tag doc: { digest, mediaType, size, fetchedAt | pushedAt }
