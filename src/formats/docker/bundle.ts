@@ -3,6 +3,7 @@ import { parseDigest } from '../../storage/digest.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
 import { mustExist, parseManifest } from './manifest.ts';
+import { isValidName, isValidTag } from './reference.ts';
 import { parseImageRef } from './prefetch.ts';
 import type { DockerReader, DockerWriter } from './repo.ts';
 
@@ -72,6 +73,26 @@ export async function dockerImport(writer: DockerWriter, blobs: BlobStore, index
     }
     await writer.putManifest(image, tag ? { kind: 'tag', tag } : { kind: 'digest', digest: d.digest }, bytes, m.mediaType);
   };
+  // Every name, tag, manifest and blob checked before anything is written: an import that fails
+  // leaves no partial image, and never a name the registry API could not reach (`ok/_tags`, `UPPER`).
+  const check = async (image: string, digestText: string, depth: number): Promise<void> => {
+    const d = parseDigest(digestText);
+    if (!d.ok) throw new RegistryError('invalid', `bad digest in index.json: ${digestText}`);
+    if (depth > 8) throw new RegistryError('invalid', `manifest ${digestText} nests too deep`);
+    const bytes = await blobs.readAll(d.digest, writer.manifestMaxBytes);
+    if (!bytes) throw new RegistryError('not_found', `the bundle lacks manifest ${digestText}`);
+    const m = parseManifest(bytes, null);
+    for (const child of m.manifests) await check(image, child.digest.value, depth + 1);
+    for (const b of m.blobs.filter(mustExist)) if (!(await blobs.stat(b.digest))) throw new RegistryError('not_found', `the bundle lacks blob ${b.digest.value} of ${image}`);
+  };
+  for (const e of index) {
+    const image = e.annotations?.[IMAGE_NAME];
+    if (!image) continue;
+    const tag = e.annotations?.[REF_NAME];
+    if (!isValidName(image)) throw new RegistryError('invalid', `not an image name: ${JSON.stringify(image)} (lower-case components of letters, digits and separators)`);
+    if (tag !== undefined && !isValidTag(tag)) throw new RegistryError('invalid', `not a tag: ${JSON.stringify(tag)}`);
+    await check(image, e.digest, 0);
+  }
   for (const e of index) {
     const image = e.annotations?.[IMAGE_NAME];
     if (!image) continue; // an entry of another format, or a layout without our names

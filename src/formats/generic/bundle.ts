@@ -4,14 +4,15 @@ import type { BlobStore } from '../../storage/blob-store.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
 import type { GenericReader, GenericWriter } from './files.ts';
-import { MAX_PATH } from './paths.ts';
+import { checkedSegments } from './paths.ts';
 
 /** The index.json annotation that names a generic file's path in its repo. */
 export const FILE_PATH = 'io.binaryrepo.generic.path';
 
+/** A bundle's file path by the HTTP routes' rules (no control characters, CR/LF, backslashes, dot segments). */
 function segmentsOf(path: string): string[] {
-  const segs = path.split('/').filter((s) => s !== '');
-  if (segs.length === 0 || path.length > MAX_PATH || segs.some((s) => s === '.' || s === '..')) throw new RegistryError('invalid', `not a file path: ${path}`);
+  const segs = checkedSegments(path);
+  if (segs.length === 0) throw new RegistryError('invalid', `not a file path: ${JSON.stringify(path)}`);
   return segs;
 }
 
@@ -37,6 +38,11 @@ export async function genericExport(reader: GenericReader, blobs: BlobStore, pat
 /** Each entry naming a file path is written through the repo's writer (its overwrite rules and quota apply). */
 export async function genericImport(reader: GenericReader, writer: GenericWriter, blobs: BlobStore, index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
   const report: BundleReport = { items: 0, blobs: 0 };
+  // Every path checked before anything is written: a bad entry fails the import, not half of it.
+  for (const e of index) {
+    const path = e.annotations?.[FILE_PATH];
+    if (path) segmentsOf(path);
+  }
   for (const e of index) {
     const path = e.annotations?.[FILE_PATH];
     if (!path) continue;

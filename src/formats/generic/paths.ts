@@ -20,6 +20,14 @@ export function parsePath(raw: string): string[] {
   } catch {
     throw new RegistryError('invalid', 'path is not valid percent-encoding', { code: 'PATH_INVALID' });
   }
+  return checkedSegments(decoded);
+}
+
+/**
+ * The segments of a decoded path, by the rules above: what HTTP routes and bundle imports both
+ * accept, so an import can never store a file HTTP cannot reach or delete.
+ */
+export function checkedSegments(decoded: string): string[] {
   if (decoded.length > MAX_PATH) throw new RegistryError('invalid', `path longer than ${MAX_PATH} characters`, { code: 'PATH_INVALID' });
   if (/[\u0000-\u001f\u007f\\]/.test(decoded)) throw new RegistryError('invalid', 'path contains a control character or a backslash', { code: 'PATH_INVALID' });
   const trimmed = decoded.replace(/^\/+/, '').replace(/\/$/, '');
