@@ -65,7 +65,17 @@ export function createApp(s: Server): Hono<Env> {
   });
 
   app.get('/-/health', (c) => c.json({ status: 'ok', server: s.serverId, runtime: s.runtime.name }));
-  app.get('/metrics', (c) => c.text(s.metrics.registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', async (c) => {
+    const need = s.config.metrics.access;
+    if (s.access.enabled && need !== 'public') {
+      const p = await s.access.identify(c.req.header('authorization') ?? null, c.get('info').client).catch(() => 'invalid' as const);
+      const denial = need === 'admin' ? s.access.authorizeAdmin(p) : p === 'invalid' || p.user === null ? { status: 401 as const, message: 'log in to read the metrics' } : p.via === 'bearer' ? { status: 403 as const, message: 'a registry token is good only for the registry scopes it names' } : null;
+      if (denial) {
+        return new Response(`${denial.message}\n`, { status: denial.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...(denial.status === 401 ? { 'www-authenticate': `Basic realm="${s.access.service}"` } : {}) } });
+      }
+    }
+    return c.text(s.metrics.registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4' });
+  });
 
   app.get('/ui', (c) => c.redirect('/ui/', 301));
   app.route('/ui/', uiApp(s));
@@ -88,7 +98,16 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
   if (repoPath) {
     const name = repoPath[1] ?? '';
     const repo = s.repos.get(name);
-    if (!repo) return jsonError(404, 'NAME_UNKNOWN', `no repository named ${name}`, req);
+    if (!repo) {
+      // With auth on, an anonymous caller learns nothing from a name: an unknown repo asks for
+      // credentials as an unreadable one does (issue 24, 25).
+      if (s.access.enabled && !req.headers.get('authorization')) {
+        const res = jsonError(401, 'UNAUTHORIZED', 'authentication required', req);
+        res.headers.set('www-authenticate', `Basic realm="${s.access.service}"`);
+        return res;
+      }
+      return jsonError(404, 'NAME_UNKNOWN', `no repository named ${name}`, req);
+    }
     info.repo = name;
     return repo.handle(req, repoPath[2] ?? '', ctx).then(safeContent);
   }

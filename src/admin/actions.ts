@@ -44,7 +44,8 @@ function safeUrl(raw: string): string {
   }
 }
 
-export function repoStatus(s: Server, cfg: RepoConfig): RepoStatus {
+/** A repo's status; `mayRead` filters a virtual's members down to those the caller may read (none leak by name). */
+export function repoStatus(s: Server, cfg: RepoConfig, mayRead: (member: string) => boolean = () => true): RepoStatus {
   const results: Record<string, number> = {};
   for (const r of RESULTS) {
     const n = s.metrics.cache.get({ repo: cfg.name, result: r });
@@ -67,8 +68,8 @@ export function repoStatus(s: Server, cfg: RepoConfig): RepoStatus {
     out.budget = cfg.cache.maxBytes;
   }
   if (cfg.type === 'virtual') {
-    out.members = cfg.members;
-    if (cfg.deployTo) out.deployTo = cfg.deployTo;
+    out.members = cfg.members.filter(mayRead);
+    if (cfg.deployTo && mayRead(cfg.deployTo)) out.deployTo = cfg.deployTo;
   }
   return out;
 }

@@ -72,10 +72,11 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     const p = c.get('principal');
     return p === 'invalid' ? [] : readableRepos(s, p);
   };
-  app.get('/repos', (c) => c.json({ repos: readable(c).map((r) => repoStatus(s, r)) }));
+  const members = (c: Context<ApiEnv>) => (m: string): boolean => s.access.mayRead(c.get('principal'), m);
+  app.get('/repos', (c) => c.json({ repos: readable(c).map((r) => repoStatus(s, r, members(c))) }));
   app.get('/repos/:name', (c) => {
     const cfg = readable(c).find((r) => r.name === c.req.param('name'));
-    return cfg ? c.json(repoStatus(s, cfg)) : apiError(404, 'NOT_FOUND', 'no repository of that name that you may read');
+    return cfg ? c.json(repoStatus(s, cfg, members(c))) : apiError(404, 'NOT_FOUND', 'no repository of that name that you may read');
   });
   app.get('/stats', (c) => c.json({ samples: s.history.series() }));
   app.get('/reload', (c) => needAdmin(c) ?? c.json({ lastReload: s.lastReload ?? null }));

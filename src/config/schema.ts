@@ -116,6 +116,12 @@ export const ConfigSchema = v.strictObject({
     { level: 'info', requests: true },
   ),
   notifications: v.optional(v.strictObject({ endpoints: v.optional(v.array(NotificationEndpoint), []) }), { endpoints: [] }),
+  /**
+   * Who may read /metrics when auth is on: `admin` (default; an admin's password, or an access
+   * token with the admin action, e.g. Prometheus' bearer_token), `authenticated`, or `public`.
+   * Metrics name every repo: anonymous readers would learn the names of private ones.
+   */
+  metrics: v.optional(v.strictObject({ access: v.optional(v.picklist(['admin', 'authenticated', 'public']), 'admin') }), { access: 'admin' }),
   /** Client-side timeouts: slow or silent clients must not hold connections forever. */
   http: v.optional(
     v.strictObject({

@@ -66,7 +66,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
   };
   const show = (c: Context<UiEnv>, title: string, body: Html, status = 200): Promise<Response> => respond(c, status, page(title, c.get('session'), admin(c), body));
 
-  app.get('/', (c) => show(c, 'Repositories', reposBody(readableRepos(s, user(c)).map((r) => repoStatus(s, r)))));
+  app.get('/', (c) => show(c, 'Repositories', reposBody(readableRepos(s, user(c)).map((r) => repoStatus(s, r, (m) => s.access.mayRead(principal(c), m))))));
 
   app.get('/repo/:name', async (c) => {
     const name = c.req.param('name');

@@ -101,13 +101,13 @@ describe('notifications (webhooks)', () => {
     assert.ok(attempts - tries >= 3, `attempts ${attempts - tries}`);
     assert.deepEqual(events('all').slice(before).map((e) => e.target.tag), ['r1', 'r2']);
     assert.deepEqual(events('a').filter((e) => e.repo === 'b'), [], 'repo filter: nothing of b reaches pushes-to-a');
-    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    const metrics = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: basic('boss') } })).text();
     assert.match(metrics, /binaryrepo_notifications_total\{endpoint="all",result="failed"\} [1-9]/);
     assert.match(metrics, /binaryrepo_notifications_total\{endpoint="all",result="delivered"\} [1-9]/);
   });
 
   it('an endpoint that stays down keeps at most maxQueue events and counts the dropped ones', async () => {
-    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    const metrics = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: basic('boss') } })).text();
     const dropped = Number(/binaryrepo_notifications_total\{endpoint="dead",result="dropped"\} (\d+)/.exec(metrics)?.[1] ?? '0');
     // Three pushes and a delete so far (its actions: push, delete): it holds the newest two.
     assert.equal(dropped, 2);

@@ -63,7 +63,7 @@ describe('podman and skopeo → nginx → three replicas (S3) with token auth', 
     assert.equal(pull.code, 0, pull.stderr);
     for (const b of [img.config, ...img.layers]) assert.equal(relay.count('GET', `/blobs/${b.digest}`), 1, b.digest);
     // The requests went to all three replicas (so the token crossed replicas).
-    const served = await Promise.all([0, 1, 2].map(async (i) => (await (await fetch(`${c.url(i)}/metrics`)).text()).includes('repo="hub"')));
+    const served = await Promise.all([0, 1, 2].map(async (i) => (await (await fetch(`${c.url(i)}/metrics`, { headers: { authorization: basic('boss') } })).text()).includes('repo="hub"')));
     assert.deepEqual(served, [true, true, true]);
   });
 

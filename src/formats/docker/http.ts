@@ -49,6 +49,11 @@ export function dockerRootRoute(req: Request, path: string, ctx: RequestContext)
     if (s.access.enabled) return rootPing(s, req, head, info);
     return Promise.resolve(new Response(head ? null : '{}', { headers: { ...API_VERSION_HEADER, 'content-type': 'application/json' } }));
   }
+  // An anonymous caller is asked to log in whether or not the name exists, as for an unreadable repo.
+  if (s.access.enabled && !req.headers.get('authorization')) {
+    const t: Target = { repo: '', sub: '', base: '/v2', namePrefix: '', tokenPath: '/token' };
+    return Promise.resolve(ociResponse(401, 'UNAUTHORIZED', 'authentication required', head, { 'www-authenticate': challenge(s, req, t, undefined, 'pull', undefined) }));
+  }
   return Promise.resolve(ociResponse(404, 'NAME_UNKNOWN', 'no repository matches this path; use /v2/<repo>/<image>/...', head));
 }
 
@@ -71,7 +76,10 @@ function hostOf(req: Request): string {
 
 async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInfo): Promise<Response> {
   const repo = dockerOf(s.repos.get(t.repo));
-  if (!repo) return ociResponse(404, 'NAME_UNKNOWN', `no Docker repository named ${t.repo}`);
+  if (!repo) {
+    if (s.access.enabled && !req.headers.get('authorization')) return ociResponse(401, 'UNAUTHORIZED', 'authentication required', req.method === 'HEAD', { 'www-authenticate': challenge(s, req, t, undefined, 'pull', undefined) });
+    return ociResponse(404, 'NAME_UNKNOWN', `no Docker repository named ${t.repo}`);
+  }
   info.repo = t.repo;
   let principal: Principal | 'invalid' | undefined;
   const who = async (): Promise<Principal | 'invalid'> => {

@@ -14,6 +14,7 @@ import { goLayout } from './layout.ts';
 import type { GoFileDoc, GoListDoc } from './layout.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { escapeCase, matchesPrivate } from './module.ts';
+import { checkModuleZip } from './zip.ts';
 import type { SumdbProxy } from './sumdb/proxy.ts';
 
 /** What a Go repo answers: a stored file, a download in progress, or a small text (list, @latest). */
@@ -85,6 +86,9 @@ export class GoRemote implements GoReader {
     const path = `${escapeCase(module)}/@v/${escapeCase(version)}.${ext}`;
     if (this.d.negative.has(path)) throw notFound(`${module}@${version} (cached upstream answer)`);
     const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
+      // Kept only if it is what the go command would accept: a .info that is no JSON, or a zip cut
+      // short (an upstream whose Content-Length lied), is answered this once and fetched again next time.
+      await this.acceptable(module, version, ext, b);
       const fresh: GoFileDoc = { digest: b.digest.value, size: b.size, storedAt: this.d.now() };
       await this.d.meta.put(docKey, fresh);
       this.d.accessLog.touch(this.name, b.digest.value);
@@ -107,6 +111,31 @@ export class GoRemote implements GoReader {
     return this.d.sumdbs.find((p) => p.name === name);
   }
 
+  /** Throws (nothing is linked, the blob goes with the next gc) unless a fetched file is well formed. */
+  private async acceptable(module: string, version: string, ext: GoExt, b: { digest: Digest; size: number }): Promise<void> {
+    const bad = (why: string): RegistryError => new RegistryError('upstream', `the upstream's ${module}@${version}.${ext} ${why}; not cached`, { code: 'UPSTREAM_INVALID' });
+    if (ext === 'info') {
+      const bytes = await this.d.blobs.readAll(b.digest, MAX_BYTES.info);
+      let doc: unknown = null;
+      try {
+        doc = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
+      } catch {
+        throw bad('is not JSON');
+      }
+      if (typeof doc !== 'object' || doc === null || typeof (doc as Record<string, unknown>)['Version'] !== 'string') throw bad('has no Version');
+    } else if (ext === 'zip') {
+      const fh = await this.d.blobs.open(b.digest);
+      if (!fh) throw bad('vanished');
+      try {
+        await checkModuleZip(fh, b.size, module, version);
+      } catch (e) {
+        throw bad(`is not a valid module zip (${e instanceof Error ? e.message : String(e)})`);
+      } finally {
+        await fh.close().catch(() => {});
+      }
+    }
+  }
+
   list(module: string, via?: string): Promise<GoAnswer & { kind: 'text' }> {
     return this.text(module, 'list', goLayout.list(this.name, module), `${escapeCase(module)}/@v/list`, via);
   }
@@ -124,7 +153,12 @@ export class GoRemote implements GoReader {
     return this.lists.do(key, async () => {
       try {
         const res = await this.fromUpstreams(path, via);
-        const body = new TextDecoder().decode(await readLimited(res.body, MAX_LIST, this.d.idleTimeoutMs, `${module} ${what}`));
+        const raw = await readLimited(res.body, MAX_LIST, this.d.idleTimeoutMs, `${module} ${what}`).catch((e: unknown) => {
+          // Too large is the upstream's fault, not the client's: 502 with the reason, never 413.
+          if (isRegistryError(e) && e.kind === 'too_large') throw new RegistryError('upstream', `the upstream's ${what} of ${module} is over ${MAX_LIST} bytes`, { code: 'UPSTREAM_INVALID' });
+          throw e;
+        });
+        const body = new TextDecoder().decode(raw);
         await this.d.meta.put(key, { body, fetchedAt: this.d.now() } satisfies GoListDoc, { remember: false });
         return { kind: 'text' as const, body, cache: doc ? ('REVALIDATED' as const) : ('MISS' as const) };
       } catch (e) {
