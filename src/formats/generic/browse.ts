@@ -15,12 +15,12 @@ export async function browseGeneric(meta: MetaStore, repo: string, path: string,
   const parent = segments.length > 1 ? `${segments.slice(0, -1).join('/')}/` : '';
   const url = `${origin}/repo/${repo}/${segments.map(encodeSegment).join('/')}`;
   if (path === '' || path.endsWith('/')) {
-    const entries = await listFolder(meta, repo, segments).catch(() => null);
-    if (!entries) return null;
+    const listed = await listFolder(meta, repo, segments, { n: BROWSE_MAX }).catch(() => null);
+    if (!listed) return null;
     const page = browsePage(path === '' ? repo : path);
     if (path !== '') page.parent = parent;
-    page.more = entries.length > BROWSE_MAX;
-    for (const e of entries.slice(0, BROWSE_MAX)) {
+    page.more = listed.more;
+    for (const e of listed.entries) {
       const child = [...segments, e.name].join('/');
       page.entries.push({ name: e.type === 'folder' ? `${e.name}/` : e.name, path: e.type === 'folder' ? `${child}/` : child, ...(e.size !== undefined ? { size: e.size } : {}), ...(e.sha256 ? { note: `sha256:${e.sha256}` } : {}) });
     }

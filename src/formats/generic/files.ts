@@ -4,7 +4,7 @@ import type { Digest } from '../../storage/digest.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
 import type { CacheStatus } from '../../cache/status.ts';
-import { FILE_DOC, decodeSegment, genericLayout } from './paths.ts';
+import { FILE_DOC, decodeSegment, encodeSegment, genericLayout } from './paths.ts';
 import type { FileDoc } from './paths.ts';
 
 /** What a generic repo answers for a file: stored bytes, a download in progress, or an upstream HEAD. */
@@ -25,9 +25,25 @@ export interface GenericReader {
   readonly name: string;
   readonly type: 'local' | 'remote' | 'virtual';
   get(path: string[], head: boolean, via?: string): Promise<FileResult>;
-  /** A folder's entries (files and sub-folders), sorted; not_found when there is no such folder. */
-  list(path: string[]): Promise<ListEntry[]>;
+  /** One page of a folder's entries (files and sub-folders) in name order; not_found when there is no such folder. */
+  list(path: string[], page?: ListPage): Promise<ListResult>;
 }
+
+/** A page of a listing: at most `n` entries whose names come after `last` (as the Docker tag list pages). */
+export interface ListPage {
+  n: number;
+  last?: string | undefined;
+}
+
+export interface ListResult {
+  entries: ListEntry[];
+  /** More entries follow the last one of this page. */
+  more: boolean;
+}
+
+/** A page size when none is asked: every listing is paged, so no request makes us read a whole 100k-entry folder. */
+export const DEFAULT_PAGE = 1000;
+export const MAX_PAGE = 10_000;
 
 export interface PutOptions {
   /** The client's X-Checksum-Sha256 (hex): the upload must hash to it, or nothing is stored. */
@@ -43,8 +59,6 @@ export interface GenericWriter {
 
 export const notFound = (path: string[]): RegistryError => new RegistryError('not_found', `no file /${path.join('/')}`, { code: 'NOT_FOUND' });
 
-/** Entries listed per folder at most: a listing is an answer, not a way to make us walk everything. */
-const MAX_LIST = 10_000;
 
 /** The stored file at `path`, when its document and its bytes are both there. */
 export async function storedFile(meta: MetaStore, blobs: { stat(d: Digest): Promise<unknown> }, repo: string, path: string[]): Promise<{ doc: FileDoc; digest: Digest } | null> {
@@ -55,10 +69,14 @@ export async function storedFile(meta: MetaStore, blobs: { stat(d: Digest): Prom
   return { doc, digest: d.digest };
 }
 
-export async function listFolder(meta: MetaStore, repo: string, path: string[]): Promise<ListEntry[]> {
+export async function listFolder(meta: MetaStore, repo: string, path: string[], page: ListPage = { n: DEFAULT_PAGE }): Promise<ListResult> {
   const dir = genericLayout.dir(repo, path);
-  const names = (await meta.list(dir)).filter((n) => n !== FILE_DOC).slice(0, MAX_LIST);
-  if (names.length === 0 && path.length > 0) throw new RegistryError('not_found', `no folder /${path.join('/')}/`, { code: 'NOT_FOUND' });
+  const all = (await meta.list(dir)).filter((n) => n !== FILE_DOC);
+  if (all.length === 0 && path.length > 0) throw new RegistryError('not_found', `no folder /${path.join('/')}/`, { code: 'NOT_FOUND' });
+  // Names are stored encoded and listed sorted: a page starts after `last` by a binary search and
+  // reads only its own entries' documents (a 100k-entry folder cost 1.2–6 s a listing when all were read).
+  const after = page.last === undefined ? -1 : lastIndexAtMost(all, encodeSegment(page.last));
+  const names = all.slice(after + 1, after + 1 + page.n);
   const out: ListEntry[] = [];
   for (const n of names) {
     const inside = await meta.list(`${dir}/${n}`);
@@ -69,7 +87,19 @@ export async function listFolder(meta: MetaStore, repo: string, path: string[]):
     }
     if (inside.some((x) => x !== FILE_DOC)) out.push({ name, type: 'folder' });
   }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type < b.type ? -1 : 1));
+  return { entries: out, more: after + 1 + page.n < all.length };
+}
+
+/** The index of the last name <= key in a sorted list (-1 when none). */
+function lastIndexAtMost(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? '') <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
 }
 
 /** Calls fn for every file document under a repo's generic folder (depth-first). */

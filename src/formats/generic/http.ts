@@ -5,7 +5,8 @@ import { idleTimeoutBody } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { AccessRefused, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
-import type { FileResult, GenericReader, GenericWriter, ListEntry } from './files.ts';
+import { DEFAULT_PAGE, MAX_PAGE } from './files.ts';
+import type { FileResult, GenericReader, GenericWriter, ListPage, ListResult } from './files.ts';
 import { parsePath } from './paths.ts';
 import { GenericVirtual } from './virtual.ts';
 
@@ -42,18 +43,42 @@ function errorResponse(e: unknown, ctx: RequestContext, head: boolean, extra: Re
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function listing(req: Request, repo: string, path: string[], entries: ListEntry[], head: boolean): Response {
+/**
+ * A folder listing, one page at a time: `?n=` entries (default 1000, at most 10,000) after `?last=`,
+ * with `next` in the JSON and a `Link: <…>; rel="next"` header while more follow (as the Docker tag
+ * list pages), so no request walks a 100k-entry folder.
+ */
+function pageOf(url: URL): ListPage {
+  const n = Number(url.searchParams.get('n') ?? DEFAULT_PAGE);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new RegistryError('invalid', `n must be a whole number from 1 to ${MAX_PAGE}`, { code: 'INVALID' });
+  const last = url.searchParams.get('last') ?? undefined;
+  return { n, last };
+}
+
+function listing(req: Request, repo: string, path: string[], result: ListResult, head: boolean): Response {
+  const url = new URL(req.url);
   const where = `/${path.join('/')}${path.length > 0 ? '/' : ''}`;
-  if (new URL(req.url).searchParams.has('list')) {
-    return new Response(head ? null : JSON.stringify({ repo, path: where, children: entries }), { headers: { 'content-type': 'application/json' } });
+  const entries = result.entries;
+  const lastName = entries[entries.length - 1]?.name;
+  const next = result.more && lastName !== undefined ? (() => {
+    const u = new URL(url.pathname, url.origin);
+    if (url.searchParams.has('list')) u.searchParams.set('list', '');
+    u.searchParams.set('n', String(pageOf(url).n));
+    u.searchParams.set('last', lastName);
+    return `${u.pathname}${u.search}`;
+  })() : undefined;
+  const link: Record<string, string> = next ? { link: `<${next}>; rel="next"` } : {};
+  if (url.searchParams.has('list')) {
+    return new Response(head ? null : JSON.stringify({ repo, path: where, children: entries, ...(next ? { next } : {}) }), { headers: { 'content-type': 'application/json', ...link } });
   }
   // A plain index for browsers; every name is escaped (file names are the uploader's choice).
   const rows = entries.map((e) => {
     const href = encodeURIComponent(e.name) + (e.type === 'folder' ? '/' : '');
     return `<li><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.type === 'folder' ? '/' : ''}</a>${e.size !== undefined ? ` ${e.size} bytes` : ''}</li>`;
   });
-  const html = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(`${repo}${where}`)}</title><h1>${escapeHtml(`${repo}${where}`)}</h1><ul>${path.length > 0 ? '<li><a href="../">../</a></li>' : ''}${rows.join('')}</ul>`;
-  return new Response(head ? null : html, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" } });
+  const more = next ? `<li><a href="${escapeHtml(next)}">next page</a></li>` : '';
+  const html = `<!doctype html><meta charset="utf-8"><title>${escapeHtml(`${repo}${where}`)}</title><h1>${escapeHtml(`${repo}${where}`)}</h1><ul>${path.length > 0 ? '<li><a href="../">../</a></li>' : ''}${rows.join('')}${more}</ul>`;
+  return new Response(head ? null : html, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'", ...link } });
 }
 
 export interface GenericView {
@@ -75,7 +100,7 @@ export async function handleGeneric(repo: GenericView, req: Request, sub: string
     if (action === 'pull') {
       // Through a virtual repo a caller sees only the members they may read themselves.
       const reader = s.access.enabled && repo.reader instanceof GenericVirtual ? repo.reader.restrictedTo(memberReadable(ctx, who)) : repo.reader;
-      if (folder) return listing(req, repo.name, path, await reader.list(path), head);
+      if (folder) return listing(req, repo.name, path, await reader.list(path, pageOf(new URL(req.url))), head);
       const r = await reader.get(path, head, req.headers.get('via') ?? undefined);
       return answer(req, r, ctx);
     }

@@ -2,7 +2,7 @@ import { RegistryError, isRegistryError } from '../../errors.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { RetentionSummary } from '../format.ts';
 import { listFolder, notFound, storedFile, walkFiles } from './files.ts';
-import type { FileResult, GenericReader, GenericWriter, ListEntry, PutOptions } from './files.ts';
+import type { FileResult, GenericReader, GenericWriter, ListPage, ListResult, PutOptions } from './files.ts';
 import type { LocalRepoDeps } from '../local-repo.ts';
 import { genericLayout } from './paths.ts';
 import type { FileDoc } from './paths.ts';
@@ -39,8 +39,8 @@ export class GenericLocal implements GenericReader, GenericWriter {
     return { source: 'store', doc: f.doc, digest: f.digest, cache: 'LOCAL' };
   }
 
-  list(path: string[]): Promise<ListEntry[]> {
-    return listFolder(this.d.meta, this.name, path);
+  list(path: string[], page?: ListPage): Promise<ListResult> {
+    return listFolder(this.d.meta, this.name, path, page);
   }
 
   async put(path: string[], body: AsyncIterable<Uint8Array>, opts: PutOptions): Promise<{ doc: FileDoc; replaced: boolean }> {

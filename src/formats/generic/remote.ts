@@ -14,7 +14,7 @@ import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { PatternFilter } from '../../util/glob.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { listFolder, notFound, storedFile } from './files.ts';
-import type { FileResult, GenericReader, ListEntry } from './files.ts';
+import type { FileResult, GenericReader, ListPage, ListResult } from './files.ts';
 import { genericLayout } from './paths.ts';
 import type { FileDoc } from './paths.ts';
 
@@ -59,9 +59,9 @@ export class GenericRemote implements GenericReader {
     this.name = d.repo;
   }
 
-  list(path: string[]): Promise<ListEntry[]> {
+  list(path: string[], page?: ListPage): Promise<ListResult> {
     // What the cache holds: upstream servers have no listing API a proxy could rely on.
-    return listFolder(this.d.meta, this.name, path);
+    return listFolder(this.d.meta, this.name, path, page);
   }
 
   async get(path: string[], head: boolean, via?: string): Promise<FileResult> {

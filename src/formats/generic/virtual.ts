@@ -1,6 +1,7 @@
 import { isRegistryError } from '../../errors.ts';
-import { notFound } from './files.ts';
-import type { FileResult, GenericReader, GenericWriter, ListEntry } from './files.ts';
+import { DEFAULT_PAGE, notFound } from './files.ts';
+import type { FileResult, GenericReader, GenericWriter, ListEntry, ListPage, ListResult } from './files.ts';
+import { encodeSegment } from './paths.ts';
 
 /**
  * One URL over an ordered list of generic repos: a file comes from the first member that has it
@@ -32,18 +33,27 @@ export class GenericVirtual implements GenericReader {
     throw notFound(path);
   }
 
-  async list(path: string[]): Promise<ListEntry[]> {
+  /** The members' pages merged (the first member that has a name wins it), cut to one page in name order. */
+  async list(path: string[], page: ListPage = { n: DEFAULT_PAGE }): Promise<ListResult> {
     const byKey = new Map<string, ListEntry>();
     let found = false;
+    let more = false;
     for (const m of this.members) {
       try {
-        for (const e of await m.list(path)) if (!byKey.has(`${e.type}:${e.name}`)) byKey.set(`${e.type}:${e.name}`, e);
+        const got = await m.list(path, page);
+        for (const e of got.entries) if (!byKey.has(`${e.type}:${e.name}`)) byKey.set(`${e.type}:${e.name}`, e);
+        more ||= got.more;
         found = true;
       } catch (e) {
         if (!(isRegistryError(e) && e.kind === 'not_found')) throw e;
       }
     }
     if (!found && path.length > 0) throw notFound(path);
-    return [...byKey.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type < b.type ? -1 : 1));
+    const names = [...new Set([...byKey.values()].map((e) => encodeSegment(e.name)))].sort();
+    const keep = new Set(names.slice(0, page.n));
+    const entries = [...byKey.values()].filter((e) => keep.has(encodeSegment(e.name))).sort(byName);
+    return { entries, more: more || names.length > page.n };
   }
 }
+
+const byName = (a: ListEntry, b: ListEntry): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type < b.type ? -1 : 1);
