@@ -114,3 +114,15 @@ export async function readJsonBody(req: Request, max: number, idleMs: number): P
     return null;
   }
 }
+
+/** An iterable's chunks, whole, refused past `maxBytes` (a small part of a form, a provenance file). */
+export async function collectLimited(chunks: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of chunks) {
+    total += c.byteLength;
+    if (total > maxBytes) throw new RegistryError('too_large', `${what} is larger than ${maxBytes} bytes`, { code: 'TOO_LARGE' });
+    parts.push(c);
+  }
+  return concat(parts, total);
+}

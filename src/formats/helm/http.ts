@@ -2,17 +2,17 @@ import type { Action } from '../../auth/access.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import type { ErrorKind } from '../../errors.ts';
 import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
-import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { collectLimited, idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { AccessRefused, allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
+import { MAX_PROV } from './local.ts';
 import type { HelmLocal } from './local.ts';
 import { notFound } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
 import { HelmVirtual } from './virtual.ts';
 
 const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, conflict: 409, unauthorized: 401, denied: 403, too_large: 413, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508, insufficient_storage: 507 };
-const MAX_PROV = 1 << 20;
 
 export interface HelmView {
   name: string;
@@ -102,21 +102,13 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     }
     // ChartMuseum's form: `chart` (the archive) and/or `prov`, the chart first.
     let saved = false;
-    for await (const part of multipartParts(body(), boundary)) {
+    // A chart, a provenance file and little else: ChartMuseum's form has two fields.
+    for await (const part of multipartParts(body(), boundary, { maxBytes: writer.maxChartBytes + MAX_PROV + (64 << 10), maxParts: 8 })) {
       if (part.name === 'chart' && api[1] === 'charts') {
         await writer.upload(part.body, undefined, force);
         saved = true;
       } else if (part.name === 'prov') {
-        const parts: Uint8Array[] = [];
-        let size = 0;
-        for await (const c of part.body) {
-          size += c.byteLength;
-          if (size > MAX_PROV) throw new RegistryError('too_large', 'provenance file larger than 1 MiB', { code: 'TOO_LARGE' });
-          parts.push(c);
-        }
-        const bytes = new Uint8Array(size);
-        parts.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
-        await writer.uploadProv(bytes, force);
+        await writer.uploadProv(await collectLimited(part.body, MAX_PROV, 'provenance file'), force);
         saved = true;
       }
     }

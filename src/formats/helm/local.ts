@@ -30,7 +30,8 @@ interface State {
   generated: string;
 }
 
-const MAX_PROV = 1 << 20;
+/** A provenance file is a clearsigned message of a few KB: the one cap for every way it arrives. */
+export const MAX_PROV = 1 << 20;
 const conflict = (name: string, version: string): RegistryError => new RegistryError('conflict', `${chartFile(name, version)} already exists`, { code: 'CHART_EXISTS' });
 
 /**
@@ -42,6 +43,7 @@ const conflict = (name: string, version: string): RegistryError => new RegistryE
 export class HelmLocal implements HelmReader {
   readonly type = 'local' as const;
   readonly name: string;
+  readonly maxChartBytes: number;
   private state: Promise<State> | null = null;
   private syncing: Promise<unknown> = Promise.resolve();
   private commits: Promise<unknown> = Promise.resolve();
@@ -49,6 +51,7 @@ export class HelmLocal implements HelmReader {
 
   constructor(private readonly d: HelmLocalDeps) {
     this.name = d.repo;
+    this.maxChartBytes = d.maxChartBytes;
     this.journal = new IndexJournal(d.repo, d.meta, d.blobs, d.snapshotEvery ?? 1000, d.meta.shared);
   }
 
@@ -213,7 +216,7 @@ export class HelmLocal implements HelmReader {
    * (`files:` in the signed part), which must be the stored archive's.
    */
   async uploadProv(bytes: Uint8Array, force = false): Promise<string> {
-    if (bytes.byteLength > MAX_PROV) throw new RegistryError('too_large', 'provenance file larger than 1 MiB', { code: 'TOO_LARGE' });
+    if (bytes.byteLength > MAX_PROV) throw new RegistryError('too_large', `provenance file larger than ${MAX_PROV} bytes`, { code: 'TOO_LARGE' });
     const text = new TextDecoder().decode(bytes);
     const m = /^-----BEGIN PGP SIGNED MESSAGE-----[\s\S]*?\nfiles:\n\s+["']?([^\s"':]+\.tgz)["']?:\s*["']?sha256:([0-9a-f]{64})["']?\n[\s\S]*-----BEGIN PGP SIGNATURE-----/.exec(text);
     if (!m) throw new RegistryError('invalid', 'not a Helm provenance file (a clearsigned message naming the chart archive and its sha256)', { code: 'INVALID_PROVENANCE' });
