@@ -40,14 +40,21 @@ export function createApp(s: Server): Hono<Env> {
       c.res.headers.set('retry-after', '5');
       c.res.headers.set('connection', 'close');
     } else {
+      if (release) s.metrics.bodiesInFlight.inc();
       try {
         await next();
       } finally {
+        if (release) s.metrics.bodiesInFlight.dec();
         release?.();
       }
     }
     const res = c.res;
-    s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(res.status) });
+    // A client that went away before its answer is not a server error nor a bad request: logged
+    // (and counted) as nginx's 499, once, with what happened (issue 24, 29).
+    const gone = res.status >= 400 && c.req.raw.signal.aborted;
+    const status = gone ? 499 : res.status;
+    if (gone) info.error = `client closed the request${info.error ? ` (${info.error})` : ''}`;
+    s.metrics.requests.inc({ repo: info.repo ?? '', method: c.req.method, status: String(status) });
     if (!s.config.log.requests) return;
     s.log.info('request', {
       repo: info.repo,
@@ -55,7 +62,7 @@ export function createApp(s: Server): Hono<Env> {
       client: info.client || undefined,
       method: c.req.method,
       path: rawPath(c.req.url),
-      status: res.status,
+      status,
       bytes: Number(res.headers.get('content-length') ?? 0),
       ms: Math.round((performance.now() - t0) * 10) / 10,
       cache: info.cache,

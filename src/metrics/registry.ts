@@ -134,6 +134,7 @@ export function createServerMetrics(reg: MetricsRegistry) {
     upstreamRequests: reg.counter('binaryrepo_upstream_requests_total', 'Upstream requests by repo and status'),
     upstreamRateLimit: reg.gauge('binaryrepo_upstream_ratelimit_remaining', 'Last RateLimit-Remaining from upstream'),
     fillsInFlight: reg.gauge('binaryrepo_fills_in_flight', 'Upstream blob downloads in progress'),
+    bodiesInFlight: reg.gauge('binaryrepo_request_bodies_in_flight', 'Requests with a body (uploads, forms) being received'),
     fills: reg.counter('binaryrepo_fills_total', 'Finished upstream blob downloads by result'),
     coalesced: reg.counter('binaryrepo_coalesced_waiters_total', 'Requests that joined a download in progress'),
     replicaFills: reg.counter(

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { authConfig } from '../helpers/auth.ts';
+import { authConfig, basic } from '../helpers/auth.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 /** A POST whose headers promise a body it never finishes sending: the socket, and its first answer (or close). */
-function stalledPost(url: string, path: string, type: string): { socket: Socket; answer: Promise<string> } {
+function stalledPost(url: string, path: string, type: string, method = 'POST', authorization = ''): { socket: Socket; answer: Promise<string> } {
   const u = new URL(url);
   const socket = connect(Number(u.port), u.hostname);
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\ncontent-type: ${type}\r\ncontent-length: 1000\r\n\r\nuser=a`);
+  socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\ncontent-type: ${type}\r\n${authorization ? `authorization: ${authorization}\r\n` : ''}content-length: 1000\r\n\r\nuser=a`);
   const answer = new Promise<string>((res) => {
     let got = '';
     socket.on('data', (d: Buffer) => (got += d.toString()));
@@ -39,6 +39,10 @@ describe('stalled request bodies', () => {
     });
   });
   after(() => br?.close());
+  const bodiesInFlight = async (): Promise<number> => {
+    const text = await (await fetch(`${br.url}/metrics`, { headers: { authorization: basic('boss') } })).text();
+    return Number(/^binaryrepo_request_bodies_in_flight (\d+)/m.exec(text)?.[1] ?? 0);
+  };
 
   it('a stalled /ui/login form and a stalled admin JSON body are answered and closed after the body idle timeout', async () => {
     const ui = stalledPost(br.url, '/ui/login', 'application/x-www-form-urlencoded');
@@ -75,5 +79,24 @@ describe('stalled request bodies', () => {
     } finally {
       for (const h of held) h.socket.destroy();
     }
+  });
+
+  // Issue 24, 29: each aborted stalled UI login logged a 500 request line plus an "Error: aborted"
+  // line. A client that leaves is logged once, as 499, and nothing at error level.
+  it('a client that leaves mid-body is one request line with status 499, no error line', async () => {
+    const before = br.logs.length;
+    for (const [path, type, method] of [['/ui/login', 'application/x-www-form-urlencoded', 'POST'], ['/repo/files/gone.bin', 'application/octet-stream', 'PUT']] as const) {
+      const s = stalledPost(br.url, path, type, method, method === 'PUT' ? basic('boss') : '');
+      // Left once the server is receiving the body (its gauge says so), not before it saw the request.
+      for (const deadline = Date.now() + 10_000; (await bodiesInFlight()) < 1 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      s.socket.destroy();
+      await within(s.answer, 5_000);
+    }
+    const deadline = Date.now() + 10_000;
+    const lines = (): Array<Record<string, unknown>> => br.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+    while (lines().filter((l) => l['msg'] === 'request' && l['path'] !== '/metrics').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const reqs = lines().filter((l) => l['msg'] === 'request' && l['path'] !== '/metrics');
+    assert.deepEqual(reqs.map((l) => [l['path'], l['status']]).sort(), [['/repo/files/gone.bin', 499], ['/ui/login', 499]]);
+    assert.deepEqual(lines().filter((l) => l['level'] === 'error'), []);
   });
 });
