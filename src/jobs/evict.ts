@@ -70,6 +70,10 @@ async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: 
   const refCount = new Map<string, number>();
   for (const u of units) for (const r of u.refs) refCount.set(r, (refCount.get(r) ?? 0) + 1);
   const pinnedRefs = new Set(units.filter((u) => u.pinned).flatMap((u) => [u.digest, ...u.refs]));
+  // Non-root units by the content they occupy: unlink finds a blob's holders without a scan of
+  // every unit (a scan per call grew with links × units).
+  const holdersOf = new Map<string, CacheUnit[]>();
+  for (const u of units) if (!u.root) pushTo(holdersOf, u.digest, u);
   let usage = [...sizeOf.values()].reduce((a, b) => a + b, 0);
   report.usageBefore = usage;
   report.usageAfter = usage;
@@ -102,7 +106,7 @@ async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: 
   };
   // Every non-root unit occupying `d` (a blob linked in several repos of the set) goes at once.
   const unlink = async (d: string): Promise<void> => {
-    const holders = units.filter((x) => !x.root && x.digest === d && !removed.has(x));
+    const holders = (holdersOf.get(d) ?? []).filter((x) => !removed.has(x));
     if (holders.length === 0) return;
     for (const h of holders) await take(h);
     await drop(d);
