@@ -143,6 +143,11 @@ export const ConfigSchema = v.strictObject({
        * (more get 429 before their body is read); 0 = no limit. The same proxy caveat applies.
        */
       maxBodiesPerClient: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 128),
+      /**
+       * Whether X-Forwarded-Proto and X-Forwarded-Host name the origin clients used (behind nginx or
+       * a load balancer). Off when clients reach binaryrepo directly.
+       */
+      trustProxy: v.optional(v.boolean(), true),
     }),
     {},
   ),

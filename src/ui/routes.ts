@@ -16,6 +16,8 @@ import { html } from 'hono/html';
 import type { RequestInfo } from '../runtime.ts';
 import type { Principal } from '../auth/access.ts';
 import { readLimited } from '../http/streams.ts';
+import { clientOrigin } from '../http/forwarded.ts';
+import type { ClientOrigin } from '../http/forwarded.ts';
 
 /** Form bodies the UI accepts (login, job buttons, warm lists): small, never streamed. */
 const MAX_FORM = 64 * 1024;
@@ -30,7 +32,8 @@ type UiEnv = { Variables: { session: Session; fresh: boolean; form: URLSearchPar
 export function uiApp(s: Server): Hono<UiEnv> {
   const app = new Hono<UiEnv>();
   const sessions = s.sessions;
-  const secure = (c: Context): boolean => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+  const client = (c: Context): ClientOrigin => clientOrigin(c.req.raw, s.config.http.trustProxy);
+  const secure = (c: Context): boolean => client(c).proto === 'https';
 
   app.get('/static/app.css', () => new Response(APP_CSS, { headers: { ...SECURITY_HEADERS, 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=3600' } }));
   app.get('/static/app.js', () => new Response(APP_JS, { headers: { ...SECURITY_HEADERS, 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' } }));
@@ -43,7 +46,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
       const form = await readForm(c.req.raw, s.config.http.bodyIdleSeconds * 1000);
       const site = c.req.header('sec-fetch-site');
       const origin = c.req.header('origin');
-      const sameOrigin = (site === undefined || site === 'same-origin') && (origin === undefined || origin === new URL(c.req.url).origin || origin === `${c.req.header('x-forwarded-proto') ?? 'http'}://${c.req.header('host')}`);
+      const sameOrigin = (site === undefined || site === 'same-origin') && (origin === undefined || origin === new URL(c.req.url).origin || origin === client(c).origin);
       if (!form || !found || !sameOrigin || !sameToken(form.get('csrf') ?? '', found.csrf)) {
         return respond(c, 403, page('Refused', c.get('session'), false, html`<p class="error">This form was not sent from this site's own page (or it expired). Go back, reload and try again.</p>`));
       }
@@ -60,10 +63,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
   const admin = (c: Context<UiEnv>): boolean => s.access.authorizeAdmin(principal(c)) === null;
   const mayRead = (c: Context<UiEnv>, repo: string): boolean => s.access.authorize(principal(c), repo, 'pull', { kind: 'listing' }) === null;
   const form = (c: Context<UiEnv>): URLSearchParams => c.get('form');
-  const origin = (c: Context<UiEnv>): string => {
-    const proto = c.req.header('x-forwarded-proto') === 'https' ? 'https' : new URL(c.req.url).protocol.replace(':', '');
-    return `${proto}://${c.req.header('host') ?? new URL(c.req.url).host}`;
-  };
+  const origin = (c: Context<UiEnv>): string => client(c).origin;
   const show = (c: Context<UiEnv>, title: string, body: Html, status = 200): Promise<Response> => respond(c, status, page(title, c.get('session'), admin(c), body));
 
   app.get('/', (c) => show(c, 'Repositories', reposBody(readableRepos(s, user(c)).map((r) => repoStatus(s, r, (m) => s.access.mayRead(principal(c), m))))));

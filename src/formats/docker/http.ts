@@ -10,6 +10,7 @@ import { resolveName, resolveRoot } from './routing.ts';
 import type { Target } from './routing.ts';
 import { handleToken } from './token-route.ts';
 import { DockerVirtual } from './virtual.ts';
+import { clientOrigin } from '../../http/forwarded.ts';
 
 /**
  * Docker's HTTP entry points on the format seam: everything under `/repo/<name>/` (`/v2/...` and
@@ -40,7 +41,7 @@ export function handleRepoPath(name: string, req: Request, sub: string, ctx: Req
 export function dockerRootRoute(req: Request, path: string, ctx: RequestContext): Promise<Response> | null {
   const { core: s, info } = ctx;
   const head = req.method === 'HEAD';
-  const host = hostOf(req);
+  const host = hostOf(s, req);
   if (path === '/token') return handleToken(req, s.access, (name) => resolveName(s, host, name), tokenContext(s, info));
   if (path !== '/v2' && !path.startsWith('/v2/')) return null;
   const target = resolveRoot(s, host, path.slice(3));
@@ -70,8 +71,8 @@ async function rootPing(s: CoreServices, req: Request, head: boolean, info: Requ
   return ociResponse(401, 'UNAUTHORIZED', 'authentication required', head, { 'www-authenticate': challenge(s, req, t, undefined, 'pull', undefined) });
 }
 
-function hostOf(req: Request): string {
-  return (req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
+function hostOf(s: CoreServices, req: Request): string {
+  return clientOrigin(req, s.config.http.trustProxy).host.toLowerCase();
 }
 
 async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInfo): Promise<Response> {
@@ -124,12 +125,12 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
         action,
         repo: repoName,
         target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository: image, url: `${new URL(req.url).origin}${t.base}/${image}/manifests/${target.digest ?? target.tag ?? ''}` },
-        request: { method: req.method, host: hostOf(req), ...(ua ? { useragent: ua } : {}) },
+        request: { method: req.method, host: hostOf(s, req), ...(ua ? { useragent: ua } : {}) },
         actor: info.user ? { name: info.user } : {},
       });
     },
     mountSource: async (from) => {
-      const src = t.namePrefix === '' && t.base.startsWith('/repo/') ? { repo: t.repo, image: from } : resolveName(s, hostOf(req), from);
+      const src = t.namePrefix === '' && t.base.startsWith('/repo/') ? { repo: t.repo, image: from } : resolveName(s, hostOf(s, req), from);
       const p = await who();
       // Mounting reads the source: the caller's credential must allow a pull there (a registry token: of that image).
       if (!src || s.access.authorize(p, src.repo, 'pull', { kind: 'image', name: src.image }) !== null) return null;
@@ -154,10 +155,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
 
 /** The Bearer challenge: the realm on the same origin and path style the client used. */
 function challenge(s: CoreServices, req: Request, t: Target, image: string | undefined, action: Action, error: string | undefined): string {
-  const url = new URL(req.url);
-  const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? url.protocol.replace(/:$/, '');
-  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? url.host;
-  const parts = [`realm="${proto}://${host}${t.tokenPath}"`, `service="${s.access.service}"`];
+  const parts = [`realm="${clientOrigin(req, s.config.http.trustProxy).origin}${t.tokenPath}"`, `service="${s.access.service}"`];
   if (image !== undefined) {
     parts.push(`scope="repository:${t.namePrefix}${image}:${action === 'push' ? 'pull,push' : action}"`);
   }
