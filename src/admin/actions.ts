@@ -95,7 +95,10 @@ export async function adminEvict(s: Server, user: string | null, dryRun: boolean
 
 export async function adminRetention(s: Server, user: string | null, dryRun: boolean): Promise<RetentionSummary[]> {
   s.log.info('admin action', { user: user ?? 'anonymous', action: 'retention', dryRun });
-  return s.gcLock.job(() => applyRetention(s.repos, Date.now(), dryRun));
+  const results = await s.gcLock.job(() => applyRetention(s.repos, Date.now(), dryRun));
+  // Deleted tags and files free quota, as after gc and the scheduled maintenance.
+  if (!dryRun) for (const r of s.repos.values()) r.usageChanged?.();
+  return results;
 }
 
 export async function adminWarm(s: Server, user: string | null, repo: string, refs: string[], platform?: string): Promise<Array<Record<string, unknown>>> {

@@ -6,6 +6,7 @@ import { handleSource, watchedStream } from './chunk-source.ts';
 import type { ChunkSource } from './chunk-source.ts';
 import { parseRange } from './range.ts';
 import { withContentSafety } from './content-safety.ts';
+import { RegistryError } from '../errors.ts';
 
 export interface ServeDeps {
   blobs: BlobStore;
@@ -78,7 +79,8 @@ export async function serveBlob(
   const native = path ? await deps.runtime.fileBody?.(path, start, last, src.size) : null;
   if (native) return new Response(native, { status, headers: out });
   const handle = await deps.blobs.open(src.digest);
-  if (!handle) return new Response(null, { status: 404, headers: { 'content-type': 'application/json' } });
+  // Gone between the lookup and the open (evicted, collected): the format renders its own 404.
+  if (!handle) throw new RegistryError('not_found', `blob ${src.digest.value} is no longer in the store`, { code: 'BLOB_UNKNOWN' });
   return send(handleSource(handle, start, last), status, out, deps, watcher);
 }
 

@@ -102,7 +102,7 @@ export async function handleGeneric(repo: GenericView, req: Request, sub: string
       const reader = s.access.enabled && repo.reader instanceof GenericVirtual ? repo.reader.restrictedTo(memberReadable(ctx, who)) : repo.reader;
       if (folder) return listing(req, repo.name, path, await reader.list(path, pageOf(new URL(req.url))), head);
       const r = await reader.get(path, head, req.headers.get('via') ?? undefined);
-      return answer(req, r, ctx);
+      return await answer(req, r, ctx);
     }
     if (!repo.writer) return errorResponse(new RegistryError('unsupported', `repository ${repo.name} takes no uploads (remote, or virtual without deployTo)`), ctx, head, { allow: 'GET, HEAD' });
     if (action === 'delete') {

@@ -57,7 +57,7 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
     if (route.kind === 'list') return text(await view.list(route.module, via), 'text/plain; charset=utf-8', ctx, head);
     if (route.kind === 'latest') return text(await view.latest(route.module, via), 'application/json', ctx, head);
     const a = await view.file(route.module, route.version, route.ext, via);
-    return answer(req, a, TYPES[route.ext], ctx);
+    return await answer(req, a, TYPES[route.ext], ctx);
   } catch (e) {
     return errorText(e, ctx, head);
   }

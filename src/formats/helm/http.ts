@@ -61,9 +61,9 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     const via = req.headers.get('via') ?? undefined;
     const api = /^\/api\/(charts|prov)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(sub);
     if (action === 'pull') {
-      if (sub === '/index.yaml' || sub === '/') return answer(req, await reader.indexFile(via), reader.indexFormat === 'json' ? 'application/json' : 'application/x-yaml', ctx);
+      if (sub === '/index.yaml' || sub === '/') return await answer(req, await reader.indexFile(via), reader.indexFormat === 'json' ? 'application/json' : 'application/x-yaml', ctx);
       const file = /^\/charts\/([^/]+)$/.exec(sub);
-      if (file) return answer(req, await reader.file(decode(file[1] ?? ''), via), (file[1] ?? '').endsWith('.prov') ? 'application/pgp-signature' : 'application/gzip', ctx);
+      if (file) return await answer(req, await reader.file(decode(file[1] ?? ''), via), (file[1] ?? '').endsWith('.prov') ? 'application/pgp-signature' : 'application/gzip', ctx);
       if (api?.[1] === 'charts') {
         const { entries } = await reader.entries(via);
         if (api[2] === undefined) return json(Object.fromEntries(entries), 200, head);
