@@ -7,6 +7,7 @@ import type { ChunkSource } from './chunk-source.ts';
 import { parseRange } from './range.ts';
 import { withContentSafety } from './content-safety.ts';
 import { RegistryError } from '../errors.ts';
+import { notModified } from './conditional.ts';
 
 export interface ServeDeps {
   blobs: BlobStore;
@@ -42,7 +43,8 @@ export async function serveBlob(
   opts: { notModified?: boolean; unsatisfiable?: (size: number) => Response } = {},
 ): Promise<Response> {
   const head = req.method === 'HEAD';
-  if (opts.notModified) return new Response(null, { status: 304, headers });
+  // The format may decide (a validator it knows better); else its ETag and Last-Modified do.
+  if (opts.notModified ?? notModified(req, { etag: headers['etag'], lastModified: headers['last-modified'] })) return new Response(null, { status: 304, headers });
   // Stored blobs may be fetched from the bucket directly: the bytes (ranges included) skip the replicas.
   const away = !head && src.kind === 'store' ? await deps.blobs.redirectUrl(src.digest) : undefined;
   if (away) return new Response(null, { status: 307, headers: { ...headers, location: away } });

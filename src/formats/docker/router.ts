@@ -11,6 +11,7 @@ import { handleManifestWrite, handleUpload, handleBlobDelete } from './router-pu
 
 export type { DockerRouterDeps, Refusal } from './router-deps.ts';
 import type { DockerRouterDeps, Refusal } from './router-deps.ts';
+import { notModified } from '../../http/conditional.ts';
 
 /**
  * The Registry v2 / OCI distribution API of one repo. `sub` is the path after `/v2`. Only the
@@ -89,6 +90,12 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
       return ociResponse(400, 'DIGEST_INVALID', ref.reason === 'unsupported' ? 'unsupported digest algorithm' : 'invalid digest', head);
     }
     const m = await d.repo.manifest(r.name, ref.ref, req.headers.get('via') ?? undefined);
+    const etag = `"${m.digest}"`;
+    // A client revalidating a tag with the digest it holds (If-None-Match) gets 304 and no body.
+    if (notModified(req, { etag })) {
+      note(d, info, m.cache, undefined);
+      return new Response(null, { status: 304, headers: { ...API_VERSION_HEADER, 'docker-content-digest': m.digest, etag, 'x-cache': m.cache } });
+    }
     note(d, info, m.cache, m.bytes.byteLength);
     if (!head) {
       const tag = ref.ref.kind === 'tag' ? { tag: ref.ref.tag } : {};
@@ -100,7 +107,7 @@ async function route(req: Request, sub: string, d: DockerRouterDeps, info: Reque
         'content-type': m.mediaType,
         'content-length': String(m.bytes.byteLength),
         'docker-content-digest': m.digest,
-        etag: `"${m.digest}"`,
+        etag,
         'x-cache': m.cache,
       },
     });

@@ -27,8 +27,12 @@ const GenericRemote = v.strictObject({
   type: v.literal('remote'),
   upstream: Upstream,
   cache: v.optional(Cache, {}),
-  /** The upstream never changes a path once published (release downloads): never revalidate. */
-  immutable: v.optional(v.boolean(), false),
+  /**
+   * Paths the upstream never changes once published, never revalidated: `true` for all (release
+   * downloads), or path patterns in the config's glob language (a Debian mirror: its pool and its
+   * by-hash folders, while each suite's InRelease follows the TTL; see docs/configuration.md).
+   */
+  immutable: v.optional(v.union([v.boolean(), v.array(v.pipe(v.string(), v.minLength(1)))]), false),
   /** Serve only what is cached. */
   offline: v.optional(v.boolean(), false),
   include: PathPatterns,

@@ -10,7 +10,7 @@ import type { FileDoc } from './paths.ts';
 /** What a generic repo answers for a file: stored bytes, a download in progress, or an upstream HEAD. */
 export type FileResult =
   | { source: 'store'; doc: FileDoc; digest: Digest; cache: CacheStatus }
-  | { source: 'stream'; size: number | undefined; contentType: string; open: (start: number, end: number | undefined) => ChunkSource; cache: CacheStatus }
+  | { source: 'stream'; size: number | undefined; contentType: string; lastModified?: string | undefined; open: (start: number, end: number | undefined) => ChunkSource; cache: CacheStatus }
   | { source: 'upstream-head'; size: number | undefined; contentType: string; cache: CacheStatus };
 
 export interface ListEntry {

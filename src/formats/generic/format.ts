@@ -17,6 +17,7 @@ import { GenericLocal } from './local.ts';
 import { GenericRemote } from './remote.ts';
 import { genericStore } from './store.ts';
 import { GenericVirtual } from './virtual.ts';
+import { globToRegExp } from '../../util/glob.ts';
 
 /** A generic repo on the format seam. */
 class GenericRepoHandle implements FormatRepo {
@@ -85,7 +86,7 @@ function build(cfg: GenericRepoConfig, d: BuildDeps): FormatRepo {
     const remote = new GenericRemote({
       ...remoteCacheDeps(cfg, cfg.cache.ttlSeconds, d),
       upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
-      immutable: cfg.immutable,
+      immutable: immutableRule(cfg.immutable),
       filter: new PatternFilter(cfg.include, cfg.exclude),
       maxFileBytes: cfg.maxFileBytes,
     });
@@ -102,3 +103,10 @@ export const genericFormat: Format = {
   build: buildFor('generic', build),
   store: genericStore,
 };
+
+/** `immutable` as a test of a path: all, none, or those matching a pattern. */
+function immutableRule(rule: boolean | string[]): (path: string) => boolean {
+  if (typeof rule === 'boolean') return () => rule;
+  const res = rule.map(globToRegExp);
+  return (path) => res.some((r) => r.test(path));
+}

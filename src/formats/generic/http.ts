@@ -136,17 +136,17 @@ async function answer(req: Request, r: FileResult, ctx: RequestContext): Promise
       'content-type': r.doc.contentType,
       etag,
       'x-checksum-sha256': hex,
-      'last-modified': new Date(r.doc.storedAt).toUTCString(),
+      // The upstream's own date for a cached file (apt revalidates InRelease with If-Modified-Since).
+      'last-modified': r.doc.upstreamLastModified ?? new Date(r.doc.storedAt).toUTCString(),
       'x-cache': r.cache,
     };
-    const inm = req.headers.get('if-none-match');
-    const notModified = inm !== null && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
-    return serveBlob(req, { kind: 'store', digest: r.digest, size: r.doc.size }, headers, deps, { notModified });
+    return serveBlob(req, { kind: 'store', digest: r.digest, size: r.doc.size }, headers, deps);
   }
   const headers: Record<string, string> = { 'content-type': r.contentType, 'x-cache': r.cache };
   if (r.source === 'upstream-head') {
     if (r.size !== undefined) headers['content-length'] = String(r.size);
     return new Response(null, { headers });
   }
+  if (r.lastModified) headers['last-modified'] = r.lastModified;
   return serveBlob(req, { kind: 'stream', size: r.size, open: r.open }, headers, deps);
 }

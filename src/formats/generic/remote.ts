@@ -20,8 +20,8 @@ import type { FileDoc } from './paths.ts';
 
 export interface GenericRemoteDeps extends RemoteCacheDeps {
   upstream: UpstreamClient;
-  /** Paths never change upstream: never revalidated. */
-  immutable: boolean;
+  /** Whether a path never changes upstream (then it is never revalidated). */
+  immutable: (path: string) => boolean;
   filter: PatternFilter;
   maxFileBytes: number;
 }
@@ -72,7 +72,7 @@ export class GenericRemote implements GenericReader {
     const f = await storedFile(this.d.meta, this.d.blobs, this.name, path);
     if (f) {
       this.d.accessLog.touch(this.name, f.digest.value);
-      if (this.d.immutable || this.d.offline() || freshness(f.doc.storedAt, this.d.now(), this.d.rule) === 'fresh') {
+      if (this.d.immutable(path.join('/')) || this.d.offline() || freshness(f.doc.storedAt, this.d.now(), this.d.rule) === 'fresh') {
         return { source: 'store', doc: f.doc, digest: f.digest, cache: 'HIT' };
       }
       return this.revalidations.do(`${head ? 'HEAD' : 'GET'} ${path.join('/')}`, () => this.revalidate(path, f, head, via)).promise;
@@ -177,7 +177,7 @@ export class GenericRemote implements GenericReader {
       pending = undefined;
       return joined;
     });
-    const contentType = this.inFlight.get(key)?.contentType ?? meta.contentType;
-    return { source: 'stream', size: j.size, contentType, open: j.open, cache: j.coalesced ? (j.complete ? 'HIT' : 'COALESCED') : cache };
+    const upstream = this.inFlight.get(key) ?? meta;
+    return { source: 'stream', size: j.size, contentType: upstream.contentType, lastModified: upstream.lastModified ?? undefined, open: j.open, cache: j.coalesced ? (j.complete ? 'HIT' : 'COALESCED') : cache };
   }
 }

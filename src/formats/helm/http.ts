@@ -11,6 +11,7 @@ import type { HelmLocal } from './local.ts';
 import { notFound } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
 import { HelmVirtual } from './virtual.ts';
+import { notModified } from '../../http/conditional.ts';
 
 const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, conflict: 409, unauthorized: 401, denied: 403, too_large: 413, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508, insufficient_storage: 507 };
 
@@ -126,12 +127,9 @@ async function answer(req: Request, f: HelmFile, type: string, ctx: RequestConte
   const deps = serveDeps(s, info);
   const headers: Record<string, string> = { 'content-type': type, 'x-cache': f.cache };
   if (f.kind === 'stream') return serveBlob(req, { kind: 'stream', size: f.size, open: f.open }, headers, deps);
-  const etag = `"${f.kind === 'blob' ? f.digest.hex : f.etag}"`;
-  const inm = req.headers.get('if-none-match');
-  const notModified = inm !== null && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*');
-  headers['etag'] = etag;
-  if (f.kind === 'blob') return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, headers, deps, { notModified });
-  if (notModified) return new Response(null, { status: 304, headers });
+  headers['etag'] = `"${f.kind === 'blob' ? f.digest.hex : f.etag}"`;
+  if (f.kind === 'blob') return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, headers, deps);
+  if (notModified(req, { etag: headers['etag'] })) return new Response(null, { status: 304, headers });
   headers['content-length'] = String(f.body.byteLength);
   return new Response(req.method === 'HEAD' ? null : f.body, { headers });
 }
