@@ -116,6 +116,7 @@ function dispatch(c: Context<Env>, s: Server): Promise<Response> | Response {
       return jsonError(404, 'NAME_UNKNOWN', `no repository named ${name}`, req);
     }
     info.repo = name;
+    info.format = repo.format;
     return repo.handle(req, repoPath[2] ?? '', ctx).then(safeContent);
   }
   // Routes at the host root that a format's clients insist on (Docker's /v2/ and /token).

@@ -53,6 +53,8 @@ export interface RequestInfo {
   /** What the adapter passed to `app.fetch` (Node: the request and response objects), for `sendFile`. */
   env?: unknown;
   repo?: string;
+  /** The repo's format, for metrics labels. */
+  format?: string;
   /** Who the request was authenticated as (the audit trail of pushes and deletes). */
   user?: string;
   cache?: string;

@@ -8,6 +8,7 @@ import { parseRange } from './range.ts';
 import { withContentSafety } from './content-safety.ts';
 import { RegistryError } from '../errors.ts';
 import { notModified } from './conditional.ts';
+import type { ServerMetrics } from '../metrics/registry.ts';
 
 export interface ServeDeps {
   blobs: BlobStore;
@@ -17,11 +18,21 @@ export interface ServeDeps {
   client: string;
   /** The adapter's env for `runtime.sendFile`. */
   env?: unknown;
+  /** Counts the body bytes announced, by the answer's X-Cache (every format's traffic in one counter). */
+  served?: (bytes: number, cache: string) => void;
 }
 
 /** The serving deps of one request. */
-export function serveDeps(core: { blobs: BlobStore; runtime: RuntimeCaps; downloads: DownloadGuard }, info: RequestInfo): ServeDeps {
-  return { blobs: core.blobs, runtime: core.runtime, downloads: core.downloads, client: info.client, env: info.env };
+export function serveDeps(core: { blobs: BlobStore; runtime: RuntimeCaps; downloads: DownloadGuard; metrics: ServerMetrics }, info: RequestInfo): ServeDeps {
+  return { blobs: core.blobs, runtime: core.runtime, downloads: core.downloads, client: info.client, env: info.env, served: servedCounter(core.metrics, info) };
+}
+
+/** Bytes served, by repo, format and whether they came from the cache or the upstream (X-Cache). */
+export function servedCounter(metrics: ServerMetrics, info: RequestInfo): (bytes: number, cache: string) => void {
+  return (bytes, cache) => {
+    const fromStore = cache === 'HIT' || cache === 'STALE' || cache === 'LOCAL' || cache === 'REVALIDATED';
+    metrics.bytesServed.inc({ repo: info.repo ?? '', format: info.format ?? '', source: fromStore ? 'cache' : 'upstream' }, bytes);
+  };
 }
 
 /** Where the bytes come from: the store, or a download in progress (bytes [start, end) as they arrive). */
@@ -66,6 +77,7 @@ export async function serveBlob(
   }
   if (end !== undefined) out['content-length'] = String(end - start + 1);
   if (head) return new Response(null, { status, headers: out });
+  if (end !== undefined) deps.served?.(end - start + 1, headers['x-cache'] ?? '');
   const watcher = deps.downloads.watcherFor(deps.client);
   if (src.kind === 'stream') return send(src.open(start, end === undefined ? undefined : end + 1), status, out, deps, watcher);
   if (src.size === 0) return new Response(new Uint8Array(0), { status, headers: out });

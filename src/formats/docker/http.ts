@@ -11,6 +11,7 @@ import type { Target } from './routing.ts';
 import { handleToken } from './token-route.ts';
 import { DockerVirtual } from './virtual.ts';
 import { clientOrigin } from '../../http/forwarded.ts';
+import { servedCounter } from '../../http/serve-blob.ts';
 
 /**
  * Docker's HTTP entry points on the format seam: everything under `/repo/<name>/` (`/v2/...` and
@@ -106,6 +107,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
     downloads: s.downloads,
     client: info.client,
     env: info.env,
+    served: servedCounter(s.metrics, info),
     authorize: async (image, action) => {
       if (!s.access.enabled) return null;
       const ping = image === undefined && t.sub.replace(/\/$/, '') === '';

@@ -35,6 +35,8 @@ export interface DockerRouterDeps {
   client: string;
   /** The adapter's env, for the runtime's native file send. */
   env?: unknown;
+  /** Counts blob bytes served (serveBlob calls it, as for every format). */
+  served?: (bytes: number, cache: string) => void;
   /** Tells the webhooks: a manifest pushed, pulled (GET) or deleted in `repo`. */
   notify(action: 'push' | 'pull' | 'delete', repo: string, image: string, target: { mediaType?: string; size?: number; digest?: string; tag?: string }): void;
 }

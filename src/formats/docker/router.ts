@@ -123,7 +123,7 @@ function note(d: DockerRouterDeps, info: RequestInfo, cache: string, bytes: numb
   d.metrics.cache.inc({ repo: info.repo ?? '', result: cache });
   const fromStore = cache === 'HIT' || cache === 'STALE' || cache === 'LOCAL';
   if (!fromStore) info.upstreamStatus ??= 200;
-  if (bytes !== undefined) d.metrics.bytesServed.inc({ repo: info.repo ?? '', source: fromStore ? 'cache' : 'upstream' }, bytes);
+  if (bytes !== undefined) d.metrics.bytesServed.inc({ repo: info.repo ?? '', format: 'docker', source: fromStore ? 'cache' : 'upstream' }, bytes);
 }
 
 async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, info: RequestInfo, head: boolean): Promise<Response> {
@@ -147,9 +147,7 @@ async function blobResponse(req: Request, b: BlobResult, d: DockerRouterDeps, in
       return ociResponse(416, 'RANGE_INVALID', 'requested range not satisfiable', head, { 'content-range': `bytes */${size}` });
     },
   });
-  if (res.status !== 416) {
-    const len = res.headers.get('content-length');
-    note(d, info, b.cache, head || len === null ? undefined : Number(len));
-  }
+  // Bytes are counted by serveBlob, as for every format.
+  if (res.status !== 416) note(d, info, b.cache, undefined);
   return res;
 }
