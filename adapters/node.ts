@@ -27,7 +27,15 @@ const stopEviction = server.evictor.schedule();
 const { hostname, port } = splitListen(config.listen);
 const http = serve(
   {
-    fetch: app.fetch,
+    // A Response's statusText becomes the reason phrase (@hono/node-server writes the status alone,
+    // and Node then keeps a statusMessage set before): clients that print only the status line
+    // (podman, skopeo on a 5xx) show why.
+    fetch: async (req: Request, env: unknown) => {
+      const res = await app.fetch(req, env as object);
+      const out = (env as { outgoing?: { statusMessage: string; headersSent: boolean } } | undefined)?.outgoing;
+      if (res.statusText && out && !out.headersSent && res.status >= 500) out.statusMessage = res.statusText;
+      return res;
+    },
     hostname,
     port,
     // Node's 300 s requestTimeout would cut slow pulls and large pushes; bodies have idle timeouts.

@@ -23,7 +23,14 @@ export function errorResponse(e: unknown, info: RequestInfo, log: Logger, head: 
   // The rest of an oversized body is never read; the connection cannot carry another request.
   if (status === 413) headers['connection'] = 'close';
   const body = ociErrorBody(ociCodeOf(err), err.message, err.detail);
-  return new Response(head ? null : body, { status, headers });
+  // podman, skopeo and containerd print only the status line of a 5xx (its body is never parsed):
+  // the reason phrase carries why, e.g. "503 upstream registry-1.docker.io unreachable".
+  return new Response(head ? null : body, { status, headers, ...(status >= 500 ? { statusText: reasonPhrase(err.message) } : {}) });
+}
+
+/** A message as an HTTP/1.1 reason phrase: visible ASCII and spaces only, one line, bounded. */
+export function reasonPhrase(message: string): string {
+  return message.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 120) || 'error';
 }
 
 export function ociResponse(status: number, code: OciCode, message: string, head = false, extra: Record<string, string> = {}): Response {
