@@ -46,7 +46,7 @@ describe('web UI listings of Go modules and Helm charts', () => {
     assert.ok(mod.text.indexOf('v1.2.0') < mod.text.lastIndexOf('v1.0.0'), 'newest first');
     const v = await mainText(`${srv.url}/ui/repo/gomods?path=${encodeURIComponent(`${MOD}@v1.0.0`)}`);
     assert.match(v.text, /\.zip \d+ bytes, sha256:[0-9a-f]{64}/);
-    assert.ok(v.text.includes(`GOPROXY=${srv.url}/repo/gomods go get ${MOD}@v1.0.0`));
+    assert.ok(v.text.includes(`GOPROXY=${srv.url}/repo/gomods GONOSUMDB=${MOD} go get ${MOD}@v1.0.0`));
     assert.ok(v.text.includes(`${srv.url}/repo/gomods/example.com/!corp/lib/@v/v1.0.0.zip`), 'the URL is case-escaped');
     assert.equal((await mainText(`${srv.url}/ui/repo/gomods?path=${encodeURIComponent(`${MOD}@v9.9.9`)}`)).status, 404);
   });

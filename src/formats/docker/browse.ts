@@ -5,7 +5,7 @@ import { BROWSE_MAX, browsePage } from '../format.ts';
 import type { BrowseCell, BrowsePage } from '../format.ts';
 import { layout } from './layout.ts';
 import { listImages } from './listing.ts';
-import type { TagDoc } from './manifest-fetch.ts';
+import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import { isValidName, parseReference } from './reference.ts';
 import { MAX_MANIFEST } from './walk.ts';
 
@@ -44,7 +44,8 @@ export async function browseDocker(d: { meta: MetaStore; blobs: BlobStore }, rep
     const p = tag ? parseDigest(tag.digest) : null;
     digest = p?.ok ? p.digest : null;
   }
-  if (!digest || !(await d.meta.exists(layout.dockerManifest(repo, image, digest)))) return null;
+  const link = digest ? await d.meta.get<ManifestDoc>(layout.dockerManifest(repo, image, digest)) : null;
+  if (!digest || !link) return null;
   const bytes = await d.blobs.readAll(digest, MAX_MANIFEST).catch(() => null);
   let doc: unknown = null;
   try {
@@ -54,7 +55,8 @@ export async function browseDocker(d: { meta: MetaStore; blobs: BlobStore }, rep
   }
   const page = browsePage(path);
   page.parent = image;
-  page.facts.push(['digest', digest.value], ['media type', isObj(doc) ? str(doc['mediaType']) : ''], ['size', String(bytes?.byteLength ?? 0)]);
+  // podman and helm push manifests without a mediaType field: the type they were stored with says it.
+  page.facts.push(['digest', digest.value], ['media type', (isObj(doc) ? str(doc['mediaType']) : '') || str(link.mediaType)], ['size', String(bytes?.byteLength ?? 0)]);
   if (isObj(doc)) describeManifest(doc, image, page);
   const refs = await d.meta.list(layout.dockerReferrersDir(repo, image, digest));
   const rows: BrowseCell[][] = [];
@@ -66,13 +68,33 @@ export async function browseDocker(d: { meta: MetaStore; blobs: BlobStore }, rep
   }
   if (rows.length > 0) page.tables.push({ caption: 'Referrers (signatures, SBOMs, attestations)', head: ['artifact type', 'digest', 'size', 'annotations'], rows });
   const shown = ref.ref.kind === 'tag' ? `${image}:${ref.ref.tag}` : `${image}@${digest.value}`;
+  const kind = artifactKind(doc);
+  const plain = tls === '' ? '' : ' --plain-http';
+  if (kind === 'helm') {
+    // A Helm chart pushed as OCI: podman and docker refuse it ("unsupported image-specific operation").
+    const version = ref.ref.kind === 'tag' ? ` --version ${ref.ref.tag}` : '';
+    page.commands.push({ label: 'helm', text: `helm pull oci://${host}/${repo}/${image}${version}${plain}` });
+  } else if (kind === 'artifact') {
+    page.commands.push({ label: 'oras', text: `oras pull${plain} ${host}/${repo}/${shown}` });
+  } else {
+    page.commands.push({ label: 'podman', text: `podman pull${tls} ${host}/${repo}/${shown}` }, { label: 'docker', text: `docker pull ${host}/${repo}/${shown}` });
+  }
   page.commands.push(
-    { label: 'podman', text: `podman pull${tls} ${host}/${repo}/${shown}` },
-    { label: 'docker', text: `docker pull ${host}/${repo}/${shown}` },
     { label: 'skopeo', text: `skopeo inspect${tls} docker://${host}/${repo}/${shown}` },
     { label: 'curl', text: `curl -s -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' ${origin}/repo/${repo}/v2/${image}/manifests/${ref.ref.kind === 'tag' ? ref.ref.tag : digest.value}` },
   );
   return page;
+}
+
+const IMAGE_CONFIGS = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+
+/** What a manifest holds, for the commands that can fetch it: an image, a Helm chart, or another artifact. */
+function artifactKind(doc: unknown): 'image' | 'helm' | 'artifact' {
+  if (!isObj(doc) || Array.isArray(doc['manifests'])) return 'image';
+  const config = isObj(doc['config']) ? str(doc['config']['mediaType']) : '';
+  if (config === 'application/vnd.cncf.helm.config.v1+json') return 'helm';
+  if (str(doc['artifactType']) !== '' || (config !== '' && !IMAGE_CONFIGS.has(config))) return 'artifact';
+  return 'image';
 }
 
 async function tagsPage(d: { meta: MetaStore }, repo: string, image: string, host: string, tls: string): Promise<BrowsePage | null> {

@@ -24,8 +24,11 @@ async function modules(meta: MetaStore, repo: string, max: number): Promise<stri
  * The web UI's view of a Go repo: '' = modules, 'module' = its stored versions, 'module@version'
  * = that version's files with the go command lines. Stored content only.
  */
-export async function browseGo(meta: MetaStore, repo: string, path: string, origin: string): Promise<BrowsePage | null> {
+export async function browseGo(meta: MetaStore, repo: string, path: string, origin: string, hosted = false): Promise<BrowsePage | null> {
   const proxy = `GOPROXY=${origin}/repo/${repo}`;
+  // A hosted module is in no public checksum database: without GONOSUMDB the go command's
+  // verification of it fails (issue 24, 4). Cached public modules keep being verified.
+  const env = (module: string): string => (hosted ? `${proxy} GONOSUMDB=${module}` : proxy);
   if (path === '') {
     const page = browsePage(repo);
     const all = await modules(meta, repo, BROWSE_MAX + 1);
@@ -52,7 +55,7 @@ export async function browseGo(meta: MetaStore, repo: string, path: string, orig
     page.more = versions.length > BROWSE_MAX;
     page.entries = versions.slice(0, BROWSE_MAX).map((v) => ({ name: v, path: `${module}@${v}` }));
     page.facts.push(['versions stored', String(versions.length)]);
-    page.commands.push({ label: 'go get', text: `${proxy} go get ${module}@${versions[0] ?? 'latest'}` });
+    page.commands.push({ label: 'go get', text: `${env(module)} go get ${module}@${versions[0] ?? 'latest'}` });
     return page;
   }
   const version = path.slice(at + 1);
@@ -64,6 +67,6 @@ export async function browseGo(meta: MetaStore, repo: string, path: string, orig
     if (doc) page.facts.push([`.${ext}`, `${doc.size} bytes, ${doc.digest}`]);
   }
   const base = `${origin}/repo/${repo}/${escapeCase(module)}/@v/${escapeCase(version)}`;
-  page.commands.push({ label: 'go get', text: `${proxy} go get ${module}@${version}` }, { label: 'curl', text: `curl -s ${base}.info` }, { label: 'zip', text: `curl -fO ${base}.zip` });
+  page.commands.push({ label: 'go get', text: `${env(module)} go get ${module}@${version}` }, { label: 'curl', text: `curl -s ${base}.info` }, { label: 'zip', text: `curl -fO ${base}.zip` });
   return page;
 }

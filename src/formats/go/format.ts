@@ -38,7 +38,7 @@ class GoRepoHandle implements FormatRepo {
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     // A virtual repo stores nothing of its own: the UI lists its members instead.
-    return this.type === 'virtual' ? Promise.resolve(null) : browseGo(this.meta, this.name, path, origin);
+    return this.type === 'virtual' ? Promise.resolve(null) : browseGo(this.meta, this.name, path, origin, this.type === 'local');
   }
 
   bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { goEnv, zipStored } from '../helpers/gomod.ts';
+import { helm, packageChart } from '../helpers/helm.ts';
+import { freePort, run } from '../helpers/net.ts';
+import { startServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { writeSumdb } from '../helpers/sumdb.ts';
+import { closeAll } from '../helpers/teardown.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+const enc = new TextEncoder();
+const MOD = 'corp.example/lib';
+
+/** The copy commands of a UI page (their data-copy attributes, entities decoded). */
+async function commands(url: string): Promise<string[]> {
+  const html = await (await fetch(url)).text();
+  return [...html.matchAll(/data-copy="([^"]*)"/g)].map((m) => (m[1] ?? '').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+}
+
+// Issue 24, 3, 4 and 6: the UI's copy lines must work as shown. An OCI Helm chart was offered
+// podman/docker pull lines (which refuse it), the Go page's go get line for a hosted module failed
+// verification (no GONOSUMDB), and a manifest pushed without a mediaType field showed an empty type.
+describe('copy commands that work as shown', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let br: TestServer;
+  before(async () => {
+    work = await tempDir('ui-commands-');
+    br = await startServer({ config: { repos: [{ name: 'dl', format: 'docker', type: 'local' }, { name: 'gol', format: 'go', type: 'local' }] } });
+  });
+  after(() => closeAll(() => br?.close(), () => work?.cleanup()));
+
+  it('an OCI Helm chart: a helm pull line (no podman or docker), which helm runs; its media type shown', async () => {
+    const home = join(work.path, 'helm');
+    await mkdir(home, { recursive: true });
+    const chart = await packageChart(home, join(work.path, 'src'), { name: 'web', version: '0.3.1' });
+    const host = br.url.replace('http://', '');
+    const push = await helm(home, ['push', chart, `oci://${host}/dl/charts`, '--plain-http']);
+    assert.equal(push.code, 0, push.stderr);
+    const page = `${br.url}/ui/repo/dl?path=${encodeURIComponent('charts/web:0.3.1')}`;
+    const lines = await commands(page);
+    const pull = lines.find((l) => l.startsWith('helm pull '));
+    assert.equal(pull, `helm pull oci://${host}/dl/charts/web --version 0.3.1 --plain-http`);
+    assert.ok(!lines.some((l) => /^(podman|docker) pull/.test(l)), lines.join('\n'));
+    const args = (pull ?? '').split(' ').slice(1);
+    const dest = join(work.path, 'pulled');
+    await mkdir(dest, { recursive: true });
+    const r = await helm(home, [...args, '-d', dest]);
+    assert.equal(r.code, 0, r.stderr);
+    const html = await (await fetch(page)).text();
+    assert.match(html, /media type<\/th><td>application\/vnd\.oci\.image\.manifest\.v1\+json/);
+  });
+
+  it('a hosted Go module: the go get line carries GONOSUMDB, and the go command succeeds with it as shown', async () => {
+    const zip = zipStored([{ name: `${MOD}@v1.0.0/go.mod`, data: enc.encode(`module ${MOD}\n\ngo 1.21\n`) }, { name: `${MOD}@v1.0.0/lib.go`, data: enc.encode('package lib\n') }]);
+    assert.equal((await fetch(`${br.url}/repo/gol/${MOD}/@v/v1.0.0.zip`, { method: 'PUT', body: zip })).status, 201);
+    const line = (await commands(`${br.url}/ui/repo/gol?path=${encodeURIComponent(`${MOD}@v1.0.0`)}`)).find((l) => l.includes(' go get '));
+    assert.equal(line, `GOPROXY=${br.url}/repo/gol GONOSUMDB=${MOD} go get ${MOD}@v1.0.0`);
+    // A checksum database the go command would have to ask (at a closed loopback port, so
+    // nothing leaves the machine): without GONOSUMDB the go get fails, with the line's env it works.
+    const db = await writeSumdb(join(work.path, 'sumdb'), 'sum.test.example', [], 20);
+    const gosumdb = `${db.key} http://127.0.0.1:${await freePort()}`;
+    const env = Object.fromEntries((line ?? '').split(' go get ')[0]?.split(' ').map((kv) => kv.split('=') as [string, string]) ?? []);
+    const app = join(work.path, 'app');
+    await mkdir(app, { recursive: true });
+    await writeFile(join(app, 'go.mod'), 'module example.com/app\n\ngo 1.21\n');
+    const base = goEnv(join(work.path, 'gohome'), join(work.path, 'gocache'), { GOSUMDB: gosumdb, GOPROXY: env['GOPROXY'] ?? '' });
+    const without = await run('go', ['get', `${MOD}@v1.0.0`], { cwd: app, env: base, timeoutMs: 120_000 });
+    assert.notEqual(without.code, 0, 'verification is attempted without GONOSUMDB');
+    const withIt = await run('go', ['get', `${MOD}@v1.0.0`], { cwd: app, env: { ...base, ...env, GOMODCACHE: join(work.path, 'modcache2') }, timeoutMs: 120_000 });
+    assert.equal(withIt.code, 0, withIt.stderr);
+  });
+});
