@@ -63,8 +63,8 @@ export function repoStatus(s: Server, cfg: RepoConfig, mayRead: (member: string)
     out.offlineBy = switched === undefined ? 'config' : 'admin';
     if ('pin' in cfg.cache) out.pins = { config: cfg.cache.pin, admin: s.switches.pins(cfg.name) };
     // Known after an eviction scan (scheduled with a budget, or the admin page's usage); absent before.
-    const scanned = s.metrics.cacheBytes.series({ repo: cfg.name })[0];
-    if (scanned) out.cacheBytes = scanned.value;
+    const used = s.evictor.usage(cfg.name);
+    if (used !== undefined) out.cacheBytes = used;
     out.budget = cfg.cache.maxBytes;
   }
   if (cfg.type === 'virtual') {

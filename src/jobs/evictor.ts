@@ -35,11 +35,20 @@ export class Evictor {
     return out;
   }
 
+  /**
+   * A remote repo's cache use as last scanned plus what was cached since, or undefined before its
+   * first scan: the one figure the repository list, the admin page, the API and the metric show.
+   */
+  usage(repo: string): number | undefined {
+    return this.estimate.get(repo);
+  }
+
   /** Called when a fill was cached: estimates usage without a scan. */
   noteCached(repo: string, bytes: number): void {
     const est = this.estimate.get(repo);
     if (est === undefined) return;
     this.estimate.set(repo, est + bytes);
+    this.s.metrics.cacheBytes.set({ repo }, est + bytes);
     const cfg = this.remotes().find((r) => r.name === repo);
     const total = [...this.estimate.values()].reduce((a, b) => a + b, 0);
     const g = this.s.config.cacheBudget;
@@ -87,9 +96,11 @@ export class Evictor {
   }
 
   private record(rep: EvictReport, label: string, dryRun: boolean): void {
-    if (rep.repos.length === 1 && !dryRun) this.estimate.set(label, rep.usageAfter);
+    // A dry run measured the usage as it is (usageBefore); a real one left usageAfter.
+    const now = dryRun ? rep.usageBefore : rep.usageAfter;
+    if (rep.repos.length === 1) this.estimate.set(label, now);
+    this.s.metrics.cacheBytes.set({ repo: label }, now);
     if (dryRun) return;
-    this.s.metrics.cacheBytes.set({ repo: label }, rep.usageAfter);
     if (rep.manifests + rep.blobsUnlinked === 0) return;
     this.s.metrics.evictions.inc({ repo: label, kind: 'manifest' }, rep.manifests);
     this.s.metrics.evictions.inc({ repo: label, kind: 'blob' }, rep.blobsUnlinked);
