@@ -36,7 +36,7 @@ export async function tokenCommand(server: Server, sub: string, positional: stri
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
       console.error(e.message);
-      return 2;
+      return 1;
     }
   }
   if (sub === 'list') {

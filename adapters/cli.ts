@@ -27,10 +27,22 @@ const HELP: Record<string, string> = {
   go: 'binaryrepo go publish <dir> <module>@<version> --to <url> [--user name]   zip and upload a Go module',
 };
 HELP['prefetch'] = `${HELP['warm'] ?? ''} (prefetch is the old name of warm)`;
+/** The one table of exit codes (docs/operations.md repeats it; test/e2e/cli-exit-codes.test.ts holds every command to it). */
+const EXIT_CODES = `exit codes (every command):
+  0  done
+  1  the command ran and the answer is no: config check or fsck found problems; warm, export, import,
+     token or go publish failed for a reference, an entry or the upstream
+  2  usage: an unknown command or flag, a missing argument, or a --config that does not load`;
 const USAGE = `usage:\n${Object.entries(HELP)
   .filter(([k]) => k !== 'prefetch')
   .map(([, v]) => `  ${v}`)
-  .join('\n')}`;
+  .join('\n')}\n${EXIT_CODES}`;
+
+/** An operation that failed (not the user's invocation): its message, exit 1. */
+function failed(e: unknown): never {
+  console.error(e instanceof Error ? e.message : String(e));
+  return exit(1);
+}
 
 if (command && rest.includes('--help') && HELP[command]) {
   console.log(`usage: ${HELP[command]}`);
@@ -70,7 +82,7 @@ if (command === 'hash-password') {
   const pw = await readPassword();
   if (pw.length < 8) {
     console.error('refusing a password shorter than 8 characters');
-    exit(2);
+    exit(1);
   }
   const { hashPassword } = await import('../src/auth/password.ts');
   console.log(await hashPassword(pw));
@@ -114,7 +126,7 @@ if (command === 'hash-password') {
   } else {
     const server = await offlineServer(a);
     const { exportBundle } = await import('./cli-bundle.ts');
-    console.log(JSON.stringify(await exportBundle(server, repoName, refs, out).catch((e: unknown) => fail(e, exit))));
+    console.log(JSON.stringify(await exportBundle(server, repoName, refs, out).catch(failed)));
   }
 } else if (command === 'import') {
   const a = args({ value: ['--repo'] }, 1);
@@ -126,7 +138,7 @@ if (command === 'hash-password') {
   } else {
     const server = await offlineServer(a);
     const { importBundle } = await import('./cli-bundle.ts');
-    console.log(JSON.stringify(await importBundle(server, file, repoName).catch((e: unknown) => fail(e, exit))));
+    console.log(JSON.stringify(await importBundle(server, file, repoName).catch(failed)));
   }
 } else if (command === 'config' && rest[0] === 'check') {
   rest.shift();
@@ -136,7 +148,8 @@ if (command === 'hash-password') {
     console.error(`usage: ${HELP['config']}`);
     exit(2);
   } else {
-    const { config } = await loadConfig(['--config', file], process.env).catch((e: unknown) => fail(e, exit));
+    // The file is what is being checked: problems are the answer (1), not a usage error.
+    const { config } = await loadConfig(['--config', file], process.env).catch(failed);
     console.log(`${file}: valid; ${config.repos.length} repositories (${config.repos.map((r) => `${r.name}: ${r.format} ${r.type}`).join(', ')}), listening on ${config.listen}`);
   }
 } else if (command === 'serve') {
@@ -193,8 +206,8 @@ if (command === 'hash-password') {
     const user = a.values.get('--user');
     const auth = user ? { user, password: process.env['BINARYREPO_PASSWORD'] ?? (await readPassword()) } : undefined;
     const { createModuleZip, publishModule } = await import('./go-publish.ts');
-    const zip = await createModuleZip(dir, module, version).catch((e: unknown) => fail(e, exit));
-    const res = await publishModule(to, module, version, zip, auth).catch((e: unknown) => fail(e, exit));
+    const zip = await createModuleZip(dir, module, version).catch(failed);
+    const res = await publishModule(to, module, version, zip, auth).catch(failed);
     const text = (await res.text()).trim();
     if (!res.ok) {
       console.error(`publish failed: ${res.status} ${text}`);
