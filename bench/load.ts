@@ -32,6 +32,8 @@ for (let i = 0; i < coldImages; i++) {
 const srv = await startProcessServer(runtime, {
   storage: { type: 'fs', path: join(work.path, 'data') },
   log: { requests: false },
+  // All 200 clients come from 127.0.0.1 here: the per-address bounds are for real fleets.
+  http: { maxBodiesPerClient: 0 },
   repos: [
     { name: 'hub', format: 'docker', type: 'remote', upstream: { url: origin.url } },
     { name: 'local', format: 'docker', type: 'local' },

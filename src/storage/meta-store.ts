@@ -1,7 +1,8 @@
 import { Lru } from '../cache/lru.ts';
-import { fromStorageError } from '../errors.ts';
+import { RegistryError, fromStorageError } from '../errors.ts';
 import type { StorageDriver } from './driver.ts';
 import { layout } from './layout.ts';
+import { KeyedLock } from '../util/keyed-lock.ts';
 
 const MAX_DOC_BYTES = 1 << 20;
 /**
@@ -46,6 +47,9 @@ export interface DocOptions {
  * offline gc only removes links, which every reader double-checks against the blob itself.
  * Returned documents are shared: callers must not mutate them.
  */
+/** Attempts of a compare-and-swap update before it gives up (each after a conflict with another writer). */
+const MAX_CAS_ATTEMPTS = 32;
+
 export class MetaStore {
   /** Bounded by count and by bytes (the documents' JSON size): large documents cannot crowd memory. */
   private readonly cache = new Lru<{ doc: unknown; size: number }>(1_000_000, CACHE_BYTES, (e) => e.size + ENTRY_OVERHEAD);
@@ -64,6 +68,7 @@ export class MetaStore {
   private readonly derivedCache = new Lru<{ value: unknown; size: number; writes: number; at: number }>(256, DERIVED_CACHE_BYTES, (e) => e.size);
   /** Bumped as every put and delete lands: a derived value computed before may lack that write. */
   private writes = 0;
+  private readonly updates = new KeyedLock();
 
   constructor(
     private readonly driver: StorageDriver,
@@ -135,6 +140,49 @@ export class MetaStore {
       }
       if (!added) return;
     }
+  }
+
+  /**
+   * Compare-and-swap update of a document several writers change (an npm packument, a Maven
+   * metadata file, a Cargo index file, a Debian suite): `change` gets the current document (null
+   * when absent) and returns the next one, or undefined to leave it. On a shared store (replicas
+   * over S3) the write is a conditional PUT on the version read, retried with the document read
+   * again when another writer got there first; on a local store, one update per key at a time in
+   * this process. Either way no writer's change is lost. `change` may run more than once: keep it pure.
+   */
+  async update<T>(key: string, change: (current: T | null) => T | undefined): Promise<T | null> {
+    const ops = this.driver.conditional;
+    if (!this.shared || !ops) {
+      return this.updates.run(key, async () => {
+        const current = await this.get<T>(key, { remember: false });
+        const next = change(current);
+        if (next === undefined) return current;
+        await this.put(key, next);
+        return next;
+      });
+    }
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const had = await ops.readTagged(key, MAX_DOC_BYTES).catch((e: unknown) => {
+        throw fromStorageError(e, key);
+      });
+      let current: T | null = null;
+      try {
+        current = had ? (JSON.parse(decoder.decode(had.bytes)) as T) : null;
+      } catch {
+        current = null;
+      }
+      const next = change(current);
+      if (next === undefined) return current;
+      const bytes = encoder.encode(JSON.stringify(next));
+      const tag = had ? await ops.replaceIfTag(key, bytes, had.tag) : await ops.createIfAbsent(key, bytes);
+      if (tag !== null) {
+        this.listed(key, true);
+        return next;
+      }
+      // Another writer's version landed first: back off a little (random, growing) and read it.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+    }
+    throw new RegistryError('unavailable', `document ${key} changed under ${MAX_CAS_ATTEMPTS} attempts to update it; try again`, { retryAfter: 1 });
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,44 +1,21 @@
 import type { Action } from '../../auth/access.ts';
-import { RegistryError, isRegistryError } from '../../errors.ts';
-import type { ErrorKind } from '../../errors.ts';
+import { RegistryError } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import { AccessRefused, basicAccess, memberReadable } from '../basic-access.ts';
+import { basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './files.ts';
 import type { FileResult, GenericReader, GenericWriter, ListPage, ListResult } from './files.ts';
 import { parsePath } from './paths.ts';
 import { GenericVirtual } from './virtual.ts';
+import { errorAnswer } from '../errors.ts';
+import type { ErrorShape } from '../errors.ts';
 
-const STATUS: Record<ErrorKind, number> = {
-  not_found: 404,
-  invalid: 400,
-  conflict: 409,
-  unauthorized: 401,
-  denied: 403,
-  too_large: 413,
-  unsupported: 405,
-  range: 416,
-  unavailable: 503,
-  upstream: 502,
-  rate_limited: 429,
-  loop: 508,
-  insufficient_storage: 507,
-  internal: 500,
-};
+/** Generic errors: `{"errors":[{status, code, message}]}` (the shape curl users and scripts read). */
+export const genericShape: ErrorShape = (err, status) => ({ type: 'application/json', body: JSON.stringify({ errors: [{ status, code: err.code ?? err.kind.toUpperCase(), message: err.message }] }) });
 
-/** Errors in Artifactory's shape (`{"errors":[{"status":404,"message":...}]}`), plus a code. */
 function errorResponse(e: unknown, ctx: RequestContext, head: boolean, extra: Record<string, string> = {}): Response {
-  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
-  if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-  ctx.info.error = err.message;
-  if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
-  const status = STATUS[err.kind];
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(e instanceof AccessRefused ? e.headers : {}), ...extra };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  if (status === 413) headers['connection'] = 'close';
-  const body = JSON.stringify({ errors: [{ status, code: err.code ?? err.kind.toUpperCase(), message: err.message }] });
-  return new Response(head ? null : body, { status, headers });
+  return errorAnswer(e, { info: ctx.info, log: ctx.core.log }, head, genericShape, { extra });
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,29 +1,26 @@
-import { RegistryError, isRegistryError } from '../../errors.ts';
-import type { ErrorKind } from '../../errors.ts';
+import { RegistryError } from '../../errors.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import type { Action } from '../../auth/access.ts';
-import { AccessRefused, basicAccess, memberReadable } from '../basic-access.ts';
+import { basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { GoWriter } from './local.ts';
 import { parseGoPath } from './module.ts';
 import type { GoAnswer, GoReader } from './remote.ts';
 import { GoVirtual } from './virtual.ts';
+import { errorAnswer } from '../errors.ts';
+import type { ErrorShape } from '../errors.ts';
 
-const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, conflict: 409, unauthorized: 401, denied: 403, too_large: 413, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508, insufficient_storage: 507 };
 const TYPES = { info: 'application/json', mod: 'text/plain; charset=utf-8', zip: 'application/zip' } as const;
 
 /**
  * Errors as the go command reads them: plain text. 404 and 410 make it try the next proxy of its
  * GOPROXY list; so does 400 for a path it should not have asked (a malformed module or version).
  */
+/** The go command shows a proxy's error body as it is: plain text, one line. */
+export const goShape: ErrorShape = (err) => ({ type: 'text/plain; charset=utf-8', body: `${err.message}\n` });
+
 function errorText(e: unknown, ctx: RequestContext, head: boolean, extra: Record<string, string> = {}): Response {
-  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
-  if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-  ctx.info.error = err.message;
-  if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...(e instanceof AccessRefused ? e.headers : {}), ...extra };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  return new Response(head ? null : `${err.message}\n`, { status: STATUS[err.kind] ?? 500, headers });
+  return errorAnswer(e, { info: ctx.info, log: ctx.core.log }, head, goShape, { extra });
 }
 
 /** `/repo/<name><sub>` of a Go repo: the GOPROXY protocol (read-only for remote and virtual repos). */

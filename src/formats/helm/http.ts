@@ -1,10 +1,9 @@
 import type { Action } from '../../auth/access.ts';
-import { RegistryError, isRegistryError } from '../../errors.ts';
-import type { ErrorKind } from '../../errors.ts';
+import { RegistryError } from '../../errors.ts';
 import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
 import { collectLimited, idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import { AccessRefused, allowed, basicAccess, memberReadable } from '../basic-access.ts';
+import { allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import { MAX_PROV } from './local.ts';
 import type { HelmLocal } from './local.ts';
@@ -12,8 +11,9 @@ import { notFound } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
 import { HelmVirtual } from './virtual.ts';
 import { notModified } from '../../http/conditional.ts';
+import { errorAnswer } from '../errors.ts';
+import type { ErrorShape } from '../errors.ts';
 
-const STATUS: Partial<Record<ErrorKind, number>> = { not_found: 404, invalid: 400, conflict: 409, unauthorized: 401, denied: 403, too_large: 413, unsupported: 405, rate_limited: 429, upstream: 502, unavailable: 503, loop: 508, insufficient_storage: 507 };
 
 export interface HelmView {
   name: string;
@@ -23,16 +23,10 @@ export interface HelmView {
 }
 
 /** Errors as ChartMuseum answers them: `{"error": "<message>"}`. */
+export const helmShape: ErrorShape = (err) => ({ type: 'application/json', body: JSON.stringify({ error: err.message }) });
+
 function errorResponse(e: unknown, ctx: RequestContext, head: boolean, extra: Record<string, string> = {}): Response {
-  const err = isRegistryError(e) ? e : new RegistryError('internal', 'internal error', { cause: e });
-  if (!isRegistryError(e)) ctx.core.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-  ctx.info.error = err.message;
-  if (err.upstreamStatus !== undefined) ctx.info.upstreamStatus = err.upstreamStatus;
-  const status = STATUS[err.kind] ?? 500;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(e instanceof AccessRefused ? e.headers : {}), ...extra };
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
-  if (status === 413) headers['connection'] = 'close';
-  return new Response(head ? null : JSON.stringify({ error: err.message }), { status, headers });
+  return errorAnswer(e, { info: ctx.info, log: ctx.core.log }, head, helmShape, { extra });
 }
 
 const json = (body: unknown, status = 200, head = false): Response => new Response(head ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
