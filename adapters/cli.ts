@@ -32,7 +32,7 @@ const EXIT_CODES = `exit codes (every command):
   0  done
   1  the command ran and the answer is no: config check or fsck found problems; warm, export, import,
      token or go publish failed for a reference, an entry or the upstream
-  2  usage: an unknown command or flag, a missing argument, or a --config that does not load`;
+  2  usage: an unknown command or flag, a missing or malformed argument, or a --config that does not load`;
 const USAGE = `usage:\n${Object.entries(HELP)
   .filter(([k]) => k !== 'prefetch')
   .map(([, v]) => `  ${v}`)
@@ -206,7 +206,8 @@ if (command === 'hash-password') {
     const user = a.values.get('--user');
     const auth = user ? { user, password: process.env['BINARYREPO_PASSWORD'] ?? (await readPassword()) } : undefined;
     const { createModuleZip, publishModule } = await import('./go-publish.ts');
-    const zip = await createModuleZip(dir, module, version).catch(failed);
+    // A module path or version the go command would refuse is a malformed argument (2); anything else failed (1).
+    const zip = await createModuleZip(dir, module, version).catch((e: unknown) => ((e as { kind?: unknown } | null)?.kind === 'invalid' ? fail(e, exit) : failed(e)));
     const res = await publishModule(to, module, version, zip, auth).catch(failed);
     const text = (await res.text()).trim();
     if (!res.ok) {

@@ -1,19 +1,11 @@
-import { RegistryError, isRegistryError } from '../../errors.ts';
+import { RegistryError } from '../../errors.ts';
+import { fallsThrough, firstMember, memberDown } from '../members.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { mergeSorted } from './listing.ts';
 import type { Reference } from './reference.ts';
 import type { BlobResult, ManifestResult } from './results.ts';
 import type { DockerReader, DockerWriter } from './repo.ts';
 
-/** Errors that mean "not here, ask the next member"; anything else surfaces. */
-function fallsThrough(e: unknown): boolean {
-  return isRegistryError(e) && (e.kind === 'not_found' || e.kind === 'unsupported');
-}
-
-/** A member whose upstream is down: a merged list goes on without it (a pull would surface it). */
-function upstreamDown(e: unknown): boolean {
-  return isRegistryError(e) && (e.kind === 'unavailable' || e.kind === 'upstream' || e.kind === 'rate_limited');
-}
 
 /**
  * One URL over an ordered list of local and remote repos. Pulls resolve the first member that has
@@ -46,8 +38,11 @@ export class DockerVirtual implements DockerReader {
     // A HEAD through a name that takes pushes is how a pushing client asks "upload this?": no
     // member holds the blob, so the answer is no, whether or not a remote member's upstream is up.
     // (A GET, which is a pull, still says that the upstream is down.)
-    if (head && this.writer) return this.first((m) => m.blob(image, digest, head, via), unknown, upstreamDown);
-    return this.first((m) => m.blob(image, digest, head, via), unknown);
+    const found = this.first((m) => m.blob(image, digest, head, via), unknown);
+    if (!(head && this.writer)) return found;
+    return found.catch((e: unknown) => {
+      throw memberDown(e) ? unknown('') : e;
+    });
   }
 
   async tags(image: string, via?: string): Promise<string[]> {
@@ -80,17 +75,9 @@ export class DockerVirtual implements DockerReader {
    * are passed over. `none` gets the members' own reasons (an offline remote says so), so the
    * answer tells why nothing was found.
    */
-  private async first<T>(fn: (m: DockerReader) => Promise<T>, none: (why: string) => RegistryError, alsoSkip?: (e: unknown) => boolean): Promise<T> {
-    const reasons: string[] = [];
-    for (const m of this.members) {
-      try {
-        return await fn(m);
-      } catch (e) {
-        if (!fallsThrough(e) && !alsoSkip?.(e)) throw e;
-        if (m.type === 'remote' && e instanceof Error) reasons.push(`${m.name}: ${e.message}`);
-      }
-    }
-    throw none(reasons.length > 0 ? ` (${reasons.join('; ')})` : '');
+  /** The first member's answer, by the kit's one rule for trying the next (formats/members.ts). */
+  private first<T>(fn: (m: DockerReader) => Promise<T>, none: (why: string) => RegistryError): Promise<T> {
+    return firstMember(this.members, fn, (reasons) => none(reasons.length > 0 ? ` (${reasons.join('; ')})` : ''));
   }
 
   /**
@@ -108,7 +95,7 @@ export class DockerVirtual implements DockerReader {
         answered = true;
       } catch (e) {
         if (fallsThrough(e)) continue;
-        if (!upstreamDown(e)) throw e;
+        if (!memberDown(e)) throw e;
         down ??= e;
       }
     }

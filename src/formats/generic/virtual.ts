@@ -1,4 +1,5 @@
 import { isRegistryError } from '../../errors.ts';
+import { firstMember } from '../members.ts';
 import { DEFAULT_PAGE, notFound } from './files.ts';
 import type { FileResult, GenericReader, GenericWriter, ListEntry, ListPage, ListResult } from './files.ts';
 import { encodeSegment } from './paths.ts';
@@ -22,15 +23,8 @@ export class GenericVirtual implements GenericReader {
     return new GenericVirtual(this.name, this.members.filter((m) => mayRead(m.name)), this.writer);
   }
 
-  async get(path: string[], head: boolean, via?: string): Promise<FileResult> {
-    for (const m of this.members) {
-      try {
-        return await m.get(path, head, via);
-      } catch (e) {
-        if (!(isRegistryError(e) && e.kind === 'not_found')) throw e;
-      }
-    }
-    throw notFound(path);
+  get(path: string[], head: boolean, via?: string): Promise<FileResult> {
+    return firstMember(this.members, (m) => m.get(path, head, via), () => notFound(path));
   }
 
   /** The members' pages merged (the first member that has a name wins it), cut to one page in name order. */

@@ -1,8 +1,8 @@
-import { RegistryError, isRegistryError } from '../../errors.ts';
+import { RegistryError } from '../../errors.ts';
+import { fallsThrough, firstMember } from '../members.ts';
 import type { GoAnswer, GoExt, GoReader } from './remote.ts';
 import type { SumdbProxy } from './sumdb/proxy.ts';
 
-const fallsThrough = (e: unknown): boolean => isRegistryError(e) && e.kind === 'not_found';
 
 /**
  * One GOPROXY URL over an ordered list of Go repos: a version's files come from the first member
@@ -52,14 +52,8 @@ export class GoVirtual implements GoReader {
     return { kind: 'text', body: [...versions].map((v) => `${v}\n`).join(''), cache: 'LOCAL' };
   }
 
-  private async first<T>(fn: (m: GoReader) => Promise<T>, what: string): Promise<T> {
-    for (const m of this.members) {
-      try {
-        return await fn(m);
-      } catch (e) {
-        if (!fallsThrough(e)) throw e;
-      }
-    }
-    throw new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });
+  /** The first member's answer, by the kit's one rule for trying the next (formats/members.ts). */
+  private first<T>(fn: (m: GoReader) => Promise<T>, what: string): Promise<T> {
+    return firstMember(this.members, fn, () => new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' }));
   }
 }

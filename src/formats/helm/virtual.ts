@@ -1,4 +1,4 @@
-import { isRegistryError } from '../../errors.ts';
+import { fallsThrough, firstMember, memberDown } from '../members.ts';
 import { digestOf } from '../../storage/digest.ts';
 import { Lru } from '../../cache/lru.ts';
 import { newestFirst, renderEntriesSliced } from './index-file.ts';
@@ -6,7 +6,6 @@ import type { Entries, IndexEntry, IndexFormat } from './index-file.ts';
 import { notFound } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
 
-const fallsThrough = (e: unknown): boolean => isRegistryError(e) && e.kind === 'not_found';
 
 /**
  * One chart repository URL over ordered members: the index is the members' indexes merged (the
@@ -48,7 +47,7 @@ export class HelmVirtual implements HelmReader {
       } catch (e) {
         // A member whose index is missing (an upstream without one, a remote offline and empty) or
         // unreachable with nothing cached adds nothing: the other members' charts are still served.
-        if (fallsThrough(e) || (isRegistryError(e) && (e.kind === 'upstream' || e.kind === 'unavailable'))) continue;
+        if (fallsThrough(e) || memberDown(e)) continue;
         throw e;
       }
     }
@@ -77,15 +76,8 @@ export class HelmVirtual implements HelmReader {
     return { kind: 'bytes', body: r.body, etag: r.etag, cache: 'LOCAL' };
   }
 
-  async file(file: string, via?: string): Promise<HelmFile> {
-    for (const m of this.members) {
-      try {
-        return await m.file(file, via);
-      } catch (e) {
-        if (!fallsThrough(e)) throw e;
-      }
-    }
-    throw notFound(file);
+  file(file: string, via?: string): Promise<HelmFile> {
+    return firstMember(this.members, (m) => m.file(file, via), () => notFound(file));
   }
 }
 
