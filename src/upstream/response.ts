@@ -1,6 +1,7 @@
 import { RegistryError } from '../errors.ts';
 import type { FillSource } from '../cache/fills.ts';
 import { idleTimeoutBody } from '../http/streams.ts';
+import { bodyOf } from './native-body.ts';
 
 /**
  * The size an upstream answer announces for its body: Content-Length, but never a length of
@@ -15,5 +16,6 @@ export function announcedSize(res: Response): number | undefined {
 /** An upstream 200's body as a fill source: its announced size, an idle timeout, a byte cap. */
 export function fillSourceOf(res: Response, idleTimeoutMs: number, what: string, maxBytes: number): FillSource {
   if (!res.body) throw new RegistryError('upstream', 'upstream sent no body');
-  return { body: idleTimeoutBody(res.body, idleTimeoutMs, what), size: announcedSize(res), maxBytes };
+  // The runtime's own body where the adapter's fetch has one (Node: the socket's chunks), for every format.
+  return { body: idleTimeoutBody(bodyOf(res) ?? res.body, idleTimeoutMs, what), size: announcedSize(res), maxBytes };
 }

@@ -1,14 +1,11 @@
 import type { ChunkSource } from '../../http/chunk-source.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
-import { joinResumable } from '../../cache/resume.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
-import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
-import { fillSourceOf } from '../../upstream/response.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import { goLayout } from './layout.ts';
 import type { GoFileDoc, GoListDoc } from './layout.ts';
@@ -16,6 +13,7 @@ import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { escapeCase, matchesPrivate } from './module.ts';
 import { checkModuleZip } from './zip.ts';
 import type { SumdbProxy } from './sumdb/proxy.ts';
+import { cachedFile } from '../remote-file.ts';
 
 /** What a Go repo answers: a stored file, a download in progress, or a small text (list, @latest). */
 export type GoAnswer =
@@ -51,7 +49,6 @@ export interface GoRemoteDeps extends RemoteCacheDeps {
 /** The go command's own limits (cmd/go: modfetch): a .mod over 16 MiB or a zip over 500 MiB is refused. */
 const MAX_BYTES: Record<GoExt, number> = { info: 1 << 20, mod: 16 << 20, zip: 500 << 20 };
 const MAX_LIST = 4 << 20;
-const STALL_MS = 5000;
 
 const notFound = (what: string): RegistryError => new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });
 
@@ -72,39 +69,19 @@ export class GoRemote implements GoReader {
 
   async file(module: string, version: string, ext: GoExt, via?: string): Promise<GoAnswer> {
     this.assertPublic(module);
-    const docKey = goLayout.file(this.name, module, version, ext);
-    const fillKey = `go:${this.name}:${module}@${version}.${ext}`;
-    const seen = this.d.fills.ticket();
-    await this.d.fills.settled(fillKey);
-    const doc = await this.d.meta.get<GoFileDoc>(docKey);
-    const d = doc ? parseDigest(String(doc.digest)) : null;
-    if (doc && d?.ok && (await this.d.blobs.stat(d.digest))) {
-      this.d.accessLog.touch(this.name, d.digest.value);
-      return { kind: 'blob', digest: d.digest, size: doc.size, cache: 'HIT' };
-    }
-    if (this.d.offline()) throw notFound(`${module}@${version}.${ext} is not cached and repository ${this.name} is offline`);
     const path = `${escapeCase(module)}/@v/${escapeCase(version)}.${ext}`;
-    if (this.d.negative.has(path)) throw notFound(`${module}@${version} (cached upstream answer)`);
-    const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
+    return cachedFile<GoFileDoc>(this.d, {
+      fillKey: `go:${this.name}:${module}@${version}.${ext}`,
+      docKey: goLayout.file(this.name, module, version, ext),
+      negKey: path,
+      what: `${module}@${version}.${ext}`,
+      maxBytes: MAX_BYTES[ext],
+      source: async () => ({ fetch: () => this.fromUpstreams(path, via) }),
+      doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now() }),
       // Kept only if it is what the go command would accept: a .info that is no JSON, or a zip cut
       // short (an upstream whose Content-Length lied), is answered this once and fetched again next time.
-      await this.acceptable(module, version, ext, b);
-      const fresh: GoFileDoc = { digest: b.digest.value, size: b.size, storedAt: this.d.now() };
-      await this.d.meta.put(docKey, fresh);
-      this.d.accessLog.touch(this.name, b.digest.value);
-      this.d.cached(b.size);
-    };
-    const start = async () => {
-      const res = await this.fromUpstreams(path, via);
-      return fillSourceOf(res, this.d.idleTimeoutMs, `${module}@${version}.${ext}`, MAX_BYTES[ext]);
-    };
-    try {
-      const j = await joinResumable(() => this.d.fills.join(fillKey, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2), seen));
-      return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
-    } catch (e) {
-      if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(path);
-      throw e;
-    }
+      accept: (b) => this.acceptable(module, version, ext, b),
+    });
   }
 
   sumdb(name: string): SumdbProxy | undefined {

@@ -1,13 +1,11 @@
 import { freshness, mayServeStale } from '../../cache/policy.ts';
-import { joinResumable } from '../../cache/resume.ts';
 import type { CacheStatus } from '../../cache/status.ts';
-import { RegistryError, isRegistryError } from '../../errors.ts';
+import { RegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
-import { fillSourceOf } from '../../upstream/response.ts';
 import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
@@ -18,6 +16,7 @@ import type { HelmFileDoc, RemoteIndexDoc } from './layout.ts';
 import { notFound, splitFile } from './reader.ts';
 import type { HelmFile, HelmReader } from './reader.ts';
 import { parseUpstreamIndex } from './upstream-index.ts';
+import { cachedFile } from '../remote-file.ts';
 
 export interface HelmRemoteDeps extends RemoteCacheDeps {
   upstream: UpstreamClient;
@@ -36,7 +35,6 @@ interface Loaded {
   upstream: Map<string, { url: string; digest?: string }>;
 }
 
-const STALL_MS = 5000;
 
 /**
  * A cache of a classic chart repository. Its index.yaml is fetched with a TTL (revalidated with
@@ -82,41 +80,33 @@ export class HelmRemote implements HelmReader {
   async file(file: string, via?: string): Promise<HelmFile> {
     const f = splitFile(file);
     if (!f) throw notFound(file);
-    const key = helmLayout.file(this.name, file);
-    const fillKey = `helm:${this.name}:${file}`;
-    const seen = this.d.fills.ticket();
-    await this.d.fills.settled(fillKey);
-    const doc = await this.d.meta.get<HelmFileDoc>(key);
-    const have = doc ? parseDigest(doc.digest) : null;
-    if (doc && have?.ok && (await this.d.blobs.stat(have.digest))) {
-      this.d.accessLog.touch(this.name, have.digest.value);
-      return { kind: 'blob', digest: have.digest, size: doc.size, cache: 'HIT' };
-    }
-    if (this.d.offline()) throw notFound(`${file} (not cached; repository ${this.name} is offline)`);
-    if (this.d.negative.has(file)) throw notFound(`${file} (cached upstream answer)`);
+    return cachedFile<HelmFileDoc>(this.d, {
+      fillKey: `helm:${this.name}:${file}`,
+      docKey: helmLayout.file(this.name, file),
+      negKey: file,
+      what: `chart file ${file}`,
+      maxBytes: this.d.maxChartBytes,
+      // The index names the archive's URL and sha256 (verified before the bytes are kept); a .prov has no digest there.
+      source: () => this.source(f, file, via),
+      doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now() }),
+    });
+  }
+
+  /** Where an archive (or its .prov) is fetched from, by the index, and the digest it must have. */
+  private async source(f: NonNullable<ReturnType<typeof splitFile>>, file: string, via?: string): Promise<{ expected: Digest | undefined; fetch: () => Promise<Response> }> {
     const { l } = await this.current(via);
     const at = l.upstream.get(f.archive);
     if (!at) throw notFound(`${file} (not in ${this.name}'s index)`);
     const url = f.prov ? `${at.url}.prov` : at.url;
     const pinned = !f.prov && at.digest ? parseDigest(`sha256:${at.digest}`) : null;
-    const expected: Digest | undefined = pinned?.ok ? pinned.digest : undefined;
-    const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
-      await this.d.meta.put(key, { digest: b.digest.value, size: b.size, storedAt: this.d.now() } satisfies HelmFileDoc);
-      this.d.accessLog.touch(this.name, b.digest.value);
-      this.d.cached(b.size);
+    return {
+      expected: pinned?.ok ? pinned.digest : undefined,
+      fetch: async () => {
+        const res = await this.d.upstream.request({ method: 'GET', path: url, scope: '', via });
+        if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `chart file ${file}`, 'NOT_FOUND');
+        return res;
+      },
     };
-    const start = async () => {
-      const res = await this.d.upstream.request({ method: 'GET', path: url, scope: '', via });
-      if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `chart file ${file}`, 'NOT_FOUND');
-      return fillSourceOf(res, this.d.idleTimeoutMs, file, this.d.maxChartBytes);
-    };
-    try {
-      const j = await joinResumable(() => this.d.fills.join(fillKey, expected, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2), seen));
-      return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
-    } catch (e) {
-      if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(file);
-      throw e;
-    }
   }
 
   /** The index: fresh from the store, else asked upstream; stale while the upstream fails. */
