@@ -60,12 +60,15 @@ export const Permissions = v.strictObject({
   delete: v.optional(v.array(Principal), []),
 });
 
+/** The fields that open every repo's schema: its name, and the variant keys format and type. */
+export function repoFields<F extends string, T extends string>(format: F, type: T) {
+  return { name: RepoName, format: v.literal(format), type: v.literal(type) };
+}
+
 /** A virtual repo of any format: ordered members of the same format, and where pushes go. */
 export function virtualRepoSchema<F extends string>(format: F) {
   return v.strictObject({
-    name: RepoName,
-    format: v.literal(format),
-    type: v.literal('virtual'),
+    ...repoFields(format, 'virtual'),
     members: v.pipe(v.array(RepoName), v.minLength(1, 'needs at least one member')),
     /** Local repo that receives pushes made to the virtual URL. */
     deployTo: v.optional(RepoName),

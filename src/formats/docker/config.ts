@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Bytes, Permissions, RepoName, Seconds, Upstream, budgetFields, watermarksInOrder, virtualRepoSchema } from '../../config/parts.ts';
+import { Bytes, Permissions, Seconds, Upstream, budgetFields, watermarksInOrder, virtualRepoSchema, repoFields } from '../../config/parts.ts';
 
 const Cache = v.pipe(
   v.strictObject({
@@ -23,9 +23,7 @@ const ImagePatterns = v.optional(
 );
 
 const DockerRemote = v.strictObject({
-  name: RepoName,
-  format: v.literal('docker'),
-  type: v.literal('remote'),
+  ...repoFields('docker', 'remote'),
   upstream: Upstream,
   cache: v.optional(Cache, {}),
   /** Serve only what is cached; never ask the upstream (air-gapped sites, a known outage). */
@@ -55,9 +53,7 @@ const Retention = v.pipe(
 );
 
 const DockerLocal = v.strictObject({
-  name: RepoName,
-  format: v.literal('docker'),
-  type: v.literal('local'),
+  ...repoFields('docker', 'local'),
   /** DELETE of manifests, tags and blobs (freed by gc). */
   delete: v.optional(v.boolean(), true),
   /** A pushed tag can never point elsewhere, nor be deleted. */

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Seconds, Upstream, budgetFields, watermarksInOrder, virtualRepoSchema } from '../../config/parts.ts';
+import { Permissions, Seconds, Upstream, budgetFields, watermarksInOrder, virtualRepoSchema, repoFields } from '../../config/parts.ts';
 
 /** Path patterns (the config's pattern language: `*` within a segment, `**` across). */
 const PathPatterns = v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(512), v.regex(/^[^\u0000-\u001f\\]+$/, 'must be a path pattern'))), []);
@@ -22,9 +22,7 @@ const Cache = v.pipe(
 );
 
 const GenericRemote = v.strictObject({
-  name: RepoName,
-  format: v.literal('generic'),
-  type: v.literal('remote'),
+  ...repoFields('generic', 'remote'),
   upstream: Upstream,
   cache: v.optional(Cache, {}),
   /**
@@ -42,9 +40,7 @@ const GenericRemote = v.strictObject({
 });
 
 const GenericLocal = v.strictObject({
-  name: RepoName,
-  format: v.literal('generic'),
-  type: v.literal('local'),
+  ...repoFields('generic', 'local'),
   /** A PUT over an existing path replaces it; false: 409. */
   allowOverwrite: v.optional(v.boolean(), false),
   delete: v.optional(v.boolean(), true),

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { verifierKeyProblem } from './sumdb/note.ts';
-import { Permissions, RepoName, Seconds, Upstream, budgetFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+import { Permissions, Seconds, Upstream, budgetFields, virtualRepoSchema, watermarksInOrder, repoFields } from '../../config/parts.ts';
 
 /**
  * A GOPROXY-style list: proxy URLs separated by `,` (the next one is tried only after a 404 or 410)
@@ -45,9 +45,7 @@ const SumDb = v.strictObject({
 });
 
 const GoRemote = v.strictObject({
-  name: RepoName,
-  format: v.literal('go'),
-  type: v.literal('remote'),
+  ...repoFields('go', 'remote'),
   upstream: GoUpstream,
   cache: v.optional(
     v.pipe(
@@ -79,9 +77,7 @@ const GoRemote = v.strictObject({
 });
 
 const GoLocal = v.strictObject({
-  name: RepoName,
-  format: v.literal('go'),
-  type: v.literal('local'),
+  ...repoFields('go', 'local'),
   /** DELETE of a version (its files go with the next gc). */
   delete: v.optional(v.boolean(), true),
   permissions: v.optional(Permissions),

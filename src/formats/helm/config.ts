@@ -1,13 +1,11 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Seconds, Upstream, budgetFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+import { Permissions, Seconds, Upstream, budgetFields, virtualRepoSchema, watermarksInOrder, repoFields } from '../../config/parts.ts';
 
 /** `yaml`: block YAML (what most chart repos serve); `json`: JSON, which is valid YAML and parses many times faster in helm. */
 const IndexFormat = v.optional(v.picklist(['yaml', 'json']), 'yaml');
 
 const HelmLocal = v.strictObject({
-  name: RepoName,
-  format: v.literal('helm'),
-  type: v.literal('local'),
+  ...repoFields('helm', 'local'),
   /** Re-upload of an existing chart version replaces it (ChartMuseum's ALLOW_OVERWRITE); default 409. */
   allowOverwrite: v.optional(v.boolean(), false),
   /** DELETE /api/charts/<name>/<version> (the archive goes with the next gc). */
@@ -19,9 +17,7 @@ const HelmLocal = v.strictObject({
 });
 
 const HelmRemote = v.strictObject({
-  name: RepoName,
-  format: v.literal('helm'),
-  type: v.literal('remote'),
+  ...repoFields('helm', 'remote'),
   /** The chart repository's base URL (where index.yaml lives). */
   upstream: Upstream,
   cache: v.optional(
