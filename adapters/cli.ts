@@ -181,7 +181,10 @@ if (command === 'hash-password') {
   } else {
     console.log(JSON.stringify(reports, null, 2));
     const freed = reports.reduce((n, r) => n + r.bytesFreed, 0);
-    console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${reports.reduce((n, r) => n + r.manifests, 0)} manifests, ${reports.reduce((n, r) => n + r.blobsUnlinked, 0)} blob links`);
+    const removed: Record<string, number> = {};
+    for (const r of reports) for (const [k, n] of Object.entries(r.removed)) removed[k] = (removed[k] ?? 0) + n;
+    const what = Object.entries(removed).map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'nothing';
+    console.error(`${dryRun ? 'would free' : 'freed'} ${freed} bytes: ${what}`);
   }
 } else if (command === 'token' && (rest[0] === 'create' || rest[0] === 'list' || rest[0] === 'revoke')) {
   const sub = rest.shift() ?? '';

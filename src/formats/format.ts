@@ -204,6 +204,8 @@ export interface CacheUnit {
   refs: string[];
   root: boolean;
   pinned: boolean;
+  /** What the format calls it, for job reports ("manifest", "blob link", "file"). */
+  kind: string;
   /** Deletes the unit's documents; returns how many extra documents went with it (tags). */
   remove(): Promise<number>;
 }
@@ -222,6 +224,7 @@ export function fileUnit(s: StoreAccess, repo: string, key: string, doc: { diges
     refs: [],
     root: true,
     pinned,
+    kind: 'file',
     remove: async () => {
       await s.meta.delete(key);
       return 0;

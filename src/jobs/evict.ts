@@ -21,9 +21,12 @@ export interface EvictReport {
   dryRun: boolean;
   usageBefore: number;
   usageAfter: number;
+  /** Docker manifests removed (other formats' units count under `removed`). */
   manifests: number;
   tags: number;
   blobsUnlinked: number;
+  /** Units removed by the name their format gives them: manifest, blob link, file. */
+  removed: Record<string, number>;
   blobsDeleted: number;
   bytesFreed: number;
   evicted: string[];
@@ -55,7 +58,7 @@ export async function evict(s: EvictServer, access: AccessLog, repos: string[], 
  * used since the run began (a local push that mounts it, a fill that just stored it).
  */
 async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: Budget, dryRun: boolean, used: ReadonlySet<string>): Promise<EvictReport> {
-  const report: EvictReport = { repos, dryRun, usageBefore: 0, usageAfter: 0, manifests: 0, tags: 0, blobsUnlinked: 0, blobsDeleted: 0, bytesFreed: 0, evicted: [] };
+  const report: EvictReport = { repos, dryRun, usageBefore: 0, usageAfter: 0, manifests: 0, tags: 0, blobsUnlinked: 0, removed: {}, blobsDeleted: 0, bytesFreed: 0, evicted: [] };
   const units: CacheUnit[] = [];
   for (const repo of repos) {
     const cfg = s.config.repos.find((r) => r.name === repo);
@@ -89,8 +92,9 @@ async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: 
     removed.add(u);
     occupants.set(u.digest, (occupants.get(u.digest) ?? 1) - 1);
     pushTo(forget, u.repo, u.digest);
-    if (u.root) report.manifests++;
-    else report.blobsUnlinked++;
+    report.removed[u.kind] = (report.removed[u.kind] ?? 0) + 1;
+    if (u.kind === 'manifest') report.manifests++;
+    else if (!u.root) report.blobsUnlinked++;
     if (!dryRun) report.tags += await u.remove();
   };
   // The content goes once no unit of the set occupies or references it any more.

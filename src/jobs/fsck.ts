@@ -13,6 +13,8 @@ export interface FsckReport {
   manifests: number;
   tags: number;
   files: number;
+  /** Every count a format's check reported, by its own name, summed over repos. */
+  counts: Record<string, number>;
   problems: string[];
   /** How long the check took. */
   ms: number;
@@ -34,7 +36,7 @@ type FsckServer = StoreAccess & { config: Pick<Config, 'repos'> };
  */
 export async function checkStore(s: FsckServer, verifyBlobs: boolean): Promise<FsckReport> {
   const t0 = Date.now();
-  const report: FsckReport = { blobs: 0, manifests: 0, tags: 0, files: 0, problems: [], ms: 0 };
+  const report: FsckReport = { blobs: 0, manifests: 0, tags: 0, files: 0, counts: {}, problems: [], ms: 0 };
   const problem = (p: string): number => report.problems.push(p);
   const local = new Set(s.config.repos.filter((r) => r.type === 'local').map((r) => r.name));
   for (const alg of await s.driver.list(`${LAYOUT_VERSION}/blobs`)) {
@@ -62,6 +64,7 @@ export async function checkStore(s: FsckServer, verifyBlobs: boolean): Promise<F
       report.manifests += r.counts['manifests'] ?? 0;
       report.tags += r.counts['tags'] ?? 0;
       report.files += r.counts['files'] ?? 0;
+      for (const [k, n] of Object.entries(r.counts)) report.counts[k] = (report.counts[k] ?? 0) + n;
       report.problems.push(...r.problems);
     }
   }

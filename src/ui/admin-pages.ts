@@ -62,7 +62,7 @@ function resultBody(r: AdminResult): Html {
 ${g.deleted.length ? html`<details><summary>${g.deleted.length} blobs</summary><pre>${g.deleted.slice(0, 1000).join('\n')}</pre></details>` : ''}</section>`;
   }
   if (r.kind === 'evict') {
-    return html`<section class="result" id="result"><h2>Eviction ${r.reports[0]?.dryRun ? 'dry run' : 'run'}</h2><table><thead><tr><th>budget</th><th class="num">before</th><th class="num">after</th><th class="num">items</th><th class="num">blobs deleted</th></tr></thead><tbody>${r.reports.map((e) => html`<tr><td>${e.repos.join(', ')}</td><td class="num">${fmtBytes(e.usageBefore)}</td><td class="num">${fmtBytes(e.usageAfter)}</td><td class="num">${e.manifests + e.blobsUnlinked}</td><td class="num">${e.blobsDeleted}</td></tr>`)}</tbody></table></section>`;
+    return html`<section class="result" id="result"><h2>Eviction ${r.reports[0]?.dryRun ? 'dry run' : 'run'}</h2><table><thead><tr><th>budget</th><th class="num">before</th><th class="num">after</th><th class="num">items</th><th class="num">blobs deleted</th></tr></thead><tbody>${r.reports.map((e) => html`<tr><td>${e.repos.join(', ')}</td><td class="num">${fmtBytes(e.usageBefore)}</td><td class="num">${fmtBytes(e.usageAfter)}</td><td class="num">${Object.values(e.removed).reduce((a, b) => a + b, 0)}</td><td class="num">${e.blobsDeleted}</td></tr>`)}</tbody></table></section>`;
   }
   if (r.kind === 'retention') {
     return html`<section class="result" id="result"><h2>Retention: ${r.results.reduce((n, x) => n + x.removed, 0)} items</h2><table><thead><tr><th>repository</th><th class="num">removed</th></tr></thead><tbody>${r.results.map((x) => html`<tr><td>${x.repo}</td><td class="num">${x.removed}</td></tr>`)}</tbody></table></section>`;

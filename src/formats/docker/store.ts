@@ -114,6 +114,7 @@ async function units(s: StoreAccess, repo: string, times: Map<string, number>, c
       last: times.get(d.value) ?? link?.linkedAt ?? 0,
       refs: [],
       root: false,
+      kind: 'blob link',
       pinned: false,
       remove: async () => {
         await s.meta.delete(key);
@@ -143,6 +144,7 @@ async function units(s: StoreAccess, repo: string, times: Map<string, number>, c
         last: times.get(m.value) ?? doc?.fetchedAt ?? 0,
         refs: referenced(await s.blobs.readAll(m, MAX_MANIFEST).catch(() => null)),
         root: true,
+        kind: 'manifest',
         pinned: false,
         remove: async () => {
           // Tags go first: a crash in between leaves an untagged manifest, never a dangling tag.

@@ -1,7 +1,6 @@
-import { parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
-import { fileUnit } from '../format.ts';
-import type { CacheUnit, FormatStore } from '../format.ts';
+import { docStore } from '../doc-store.ts';
+import type { FormatStore } from '../format.ts';
 import { goLayout } from './layout.ts';
 import type { GoFileDoc } from './layout.ts';
 
@@ -45,34 +44,10 @@ async function walkFiles(meta: MetaStore, repo: string, fn: (doc: GoFileDoc, key
 }
 
 /**
- * Go's half of the storage jobs: each cached module file keeps its blob alive (gc), is a root unit
- * of the cache (eviction: a module version's files are independent), and must have its bytes (fsck).
+ * Go's half of the storage jobs (the kit's docStore): each cached module file keeps its blob alive
+ * (gc), is a root unit of the cache (eviction: a module version's files are independent), and must
+ * have its bytes (fsck).
  */
-export const goStore: FormatStore = {
-  async mark(s, repo, into) {
-    let documents = 0;
-    await walkFiles(s.meta, repo, async (doc) => {
-      documents++;
-      into.add(String(doc.digest));
-    });
-    return { documents };
-  },
-  async held(s, repo, into) {
-    await walkFiles(s.meta, repo, async (doc) => void into.add(String(doc.digest)));
-  },
-  async check(s, repo) {
-    let files = 0;
-    const problems: string[] = [];
-    await walkFiles(s.meta, repo, async (doc, key) => {
-      files++;
-      const d = parseDigest(String(doc.digest));
-      if (!d.ok || !(await s.blobs.stat(d.digest))) problems.push(`${repo}: ${key} names content that is missing`);
-    });
-    return { counts: { files }, problems };
-  },
-  async units(s, repo, times) {
-    const out: CacheUnit[] = [];
-    await walkFiles(s.meta, repo, async (doc, key) => void out.push(fileUnit(s, repo, key, { ...doc, digest: String(doc.digest) }, times)));
-    return out;
-  },
-};
+export const goStore: FormatStore = docStore((s, repo, fn) =>
+  walkFiles(s.meta, repo, (doc, key) => fn({ digest: String(doc.digest), size: doc.size, storedAt: doc.storedAt, key, label: key, cached: true })),
+);

@@ -1,7 +1,6 @@
-import { parseDigest } from '../../storage/digest.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
-import { fileUnit } from '../format.ts';
-import type { CacheUnit, FormatStore } from '../format.ts';
+import { docStore } from '../doc-store.ts';
+import type { FormatStore } from '../format.ts';
 import type { SnapshotDoc } from './journal.ts';
 import { helmLayout } from './layout.ts';
 import type { BlobRef, ChartDoc, HelmFileDoc, RemoteIndexDoc } from './layout.ts';
@@ -35,36 +34,10 @@ async function walk(meta: MetaStore, repo: string, fn: (ref: BlobRef, key: strin
 }
 
 /**
- * Helm's half of the storage jobs: hosted charts and a remote's index keep their blobs (gc) and
- * are never evicted; a remote's cached archives and provenance files are root units of its cache.
+ * Helm's half of the storage jobs (the kit's docStore): hosted charts and a remote's index keep
+ * their blobs (gc) and are never evicted; a remote's cached archives and provenance files are root
+ * units of its cache.
  */
-export const helmStore: FormatStore = {
-  async mark(s, repo, into) {
-    let documents = 0;
-    await walk(s.meta, repo, async (ref) => {
-      documents++;
-      into.add(ref.digest);
-    });
-    return { documents };
-  },
-  async held(s, repo, into) {
-    await walk(s.meta, repo, async (ref) => void into.add(ref.digest));
-  },
-  async check(s, repo) {
-    let files = 0;
-    const problems: string[] = [];
-    await walk(s.meta, repo, async (ref, key) => {
-      files++;
-      const d = parseDigest(ref.digest);
-      if (!d.ok || !(await s.blobs.stat(d.digest))) problems.push(`${repo}: ${key} names content that is missing`);
-    });
-    return { counts: { files }, problems };
-  },
-  async units(s, repo, times) {
-    const out: CacheUnit[] = [];
-    await walk(s.meta, repo, async (ref, key, kind, storedAt) => {
-      if (kind === 'file') out.push(fileUnit(s, repo, key, { ...ref, storedAt }, times));
-    });
-    return out;
-  },
-};
+export const helmStore: FormatStore = docStore((s, repo, fn) =>
+  walk(s.meta, repo, (ref, key, kind, storedAt) => fn({ digest: ref.digest, size: ref.size, storedAt, key, label: key, cached: kind === 'file' })),
+);
