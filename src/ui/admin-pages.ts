@@ -17,7 +17,8 @@ export type AdminResult =
 /** Usage per remote repo (the eviction dry run's scan), the job forms, and the last result. */
 export type ReloadStatus = { at: number; source: string; ok: boolean; notes: string[] } | undefined;
 
-export function adminBody(session: Session, usage: EvictReport[], remotes: RepoStatus[], reload: ReloadStatus, result?: AdminResult): Html {
+/** `warmable`: the remote repos whose format can warm its cache (FormatRepo.prefetch), whatever the format. */
+export function adminBody(session: Session, usage: EvictReport[], remotes: RepoStatus[], reload: ReloadStatus, result?: AdminResult, warmable: string[] = []): Html {
   const form = (job: string, dry: boolean, label: string): Html => postForm('/ui/admin/run', session, { job, dryRun: dry ? '1' : '0' }, label, `job-${job}${dry ? '-dry' : ''}`);
   return html`${result ? resultBody(result) : ''}
 <h2>Storage jobs</h2>
@@ -31,7 +32,7 @@ export function adminBody(session: Session, usage: EvictReport[], remotes: RepoS
 <table><thead><tr><th>repository</th><th class="num">held</th></tr></thead><tbody>${usage.map((u) => html`<tr><td>${u.repos.length === 1 ? u.repos[0] : '(all, global budget)'}</td><td class="num">${fmtBytes(u.usageBefore)}</td></tr>`)}</tbody></table>
 ${remotes.length > 0 ? switchesBody(session, remotes) : ''}
 <h2>Configuration reload</h2><p class="reload">${reload ? html`Last reload (SIGHUP) ${new Date(reload.at).toISOString()} from ${reload.source}: ${reload.ok ? 'applied' : 'FAILED, the running config stays'}${reload.notes.length ? html`<br>${reload.notes.join('; ')}` : ''}` : 'No reload since the server started (send SIGHUP, or systemctl reload binaryrepo).'}</p>
-${remotes.some((r) => r.format === 'docker') ? warmForm(session, remotes.filter((r) => r.format === 'docker').map((r) => r.name)) : ''}`;
+${warmable.length > 0 ? warmForm(session, warmable) : ''}`;
 }
 
 /** Offline on/off and runtime pins per remote repo; both outlive restarts and win over the config. */

@@ -96,7 +96,8 @@ export function uiApp(s: Server): Hono<UiEnv> {
     if (!admin(c)) return show(c, 'Admin', html`<p class="error">Only administrators may see this page. ${user(c) ? '' : html`<a href="/ui/login?next=/ui/admin">Log in</a>.`}</p>`, user(c) ? 403 : 401);
     const usage = await s.evictor.run(true);
     const remotes = s.config.repos.filter((r) => r.type === 'remote').map((r) => repoStatus(s, r));
-    return show(c, 'Admin', adminBody(c.get('session'), usage, remotes, s.lastReload, result));
+    const warmable = remotes.filter((r) => s.repos.get(r.name)?.prefetch !== undefined).map((r) => r.name);
+    return show(c, 'Admin', adminBody(c.get('session'), usage, remotes, s.lastReload, result, warmable));
   };
   app.get('/admin', (c) => adminPage(c));
   app.post('/admin/run', async (c) => {
