@@ -9,6 +9,8 @@ export interface RegistryEvent {
   timestamp: string;
   action: 'push' | 'pull' | 'delete';
   repo: string;
+  /** The repo's format (docker, generic, go, helm, ...): one envelope for every format's events. */
+  format?: string;
   target: { mediaType?: string; size?: number; length?: number; digest?: string; repository: string; tag?: string; url?: string };
   request: { method: string; host?: string; useragent?: string };
   actor: { name?: string };

@@ -126,6 +126,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
       s.notifier.emit({
         action,
         repo: repoName,
+        format: 'docker',
         target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository: image, url: `${new URL(req.url).origin}${t.base}/${image}/manifests/${target.digest ?? target.tag ?? ''}` },
         request: { method: req.method, host: hostOf(s, req), ...(ua ? { useragent: ua } : {}) },
         actor: info.user ? { name: info.user } : {},

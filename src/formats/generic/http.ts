@@ -10,6 +10,7 @@ import { parsePath } from './paths.ts';
 import { GenericVirtual } from './virtual.ts';
 import { errorAnswer } from '../errors.ts';
 import type { ErrorShape } from '../errors.ts';
+import { notifyChange } from '../events.ts';
 
 /** Generic errors: `{"errors":[{status, code, message}]}` (the shape curl users and scripts read). */
 export const genericShape: ErrorShape = (err, status) => ({ type: 'application/json', body: JSON.stringify({ errors: [{ status, code: err.code ?? err.kind.toUpperCase(), message: err.message }] }) });
@@ -84,6 +85,7 @@ export async function handleGeneric(repo: GenericView, req: Request, sub: string
     if (!repo.writer) return errorResponse(new RegistryError('unsupported', `repository ${repo.name} takes no uploads (remote, or virtual without deployTo)`), ctx, head, { allow: 'GET, HEAD' });
     if (action === 'delete') {
       await repo.writer.delete(path);
+      notifyChange(ctx, req, 'delete', 'generic', { repository: path.join('/'), path: `/${path.map(encodeURIComponent).join('/')}` });
       return new Response(null, { status: 204 });
     }
     const sha256 = req.headers.get('x-checksum-sha256') ?? undefined;
@@ -91,6 +93,7 @@ export async function handleGeneric(repo: GenericView, req: Request, sub: string
     const { doc, replaced } = await repo.writer.put(path, body, { ...(sha256 !== undefined ? { sha256 } : {}), contentType: req.headers.get('content-type') ?? 'application/octet-stream' });
     const hex = doc.digest.replace(/^sha256:/, '');
     const location = `/repo/${repo.name}/${path.map(encodeURIComponent).join('/')}`;
+    notifyChange(ctx, req, 'push', 'generic', { repository: path.join('/'), digest: doc.digest, size: doc.size, mediaType: doc.contentType, path: `/${path.map(encodeURIComponent).join('/')}` });
     return new Response(JSON.stringify({ repo: repo.writer.name, path: `/${path.join('/')}`, size: doc.size, checksums: { sha256: hex } }), {
       status: replaced ? 200 : 201,
       headers: { 'content-type': 'application/json', location, 'x-checksum-sha256': hex },

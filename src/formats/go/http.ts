@@ -4,11 +4,12 @@ import type { Action } from '../../auth/access.ts';
 import { basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { GoWriter } from './local.ts';
-import { parseGoPath } from './module.ts';
+import { escapeCase, parseGoPath } from './module.ts';
 import type { GoAnswer, GoReader } from './remote.ts';
 import { GoVirtual } from './virtual.ts';
 import { errorAnswer } from '../errors.ts';
 import type { ErrorShape } from '../errors.ts';
+import { notifyChange } from '../events.ts';
 
 const TYPES = { info: 'application/json', mod: 'text/plain; charset=utf-8', zip: 'application/zip' } as const;
 
@@ -45,9 +46,12 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
       if (route.kind !== 'file' || !writer) throw new RegistryError('unsupported', 'uploads go to <module>/@v/<version>.zip (.mod, .info)', { code: 'UNSUPPORTED' });
       if (action === 'delete') {
         await writer.delete(route.module, route.version);
+        notifyChange(ctx, req, 'delete', 'go', { repository: route.module, tag: route.version });
         return new Response(null, { status: 204 });
       }
       const r = await writer.put(route.module, route.version, route.ext, req.body);
+      // A version is published when its zip lands (a .mod or .info alone is staged).
+      if (r.published) notifyChange(ctx, req, 'push', 'go', { repository: route.module, tag: route.version, path: `/${escapeCase(route.module)}/@v/${escapeCase(route.version)}.zip` });
       return new Response(`${r.published ? 'published' : 'staged'} ${route.module}@${route.version}.${route.ext}\n`, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }
     const via = req.headers.get('via') ?? undefined;

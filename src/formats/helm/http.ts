@@ -13,6 +13,7 @@ import { HelmVirtual } from './virtual.ts';
 import { notModified } from '../../http/conditional.ts';
 import { errorAnswer } from '../errors.ts';
 import type { ErrorShape } from '../errors.ts';
+import { notifyChange } from '../events.ts';
 
 
 export interface HelmView {
@@ -75,9 +76,12 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     const body = (): AsyncIterable<Uint8Array> => (req.body ? idleTimeoutBody(req.body, idle, 'request body', 'invalid') : (async function* () {})());
     // ChartMuseum's `?force`: replacing a version is a delete and an upload, so only for users who may delete.
     const force = new URL(req.url).searchParams.has('force') && allowed(ctx, who, view.name, 'delete');
+    const published = (e: { name: string; version: string; digest?: string }): void =>
+      notifyChange(ctx, req, 'push', 'helm', { repository: e.name, tag: e.version, ...(e.digest ? { digest: e.digest } : {}), mediaType: 'application/gzip', path: `/charts/${e.name}-${e.version}.tgz` });
     if (action === 'delete') {
       if (api?.[1] !== 'charts' || api[2] === undefined || api[3] === undefined) throw notFound('DELETE /api/charts/<name>/<version>');
       await writer.delete(decode(api[2]), decode(api[3]));
+      notifyChange(ctx, req, 'delete', 'helm', { repository: decode(api[2]), tag: decode(api[3]) });
       return json({ deleted: true });
     }
     if (m === 'PUT') {
@@ -86,6 +90,7 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
       const name = decode(file[1] ?? '');
       if (name.endsWith('.prov')) return json({ saved: true, file: await writer.uploadProv(await readLimited(req.body, MAX_PROV, idle, 'provenance file', 'invalid'), force) }, 201);
       const entry = await writer.upload(body(), name, force);
+      published(entry);
       return json({ saved: true, name: entry.name, version: entry.version }, 201);
     }
     if (api?.[2] !== undefined || !api) throw notFound('POST /api/charts or /api/prov');
@@ -93,6 +98,7 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     if (!boundary) {
       if (api[1] === 'prov') return json({ saved: true, file: await writer.uploadProv(await readLimited(req.body, MAX_PROV, idle, 'provenance file', 'invalid'), force) }, 201);
       const entry = await writer.upload(body(), undefined, force);
+      published(entry);
       return json({ saved: true, name: entry.name, version: entry.version }, 201);
     }
     // ChartMuseum's form: `chart` (the archive) and/or `prov`, the chart first.
@@ -100,7 +106,7 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
     // A chart, a provenance file and little else: ChartMuseum's form has two fields.
     for await (const part of multipartParts(body(), boundary, { maxBytes: writer.maxChartBytes + MAX_PROV + (64 << 10), maxParts: 8 })) {
       if (part.name === 'chart' && api[1] === 'charts') {
-        await writer.upload(part.body, undefined, force);
+        published(await writer.upload(part.body, undefined, force));
         saved = true;
       } else if (part.name === 'prov') {
         await writer.uploadProv(await collectLimited(part.body, MAX_PROV, 'provenance file'), force);
