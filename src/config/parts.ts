@@ -19,8 +19,6 @@ export const Upstream = v.strictObject({
   url: HttpUrl,
   username: v.optional(v.string()),
   password: v.optional(v.string('must be a string')),
-  /** Docker Hub's implicit `library/` for one-segment names; default: on for Docker Hub hosts. */
-  libraryPrefix: v.optional(v.boolean()),
   headersTimeoutSeconds: Seconds(30),
   idleTimeoutSeconds: Seconds(60),
   breakerFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5),

@@ -186,9 +186,6 @@ export function crossCheck(cfg: v.InferOutput<typeof ConfigSchema>): string[] {
         else if (!r.members.includes(r.deployTo)) problems.push(`${at}.deployTo: "${r.deployTo}" must also be a member`);
       }
     }
-    if (r.format === 'docker' && r.type === 'local' && r.retention && r.immutableTags) {
-      problems.push(`${at}.retention: retention cannot delete tags that are immutable; drop retention or immutableTags`);
-    }
     const p = r.permissions;
     if (p) {
       for (const action of ['write', 'delete'] as const) {

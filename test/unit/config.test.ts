@@ -104,4 +104,11 @@ describe('configuration', () => {
     assert.ok(problems(local({ retention: { keepDays: 7 }, immutableTags: true })).some((p) => p.includes('immutable')));
     assert.ok(problems(local({ retention: { keepLast: 1, protect: ['a/b'] } })).some((p) => p.includes('tag pattern')));
   });
+
+  // Issue 23 (a neutral core): format rules live in the format's own schema; libraryPrefix is Docker's.
+  it('libraryPrefix is a Docker upstream setting only; the retention rule is checked by the Docker schema', () => {
+    assert.throws(() => validateConfig({ repos: [{ name: 'g', format: 'generic', type: 'remote', upstream: { url: 'http://127.0.0.1:1', libraryPrefix: true } }] }), /repos\[0\]\.upstream\.libraryPrefix: unknown key/);
+    assert.doesNotThrow(() => validateConfig({ repos: [{ name: 'd', format: 'docker', type: 'remote', upstream: { url: 'http://127.0.0.1:1', libraryPrefix: true } }] }));
+    assert.throws(() => validateConfig({ repos: [{ name: 'l', format: 'docker', type: 'local', retention: { keepDays: 7 }, immutableTags: true }] }), /repos\[0\]\.retention: retention cannot delete tags that are immutable/);
+  });
 });

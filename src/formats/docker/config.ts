@@ -22,9 +22,12 @@ const ImagePatterns = v.optional(
   [],
 );
 
+/** Docker's upstream: the shared fields, and Docker Hub's implicit `library/` for one-segment names (default: on for Docker Hub hosts). */
+const DockerUpstream = v.strictObject({ ...Upstream.entries, libraryPrefix: v.optional(v.boolean()) });
+
 const DockerRemote = v.strictObject({
   ...repoFields('docker', 'remote'),
-  upstream: Upstream,
+  upstream: DockerUpstream,
   cache: v.optional(Cache, {}),
   /** Serve only what is cached; never ask the upstream (air-gapped sites, a known outage). */
   offline: v.optional(v.boolean(), false),
@@ -52,7 +55,7 @@ const Retention = v.pipe(
   v.check((r) => r.keepLast > 0 || r.keepDays > 0, 'set keepLast or keepDays: a policy that keeps nothing would delete every tag'),
 );
 
-const DockerLocal = v.strictObject({
+const DockerLocal = v.pipe(v.strictObject({
   ...repoFields('docker', 'local'),
   /** DELETE of manifests, tags and blobs (freed by gc). */
   delete: v.optional(v.boolean(), true),
@@ -65,7 +68,12 @@ const DockerLocal = v.strictObject({
   maxUploadSessions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
   manifestMaxBytes: ManifestMaxBytes,
   permissions: v.optional(Permissions),
-});
+}),
+// The format's own rule, in its own schema (not in the core's config checks).
+v.forward(
+  v.check((r) => !(r.retention && r.immutableTags), 'retention cannot delete tags that are immutable; drop retention or immutableTags'),
+  ['retention'],
+));
 
 const DockerVirtual = virtualRepoSchema('docker');
 
