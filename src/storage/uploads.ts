@@ -8,9 +8,13 @@ import type { StorageDriver } from './driver.ts';
 import { layout } from './layout.ts';
 import type { MetaStore } from './meta-store.ts';
 
+/**
+ * An upload session: its repo, and what it belongs to within it (`scope`: a Docker image, a
+ * package name; a format's own business). Sessions stored before the neutral name carry `image`.
+ */
 export interface UploadInfo {
   repo: string;
-  image: string;
+  scope: string;
   startedAt: number;
 }
 
@@ -35,10 +39,10 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Storage failures of a push name the operation the spec knows (507 stays 507: disk full). */
 function uploadError(e: unknown): RegistryError {
   const err = fromStorageError(e, 'an upload');
-  return new RegistryError(err.kind, err.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
+  return new RegistryError(err.kind, err.message, { code: 'UPLOAD_INVALID', cause: e });
 }
 
-const unknown = (): RegistryError => new RegistryError('not_found', 'upload session unknown', { code: 'BLOB_UPLOAD_UNKNOWN' });
+const unknown = (): RegistryError => new RegistryError('not_found', 'upload session unknown', { code: 'UPLOAD_UNKNOWN' });
 
 /**
  * Push sessions, kept in storage (v1/uploads/<id>/{data,info}) so they survive a restart and could
@@ -62,9 +66,9 @@ export class UploadSessions {
     private readonly now: () => number,
   ) {}
 
-  async start(repo: string, image: string): Promise<string> {
+  async start(repo: string, scope: string): Promise<string> {
     const id = this.newId();
-    const info: UploadInfo = { repo, image, startedAt: this.now() };
+    const info: UploadInfo = { repo, scope, startedAt: this.now() };
     await this.meta.put(layout.uploadInfo(id), info);
     // The data file exists from the start: size 0 is a valid state to report.
     await (await this.driver.append(layout.uploadData(id))).close();
@@ -88,12 +92,13 @@ export class UploadSessions {
     else this.openPerRepo.set(repo, n);
   }
 
-  /** The session, if it exists and belongs to this repo and image. */
-  async status(id: string, repo: string, image: string): Promise<UploadStatus> {
+  /** The session, if it exists and belongs to this repo and scope. */
+  async status(id: string, repo: string, scope: string): Promise<UploadStatus> {
     if (!ID.test(id)) throw unknown();
     const info = await this.meta.get<UploadInfo>(layout.uploadInfo(id));
     const st = await this.driver.stat(layout.uploadData(id));
-    if (!info || !st || info.repo !== repo || info.image !== image) throw unknown();
+    if (info && info.scope === undefined) info.scope = (info as { image?: string }).image ?? '';
+    if (!info || !st || info.repo !== repo || info.scope !== scope) throw unknown();
     return { id, info, size: st.size };
   }
 
@@ -101,9 +106,9 @@ export class UploadSessions {
    * Appends a chunk. `expectStart` (from Content-Range) must equal the current size, else the
    * chunk is out of order and nothing is written.
    */
-  append(id: string, repo: string, image: string, body: AsyncIterable<Uint8Array>, expectStart?: number, maxBytes?: number): Promise<UploadStatus> {
+  append(id: string, repo: string, scope: string, body: AsyncIterable<Uint8Array>, expectStart?: number, maxBytes?: number): Promise<UploadStatus> {
     return this.locked(id, async () => {
-      const s = await this.status(id, repo, image);
+      const s = await this.status(id, repo, scope);
       if (expectStart !== undefined && expectStart !== s.size) {
         throw new RegistryError('range', `chunk starts at ${expectStart}, the upload has ${s.size} bytes`, {
           code: 'RANGE_INVALID',
@@ -134,7 +139,7 @@ export class UploadSessions {
         this.running.delete(id);
         await this.driver.truncate(layout.uploadData(id), s.size).catch(() => {});
         // A body that stalled or broke off is the push's failure, in the push's own code.
-        if (isRegistryError(e) && e.kind === 'invalid' && e.code === undefined) throw new RegistryError('invalid', e.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
+        if (isRegistryError(e) && e.kind === 'invalid' && e.code === undefined) throw new RegistryError('invalid', e.message, { code: 'UPLOAD_INVALID', cause: e });
         throw e;
       }
       await out.close();
@@ -146,9 +151,9 @@ export class UploadSessions {
    * Checks the whole upload against `digest` and moves it into the blob store. On a mismatch the
    * session stays (the client may retry the PUT with the right digest, or cancel).
    */
-  finish(id: string, repo: string, image: string, digest: Digest): Promise<StoredBlob> {
+  finish(id: string, repo: string, scope: string, digest: Digest): Promise<StoredBlob> {
     return this.locked(id, async () => {
-      const s = await this.status(id, repo, image);
+      const s = await this.status(id, repo, scope);
       const run = this.running.get(id);
       const got = digest.algorithm === 'sha256' && run && run.offset === s.size ? run.hasher.digest() : await this.rehash(id, digest);
       this.running.delete(id);

@@ -48,8 +48,13 @@ const BY_KIND: Record<ErrorKind, OciCode> = {
   internal: 'INTERNAL',
 };
 
+/** The core's neutral codes in OCI's words (upload sessions are the core's; the names are Docker's). */
+const NEUTRAL: Record<string, OciCode> = { UPLOAD_UNKNOWN: 'BLOB_UPLOAD_UNKNOWN', UPLOAD_INVALID: 'BLOB_UPLOAD_INVALID' };
+
 export function ociCodeOf(e: RegistryError): OciCode {
   if (e.code && e.code in OCI_CODES) return e.code as OciCode;
+  const neutral = e.code ? NEUTRAL[e.code] : undefined;
+  if (neutral) return neutral;
   return BY_KIND[e.kind];
 }
 

@@ -109,7 +109,7 @@ async function upload(req: Request, name: string, id: string | undefined, d: Doc
       return created(d, name, digest);
     }
     const newId = await w.startUpload(name);
-    return empty(202, sessionHeaders(d, name, { id: newId, size: 0, info: { repo: '', image: name, startedAt: 0 } }));
+    return empty(202, sessionHeaders(d, name, { id: newId, size: 0, info: { repo: '', scope: name, startedAt: 0 } }));
   }
   try {
     if (req.method === 'GET') return empty(204, sessionHeaders(d, name, await w.uploadStatus(name, id)));
