@@ -14,6 +14,17 @@ export class AccessRefused extends RegistryError {
 }
 
 /**
+ * The action a request needs, by method: GET and HEAD read; the methods a format takes writes
+ * with (PUT, and POST for those that upload by form) push; DELETE deletes; null for any other
+ * method (the format answers 405). One table for every format.
+ */
+export function actionOf(method: string, writes: readonly string[] = ['PUT']): Action | null {
+  if (method === 'GET' || method === 'HEAD') return 'pull';
+  if (writes.includes(method)) return 'push';
+  return method === 'DELETE' ? 'delete' : null;
+}
+
+/**
  * Access for the formats whose clients send Basic credentials or an access token (generic files,
  * Go, Helm): who is asking, and whether they may do `action` in `repo`, decided by the one
  * `authorize` (a registry token minted for a Docker image is refused here). Returns the principal,

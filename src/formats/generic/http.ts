@@ -1,8 +1,7 @@
-import type { Action } from '../../auth/access.ts';
 import { RegistryError } from '../../errors.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import { basicAccess, memberReadable } from '../basic-access.ts';
+import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './files.ts';
 import type { FileResult, GenericReader, GenericWriter, ListPage, ListResult } from './files.ts';
@@ -70,7 +69,7 @@ export async function handleGeneric(repo: GenericView, req: Request, sub: string
   const head = req.method === 'HEAD';
   const s = ctx.core;
   try {
-    const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
+    const action = actionOf(req.method);
     if (!action) return errorResponse(new RegistryError('unsupported', `${req.method} is not allowed here`), ctx, head, { allow: 'GET, HEAD, PUT, DELETE' });
     const who = await basicAccess(ctx, req, repo.name, action);
     const path = parsePath(sub);

@@ -1,7 +1,6 @@
 import { RegistryError } from '../../errors.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import type { Action } from '../../auth/access.ts';
-import { basicAccess, memberReadable } from '../basic-access.ts';
+import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import type { GoWriter } from './local.ts';
 import { escapeCase, parseGoPath } from './module.ts';
@@ -29,7 +28,7 @@ export async function handleGo(name: string, reader: GoReader, writer: GoWriter 
   const head = req.method === 'HEAD';
   const s = ctx.core;
   try {
-    const action: Action | null = req.method === 'GET' || head ? 'pull' : req.method === 'PUT' ? 'push' : req.method === 'DELETE' ? 'delete' : null;
+    const action = actionOf(req.method);
     if (!action || (action !== 'pull' && !writer)) {
       return errorText(new RegistryError('unsupported', `${req.method} is not allowed here${writer ? '' : ' (remote, or virtual without deployTo)'}`), ctx, head, { allow: writer ? 'GET, HEAD, PUT, DELETE' : 'GET, HEAD' });
     }

@@ -1,9 +1,8 @@
-import type { Action } from '../../auth/access.ts';
 import { RegistryError } from '../../errors.ts';
 import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
 import { collectLimited, idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
-import { allowed, basicAccess, memberReadable } from '../basic-access.ts';
+import { actionOf, allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';
 import { MAX_PROV } from './local.ts';
 import type { HelmLocal } from './local.ts';
@@ -48,7 +47,7 @@ export async function handleHelm(view: HelmView, req: Request, sub: string, ctx:
   const head = req.method === 'HEAD';
   const m = req.method;
   try {
-    const action: Action | null = m === 'GET' || head ? 'pull' : m === 'PUT' || m === 'POST' ? 'push' : m === 'DELETE' ? 'delete' : null;
+    const action = actionOf(m, ['PUT', 'POST']);
     if (!action) throw new RegistryError('unsupported', `${m} is not allowed here`);
     const who = await basicAccess(ctx, req, view.name, action);
     const s = ctx.core;
