@@ -14,7 +14,7 @@ export async function warm(repo: FormatRepo, refs: string[], platform: string | 
     const progress = new Progress(ref, { items: 0, bytes: 0 });
     const items = new Map<string, { label: string; size: number | undefined; done: () => number }>();
     try {
-      const r = await repo.prefetch?.(ref, {
+      const r = await repo.warm?.(ref, {
         ...(platform ? { platform } : {}),
         events: {
           planned: (n, bytes) => progress.grow(n, bytes),

@@ -109,7 +109,7 @@ if (command === 'hash-password') {
   const [repoName, ...refs] = a.positional;
   const server = await offlineServer(a);
   const repo = server.repos.get(repoName ?? '');
-  if (!repo?.prefetch || refs.length === 0) {
+  if (!repo?.warm || refs.length === 0) {
     console.error(`usage: ${HELP['warm']}`);
     exit(2);
   } else {

@@ -1,4 +1,4 @@
-import { AccessLog } from './cache/access-log.ts';
+import { AccessTimes } from './cache/access-times.ts';
 import { Evictor } from './jobs/evictor.ts';
 import { FillManager } from './cache/fill-manager.ts';
 import { AccessControl } from './auth/access.ts';
@@ -59,7 +59,7 @@ export interface Server {
   fills: FillManager;
   uploads: UploadSessions;
   /** Held shared by reference-creating writes, exclusive by the online gc. */
-  gcLock: GcGate;
+  gcGate: GcGate;
   /** The last config reload (SIGHUP), for the admin page and API; undefined before any. */
   lastReload?: { at: number; source: string; ok: boolean; notes: string[] };
   /** Offline and pins switched by admins at run time. */
@@ -70,7 +70,7 @@ export interface Server {
   history: MetricsHistory;
   access: AccessControl;
   /** Last access of cached objects, for eviction. */
-  accessLog: AccessLog;
+  accessTimes: AccessTimes;
   evictor: Evictor;
   repos: Map<string, FormatRepo>;
   /** Webhooks for pushes, pulls and deletes (config `notifications`). */
@@ -92,8 +92,8 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const cleaned = await cleanTemp(driver, now(), opts.tempCleanup === 'stale');
   if (cleaned) log.info('removed leftover temp files', { count: cleaned });
   const leases = driver.shared && driver.conditional ? new Leases(driver, driver.conditional, `${serverId}/${newId()}`, leaseSeconds(config) * 1000, now) : undefined;
-  const gcLock = new GcGate(leases);
-  const blobs = new BlobStore(driver, newId, gcLock);
+  const gcGate = new GcGate(leases);
+  const blobs = new BlobStore(driver, newId, gcGate);
   if (config.storage.type === 's3' && config.storage.redirectBlobs) blobs.redirectSeconds = config.storage.presignSeconds;
   const meta = new MetaStore(driver, newId, now, driver.shared === true);
   const metrics = createServerMetrics(new MetricsRegistry());
@@ -115,12 +115,12 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const sessions = new Sessions(secret, now, { fingerprint: (u) => access.passwordFingerprint(u), revoked: new RevokedSessions(meta, now) });
   const history = new MetricsHistory(metrics, now);
   const repos = new Map<string, FormatRepo>();
-  const accessLog = new AccessLog(meta, now);
+  const accessTimes = new AccessTimes(meta, now);
   let evictor: Evictor | undefined;
   const cached = (repo: string, bytes: number): void => evictor?.noteCached(repo, bytes);
   const switches = new RepoSwitches(meta, now, driver.shared ? SWITCH_REFRESH_MS : undefined);
   await switches.load(config.repos);
-  const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessLog, uploads, gcLock, switches, gcGraceMinutes: config.gc.graceMinutes, bodyIdleMs: config.http.bodyIdleSeconds * 1000, cached, built: repos };
+  const deps: BuildDeps = { fetchFn, now, log, metrics, blobs, meta, driver, fills, userAgent, serverId, accessTimes, uploads, gcGate, switches, gcGraceMinutes: config.gc.graceMinutes, bodyIdleMs: config.http.bodyIdleSeconds * 1000, cached, built: repos };
   // Virtual repos last: their members exist by then (the config checked they are local or remote).
   for (const rc of [...config.repos.filter((r) => r.type !== 'virtual'), ...config.repos.filter((r) => r.type === 'virtual')]) {
     const format = formatOf(rc.format);
@@ -129,7 +129,7 @@ export async function boot(opts: BootOptions): Promise<Server> {
   }
   const notifier = new Notifier(config.notifications.endpoints, { fetchFn, log, metrics, now, serverId, newId });
   const downloads = new DownloadGuard({ maxPerClient: config.http.maxDownloadsPerClient, sendIdleMs: config.http.sendIdleSeconds * 1000 });
-  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcLock, access, accessLog, repos, notifier, downloads, sessions, history, switches };
+  const server: Omit<Server, 'evictor'> = { config, runtime, serverId, log, metrics, driver, blobs, meta, fills, uploads, gcGate, access, accessTimes, repos, notifier, downloads, sessions, history, switches };
   const full = server as Server;
   evictor = new Evictor(full);
   full.evictor = evictor;

@@ -95,7 +95,7 @@ export async function adminEvict(s: Server, user: string | null, dryRun: boolean
 
 export async function adminRetention(s: Server, user: string | null, dryRun: boolean): Promise<RetentionSummary[]> {
   s.log.info('admin action', { user: user ?? 'anonymous', action: 'retention', dryRun });
-  const results = await s.gcLock.job(() => applyRetention(s.repos, Date.now(), dryRun));
+  const results = await s.gcGate.job(() => applyRetention(s.repos, Date.now(), dryRun));
   // Deleted tags and files free quota, as after gc and the scheduled maintenance.
   if (!dryRun) for (const r of s.repos.values()) r.usageChanged?.();
   return results;
@@ -104,11 +104,11 @@ export async function adminRetention(s: Server, user: string | null, dryRun: boo
 export async function adminWarm(s: Server, user: string | null, repo: string, refs: string[], platform?: string): Promise<Array<Record<string, unknown>>> {
   s.log.info('admin action', { user: user ?? 'anonymous', action: 'warm', repo, refs: refs.length });
   const r = s.repos.get(repo);
-  if (!r?.prefetch) throw new Error(`${repo} is not a remote repository that can be warmed`);
+  if (!r?.warm) throw new Error(`${repo} is not a remote repository that can be warmed`);
   const out: Array<Record<string, unknown>> = [];
   for (const ref of refs) {
     try {
-      out.push({ ref, ok: true, ...(await r.prefetch(ref, platform ? { platform } : {})) });
+      out.push({ ref, ok: true, ...(await r.warm(ref, platform ? { platform } : {})) });
     } catch (e) {
       out.push({ ref, ok: false, error: e instanceof Error ? e.message : String(e) });
     }

@@ -104,7 +104,7 @@ export function adminApi(s: Server): Hono<ApiEnv> {
       return apiError(400, 'INVALID', 'body must be {"refs": ["image:tag", ...]} with 1 to 100 references');
     }
     const repo = s.repos.get(c.req.param('name'));
-    if (!repo?.prefetch) return apiError(404, 'NOT_FOUND', 'no remote repository of that name that can be warmed');
+    if (!repo?.warm) return apiError(404, 'NOT_FOUND', 'no remote repository of that name that can be warmed');
     const platform = (body as Record<string, unknown>)['platform'];
     const results = await adminWarm(s, c.get('user'), repo.name, refs as string[], typeof platform === 'string' ? platform : undefined);
     return c.json({ results }, results.every((r) => r['ok'] === true) ? 200 : 502);

@@ -1,5 +1,5 @@
 import type { AccessControl } from '../auth/access.ts';
-import type { AccessLog } from '../cache/access-log.ts';
+import type { AccessTimes } from '../cache/access-times.ts';
 import type { FillManager } from '../cache/fill-manager.ts';
 import type { Config, RepoConfig } from '../config/schema.ts';
 import type { DownloadGuard } from '../http/download-guard.ts';
@@ -55,8 +55,8 @@ export interface FormatRepo {
   retain?(now: number, dryRun: boolean): Promise<RetentionSummary[]>;
   /** Something was deleted behind the repo's back (gc, retention): count its usage again. */
   usageChanged?(): void;
-  /** Warms a remote repo's cache with one reference in the format's own syntax (CLI `prefetch`). */
-  prefetch?(ref: string, opts: { platform?: string; events?: WarmEvents }): Promise<Record<string, unknown>>;
+  /** Warms a remote repo's cache with one reference in the format's own syntax (CLI `warm`, admin API, UI). */
+  warm?(ref: string, opts: { platform?: string; events?: WarmEvents }): Promise<Record<string, unknown>>;
   /**
    * What the web UI shows at `path` (the format's own syntax: '' for the top, then what its
    * entries name): stored content only, never an upstream request. null = nothing there.
@@ -154,11 +154,11 @@ export interface BuildDeps {
   fills: FillManager;
   userAgent: string;
   serverId: string;
-  accessLog: AccessLog;
+  accessTimes: AccessTimes;
   /** Resumable push sessions (files under v1/uploads/, shared by every format that takes chunked pushes). */
   uploads: UploadSessions;
   /** Held shared by reference-creating writes; gc and eviction take it exclusively only in short batches (src/storage/gc-gate.ts). */
-  gcLock: RwLock;
+  gcGate: RwLock;
   gcGraceMinutes: number;
   /** A request body (an upload) that sends nothing for this long fails. */
   bodyIdleMs: number;

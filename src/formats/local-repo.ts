@@ -10,11 +10,11 @@ export interface LocalRepoDeps {
   blobs: BlobStore;
   meta: MetaStore;
   /** Held shared while a blob and the document naming it are written (gc cannot run in between). */
-  gcLock: RwLock;
+  gcGate: RwLock;
   now: () => number;
   log: Logger;
 }
 
 export function localRepoDeps(name: string, d: BuildDeps): LocalRepoDeps {
-  return { repo: name, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, now: d.now, log: d.log };
+  return { repo: name, blobs: d.blobs, meta: d.meta, gcGate: d.gcGate, now: d.now, log: d.log };
 }

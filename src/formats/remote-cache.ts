@@ -1,4 +1,4 @@
-import type { AccessLog } from '../cache/access-log.ts';
+import type { AccessTimes } from '../cache/access-times.ts';
 import type { FillManager } from '../cache/fill-manager.ts';
 import { NegativeCache } from '../cache/policy.ts';
 import type { CacheRule } from '../cache/policy.ts';
@@ -22,7 +22,7 @@ export interface RemoteCacheDeps {
   /** An upstream body that sends nothing for this long fails. */
   idleTimeoutMs: number;
   /** Records reads for LRU eviction (batched in memory). */
-  accessLog: AccessLog;
+  accessTimes: AccessTimes;
   /** Told about every byte the cache gained, so the evictor can act before its next scan. */
   cached: (bytes: number) => void;
   now: () => number;
@@ -44,7 +44,7 @@ export function remoteCacheDeps(
     rule: { ttlMs: ttlSeconds * 1000, maxStaleMs: cfg.cache.maxStaleSeconds * 1000 },
     offline: () => d.switches.offline(cfg.name) ?? cfg.offline,
     idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000,
-    accessLog: d.accessLog,
+    accessTimes: d.accessTimes,
     cached: (bytes) => d.cached(cfg.name, bytes),
     now: d.now,
     log: d.log,

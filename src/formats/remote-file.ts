@@ -54,7 +54,7 @@ export async function cachedFile<D extends FileDocBase>(d: RemoteCacheDeps, spec
   const doc = await d.meta.get<D>(spec.docKey);
   const have = doc ? parseDigest(String(doc.digest)) : null;
   if (doc && have?.ok && (await d.blobs.stat(have.digest))) {
-    d.accessLog.touch(d.repo, have.digest.value);
+    d.accessTimes.touch(d.repo, have.digest.value);
     return { kind: 'blob', digest: have.digest, size: doc.size, cache: 'HIT' };
   }
   if (d.offline()) throw new RegistryError('not_found', `not found: ${spec.what} (not cached; repository ${d.repo} is offline)`, { code: 'NOT_FOUND' });
@@ -62,7 +62,7 @@ export async function cachedFile<D extends FileDocBase>(d: RemoteCacheDeps, spec
   const stored = async (b: { digest: Digest; size: number }): Promise<void> => {
     await spec.accept?.(b);
     await d.meta.put(spec.docKey, spec.doc(b));
-    d.accessLog.touch(d.repo, b.digest.value);
+    d.accessTimes.touch(d.repo, b.digest.value);
     d.cached(b.size);
   };
   // Outside the negative cache: "not in the index" is the index's answer, asked again as it changes.

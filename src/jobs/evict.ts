@@ -1,4 +1,4 @@
-import type { AccessLog } from '../cache/access-log.ts';
+import type { AccessTimes } from '../cache/access-times.ts';
 import type { Config } from '../config/schema.ts';
 import type { CacheUnit, StoreAccess } from '../formats/format.ts';
 import { formatOf } from '../formats/registry.ts';
@@ -33,7 +33,7 @@ export interface EvictReport {
 }
 
 
-export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'>; gcLock: GcGate; switches: Pick<RepoSwitches, 'withPins'> };
+export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'>; gcGate: GcGate; switches: Pick<RepoSwitches, 'withPins'> };
 
 /**
  * Least-recently-used eviction over a set of remote repos under one budget (one repo's own, or the
@@ -43,8 +43,8 @@ export type EvictServer = StoreAccess & { config: Pick<Config, 'repos'>; gcLock:
  * outside the set (another repo of any format, a local image) holds it. Units never referenced go
  * last, also by age. Pinned units, and everything they reference, are never touched.
  */
-export async function evict(s: EvictServer, access: AccessLog, repos: string[], budget: Budget, dryRun: boolean): Promise<EvictReport> {
-  const run = await s.gcLock.track();
+export async function evict(s: EvictServer, access: AccessTimes, repos: string[], budget: Budget, dryRun: boolean): Promise<EvictReport> {
+  const run = await s.gcGate.track();
   try {
     return await plan({ ...s, blobs: s.blobs.unobserved() }, access, repos, budget, dryRun, run.used);
   } finally {
@@ -57,7 +57,7 @@ export async function evict(s: EvictServer, access: AccessLog, repos: string[], 
  * costs a refetch later), blobs at the end in short exclusive batches, skipping any that something
  * used since the run began (a local push that mounts it, a fill that just stored it).
  */
-async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: Budget, dryRun: boolean, used: ReadonlySet<string>): Promise<EvictReport> {
+async function plan(s: EvictServer, access: AccessTimes, repos: string[], budget: Budget, dryRun: boolean, used: ReadonlySet<string>): Promise<EvictReport> {
   const report: EvictReport = { repos, dryRun, usageBefore: 0, usageAfter: 0, manifests: 0, tags: 0, blobsUnlinked: 0, removed: {}, blobsDeleted: 0, bytesFreed: 0, evicted: [] };
   const units: CacheUnit[] = [];
   for (const repo of repos) {
@@ -139,7 +139,7 @@ async function plan(s: EvictServer, access: AccessLog, repos: string[], budget: 
     if (!dryRun) await s.blobs.delete(d);
   };
   if (dryRun) for (const d of doomed) await gone(d);
-  else await s.gcLock.inBatches(doomed, gone);
+  else await s.gcGate.inBatches(doomed, gone);
   if (!dryRun) for (const [repo, ds] of forget) await access.forget(repo, ds);
   report.usageAfter = usage;
   return report;

@@ -1,11 +1,11 @@
-import type { AccessLog } from '../cache/access-log.ts';
+import type { AccessTimes } from '../cache/access-times.ts';
 import type { Config } from '../config/schema.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import { evict } from './evict.ts';
 import type { EvictReport, EvictServer } from './evict.ts';
 
 /** What eviction uses: the store, the access log, the gc lock, metrics, and the config's budgets. */
-export type EvictorDeps = EvictServer & { config: Pick<Config, 'repos' | 'cacheBudget'>; accessLog: AccessLog; metrics: ServerMetrics };
+export type EvictorDeps = EvictServer & { config: Pick<Config, 'repos' | 'cacheBudget'>; accessTimes: AccessTimes; metrics: ServerMetrics };
 
 const FLUSH_MS = 30_000;
 
@@ -77,17 +77,17 @@ export class Evictor {
   /** Per-repo budgets, then the global one. With dryRun, reports what would go and changes nothing. */
   async run(dryRun: boolean): Promise<EvictReport[]> {
     const remotes = this.remotes();
-    return this.s.gcLock.job(async () => {
+    return this.s.gcGate.job(async () => {
       const reports: EvictReport[] = [];
       for (const r of remotes) {
         const budget = r.maxBytes > 0 ? { maxBytes: r.maxBytes, high: r.high, low: r.low } : { maxBytes: Number.POSITIVE_INFINITY, high: 1, low: 1 };
-        const rep = await evict(this.s, this.s.accessLog, [r.name], budget, dryRun);
+        const rep = await evict(this.s, this.s.accessTimes, [r.name], budget, dryRun);
         this.record(rep, r.name, dryRun);
         reports.push(rep);
       }
       const g = this.s.config.cacheBudget;
       if (g.maxBytes > 0 && remotes.length > 0) {
-        const rep = await evict(this.s, this.s.accessLog, remotes.map((r) => r.name), { maxBytes: g.maxBytes, high: g.highWatermark, low: g.lowWatermark }, dryRun);
+        const rep = await evict(this.s, this.s.accessTimes, remotes.map((r) => r.name), { maxBytes: g.maxBytes, high: g.highWatermark, low: g.lowWatermark }, dryRun);
         this.record(rep, '(global)', dryRun);
         reports.push(rep);
       }
@@ -112,13 +112,13 @@ export class Evictor {
   schedule(): () => void {
     const every = this.s.config.cacheBudget.checkIntervalSeconds * 1000;
     const anyBudget = this.s.config.cacheBudget.maxBytes > 0 || this.remotes().some((r) => r.maxBytes > 0);
-    const flush = setInterval(() => void this.s.accessLog.flush().catch((e: unknown) => this.s.log.warn('access log flush failed', { error: String(e) })), FLUSH_MS);
+    const flush = setInterval(() => void this.s.accessTimes.flush().catch((e: unknown) => this.s.log.warn('access log flush failed', { error: String(e) })), FLUSH_MS);
     const check = anyBudget && every > 0 ? setInterval(() => this.trigger(), every) : undefined;
     if (anyBudget) this.trigger();
     return () => {
       clearInterval(flush);
       if (check) clearInterval(check);
-      void this.s.accessLog.flush().catch(() => {});
+      void this.s.accessTimes.flush().catch(() => {});
     };
   }
 }

@@ -32,7 +32,7 @@ export interface GcReport {
   ms: number;
 }
 
-export type GcServer = StoreAccess & { uploads: Pick<UploadSessions, 'list' | 'remove'>; gcLock: GcGate };
+export type GcServer = StoreAccess & { uploads: Pick<UploadSessions, 'list' | 'remove'>; gcGate: GcGate };
 
 /**
  * Mark and sweep over the store, whatever the formats, beside running pushes (src/storage/gc-gate.ts).
@@ -45,7 +45,7 @@ export async function collectGarbage(s: GcServer, now: number, opts: GcOptions):
   const t0 = Date.now();
   const marked = new Set<string>();
   const report: GcReport = { dryRun: opts.dryRun, manifests: 0, blobsKept: 0, blobsDeleted: 0, bytesFreed: 0, linksDeleted: 0, uploadsDeleted: 0, deleted: [], ms: 0 };
-  const run = await s.gcLock.track();
+  const run = await s.gcGate.track();
   try {
     // The job's own reads must not count as use, or nothing it reads could ever go.
     const q: GcServer = { ...s, blobs: s.blobs.unobserved() };
@@ -62,7 +62,7 @@ export async function collectGarbage(s: GcServer, now: number, opts: GcOptions):
     }
     if (opts.dryRun) report.linksDeleted = drops.filter((d) => !run.used.has(d.digest)).length;
     else {
-      await s.gcLock.inBatches(drops, async (d) => {
+      await s.gcGate.inBatches(drops, async (d) => {
         if (run.used.has(d.digest)) marked.add(d.digest);
         else if (await d.remove()) report.linksDeleted++;
         else marked.add(d.digest); // renewed meanwhile: its blob stays too
@@ -100,7 +100,7 @@ export async function collectGarbage(s: GcServer, now: number, opts: GcOptions):
       if (!opts.dryRun) await q.blobs.delete(d);
     };
     if (opts.dryRun) await forEachLimit(candidates, SWEEP_CONCURRENCY, sweep);
-    else await s.gcLock.inBatches(candidates, sweep);
+    else await s.gcGate.inBatches(candidates, sweep);
   } finally {
     run.end();
   }
@@ -116,5 +116,5 @@ export function gcOptions(s: { config: Pick<Config, 'gc'> }, dryRun: boolean): G
 
 /** The online mode: one job at a time; pushes go on beside it. */
 export function runGc(s: GcServer & { config: Pick<Config, 'gc'> }, dryRun: boolean): Promise<GcReport> {
-  return s.gcLock.job(() => collectGarbage(s, Date.now(), gcOptions(s, dryRun)));
+  return s.gcGate.job(() => collectGarbage(s, Date.now(), gcOptions(s, dryRun)));
 }

@@ -25,7 +25,7 @@ export async function applyRetention(repos: ReadonlyMap<string, FormatRepo>, now
  * deletes are ordinary commits, like a client's DELETE.
  */
 export function runMaintenance(s: MaintenanceDeps, dryRun: boolean, now = Date.now()): Promise<MaintenanceReport> {
-  return s.gcLock.job(async () => {
+  return s.gcGate.job(async () => {
     const retention = await applyRetention(s.repos, now, dryRun);
     const gc = await collectGarbage(s, now, gcOptions(s, dryRun));
     // Quotas count what repos hold: after deletes, count again.

@@ -17,7 +17,7 @@ export type AdminResult =
 /** Usage per remote repo (the eviction dry run's scan), the job forms, and the last result. */
 export type ReloadStatus = { at: number; source: string; ok: boolean; notes: string[] } | undefined;
 
-/** `warmable`: the remote repos whose format can warm its cache (FormatRepo.prefetch), whatever the format. */
+/** `warmable`: the remote repos whose format can warm its cache (FormatRepo.warm), whatever the format. */
 export function adminBody(session: Session, usage: EvictReport[], remotes: RepoStatus[], reload: ReloadStatus, result?: AdminResult, warmable: string[] = []): Html {
   const form = (job: string, dry: boolean, label: string): Html => postForm('/ui/admin/run', session, { job, dryRun: dry ? '1' : '0' }, label, `job-${job}${dry ? '-dry' : ''}`);
   return html`${result ? resultBody(result) : ''}

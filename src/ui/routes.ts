@@ -96,7 +96,7 @@ export function uiApp(s: Server): Hono<UiEnv> {
     if (!admin(c)) return show(c, 'Admin', html`<p class="error">Only administrators may see this page. ${user(c) ? '' : html`<a href="/ui/login?next=/ui/admin">Log in</a>.`}</p>`, user(c) ? 403 : 401);
     const usage = await s.evictor.run(true);
     const remotes = s.config.repos.filter((r) => r.type === 'remote').map((r) => repoStatus(s, r));
-    const warmable = remotes.filter((r) => s.repos.get(r.name)?.prefetch !== undefined).map((r) => r.name);
+    const warmable = remotes.filter((r) => s.repos.get(r.name)?.warm !== undefined).map((r) => r.name);
     return show(c, 'Admin', adminBody(c.get('session'), usage, remotes, s.lastReload, result, warmable));
   };
   app.get('/admin', (c) => adminPage(c));

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AccessLog, MAX_PER_SHARD } from '../../src/cache/access-log.ts';
+import { AccessTimes, MAX_PER_SHARD } from '../../src/cache/access-times.ts';
 import { layout } from '../../src/storage/layout.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import type { FakeUpstream } from '../helpers/fake-upstream.ts';
@@ -29,14 +29,14 @@ describe('access log bounds', () => {
       const r = await fetch(`${br.url}/repo/hub/v2/x/blobs/${sha256(randomBytes(8))}`, { method: 'HEAD' });
       assert.equal(r.status, 404);
     }
-    assert.equal((await br.server.accessLog.times('hub')).size, 0);
+    assert.equal((await br.server.accessTimes.times('hub')).size, 0);
     const bytes = randomBytes(5000);
     up.blobs.set(sha256(bytes), bytes);
     const got = await fetch(`${br.url}/repo/hub/v2/x/blobs/${sha256(bytes)}`);
     assert.equal(got.status, 200);
     await got.arrayBuffer();
     await br.server.fills.idle();
-    assert.deepEqual([...(await br.server.accessLog.times('hub')).keys()], [sha256(bytes)]);
+    assert.deepEqual([...(await br.server.accessTimes.times('hub')).keys()], [sha256(bytes)]);
   });
 
   it('a shard document over the cap reads as empty: eviction and usage still run', async () => {
@@ -47,12 +47,12 @@ describe('access log bounds', () => {
     await writeFile(path, JSON.stringify({ junk: 'x'.repeat(2 * 1024 * 1024) }));
     const reports = await br.server.evictor.run(true);
     assert.equal(reports.length, 1);
-    assert.ok((await br.server.accessLog.times('hub')).size >= 1);
+    assert.ok((await br.server.accessTimes.times('hub')).size >= 1);
   });
 
   it('one shard keeps at most MAX_PER_SHARD entries, the most recent', async () => {
     let t = 0;
-    const log = new AccessLog(br.server.meta, () => ++t);
+    const log = new AccessTimes(br.server.meta, () => ++t);
     const digest = (i: number): string => `sha256:ab${i.toString(16).padStart(62, '0')}`;
     for (let i = 0; i < MAX_PER_SHARD + 500; i++) log.touch('shardtest', digest(i));
     const times = await log.times('shardtest');

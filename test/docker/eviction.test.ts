@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AccessLog } from '../../src/cache/access-log.ts';
+import { AccessTimes } from '../../src/cache/access-times.ts';
 import { cli } from '../helpers/cli.ts';
 import { makeImage, pushImage, sha256 } from '../helpers/images.ts';
 import type { TestImage } from '../helpers/images.ts';
@@ -143,10 +143,10 @@ describe('cache budget and LRU eviction', () => {
   it('access times are batched in memory and survive a restart', async () => {
     const s = servers[0];
     assert.ok(s);
-    const log = new AccessLog(s.server.meta, () => 42);
+    const log = new AccessTimes(s.server.meta, () => 42);
     log.touch('hub', 'sha256:ab12');
     await log.flush();
-    const fresh = new AccessLog(s.server.meta, () => 0);
+    const fresh = new AccessTimes(s.server.meta, () => 0);
     assert.equal((await fresh.times('hub')).get('sha256:ab12'), 42);
   });
 });

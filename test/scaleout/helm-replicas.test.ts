@@ -27,7 +27,7 @@ describe('Helm hosted index over one bucket, changed through two replicas', () =
     const driver = await s3Driver(`${dir.path}/spool`, prefix);
     const meta = new MetaStore(driver, () => randomUUID(), Date.now, true);
     const blobs = new BlobStore(driver, () => randomUUID());
-    return new HelmLocal({ repo: 'charts', blobs, meta, gcLock: new RwLock(), now: Date.now, log: createLogger(() => {}, 'error'), allowOverwrite: false, allowDelete: true, maxChartBytes: 1 << 20, indexFormat: 'yaml', snapshotEvery: 3 });
+    return new HelmLocal({ repo: 'charts', blobs, meta, gcGate: new RwLock(), now: Date.now, log: createLogger(() => {}, 'error'), allowOverwrite: false, allowDelete: true, maxChartBytes: 1 << 20, indexFormat: 'yaml', snapshotEvery: 3 });
   };
   const versions = async (repo: HelmLocal): Promise<string[]> => [...(await repo.entries()).entries].flatMap(([n, es]) => es.map((e) => `${n}@${e.version}`)).sort();
   before(async () => {

@@ -28,7 +28,7 @@ describe('Helm hosted index: snapshot and journal', () => {
     const driver = new FsDriver(dir.path);
     const meta = new MetaStore(driver, () => randomUUID());
     const blobs = new BlobStore(driver, () => randomUUID());
-    const repo = new HelmLocal({ repo: 'charts', blobs, meta, gcLock: new RwLock(), now: Date.now, log: createLogger(() => {}, 'error'), allowOverwrite: false, allowDelete: true, maxChartBytes: 1 << 20, indexFormat: 'yaml', snapshotEvery: 3 });
+    const repo = new HelmLocal({ repo: 'charts', blobs, meta, gcGate: new RwLock(), now: Date.now, log: createLogger(() => {}, 'error'), allowOverwrite: false, allowDelete: true, maxChartBytes: 1 << 20, indexFormat: 'yaml', snapshotEvery: 3 });
     return { repo, meta };
   };
   const versions = async (repo: HelmLocal): Promise<string[]> => [...(await repo.entries()).entries].flatMap(([n, es]) => es.map((e) => `${n}@${e.version}`)).sort();

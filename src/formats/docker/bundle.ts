@@ -4,7 +4,7 @@ import type { BlobStore } from '../../storage/blob-store.ts';
 import type { BundleFile, BundleIndexEntry, BundleReport } from '../format.ts';
 import { mustExist, parseManifest } from './manifest.ts';
 import { isValidName, isValidTag } from './reference.ts';
-import { parseImageRef } from './prefetch.ts';
+import { parseImageRef } from './warm.ts';
 import type { DockerReader, DockerWriter } from './repo.ts';
 
 /** The annotation an OCI image layout uses for a tag; ours adds the image name. */

@@ -10,11 +10,11 @@ import type { DockerLocalConfig, DockerRemoteConfig, DockerRepoConfig } from './
 import { dockerOf, dockerRootRoute, handleRepoPath } from './http.ts';
 import { ImageFilter } from './image-filter.ts';
 import { DockerLocal } from './local.ts';
-import { parseImageRef, prefetch } from './prefetch.ts';
+import { parseImageRef, warmImage } from './warm.ts';
 import { RepoQuota } from './quota.ts';
 import { DockerRemote } from './remote.ts';
 import type { DockerRepo } from './repo.ts';
-import { applyRetention } from './retention.ts';
+import { retainDockerRepo } from './retention.ts';
 import { dockerStore } from './store.ts';
 import { DockerVirtual } from './virtual.ts';
 
@@ -42,7 +42,7 @@ class DockerRepoHandle implements FormatRepo {
 
   async retain(now: number, dryRun: boolean): Promise<RetentionSummary[]> {
     if (!(this.docker instanceof DockerLocal) || this.cfg.type !== 'local') return [];
-    return applyRetention(this.deps, this.docker, this.cfg, now, dryRun);
+    return retainDockerRepo(this.deps, this.docker, this.cfg, now, dryRun);
   }
 
   usageChanged(): void {
@@ -64,11 +64,11 @@ class DockerRepoHandle implements FormatRepo {
     return dockerImport(this.docker.writer, this.deps.blobs, index, onItem);
   }
 
-  async prefetch(ref: string, opts: { platform?: string; events?: WarmEvents }): Promise<Record<string, unknown>> {
+  async warm(ref: string, opts: { platform?: string; events?: WarmEvents }): Promise<Record<string, unknown>> {
     if (!(this.docker instanceof DockerRemote)) throw new RegistryError('unsupported', `${this.name} is not a remote Docker repository`);
     const parsed = parseImageRef(ref);
     if (!parsed) throw new RegistryError('invalid', `not an image reference: ${ref}`);
-    return { ...(await prefetch(this.docker, this.deps.fills, parsed.image, parsed.ref, opts.platform, opts.events)) };
+    return { ...(await warmImage(this.docker, this.deps.fills, parsed.image, parsed.ref, opts.platform, opts.events)) };
   }
 }
 
@@ -95,7 +95,7 @@ function dockerLocal(rc: DockerLocalConfig, s: BuildDeps): DockerLocal {
     blobs: s.blobs,
     meta: s.meta,
     uploads: s.uploads,
-    gcLock: s.gcLock,
+    gcGate: s.gcGate,
     manifestMaxBytes: rc.manifestMaxBytes,
     allowDelete: rc.delete,
     immutableTags: rc.immutableTags,

@@ -28,7 +28,7 @@ export interface DockerLocalDeps {
   meta: MetaStore;
   uploads: UploadSessions;
   /** Shared by every reference-creating write; the online gc takes it exclusively. */
-  gcLock: RwLock;
+  gcGate: RwLock;
   manifestMaxBytes: number;
   allowDelete: boolean;
   immutableTags: boolean;
@@ -80,7 +80,7 @@ export abstract class DockerLocalRead implements DockerReader {
     if (!link || !stat) throw blobUnknown(digest);
     // A HEAD is how a pushing client decides to skip an upload; keep the link young so gc spares it.
     if (head && this.d.now() - link.linkedAt > this.d.linkGraceMs / 2) {
-      await this.d.gcLock.withShared(() => this.link(image, digest, stat.size));
+      await this.d.gcGate.withShared(() => this.link(image, digest, stat.size));
     }
     return { source: 'store', digest, size: stat.size, cache: 'LOCAL' };
   }

@@ -44,7 +44,7 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
   async finishUpload(image: string, id: string, digest: Digest): Promise<StoredBlob> {
     // Admitted before the bytes become a blob: a refused upload is removed, never left for gc.
     const s = await this.d.uploads.status(id, this.name, image);
-    return this.d.gcLock.withShared(async () => {
+    return this.d.gcGate.withShared(async () => {
       await this.admitOrDrop(digest, s.size, () => this.d.uploads.cancel(id, this.name, image));
       const b = await this.d.uploads.finish(id, this.name, image, digest).catch((e: unknown) => {
         this.d.quota?.invalidate();
@@ -73,7 +73,7 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
       if (isRegistryError(e) && e.kind === 'insufficient_storage') throw new RegistryError(e.kind, e.message, { code: 'BLOB_UPLOAD_INVALID', cause: e });
       throw e;
     }
-    return this.d.gcLock.withShared(async () => {
+    return this.d.gcGate.withShared(async () => {
       await this.admitOrDrop(digest, w.bytesWritten, () => w.abort());
       const stored = await w.finish();
       await this.link(image, digest, stored.size);
@@ -97,7 +97,7 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
   }
 
   mount(image: string, digest: Digest): Promise<boolean> {
-    return this.d.gcLock.withShared(async () => {
+    return this.d.gcGate.withShared(async () => {
       const stat = await this.d.blobs.stat(digest);
       if (!stat) return false;
       await this.link(image, digest, stat.size);
@@ -117,7 +117,7 @@ export class DockerLocal extends DockerLocalRead implements DockerWriter {
     if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
       throw new RegistryError('invalid', `manifest digest ${digest.value} does not match ${ref.digest.value}`, { code: 'DIGEST_INVALID' });
     }
-    return this.d.gcLock.withShared(async () => {
+    return this.d.gcGate.withShared(async () => {
       for (const b of m.blobs) {
         if (mustExist(b) && !(await this.holds(image, b.digest))) {
           throw new RegistryError('not_found', `blob unknown to registry: ${b.digest.value}`, { code: 'MANIFEST_BLOB_UNKNOWN', detail: { digest: b.digest.value } });

@@ -86,7 +86,7 @@ export class DockerRemote implements DockerReader {
 
   async manifest(image: string, ref: Reference, via?: string): Promise<ManifestResult> {
     const m = await this.resolveManifest(image, ref, via);
-    this.d.accessLog.touch(this.d.repo, m.digest);
+    this.d.accessTimes.touch(this.d.repo, m.digest);
     return m;
   }
 
@@ -196,7 +196,7 @@ export class DockerRemote implements DockerReader {
         await this.d.meta.put(linkKey, { size: stat.size, linkedAt: this.d.now() });
       }
       // Only what is cached is recorded: random digests asked for cannot grow the access log.
-      this.d.accessLog.touch(this.d.repo, digest.value);
+      this.d.accessTimes.touch(this.d.repo, digest.value);
       return { source: 'store', digest, size: stat.size, cache: 'HIT' };
     }
     this.assertOnline(`blob ${digest.value}`, 'BLOB_UNKNOWN');
@@ -239,7 +239,7 @@ export class DockerRemote implements DockerReader {
       // Linked when the fill commits, whether or not this client is still connected.
       stored: async (b) => {
         if (await link(b)) {
-          this.d.accessLog.touch(this.d.repo, digest.value);
+          this.d.accessTimes.touch(this.d.repo, digest.value);
           this.d.cached(b.size);
         }
       },

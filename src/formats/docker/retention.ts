@@ -55,7 +55,7 @@ type RetentionServer = { meta: MetaStore; blobs: BlobStore; log: Logger };
  * left alone. Blobs are freed by the gc that follows. Only deletes, so it never races a push into
  * losing data: each delete checks again that the tag or manifest is still as planned.
  */
-export async function applyRetention(s: RetentionServer, repo: DockerLocal, rc: DockerLocalConfig, now: number, dryRun: boolean): Promise<RetentionResult[]> {
+export async function retainDockerRepo(s: RetentionServer, repo: DockerLocal, rc: DockerLocalConfig, now: number, dryRun: boolean): Promise<RetentionResult[]> {
   const results: RetentionResult[] = [];
   {
     if (!rc.retention) return results;

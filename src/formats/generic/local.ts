@@ -71,7 +71,7 @@ export class GenericLocal implements GenericReader, GenericWriter {
       throw e;
     }
     // Commit and document under the gc lock: gc cannot run between the blob landing and its reference.
-    return this.d.gcLock.withShared(async () => {
+    return this.d.gcGate.withShared(async () => {
       if (!this.d.allowOverwrite && (await this.d.meta.exists(key))) {
         await w.abort();
         throw this.exists(path);

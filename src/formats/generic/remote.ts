@@ -71,7 +71,7 @@ export class GenericRemote implements GenericReader {
     await this.d.fills.settled(this.keyOf(path));
     const f = await storedFile(this.d.meta, this.d.blobs, this.name, path);
     if (f) {
-      this.d.accessLog.touch(this.name, f.digest.value);
+      this.d.accessTimes.touch(this.name, f.digest.value);
       if (this.d.immutable(path.join('/')) || this.d.offline() || freshness(f.doc.storedAt, this.d.now(), this.d.rule) === 'fresh') {
         return { source: 'store', doc: f.doc, digest: f.digest, cache: 'HIT' };
       }
@@ -165,7 +165,7 @@ export class GenericRemote implements GenericReader {
       };
       await this.d.meta.put(genericLayout.file(this.name, path), doc);
       this.inFlight.delete(key);
-      this.d.accessLog.touch(this.name, b.digest.value);
+      this.d.accessTimes.touch(this.name, b.digest.value);
       this.d.cached(b.size);
     };
     const join = (): { fill: Fill; coalesced: boolean } => this.d.fills.join(key, undefined, start, this.name, stored, Math.min(STALL_MS, this.d.idleTimeoutMs / 2), seen);

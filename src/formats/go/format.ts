@@ -82,7 +82,7 @@ function sumdbs(cfg: Extract<GoRepoConfig, { type: 'remote' }>, d: BuildDeps): S
           ...proxies.split(/[,|]/).map((u): SumdbSource => ({ kind: 'proxy', client: upstreamClientFor(cfg.name, { ...timeouts, url: `${u.trim().replace(/\/+$/, '')}/sumdb/${name}`, username, password }, d) })),
           database(`https://${name}`),
         ];
-    const kept = new KeptFiles({ repo: cfg.name, db: name, sources, blobs: d.blobs, meta: d.meta, gcLock: d.gcLock, accessLog: d.accessLog, idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000, now: d.now });
+    const kept = new KeptFiles({ repo: cfg.name, db: name, sources, blobs: d.blobs, meta: d.meta, gcGate: d.gcGate, accessTimes: d.accessTimes, idleTimeoutMs: cfg.upstream.idleTimeoutSeconds * 1000, now: d.now });
     return new SumdbProxy({
       repo: cfg.name,
       name,

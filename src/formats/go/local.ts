@@ -107,7 +107,7 @@ export class GoLocal implements GoReader, GoWriter {
       throw e;
     }
     // The zip's document is the publication: written last, under the gc lock with its blob.
-    await this.d.gcLock.withShared(async () => {
+    await this.d.gcGate.withShared(async () => {
       if (await this.published(module, version)) {
         await w.abort();
         throw immutable(module, version);
@@ -136,7 +136,7 @@ export class GoLocal implements GoReader, GoWriter {
   }
 
   private async store(module: string, version: string, ext: 'mod' | 'info', bytes: Uint8Array): Promise<void> {
-    await this.d.gcLock.withShared(async () => {
+    await this.d.gcGate.withShared(async () => {
       const b = await this.d.blobs.putBytes(bytes);
       await this.d.meta.put(goLayout.file(this.name, module, version, ext), { digest: b.digest.value, size: b.size, storedAt: this.d.now() } satisfies GoFileDoc);
     });

@@ -68,7 +68,7 @@ function build(cfg: HelmRepoConfig, d: BuildDeps): FormatRepo {
       ...remoteCacheDeps(cfg, cfg.cache.indexTtlSeconds, d),
       upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
       baseUrl: cfg.upstream.url,
-      gcLock: d.gcLock,
+      gcGate: d.gcGate,
       maxIndexBytes: cfg.maxIndexBytes,
       maxChartBytes: cfg.maxChartBytes,
       indexFormat: cfg.indexFormat,

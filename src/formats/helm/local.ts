@@ -65,7 +65,7 @@ export class HelmLocal implements HelmReader {
       const { docs, fresh } = await this.journal.load();
       for (const doc of docs.values()) this.remember(s, doc);
       // Read the slow way (every document): leave a snapshot so the next start does not.
-      if (fresh) await this.d.gcLock.withShared(() => this.journal.snapshot(docs.values()));
+      if (fresh) await this.d.gcGate.withShared(() => this.journal.snapshot(docs.values()));
       return s;
     })();
     this.state.catch(() => (this.state = null));
@@ -252,7 +252,7 @@ export class HelmLocal implements HelmReader {
   private commit<T>(fn: (s: State) => Promise<T>): Promise<T> {
     const run = this.commits.then(async () => {
       const s = await this.current();
-      return this.d.gcLock.withShared(() => fn(s));
+      return this.d.gcGate.withShared(() => fn(s));
     });
     this.commits = run.catch(() => {});
     return run;

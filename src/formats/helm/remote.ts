@@ -22,7 +22,7 @@ export interface HelmRemoteDeps extends RemoteCacheDeps {
   upstream: UpstreamClient;
   /** The chart repository's base URL: relative chart URLs resolve against it. */
   baseUrl: string;
-  gcLock: RwLock;
+  gcGate: RwLock;
   maxIndexBytes: number;
   maxChartBytes: number;
   indexFormat: IndexFormat;
@@ -163,7 +163,7 @@ export class HelmRemote implements HelmReader {
     const generated = parsed.generated ?? new Date(this.d.now()).toISOString();
     const rendered = new TextEncoder().encode(await renderEntriesSliced(parsed.entries, this.d.indexFormat, generated));
     const data = new TextEncoder().encode(JSON.stringify({ entries: Object.fromEntries(parsed.entries), upstream: Object.fromEntries(parsed.upstream) }));
-    const doc = await this.d.gcLock.withShared(async () => {
+    const doc = await this.d.gcGate.withShared(async () => {
       const r = await this.d.blobs.putBytes(rendered);
       const b = await this.d.blobs.putBytes(data);
       const next: RemoteIndexDoc = {

@@ -1,4 +1,4 @@
-import type { AccessLog } from '../../../cache/access-log.ts';
+import type { AccessTimes } from '../../../cache/access-times.ts';
 import { RegistryError } from '../../../errors.ts';
 import { readLimited } from '../../../http/streams.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
@@ -31,8 +31,8 @@ export interface KeptDeps {
   sources: SumdbSource[];
   blobs: BlobStore;
   meta: MetaStore;
-  gcLock: RwLock;
-  accessLog: AccessLog;
+  gcGate: RwLock;
+  accessTimes: AccessTimes;
   idleTimeoutMs: number;
   now: () => number;
 }
@@ -94,16 +94,16 @@ export class KeptFiles implements TileSource {
     if (!doc || !d?.ok) return null;
     const bytes = await this.d.blobs.readAll(d.digest, maxBytes).catch(() => null);
     if (!bytes) return null;
-    this.d.accessLog.touch(this.d.repo, d.digest.value);
+    this.d.accessTimes.touch(this.d.repo, d.digest.value);
     return { bytes, doc };
   }
 
   async keepFile(rel: string, bytes: Uint8Array, width?: number): Promise<void> {
-    await this.d.gcLock.withShared(async () => {
+    await this.d.gcGate.withShared(async () => {
       const b = await this.d.blobs.putBytes(bytes);
       const doc: GoFileDoc = { digest: b.digest.value, size: b.size, storedAt: this.d.now(), ...(width !== undefined ? { width } : {}) };
       await this.d.meta.put(this.key(rel), doc, { remember: false });
-      this.d.accessLog.touch(this.d.repo, b.digest.value);
+      this.d.accessTimes.touch(this.d.repo, b.digest.value);
     });
   }
 

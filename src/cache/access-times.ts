@@ -16,7 +16,7 @@ export const MAX_PER_SHARD = 4096;
  * cache writes at most 256 small documents per flush instead of one per request, and the times
  * survive restarts.
  */
-export class AccessLog {
+export class AccessTimes {
   private pending = new Map<string, Map<string, number>>();
 
   constructor(

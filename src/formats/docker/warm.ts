@@ -7,7 +7,7 @@ import type { DockerRemote } from './remote.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { WarmEvents } from '../format.ts';
 
-export interface PrefetchReport {
+export interface WarmReport {
   manifests: number;
   blobs: number;
   /** Blobs downloaded now, and their bytes. */
@@ -22,8 +22,8 @@ const CONCURRENCY = 3;
  * config, layers), without sending the bytes anywhere: warm a cache before a rollout, or before
  * switching a repo `offline`. `platform` (`os/arch[/variant]`) limits an index to one platform.
  */
-export async function prefetch(remote: DockerRemote, fills: FillManager, image: string, ref: Reference, platform?: string, events?: WarmEvents): Promise<PrefetchReport> {
-  const report: PrefetchReport = { manifests: 0, blobs: 0, fetched: 0, bytesFetched: 0 };
+export async function warmImage(remote: DockerRemote, fills: FillManager, image: string, ref: Reference, platform?: string, events?: WarmEvents): Promise<WarmReport> {
+  const report: WarmReport = { manifests: 0, blobs: 0, fetched: 0, bytesFetched: 0 };
   const seen = new Set<string>();
   const visit = async (r: Reference): Promise<void> => {
     const m = await remote.manifest(image, r);
