@@ -136,7 +136,7 @@ describe('cache budget and LRU eviction', () => {
     assert.ok(usage.stdout.includes(`hub\t${total()} bytes\tbudget ${total()} (100.0%)`), usage.stdout);
     const dry = await cli(['cache', 'evict', '--dry-run', '--config', configPath]);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stderr, /would free \d+ bytes: 1 manifests/, "the least recently used image, down to the default 80%");
+    assert.match(dry.stderr, /would free \d+ bytes: 1 manifest, \d+ blob links/, "the least recently used image, down to the default 80%");
     assert.deepEqual(await has(s, c, 'team/c'), ['HIT', 'HIT']);
   });
 
