@@ -69,5 +69,12 @@ ${g.deleted.length ? html`<details><summary>${g.deleted.length} blobs</summary><
     return html`<section class="result" id="result"><h2>Retention: ${r.results.reduce((n, x) => n + x.removed, 0)} items</h2><table><thead><tr><th>repository</th><th class="num">removed</th></tr></thead><tbody>${r.results.map((x) => html`<tr><td>${x.repo}</td><td class="num">${x.removed}</td></tr>`)}</tbody></table></section>`;
   }
   if (r.kind === 'switch') return html`<section class="result" id="result"><h2>${r.message}</h2></section>`;
-  return html`<section class="result" id="result"><h2>Warmed ${r.repo}</h2><pre>${r.results.map((x) => JSON.stringify(x)).join('\n')}</pre></section>`;
+  // One row per reference: what it took, or why it failed (it was raw JSON before).
+  const n = (v: unknown): string => (typeof v === 'number' ? String(v) : '');
+  const rows = r.results.map((x) =>
+    x['ok'] === true
+      ? html`<tr><td>${String(x['ref'] ?? '')}</td><td>ok</td><td class="num">${n(x['manifests'])}</td><td class="num">${n(x['blobs'])}</td><td class="num">${n(x['fetched'])}</td><td class="num">${typeof x['bytesFetched'] === 'number' ? fmtBytes(x['bytesFetched']) : ''}</td></tr>`
+      : html`<tr class="failed"><td>${String(x['ref'] ?? '')}</td><td colspan="5" class="error">${String(x['error'] ?? 'failed')}</td></tr>`,
+  );
+  return html`<section class="result" id="result"><h2>Warmed ${r.repo}</h2><table class="warm"><thead><tr><th>reference</th><th>result</th><th class="num">manifests</th><th class="num">blobs</th><th class="num">fetched</th><th class="num">bytes fetched</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }

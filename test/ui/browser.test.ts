@@ -57,8 +57,8 @@ describe('web UI in headless Chromium (issue 14)', () => {
     await reg?.stop();
   });
 
-  async function loggedIn(user: keyof typeof PASSWORDS): Promise<{ ctx: BrowserContext; page: Page }> {
-    const ctx = await chrome.browser.newContext({ viewport: { width: 1200, height: 800 } });
+  async function loggedIn(user: keyof typeof PASSWORDS, width = 1200): Promise<{ ctx: BrowserContext; page: Page }> {
+    const ctx = await chrome.browser.newContext({ viewport: { width, height: 800 } });
     await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
     const page = await ctx.newPage();
     await page.goto(`${srv.url}/ui/login?next=/ui/`);
@@ -199,6 +199,43 @@ describe('web UI in headless Chromium (issue 14)', () => {
       assert.equal(srv.server.switches.offline('hub'), undefined, 'the repo was not switched');
     } finally {
       await boss.ctx.close();
+    }
+  });
+
+  // Issue 24, 7 (in part): at 420 px the header overflowed and the user name was unreadable;
+  // table headers wrapped inside words ("siz/e"); the warm result was raw JSON.
+  it('at 420 px the header fits and names the user; headers never break a word; warming answers with a table', async () => {
+    const narrow = await loggedIn('boss', 420);
+    try {
+      await narrow.page.goto(`${srv.url}/ui/`);
+      const fits = await narrow.page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { querySelector(s: string): { scrollWidth: number; clientWidth: number; getBoundingClientRect(): { left: number; right: number } } | null; documentElement: { clientWidth: number } } }).document;
+        const header = d.querySelector('header');
+        const user = d.querySelector('.who .user');
+        const vw = d.documentElement.clientWidth;
+        const box = user?.getBoundingClientRect();
+        return { overflow: header ? header.scrollWidth - header.clientWidth : -1, userInside: box ? box.left >= 0 && box.right <= vw : false };
+      });
+      assert.equal(fits.overflow, 0, 'the header does not overflow');
+      assert.equal(fits.userInside, true, 'the user name is on screen');
+      await shot(narrow.page, 'narrow');
+      const th = await narrow.page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { querySelector(s: string): unknown }; getComputedStyle(e: unknown): { whiteSpace: string; wordBreak: string } });
+        const el = d.document.querySelector('th');
+        return el ? d.getComputedStyle(el) : null;
+      });
+      assert.equal(th?.whiteSpace, 'nowrap');
+      assert.notEqual(th?.wordBreak, 'break-all');
+      await narrow.page.setViewportSize({ width: 1200, height: 800 });
+      await narrow.page.goto(`${srv.url}/ui/admin`);
+      await narrow.page.fill('form[action="/ui/admin/warm"] textarea, form[action="/ui/admin/warm"] input[name=refs]', 'library/base:3');
+      await Promise.all([narrow.page.waitForURL(`${srv.url}/ui/admin/warm`), narrow.page.click('form[action="/ui/admin/warm"] button')]);
+      const row = narrow.page.locator('#result table.warm tbody tr');
+      assert.equal(await row.count(), 1);
+      assert.equal(await row.locator('td').nth(0).textContent(), 'library/base:3');
+      assert.equal(await row.locator('td').nth(1).textContent(), 'ok');
+    } finally {
+      await narrow.ctx.close();
     }
   });
 
