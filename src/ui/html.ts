@@ -65,7 +65,7 @@ header .search{margin-left:auto}header input{padding:.3em .5em;border-radius:4px
 .who{display:flex;gap:.6em;align-items:center}.who .user{color:#fff}
 main{padding:1em 1.5em;max-width:1200px}h1{font-size:1.4em;word-break:break-all}
 table{border-collapse:collapse;background:#fff;margin:.5em 0 1.5em;width:100%}
-th,td{text-align:left;padding:.35em .7em;border-bottom:1px solid #e3e6eb;vertical-align:top;word-break:break-all}
+th,td{text-align:left;padding:.35em .7em;border-bottom:1px solid #e3e6eb;vertical-align:top;overflow-wrap:break-word}
 th{background:#eef1f5;font-weight:600;word-break:normal;overflow-wrap:normal;white-space:nowrap}td.num,th.num{text-align:right;white-space:nowrap}
 .cmd{display:flex;gap:.6em;align-items:center;background:#fff;border:1px solid #e3e6eb;padding:.4em .6em;margin:.3em 0}
 .cmd code{flex:1;word-break:break-all}.cmd-label{color:#667;min-width:5em}
@@ -74,7 +74,7 @@ form.inline{display:inline}.badge{display:inline-block;padding:0 .5em;border-rad
 .badge.bad{background:#ffd9d6}.badge.good{background:#d6f5df}.error{color:#a11}.facts th{width:14em}
 svg.chart{background:#fff;border:1px solid #e3e6eb;margin:.3em 0 1.2em}.legend span{margin-right:1.2em}
 pre{background:#fff;border:1px solid #e3e6eb;padding:.6em;overflow:auto}
-@media (max-width:640px){header{padding:.5em .8em}header a{margin-right:.6em}header .search{margin-left:0;flex:1 1 10em}header input{min-width:0;width:100%}.who{flex-wrap:wrap}main{padding:.8em}}
+@media (max-width:640px){header{padding:.5em .8em}header a{margin-right:.6em}header .search{margin-left:0;flex:1 1 10em}header input{min-width:0;width:100%}.who{flex-wrap:wrap}main{padding:.8em}table{display:block;overflow-x:auto}}
 .notice{background:#fff8dc;border:1px solid #e6d38a;padding:.4em .9em;margin:.5em 0 1em}code.secret{word-break:break-all;font-size:1.05em}
 label.check{margin-right:1em}.token-form input[name=name],.token-form input[name=repos]{min-width:18em}
 `;
