@@ -17,17 +17,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
-export function fmtBytes(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
+export { fmtBytes } from '../util/bytes.ts';
 
 /** A link into the UI; every part is encoded here, so a name can never become a scheme or a path escape. */
 export function uiHref(page: string, params: Record<string, string> = {}): string {

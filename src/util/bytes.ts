@@ -8,3 +8,16 @@ export function concat(parts: Uint8Array[], total = parts.reduce((a, p) => a + p
   }
   return out;
 }
+
+/** A size as people read it: 719 B, 8.3 KB, 3.0 MB (powers of 1000, as registries and browsers show). */
+export function fmtBytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}

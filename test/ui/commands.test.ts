@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { goEnv, zipStored } from '../helpers/gomod.ts';
 import { helm, packageChart } from '../helpers/helm.ts';
+import { makeImage, pushImage } from '../helpers/images.ts';
 import { freePort, run } from '../helpers/net.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -71,5 +72,23 @@ describe('copy commands that work as shown', () => {
     assert.notEqual(without.code, 0, 'verification is attempted without GONOSUMDB');
     const withIt = await run('go', ['get', `${MOD}@v1.0.0`], { cwd: app, env: { ...base, ...env, GOMODCACHE: join(work.path, 'modcache2') }, timeoutMs: 120_000 });
     assert.equal(withIt.code, 0, withIt.stderr);
+  });
+});
+
+// Issue 24, 7 (in part): sizes people read and the image config's key facts on a manifest page.
+describe('the manifest page: image size and config facts', () => {
+  let br: TestServer;
+  before(async () => {
+    br = await startServer({ config: { repos: [{ name: 'dl', format: 'docker', type: 'local' }] } });
+    await pushImage(`${br.url}/repo/dl`, 'team/web', '1.0', await makeImage({ layerSizes: [3_000_000, 2_000] }));
+  });
+  after(() => br?.close());
+
+  it('shows the image size in human units, and the platform and cmd from its config', async () => {
+    const html = await (await fetch(`${br.url}/ui/repo/dl?path=${encodeURIComponent('team/web:1.0')}`)).text();
+    assert.match(html, /<th>image size<\/th><td>3\.0 MB \(config and layers, compressed\)/);
+    assert.match(html, /<th>layers<\/th><td>2 \(3\.0 MB\)/);
+    assert.match(html, /<th>platform<\/th><td>linux\/amd64/);
+    assert.match(html, /<th>cmd<\/th><td>(&quot;|&#34;)\/bin\/true(&quot;|&#34;)/);
   });
 });

@@ -8,6 +8,7 @@ import { listImages } from './listing.ts';
 import type { ManifestDoc, TagDoc } from './manifest-fetch.ts';
 import { isValidName, parseReference } from './reference.ts';
 import { MAX_MANIFEST } from './walk.ts';
+import { fmtBytes } from '../../util/bytes.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -56,8 +57,11 @@ export async function browseDocker(d: { meta: MetaStore; blobs: BlobStore }, rep
   const page = browsePage(path);
   page.parent = image;
   // podman and helm push manifests without a mediaType field: the type they were stored with says it.
-  page.facts.push(['digest', digest.value], ['media type', (isObj(doc) ? str(doc['mediaType']) : '') || str(link.mediaType)], ['size', String(bytes?.byteLength ?? 0)]);
-  if (isObj(doc)) describeManifest(doc, image, page);
+  page.facts.push(['digest', digest.value], ['media type', (isObj(doc) ? str(doc['mediaType']) : '') || str(link.mediaType)], ['manifest size', fmtBytes(bytes?.byteLength ?? 0)]);
+  if (isObj(doc)) {
+    describeManifest(doc, image, page);
+    await configFacts(d.blobs, doc, page);
+  }
   const refs = await d.meta.list(layout.dockerReferrersDir(repo, image, digest));
   const rows: BrowseCell[][] = [];
   for (const name of refs.slice(0, BROWSE_MAX)) {
@@ -125,7 +129,7 @@ function describeManifest(doc: Obj, image: string, page: BrowsePage): void {
       rows: manifests.map((m) => {
         const p = isObj(m['platform']) ? m['platform'] : {};
         const platform = [str(p['os']), str(p['architecture']), str(p['variant'])].filter((x) => x !== '').join('/');
-        return [{ text: platform || '(none)' }, { text: str(m['digest']), path: `${image}@${str(m['digest'])}` }, { text: num(m['size']) }, { text: str(m['mediaType']) }];
+        return [{ text: platform || '(none)' }, { text: str(m['digest']), path: `${image}@${str(m['digest'])}` }, { text: typeof m['size'] === 'number' ? fmtBytes(m['size']) : '' }, { text: str(m['mediaType']) }];
       }),
     });
   }
@@ -133,13 +137,39 @@ function describeManifest(doc: Obj, image: string, page: BrowsePage): void {
   const layers = list(doc['layers']);
   if (cfg || layers.length > 0) {
     const rows = [...(cfg ? [{ role: 'config', d: cfg }] : []), ...layers.map((d, i) => ({ role: `layer ${i + 1}`, d }))];
-    page.tables.push({ caption: 'Config and layers', head: ['', 'digest', 'size', 'media type'], rows: rows.map((r) => [{ text: r.role }, { text: str(r.d['digest']) }, { text: num(r.d['size']) }, { text: str(r.d['mediaType']) }]) });
-    const total = layers.reduce((n, l) => n + (typeof l['size'] === 'number' ? l['size'] : 0), 0);
-    page.facts.push(['layers', `${layers.length} (${total} bytes)`]);
+    page.tables.push({ caption: 'Config and layers', head: ['', 'digest', 'size', 'media type'], rows: rows.map((r) => [{ text: r.role }, { text: str(r.d['digest']) }, { text: typeof r.d['size'] === 'number' ? fmtBytes(r.d['size']) : '' }, { text: str(r.d['mediaType']) }]) });
+    const sizeOf = (o: Obj): number => (typeof o['size'] === 'number' ? o['size'] : 0);
+    const total = layers.reduce((n, l) => n + sizeOf(l), 0);
+    page.facts.push(['layers', `${layers.length} (${fmtBytes(total)})`], ['image size', `${fmtBytes(total + (cfg ? sizeOf(cfg) : 0))} (config and layers, compressed)`]);
   }
   if (isObj(doc['subject'])) page.facts.push(['subject', str(doc['subject']['digest'])]);
   if (typeof doc['artifactType'] === 'string') page.facts.push(['artifact type', doc['artifactType']]);
   if (isObj(doc['annotations'])) for (const [k, v] of Object.entries(doc['annotations']).slice(0, 50)) page.facts.push([k, str(v)]);
+}
+
+const MAX_CONFIG = 1 << 20;
+
+/** An image config's key facts (what `docker inspect` shows first): created, platform, entrypoint, cmd, labels. */
+async function configFacts(blobs: BlobStore, doc: Obj, page: BrowsePage): Promise<void> {
+  const cfg = isObj(doc['config']) ? doc['config'] : null;
+  const d = cfg ? parseDigest(str(cfg['digest'])) : null;
+  if (!cfg || !d?.ok || !/image\.config|container\.image/.test(str(cfg['mediaType']))) return;
+  const bytes = await blobs.readAll(d.digest, MAX_CONFIG).catch(() => null);
+  let c: unknown = null;
+  try {
+    c = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
+  } catch {
+    return;
+  }
+  if (!isObj(c)) return;
+  const inner = isObj(c['config']) ? c['config'] : {};
+  const joined = (v: unknown): string => (Array.isArray(v) ? v.map((x) => JSON.stringify(String(x))).join(' ') : '');
+  if (str(c['created'])) page.facts.push(['created', str(c['created'])]);
+  const platform = [str(c['os']), str(c['architecture']), str(c['variant'])].filter((x) => x !== '').join('/');
+  if (platform) page.facts.push(['platform', platform]);
+  if (joined(inner['Entrypoint'])) page.facts.push(['entrypoint', joined(inner['Entrypoint'])]);
+  if (joined(inner['Cmd'])) page.facts.push(['cmd', joined(inner['Cmd'])]);
+  if (isObj(inner['Labels'])) for (const [k, v] of Object.entries(inner['Labels']).slice(0, 30)) page.facts.push([`label ${k}`, str(v)]);
 }
 
 function annotations(v: unknown): string {
