@@ -41,8 +41,9 @@ export class RevokedSessions {
     const now = this.now();
     for (const [sid, exp] of this.known) if (exp <= now) this.known.delete(sid);
     for (const name of await this.meta.list(layout.revokedSessionsDir())) {
-      const doc = await this.meta.get<{ exp: number }>(layout.revokedSession(name), { remember: false });
-      if (!doc || doc.exp <= now) await this.meta.delete(layout.revokedSession(name));
+      const key = `${layout.revokedSessionsDir()}/${name}`;
+      const doc = await this.meta.get<{ exp: number }>(key, { remember: false });
+      if (!doc || doc.exp <= now) await this.meta.delete(key);
     }
   }
 }

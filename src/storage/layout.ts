@@ -21,7 +21,8 @@ import type { Digest } from './digest.ts';
  *   v1/leases/<40 hex>                                shared stores: a replica's lease on a fill or on the storage jobs
  *   v1/auth/token-secret                              HMAC key of issued tokens when the config has none
  *   v1/auth/tokens/<16 hex>                           access tokens: owner, scope, expiry, sha256 of the secret
- *   v1/auth/revoked-sessions/<sid>                    UI sessions ended by logout: { exp }
+ *   v1/auth/revoked-sessions/s<sid>                   UI sessions ended by logout: { exp } (the 's' keeps a
+ *                                                     base64url id that starts with '-' a valid key segment)
  *
  * Image-name components must start with [a-z0-9], so the `_`-prefixed folders can never collide
  * with an image name such as `team/_tags`.
@@ -43,7 +44,7 @@ export const layout = {
   accessTokensDir: (): string => `${LAYOUT_VERSION}/auth/tokens`,
   accessToken: (id: string): string => `${LAYOUT_VERSION}/auth/tokens/${id}`,
   revokedSessionsDir: (): string => `${LAYOUT_VERSION}/auth/revoked-sessions`,
-  revokedSession: (sid: string): string => `${LAYOUT_VERSION}/auth/revoked-sessions/${sid}`,
+  revokedSession: (sid: string): string => `${LAYOUT_VERSION}/auth/revoked-sessions/s${sid}`,
   /** Last access per cached object of a repo, batched (cache/access.ts), whatever its format. */
   accessDir: (repo: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access`,
   access: (repo: string, shard: string): string => `${LAYOUT_VERSION}/repos/${repo}/_access/${shard}`,

@@ -58,3 +58,25 @@ describe('UI sessions end on logout, on a password change and with the user', ()
     assert.doesNotMatch(await page.text(), /class="user">writer</, 'the removed user is logged out');
   });
 });
+
+// A session id is 16 random bytes in base64url: one in 32 starts with '-' or '_'. A key segment
+// may not start with '-', so such a session once broke every page it was used on (a 1-in-64 flake).
+describe('every session id makes a valid revocation key', () => {
+  it('ids that start with - or _ are stored and found', async () => {
+    const { RevokedSessions } = await import('../../src/auth/revoked-sessions.ts');
+    const { MetaStore } = await import('../../src/storage/meta-store.ts');
+    const { FsDriver } = await import('../../src/storage/fs.ts');
+    const { tempDir } = await import('../helpers/tmp.ts');
+    const dir = await tempDir('revoked-');
+    try {
+      const r = new RevokedSessions(new MetaStore(new FsDriver(dir.path), () => crypto.randomUUID()), Date.now);
+      for (const sid of ['-abcdefghijklmnopqrstu', '_abcdefghijklmnopqrstu', 'Aabcdefghijklmnopqrstu']) {
+        assert.equal(await r.has(sid), false);
+        await r.add(sid, Date.now() + 60_000);
+        assert.equal(await r.has(sid), true);
+      }
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
