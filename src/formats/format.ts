@@ -102,6 +102,8 @@ export interface BrowseEntry {
   path: string;
   size?: number;
   note?: string;
+  /** When it was pushed or fetched (epoch ms), where the format knows. */
+  at?: number;
 }
 
 /** A table cell; with `path`, a link to that place in the same repo. */

@@ -35,7 +35,7 @@ export function browseBody(repo: string, p: BrowsePage, path: string): Html {
   return html`<p><a href="${uiHref(`repo/${repo}`)}">${repo}</a>${up !== undefined && path ? html` · <a href="${uiHref(`repo/${repo}`, up ? { path: up } : {})}">up</a>` : ''}</p>
 ${p.facts.length ? html`<table class="facts"><tbody>${p.facts.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}</tbody></table>` : ''}
 ${p.commands.length ? html`<h2>Commands</h2>${p.commands.map((c) => command(c.label, c.text))}` : ''}
-${p.entries.length ? html`<table><thead><tr><th>name</th><th class="num">size</th><th>detail</th></tr></thead><tbody>${p.entries.map((e) => html`<tr><td><a href="${uiHref(`repo/${repo}`, { path: e.path })}">${e.name}</a></td><td class="num">${fmtBytes(e.size)}</td><td>${e.note ?? ''}</td></tr>`)}</tbody></table>${p.more ? html`<p>The list is cut here; use the format's own listing for the rest.</p>` : ''}` : ''}
+${p.entries.length ? html`<table><thead><tr><th>name</th><th class="num">size</th><th>pushed or fetched</th><th>detail</th></tr></thead><tbody>${p.entries.map((e) => html`<tr><td><a href="${uiHref(`repo/${repo}`, { path: e.path })}">${e.name}</a></td><td class="num">${fmtBytes(e.size)}</td><td>${e.at ? new Date(e.at).toISOString().replace('T', ' ').slice(0, 16) : ''}</td><td>${e.note ?? ''}</td></tr>`)}</tbody></table>${p.more ? html`<p>The list is cut here; use the format's own listing for the rest.</p>` : ''}` : ''}
 ${p.tables.map(
   (t) => html`<h2>${t.caption}</h2><table><thead><tr>${t.head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${t.rows.map((row) => html`<tr>${row.map((c) => html`<td>${c.path ? html`<a href="${uiHref(`repo/${repo}`, { path: c.path })}">${c.text}</a>` : c.text}</td>`)}</tr>`)}</tbody></table>`,
 )}`;

@@ -91,4 +91,10 @@ describe('the manifest page: image size and config facts', () => {
     assert.match(html, /<th>platform<\/th><td>linux\/amd64/);
     assert.match(html, /<th>cmd<\/th><td>(&quot;|&#34;)\/bin\/true(&quot;|&#34;)/);
   });
+
+  it('the tags page says when each tag was pushed', async () => {
+    const html = await (await fetch(`${br.url}/ui/repo/dl?path=${encodeURIComponent('team/web')}`)).text();
+    assert.match(html, /<th>pushed or fetched<\/th>/);
+    assert.match(html, /<td>20\d\d-\d\d-\d\d \d\d:\d\d<\/td>/);
+  });
 });

@@ -111,7 +111,7 @@ async function tagsPage(d: { meta: MetaStore }, repo: string, image: string, hos
   page.more = tags.length > BROWSE_MAX;
   for (const tag of tags.slice(0, BROWSE_MAX)) {
     const doc = await d.meta.get<TagDoc>(layout.dockerTag(repo, image, tag));
-    page.entries.push({ name: tag, path: `${image}:${tag}`, ...(doc ? { size: doc.size, note: doc.digest } : {}) });
+    page.entries.push({ name: tag, path: `${image}:${tag}`, ...(doc ? { size: doc.size, note: doc.digest, ...(doc.fetchedAt ? { at: doc.fetchedAt } : {}) } : {}) });
   }
   page.facts.push(['tags', String(tags.length)], ['manifests', String(manifests.length)]);
   page.commands.push({ label: 'podman', text: `podman pull${tls} ${host}/${repo}/${image}:${tags[0] ?? 'latest'}` });

@@ -22,7 +22,7 @@ export async function browseGeneric(meta: MetaStore, repo: string, path: string,
     page.more = listed.more;
     for (const e of listed.entries) {
       const child = [...segments, e.name].join('/');
-      page.entries.push({ name: e.type === 'folder' ? `${e.name}/` : e.name, path: e.type === 'folder' ? `${child}/` : child, ...(e.size !== undefined ? { size: e.size } : {}), ...(e.sha256 ? { note: `sha256:${e.sha256}` } : {}) });
+      page.entries.push({ name: e.type === 'folder' ? `${e.name}/` : e.name, path: e.type === 'folder' ? `${child}/` : child, ...(e.size !== undefined ? { size: e.size } : {}), ...(e.sha256 ? { note: `sha256:${e.sha256}` } : {}), ...(e.storedAt ? { at: e.storedAt } : {}) });
     }
     page.commands.push({ label: 'list (JSON)', text: `curl -s '${url}${segments.length > 0 ? '/' : ''}?list'` });
     return page;
