@@ -3,7 +3,7 @@ import type { ServerMetrics } from './registry.ts';
 /** One point of the cache charts: counter totals at `t` (ms). */
 export interface Sample {
   t: number;
-  /** Body bytes served from the store vs passed through from upstream (Docker counts these). */
+  /** Body bytes served from the store vs passed through from upstream (every format). */
   servedFromCache: number;
   servedFromUpstream: number;
   /** Bytes downloaded from upstreams into the cache (every format). */

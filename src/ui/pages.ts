@@ -49,14 +49,21 @@ ${q === '' ? '' : hits.length === 0 ? html`<p>Nothing stored matches.</p>` : htm
 /** One line chart of per-step increases, drawn server-side as SVG (no script needed). */
 function chart(title: string, samples: Sample[], lines: Array<{ label: string; color: string; pick: (s: Sample) => number }>, unit: (n: number) => string): Html {
   const W = 720;
-  const H = 160;
+  const H = 176;
+  const bottom = H - 24;
   const deltas = lines.map((l) => samples.slice(1).map((s, i) => Math.max(0, l.pick(s) - l.pick(samples[i] ?? s))));
   const max = Math.max(1, ...deltas.flat());
-  const n = Math.max(1, samples.length - 2);
-  const pts = (d: number[]): string => d.map((v, i) => `${((i / n) * (W - 20) + 10).toFixed(1)},${(H - 10 - (v / max) * (H - 30)).toFixed(1)}`).join(' ');
+  // Points by their time, not their index (samples come only while requests arrive), on a time axis.
+  const times = samples.slice(1).map((s) => s.t);
+  const t0 = samples[0]?.t ?? 0;
+  const span = Math.max(1, (samples[samples.length - 1]?.t ?? t0) - t0);
+  const x = (t: number): number => ((t - t0) / span) * (W - 20) + 10;
+  const pts = (d: number[]): string => d.map((v, i) => `${x(times[i] ?? t0).toFixed(1)},${(bottom - (v / max) * (bottom - 20)).toFixed(1)}`).join(' ');
+  const hhmm = (t: number): string => new Date(t).toISOString().slice(11, 16);
+  const ticks = samples.length > 1 ? [t0, t0 + span / 2, t0 + span] : samples.map((s) => s.t);
   const totals = lines.map((l) => (samples.length ? l.pick(samples[samples.length - 1] as Sample) : 0));
   return html`<h2>${title}</h2><div class="legend">${lines.map((l, i) => html`<span><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${l.color}"/></svg> ${l.label}: ${unit(totals[i] ?? 0)} in all</span>`)}</div>
-<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${title}"><text x="10" y="14" font-size="11">peak ${unit(max)} per step</text>${lines.map((l, i) => html`<polyline fill="none" stroke="${l.color}" stroke-width="2" points="${pts(deltas[i] ?? [])}"/>`)}</svg>`;
+<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${title}"><text x="10" y="14" font-size="11">peak ${unit(max)} per step</text><line x1="10" y1="${bottom}" x2="${W - 10}" y2="${bottom}" stroke="#ccd"/>${ticks.map((t, i) => html`<text class="tick" x="${x(t).toFixed(1)}" y="${H - 8}" font-size="11" text-anchor="${i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}">${hhmm(t)} UTC</text>`)}${lines.map((l, i) => html`<polyline fill="none" stroke="${l.color}" stroke-width="2" points="${pts(deltas[i] ?? [])}"/>`)}</svg>`;
 }
 
 export function statsBody(samples: Sample[]): Html {

@@ -104,6 +104,8 @@ describe('web UI: referrers on the manifest page, cache charts, admin jobs over 
     const stats = await mainText(`${srv.url}/ui/stats`);
     assert.equal(stats.status, 200);
     assert.match(stats.html, /<polyline fill="none" stroke="#2a7"/);
+    // Issue 24, 7: the charts have a time axis.
+    assert.match(stats.html, /<text class="tick"[^>]*>\d\d:\d\d UTC<\/text>/);
     assert.match(stats.text, /saved \(hits, joined downloads, stale\): 3 in all misses: 3 in all/);
     assert.match(stats.text, /from cache: [\d.]+ KB in all/);
     const samples = ((await (await fetch(`${srv.url}/api/v1/stats`)).json()) as { samples: Array<{ t: number }> }).samples;
