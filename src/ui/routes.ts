@@ -9,6 +9,7 @@ import { APP_CSS, APP_JS, SECURITY_HEADERS, page } from './html.ts';
 import type { Html } from './html.ts';
 import { browseBody, reposBody, searchBody, statsBody } from './pages.ts';
 import { findByName } from './search.ts';
+import { virtualView } from './virtual-view.ts';
 import { TokenError, createFromForm, tokensBody } from './tokens-page.ts';
 import { sameToken, sessionCookie } from './session.ts';
 import type { Session } from './session.ts';
@@ -77,7 +78,10 @@ export function uiApp(s: Server): Hono<UiEnv> {
     const path = c.req.query('path') ?? '';
     if (cfg.type === 'virtual') {
       const members = cfg.members.filter((m) => s.access.mayRead(principal(c), m));
-      return show(c, name, html`<p>A virtual repository over: ${members.map((m, i) => html`${i ? ', ' : ''}<a href="/ui/repo/${encodeURIComponent(m)}">${m}</a>`)}. Clients use its URL; what it serves is stored in its members.</p>`);
+      const about = html`<p>A virtual repository over: ${members.map((m, i) => html`${i ? ', ' : ''}<a href="/ui/repo/${encodeURIComponent(m)}">${m}</a>`)}. Clients use its URL; what it serves is stored in its members, merged here as it serves them.</p>`;
+      const merged = path.length <= 1024 ? await virtualView(name, members.map((m) => s.repos.get(m)).filter((r): r is NonNullable<typeof r> => r !== undefined), path, origin(c)) : null;
+      if (!merged) return path === '' ? show(c, name, about) : show(c, 'Not found', html`<p>Nothing stored at ${path} in ${name}'s members.</p>`, 404);
+      return show(c, path === '' ? name : `${name} · ${merged.title}`, html`${about}${browseBody(name, merged, path)}`);
     }
     const view = path.length <= 1024 && repo.browse ? await repo.browse(path, origin(c)) : null;
     if (!view) return show(c, 'Not found', html`<p>Nothing stored at ${path} in ${name}.</p>`, 404);

@@ -98,3 +98,35 @@ describe('the manifest page: image size and config facts', () => {
     assert.match(html, /<td>20\d\d-\d\d-\d\d \d\d:\d\d<\/td>/);
   });
 });
+
+// Issue 24, 7 (in part): a virtual repo's page showed only its member list; its copy lines named
+// the member, not the URL its users have.
+describe('a virtual repo\'s pages: merged content, commands naming the virtual repo', () => {
+  let br: TestServer;
+  before(async () => {
+    br = await startServer({
+      config: {
+        repos: [
+          { name: 'team', format: 'docker', type: 'local' },
+          { name: 'more', format: 'docker', type: 'local' },
+          { name: 'docker', format: 'docker', type: 'virtual', members: ['team', 'more'] },
+        ],
+      },
+    });
+    await pushImage(`${br.url}/repo/team`, 'apps/web', '1.0', await makeImage({ layerSizes: [500] }));
+    await pushImage(`${br.url}/repo/more`, 'apps/api', '2.0', await makeImage({ layerSizes: [600] }));
+  });
+  after(() => br?.close());
+
+  it('lists both members\' images, and a manifest page pulls through the virtual name', async () => {
+    const top = await (await fetch(`${br.url}/ui/repo/docker`)).text();
+    assert.match(top, /apps\/web/);
+    assert.match(top, /apps\/api/);
+    const lines = await commands(`${br.url}/ui/repo/docker?path=${encodeURIComponent('apps/api:2.0')}`);
+    const host = br.url.replace('http://', '');
+    assert.ok(lines.includes(`podman pull --tls-verify=false ${host}/docker/apps/api:2.0`), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`/repo/docker/v2/apps/api/manifests/2.0`)), lines.join('\n'));
+    const res = await fetch(`${br.url}/repo/docker/v2/apps/api/manifests/2.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.equal(res.status, 200, 'the shown URL answers');
+  });
+});
