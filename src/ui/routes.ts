@@ -9,7 +9,7 @@ import { APP_CSS, APP_JS, SECURITY_HEADERS, page } from './html.ts';
 import type { Html } from './html.ts';
 import { browseBody, reposBody, searchBody, statsBody } from './pages.ts';
 import { findByName } from './search.ts';
-import { virtualView } from './virtual-view.ts';
+import { preferredName, renamer, virtualView } from './virtual-view.ts';
 import { TokenError, createFromForm, tokensBody } from './tokens-page.ts';
 import { sameToken, sessionCookie } from './session.ts';
 import type { Session } from './session.ts';
@@ -81,10 +81,24 @@ export function uiApp(s: Server): Hono<UiEnv> {
       const about = html`<p>A virtual repository over: ${members.map((m, i) => html`${i ? ', ' : ''}<a href="/ui/repo/${encodeURIComponent(m)}">${m}</a>`)}. Clients use its URL; what it serves is stored in its members, merged here as it serves them.</p>`;
       const merged = path.length <= 1024 ? await virtualView(name, members.map((m) => s.repos.get(m)).filter((r): r is NonNullable<typeof r> => r !== undefined), path, origin(c)) : null;
       if (!merged) return path === '' ? show(c, name, about) : show(c, 'Not found', html`<p>Nothing stored at ${path} in ${name}'s members.</p>`, 404);
+      if (s.config.defaultRepo === name && cfg.format === 'docker') {
+        const toRoot = renamer(new URL(origin(c)).host, name, '');
+        merged.commands = merged.commands.map((x) => ({ ...x, text: toRoot(x.text) }));
+      }
       return show(c, path === '' ? name : `${name} · ${merged.title}`, html`${about}${browseBody(name, merged, path)}`);
     }
     const view = path.length <= 1024 && repo.browse ? await repo.browse(path, origin(c)) : null;
     if (!view) return show(c, 'Not found', html`<p>Nothing stored at ${path} in ${name}.</p>`, 404);
+    // Copy lines with the URL users have: the virtual repo over this one, or the host root.
+    const virtuals = s.config.repos.flatMap((r) => (r.type === 'virtual' ? [{ name: r.name, members: r.members }] : []));
+    const pref = preferredName(name, virtuals, (r) => mayRead(c, r), s.config.defaultRepo);
+    if (pref.name !== name || pref.root) {
+      const host = new URL(origin(c)).host;
+      const toVirtual = renamer(host, name, pref.name);
+      const toRoot = pref.root && cfg.format === 'docker' ? renamer(host, pref.name, '') : (t: string) => t;
+      view.commands = view.commands.map((x) => ({ ...x, text: toRoot(toVirtual(x.text)) }));
+      view.facts.push(['reached through', pref.root ? `${pref.name} (the host root)` : pref.name]);
+    }
     return show(c, path === '' ? name : `${name} · ${view.title}`, browseBody(name, view, path));
   });
 

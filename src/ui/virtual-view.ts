@@ -12,10 +12,7 @@ export async function virtualView(name: string, members: FormatRepo[], path: str
   for (const m of members) {
     const view = m.browse ? await m.browse(path, origin).catch(() => null) : null;
     if (!view) continue;
-    // The member's name where it is a URL's repo part: /repo/<member> and <host>/<member>/ (Docker's).
-    const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const inUrl = new RegExp(`(/repo/|${esc(host)}/)${esc(m.name)}(?=[/\\s'"]|$)`, 'g');
-    const rename = (text: string): string => text.replace(inUrl, `$1${name}`);
+    const rename = renamer(host, m.name, name);
     if (!page) {
       page = { ...view, entries: [], commands: view.commands.map((c) => ({ ...c, text: rename(c.text) })), facts: [...view.facts, ['from member', m.name]] };
     }
@@ -27,4 +24,27 @@ export async function virtualView(name: string, members: FormatRepo[], path: str
     page.more ||= view.more;
   }
   return page;
+}
+
+const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Rewrites copy lines from one repo's name to another's where the name is a URL's repo part
+ * (`/repo/<name>`, Docker's `<host>/<name>/`); with `to` '' a Docker line goes to the host root
+ * (the default repo: `<host>/<image>`).
+ */
+export function renamer(host: string, from: string, to: string): (text: string) => string {
+  const inRepoPath = new RegExp(`/repo/${esc(from)}(?=[/\\s'"]|$)`, 'g');
+  const inHost = new RegExp(`${esc(host)}/${esc(from)}/`, 'g');
+  return (text) => text.replace(inHost, to === '' ? `${host}/` : `${host}/${to}/`).replace(inRepoPath, to === '' ? `/repo/${from}` : `/repo/${to}`);
+}
+
+/**
+ * The name a user reaches a repo's content by: the first readable virtual repo that has it as a
+ * member (what clients are pointed at), and for Docker the host root when that is the default repo.
+ */
+export function preferredName(name: string, virtuals: Array<{ name: string; members: string[] }>, mayRead: (repo: string) => boolean, defaultRepo: string | undefined): { name: string; root: boolean } {
+  const v = virtuals.find((r) => r.members.includes(name) && mayRead(r.name));
+  const via = v?.name ?? name;
+  return { name: via, root: defaultRepo !== undefined && defaultRepo === via };
 }

@@ -106,6 +106,7 @@ describe('a virtual repo\'s pages: merged content, commands naming the virtual r
   before(async () => {
     br = await startServer({
       config: {
+        defaultRepo: 'docker',
         repos: [
           { name: 'team', format: 'docker', type: 'local' },
           { name: 'more', format: 'docker', type: 'local' },
@@ -124,8 +125,14 @@ describe('a virtual repo\'s pages: merged content, commands naming the virtual r
     assert.match(top, /apps\/api/);
     const lines = await commands(`${br.url}/ui/repo/docker?path=${encodeURIComponent('apps/api:2.0')}`);
     const host = br.url.replace('http://', '');
-    assert.ok(lines.includes(`podman pull --tls-verify=false ${host}/docker/apps/api:2.0`), lines.join('\n'));
+    // `docker` is the default repo: its images are pulled from the host root.
+    assert.ok(lines.includes(`podman pull --tls-verify=false ${host}/apps/api:2.0`), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes(`/repo/docker/v2/apps/api/manifests/2.0`)), lines.join('\n'));
+    // A member's own page offers the URL users have too, not the member's.
+    const member = await commands(`${br.url}/ui/repo/more?path=${encodeURIComponent('apps/api:2.0')}`);
+    assert.ok(member.includes(`podman pull --tls-verify=false ${host}/apps/api:2.0`), member.join('\n'));
+    const pulled = await fetch(`${br.url}/v2/apps/api/manifests/2.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.equal(pulled.status, 200, 'the root URL answers');
     const res = await fetch(`${br.url}/repo/docker/v2/apps/api/manifests/2.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
     assert.equal(res.status, 200, 'the shown URL answers');
   });
