@@ -30,11 +30,17 @@ const http = serve(
     // A Response's statusText becomes the reason phrase (@hono/node-server writes the status alone,
     // and Node then keeps a statusMessage set before): clients that print only the status line
     // (podman, skopeo on a 5xx) show why.
-    fetch: async (req: Request, env: unknown) => {
-      const res = await app.fetch(req, env as object);
-      const out = (env as { outgoing?: { statusMessage: string; headersSent: boolean } } | undefined)?.outgoing;
-      if (res.statusText && out && !out.headersSent && res.status >= 500) out.statusMessage = res.statusText;
-      return res;
+    fetch: (req: Request, env: unknown) => {
+      const reason = (res: Response): Response => {
+        if (res.status >= 500 && res.statusText) {
+          const out = (env as { outgoing?: { statusMessage: string; headersSent: boolean } } | undefined)?.outgoing;
+          if (out && !out.headersSent) out.statusMessage = res.statusText;
+        }
+        return res;
+      };
+      // No extra await on the hot path: only a pending answer waits for its reason.
+      const res = app.fetch(req, env as object);
+      return res instanceof Promise ? res.then(reason) : reason(res);
     },
     hostname,
     port,

@@ -76,7 +76,7 @@ export function createApp(s: Server): Hono<Env> {
     const need = s.config.metrics.access;
     if (s.access.enabled && need !== 'public') {
       const p = await s.access.identify(c.req.header('authorization') ?? null, c.get('info').client).catch(() => 'invalid' as const);
-      const denial = need === 'admin' ? s.access.authorizeAdmin(p) : p === 'invalid' || p.user === null ? { status: 401 as const, message: 'log in to read the metrics' } : p.via === 'bearer' ? { status: 403 as const, message: 'a registry token is good only for the registry scopes it names' } : null;
+      const denial = need === 'admin' ? s.access.authorizeAdmin(p) : s.access.authorizeUser(p);
       if (denial) {
         return new Response(`${denial.message}\n`, { status: denial.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...(denial.status === 401 ? { 'www-authenticate': `Basic realm="${s.access.service}"` } : {}) } });
       }

@@ -219,6 +219,14 @@ export class AccessControl {
     return p !== 'invalid' && this.can(p.user, repo, 'pull');
   }
 
+  /** Any logged-in user (a password, a session or an access token; never a registry token): what `metrics.access: authenticated` asks. */
+  authorizeUser(p: Principal | 'invalid'): Denial | null {
+    if (!this.enabled) return null;
+    if (p === 'invalid' || p.user === null) return { status: 401, message: 'authentication required' };
+    if (p.via === 'bearer') return { status: 403, message: 'a registry token is good only for the registry scopes it names' };
+    return null;
+  }
+
   /**
    * The admin API and the UI's admin pages: an administrator by password or session, or an access
    * token with the `admin` action whose owner is an administrator now. Never a registry token.

@@ -25,7 +25,7 @@ export const Upstream = v.strictObject({
   breakerOpenSeconds: Seconds(30),
   /**
    * Hosts (patterns, `*` within a label) that redirects and absolute URLs from this upstream may
-   * lead to, besides its own; unset: any host that is not an internal address.
+   * lead to, besides its own; unset: every host that is not an internal address.
    */
   allowHosts: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.*:[\]-]+$/, 'must be a host or host:port pattern')))),
 });

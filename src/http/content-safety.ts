@@ -24,6 +24,8 @@ export function withContentSafety(out: Record<string, string>): Record<string, s
 export function safeContent(res: Response): Response {
   try {
     const h = res.headers;
+    // Blob answers set these before a native send (withContentSafety): nothing to do twice.
+    if (h.has('content-security-policy')) return res;
     h.set('content-security-policy', CONTENT_CSP);
     h.set('x-content-type-options', 'nosniff');
     const type = h.get('content-type');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { authConfig, basic } from '../helpers/auth.ts';
+import { authConfig, basic, token } from '../helpers/auth.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 
@@ -52,5 +52,20 @@ describe('repo names are not disclosed to those who may not read them', () => {
     const v2hidden = await fetch(`${br.url}/v2/secret-plans/x/manifests/1`);
     const v2unknown = await fetch(`${br.url}/v2/no-such-repo/x/manifests/1`);
     assert.equal(v2unknown.status, v2hidden.status);
+  });
+});
+
+describe('metrics.access: authenticated', () => {
+  let br: TestServer;
+  before(async () => {
+    br = await startServer({ config: { auth: await authConfig(), metrics: { access: 'authenticated' }, repos: [{ name: 'dl', format: 'docker', type: 'local' }] } });
+  });
+  after(() => br?.close());
+
+  it('any logged-in user reads /metrics; anonymous callers and registry tokens do not', async () => {
+    assert.equal((await fetch(`${br.url}/metrics`)).status, 401);
+    assert.equal((await fetch(`${br.url}/metrics`, { headers: { authorization: basic('reader') } })).status, 200);
+    const jwt = await token(`${br.url}/token`, 'repository:dl/app:pull', 'reader');
+    assert.equal((await fetch(`${br.url}/metrics`, { headers: { authorization: `Bearer ${jwt}` } })).status, 403);
   });
 });
