@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl 
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -18,6 +18,7 @@ help:
 	@echo "make setup-system       the Debian packages the tests use (docker-registry, skopeo, podman, containerd, nginx, gnupg)"
 	@echo "make setup-helm         helm $(HELM_VERSION), built with go install into .build/bin (the tests' helm)"
 	@echo "make setup-oci-conformance  the OCI distribution-spec conformance suite, built with go install into .build/bin"
+	@echo "make setup-npm-tools    Verdaccio and pnpm (pinned) into .build/npm-tools, for the npm tests"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
@@ -55,6 +56,16 @@ OCI_CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
 
 setup-oci-conformance: .build/bin/conformance
 
+# The npm tests' real peers, pinned, from the npm registry into .build/npm-tools: Verdaccio (the
+# upstream registry), pnpm and yarn (clients beside the machine's npm).
+NPM_TOOLS := verdaccio@6.8.0 pnpm@10.34.9
+.build/npm-tools/.installed:
+	mkdir -p .build/npm-tools
+	cd .build/npm-tools && npm install --no-audit --no-fund --prefix . $(NPM_TOOLS)
+	@touch $@
+
+setup-npm-tools: .build/npm-tools/.installed
+
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
@@ -71,7 +82,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system setup-helm setup-oci-conformance typecheck build
+test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools typecheck build
 	npm test
 
 setup-certs:

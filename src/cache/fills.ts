@@ -1,6 +1,6 @@
 import { RegistryError } from '../errors.ts';
 import type { BlobStore, BlobWriter, StoredBlob } from '../storage/blob-store.ts';
-import type { Digest } from '../storage/digest.ts';
+import type { Checksum, Digest } from '../storage/digest.ts';
 import type { ReadHandle } from '../storage/driver.ts';
 import { concat } from '../util/bytes.ts';
 import type { ChunkSource } from '../http/chunk-source.ts';
@@ -13,6 +13,8 @@ export interface FillSource {
   maxBytes?: number;
   /** A digest the source announced (an upstream checksum header): verified before commit too. */
   digest?: Digest;
+  /** A checksum of another algorithm the format's index names (npm's sha512 integrity): verified too. */
+  checksum?: Checksum;
   /** Already in the store (another replica fetched it while this one waited): nothing to write. */
   stored?: StoredBlob;
   /** Runs once the fill has committed or failed (a replica lease is given back). */
@@ -141,6 +143,7 @@ export class Fill {
     }
     w.expectSize(src.size);
     if (src.digest && !this.expected) w.expectDigest(src.digest);
+    if (src.checksum) w.expectChecksum(src.checksum);
     this.writer = w;
     this.state = 'running';
     markReady();

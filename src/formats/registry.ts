@@ -3,9 +3,10 @@ import type { Format } from './format.ts';
 import { genericFormat } from './generic/format.ts';
 import { goFormat } from './go/format.ts';
 import { helmFormat } from './helm/format.ts';
+import { npmFormat } from './npm/format.ts';
 
 /** Every format this build serves: adding one is its folder, its schema in schemas.ts and a line here. */
-export const FORMATS: readonly Format[] = [dockerFormat, genericFormat, goFormat, helmFormat];
+export const FORMATS: readonly Format[] = [dockerFormat, genericFormat, goFormat, helmFormat, npmFormat];
 
 export function formatOf(id: string): Format | undefined {
   return FORMATS.find((f) => f.id === id);

@@ -3,7 +3,7 @@ import type { CacheStatus } from '../cache/status.ts';
 import type { ChunkSource } from '../http/chunk-source.ts';
 import { RegistryError, isRegistryError } from '../errors.ts';
 import { parseDigest } from '../storage/digest.ts';
-import type { Digest } from '../storage/digest.ts';
+import type { Checksum, Digest } from '../storage/digest.ts';
 import { fillSourceOf } from '../upstream/response.ts';
 import type { RemoteCacheDeps } from './remote-cache.ts';
 
@@ -34,7 +34,7 @@ export interface CachedFileSpec<D extends FileDocBase> {
    * else thrown as the format's failure), and the digest the bytes must have when an upstream index
    * says so up front.
    */
-  source: () => Promise<{ fetch: () => Promise<Response>; expected?: Digest | undefined }>;
+  source: () => Promise<{ fetch: () => Promise<Response>; expected?: Digest | undefined; checksum?: Checksum | undefined }>;
   /** The document that links the stored blob. */
   doc: (b: { digest: Digest; size: number }) => D;
   /** Throws unless the stored bytes are acceptable (then nothing is linked: the next request fetches again). */
@@ -68,7 +68,7 @@ export async function cachedFile<D extends FileDocBase>(d: RemoteCacheDeps, spec
   // Outside the negative cache: "not in the index" is the index's answer, asked again as it changes.
   const src = await spec.source();
   try {
-    const start = async () => fillSourceOf(await src.fetch(), d.idleTimeoutMs, spec.what, spec.maxBytes);
+    const start = async () => ({ ...fillSourceOf(await src.fetch(), d.idleTimeoutMs, spec.what, spec.maxBytes), ...(src.checksum ? { checksum: src.checksum } : {}) });
     const j = await joinResumable(() => d.fills.join(spec.fillKey, src.expected, start, d.repo, stored, Math.min(STALL_MS, d.idleTimeoutMs / 2), seen));
     return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
   } catch (e) {

@@ -1,7 +1,7 @@
 import { Lru } from '../cache/lru.ts';
 import { RegistryError, fromStorageError } from '../errors.ts';
-import { Hasher } from './digest.ts';
-import type { Digest } from './digest.ts';
+import { ChecksumHasher, Hasher } from './digest.ts';
+import type { Checksum, Digest } from './digest.ts';
 import type { FileInfo, ReadHandle, StorageDriver, WriteHandle } from './driver.ts';
 import { layout } from './layout.ts';
 
@@ -12,6 +12,8 @@ export interface WriteOptions {
   expectedSize?: number;
   /** Hard cap, enforced while streaming (never by buffering). */
   maxBytes?: number;
+  /** A second checksum (another algorithm) the bytes must match too. */
+  checksum?: Checksum;
 }
 
 export interface StoredBlob {
@@ -29,6 +31,7 @@ export class BlobWriter {
   private written = 0;
   private done = false;
   private verified: StoredBlob | undefined;
+  private second: ChecksumHasher | undefined;
 
   constructor(
     private readonly handle: WriteHandle,
@@ -36,6 +39,13 @@ export class BlobWriter {
     private readonly used: (digest: string) => void = () => {},
   ) {
     this.hasher = new Hasher(opts.expectedDigest?.algorithm ?? 'sha256');
+    if (opts.checksum) this.second = new ChecksumHasher(opts.checksum);
+  }
+
+  /** Sets a second checksum to verify, before any byte is written. */
+  expectChecksum(c: Checksum): void {
+    if (this.written > 0) throw new Error('a checksum must be set before the first byte');
+    this.second = new ChecksumHasher(c);
   }
 
   get tempKey(): string {
@@ -71,7 +81,10 @@ export class BlobWriter {
     if (maxBytes !== undefined && next > maxBytes) {
       throw new RegistryError('too_large', `content exceeds the limit of ${maxBytes} bytes`, { code: 'SIZE_INVALID' });
     }
-    for (const c of chunks) this.hasher.update(c);
+    for (const c of chunks) {
+      this.hasher.update(c);
+      this.second?.update(c);
+    }
     try {
       if (chunks.length === 1 && chunks[0]) await this.handle.write(chunks[0]);
       else if (this.handle.writev) await this.handle.writev(chunks);
@@ -98,6 +111,12 @@ export class BlobWriter {
         code: 'DIGEST_INVALID',
       });
     }
+    const other = this.second?.mismatch();
+    if (other && this.second) {
+      const want = this.second.want;
+      throw new RegistryError('invalid', `content ${want.algorithm} ${other} does not match the expected ${want.hex}`, { code: 'DIGEST_INVALID' });
+    }
+    this.second = undefined;
     this.verified = { digest, size: this.written };
     return this.verified;
   }

@@ -49,3 +49,32 @@ export function digestOf(data: Uint8Array, algorithm: DigestAlgorithm = 'sha256'
   h.update(data);
   return h.digest();
 }
+
+/**
+ * A checksum a format's index names besides the sha256 we store by (npm's `integrity` sha512 or
+ * legacy sha1 `shasum`, Maven's .sha1/.md5 siblings): verified over the same bytes while they stream.
+ */
+export interface Checksum {
+  algorithm: 'sha1' | 'sha256' | 'sha512' | 'md5';
+  hex: string;
+}
+
+/** Incremental hash for a Checksum's algorithm. */
+export class ChecksumHasher {
+  private readonly hash: Hash;
+  constructor(readonly want: Checksum) {
+    this.hash = createHash(want.algorithm);
+  }
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+  }
+  /** What the bytes hashed to (once: the hash is finished). */
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+  /** null when the bytes match, else what they hashed to. */
+  mismatch(): string | null {
+    const hex = this.hex();
+    return hex === this.want.hex.toLowerCase() ? null : hex;
+  }
+}

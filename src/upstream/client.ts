@@ -28,7 +28,9 @@ export interface UpstreamObserver {
 }
 
 export interface UpstreamRequest {
-  method: 'GET' | 'HEAD';
+  /** POST only for small idempotent queries that are forwarded (npm audit), with `body`. */
+  method: 'GET' | 'HEAD' | 'POST';
+  body?: Uint8Array;
   path: string;
   accept?: string;
   /** Token scope, e.g. repository:library/alpine:pull */
@@ -180,7 +182,7 @@ export class UpstreamClient {
       const timer = setTimeout(() => timeout.abort(), this.opts.headersTimeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal;
       try {
-        return await this.fetchFn(url, { method: req.method, headers, redirect: 'manual', signal });
+        return await this.fetchFn(url, { method: req.method, headers, redirect: 'manual', signal, ...(req.body ? { body: req.body } : {}) });
       } catch (e) {
         if (req.signal?.aborted) throw new RegistryError('unavailable', 'request aborted', { cause: e });
         const timedOut = timeout.signal.aborted;

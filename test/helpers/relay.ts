@@ -38,6 +38,8 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
     if (authz) authorizations.push(authz);
     const headers = new Headers(c.req.raw.headers);
     for (const h of HOP) headers.delete(h);
+    // fetch decodes a compressed answer: ask for identity, so the bytes relayed are the ones sent.
+    headers.set('accept-encoding', 'identity');
     const method = c.req.method;
     const res = await fetch(`${target}${u.pathname}${u.search}`, {
       method,

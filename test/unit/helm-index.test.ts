@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { chartMetadata } from '../../src/formats/helm/chart.ts';
 import { renderEntries } from '../../src/formats/helm/index-file.ts';
 import type { Entries, IndexEntry } from '../../src/formats/helm/index-file.ts';
-import { compareSemver, isSemver } from '../../src/formats/helm/semver.ts';
+import { compareSemver, isSemver } from '../../src/util/semver.ts';
 import { parseUpstreamIndex } from '../../src/formats/helm/upstream-index.ts';
 
 describe('Helm index rendering, SemVer, upstream index parsing', () => {

@@ -1,7 +1,7 @@
 import { parseYaml } from '../../util/yaml.ts';
 import { checkNesting } from './index-chunks.ts';
 import { RegistryError } from '../../errors.ts';
-import { isSemver } from './semver.ts';
+import { isSemver } from '../../util/semver.ts';
 
 /** The Chart.yaml fields helm reads into an index entry (everything else in Chart.yaml is dropped). */
 export type ChartMetadata = Record<string, unknown> & { name: string; version: string; apiVersion: string };

@@ -1,4 +1,4 @@
-import { compareSemver } from './semver.ts';
+import { compareSemver } from '../../util/semver.ts';
 import { slicer } from './index-chunks.ts';
 
 /** One chart version in an index: Chart.yaml's fields plus where and what the archive is. */

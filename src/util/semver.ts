@@ -7,7 +7,7 @@ const PRE_ID = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)';
 const SEMVER = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}(?:-(${PRE_ID}(?:\\.${PRE_ID})*))?(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`);
 
 export function isSemver(v: string): boolean {
-  return v.length <= 128 && SEMVER.test(v);
+  return v.length <= 256 && SEMVER.test(v);
 }
 
 /** Precedence: negative when a < b. Both must be valid. */

@@ -1,0 +1,59 @@
+import * as v from 'valibot';
+import { Permissions, RepoName, Seconds, Upstream, budgetFields, repoFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+
+const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+
+/** Package-name patterns (`@corp/*`, `left-pad`, `*`): `*` matches within a name, `@scope/*` a whole scope. */
+const NamePatterns = v.array(v.pipe(v.string(), v.regex(/^[@a-z0-9*._~/-]+$/i, 'must be an npm package name pattern')));
+
+const NpmLocal = v.strictObject({
+  ...repoFields('npm', 'local'),
+  /** The largest tarball a publish may carry (the whole publish document is bounded by it plus `maxDocumentBytes`). */
+  maxTarballBytes: Size(1024, 256 << 20),
+  /** The publish document without its attachment, and every stored packument, at most. */
+  maxDocumentBytes: Size(1024, 32 << 20),
+  /** `npm unpublish` (needs delete permission). */
+  unpublish: v.optional(v.boolean(), true),
+  permissions: v.optional(Permissions),
+});
+
+const NpmRemote = v.strictObject({
+  ...repoFields('npm', 'remote'),
+  /** The registry's base URL (https://registry.npmjs.org/). */
+  upstream: Upstream,
+  cache: v.optional(
+    v.pipe(
+      v.strictObject({
+        /** Packuments are revalidated (If-None-Match / If-Modified-Since) after this; tarballs never change. */
+        metadataTtlSeconds: Seconds(300),
+        maxStaleSeconds: Seconds(7 * 86400),
+        /** A package the upstream does not have is asked again after this (never hides a fresh publish for long). */
+        negativeTtlSeconds: Seconds(30),
+        ...budgetFields,
+      }),
+      v.check((c) => watermarksInOrder(c), 'lowWatermark must be below highWatermark'),
+    ),
+    {},
+  ),
+  /** The largest upstream packument read (typescript's full document is ~15 MB; a 50 MB one is refused by default). */
+  maxPackumentBytes: Size(1024, 40 << 20),
+  maxTarballBytes: Size(1024, 1 << 30),
+  offline: v.optional(v.boolean(), false),
+  permissions: v.optional(Permissions),
+});
+
+/** Per member: which names it may answer (`include`) and which never (`exclude`, e.g. `@corp/*` for a public remote). */
+const MemberFilter = v.strictObject({ include: v.optional(NamePatterns), exclude: v.optional(NamePatterns) });
+
+const NpmVirtual = v.strictObject({
+  ...virtualRepoSchema('npm').entries,
+  filters: v.optional(v.record(RepoName, MemberFilter), {}),
+  /**
+   * The dependency-confusion guard: a name any local member has is answered from local members
+   * only. Off only for a virtual that deliberately mixes a hosted fork with its public versions.
+   */
+  localNamesShadow: v.optional(v.boolean(), true),
+});
+
+export const NpmRepoSchema = v.variant('type', [NpmLocal, NpmRemote, NpmVirtual]);
+export type NpmRepoConfig = v.InferOutput<typeof NpmRepoSchema>;
