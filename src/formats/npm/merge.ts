@@ -30,7 +30,9 @@ export function versionsToPublish(name: string, doc: Packument, attached: Readon
     if (!isVersion(version)) throw invalid(`${JSON.stringify(version)} is not a semver version`);
     if (manifest['name'] !== name || manifest['version'] !== version) throw invalid(`version ${version} names another package or version`);
     const file = tarballFile(name, version);
-    if (!attached.has(file)) throw invalid(`no attachment ${file} for version ${version}`);
+    // npm names a scoped package's attachment by the full name (`@scope/pkg-1.0.0.tgz`), other
+    // clients by the tarball's file name; either is the same tarball, stored under its file name.
+    if (!attached.has(file) && !attached.has(`${name}-${version}.tgz`)) throw invalid(`no attachment ${file} for version ${version}`);
     return { version, manifest, file };
   });
   if (out.length !== 1) throw invalid('a publish carries exactly one version');

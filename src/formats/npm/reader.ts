@@ -9,7 +9,9 @@ export interface SearchHit {
   version: string;
   description?: string;
   date?: string;
-  keywords?: string[];
+  keywords: string[];
+  /** npm's search output lists (and filters on) maintainers' user names: always present. */
+  maintainers: Array<{ username: string; email?: string }>;
 }
 
 export interface PackumentOptions {
@@ -40,12 +42,14 @@ export interface NpmReader {
 export const notFound = (what: string): RegistryError => new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });
 
 /** Search hits of a packument's latest version. */
-export function hitOf(p: { name: string; 'dist-tags': Record<string, string>; versions: Record<string, Record<string, unknown>>; time: Record<string, string> }): SearchHit {
+export function hitOf(p: { name: string; maintainers?: unknown; 'dist-tags': Record<string, string>; versions: Record<string, Record<string, unknown>>; time: Record<string, string> }): SearchHit {
   const version = p['dist-tags']['latest'] ?? Object.keys(p.versions).pop() ?? '';
   const m = p.versions[version] ?? {};
-  const hit: SearchHit = { name: p.name, version };
+  const people = Array.isArray(p['maintainers']) ? p['maintainers'] : [];
+  const maintainers = people.flatMap((x) => (typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' ? [{ username: (x as { name: string }).name, ...(typeof (x as { email?: unknown }).email === 'string' ? { email: (x as { email: string }).email } : {}) }] : []));
+  const keywords = Array.isArray(m['keywords']) ? m['keywords'].filter((k): k is string => typeof k === 'string') : [];
+  const hit: SearchHit = { name: p.name, version, keywords, maintainers };
   if (typeof m['description'] === 'string') hit.description = m['description'];
-  if (Array.isArray(m['keywords'])) hit.keywords = m['keywords'].filter((k): k is string => typeof k === 'string');
   const date = p.time[version] ?? p.time['modified'];
   if (date) hit.date = date;
   return hit;
@@ -53,6 +57,6 @@ export function hitOf(p: { name: string; 'dist-tags': Record<string, string>; ve
 
 /** Does a search text match a package (every word in its name, description or keywords)? */
 export function matchesText(hit: SearchHit, text: string): boolean {
-  const hay = `${hit.name} ${hit.description ?? ''} ${(hit.keywords ?? []).join(' ')}`.toLowerCase();
+  const hay = `${hit.name} ${hit.description ?? ''} ${hit.keywords.join(' ')}`.toLowerCase();
   return text.toLowerCase().split(/\s+/).filter(Boolean).every((w) => hay.includes(w));
 }
