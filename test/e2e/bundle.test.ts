@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import { remoteRepo, startServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { zipStored } from '../helpers/gomod.ts';
 import { tarGz } from '../helpers/helm.ts';
+import { publishDoc } from '../helpers/npm.ts';
 import { closeAll } from '../helpers/teardown.ts';
 
 // Air-gapped sites (issue 14): warm a remote cache, export to a tar with the upstream gone, import
@@ -152,6 +154,43 @@ describe('binaryrepo warm, export and import', () => {
       assert.match(await (await fetch(`${down.url}/repo/charts/index.yaml`)).text(), /web:[\s\S]*version: "0\.4\.0"/);
       const gotChart = new Uint8Array(await (await fetch(`${down.url}/repo/charts/charts/web-0.4.0.tgz`)).arrayBuffer());
       assert.deepEqual(gotChart, chart);
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('npm packages travel the same way: export (a dist-tag too), import twice, installable with the same integrity', async () => {
+    const data = join(dir.path, 'npm-a');
+    const repos = [{ name: 'corp', format: 'npm', type: 'local' }];
+    const tgz = await tarGz([{ name: 'package/package.json', data: '{"name":"@corp/tool","version":"1.2.0"}' }, { name: 'package/index.js', data: 'module.exports = 1;\n' }]);
+    const up = await startServer({ dataDir: data, config: { repos } });
+    try {
+      const res = await fetch(`${up.url}/repo/corp/@corp%2ftool`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: publishDoc('@corp/tool', '1.2.0', tgz) });
+      assert.equal(res.status, 201, await res.text());
+    } finally {
+      await up.close();
+    }
+    const a = join(dir.path, 'npm-a.json');
+    const b = join(dir.path, 'npm-b.json');
+    await writeFile(a, JSON.stringify({ storage: { type: 'fs', path: data }, repos }));
+    await writeFile(b, JSON.stringify({ storage: { type: 'fs', path: join(dir.path, 'npm-b') }, repos }));
+    const tarPath = join(dir.path, 'npm.tar');
+    const ex = await cli(['export', 'corp', '@corp/tool@latest', '-o', tarPath, '--config', a]);
+    assert.equal(ex.code, 0, ex.stderr);
+    for (const round of [1, 2]) {
+      const im = await cli(['import', tarPath, '--repo', 'corp', '--config', b]);
+      assert.equal(im.code, 0, im.stderr);
+      assert.deepEqual(JSON.parse(im.stdout), { stored: round === 1 ? 1 : 0, skipped: round === 1 ? 0 : 1, items: 1 });
+      if (round === 2) assert.match(im.stderr, /@corp\/tool@1\.2\.0 \(already there\)/);
+    }
+    const down = await startServer({ dataDir: join(dir.path, 'npm-b'), config: { repos } });
+    try {
+      const p = (await (await fetch(`${down.url}/repo/corp/@corp%2ftool`)).json()) as { 'dist-tags': Record<string, string>; versions: Record<string, { dist: { tarball: string; integrity: string } }> };
+      assert.deepEqual(p['dist-tags'], { latest: '1.2.0' });
+      const dist = p.versions['1.2.0']?.dist;
+      assert.equal(dist?.integrity, `sha512-${createHash('sha512').update(tgz).digest('base64')}`);
+      assert.equal(dist?.tarball, `${down.url}/repo/corp/@corp/tool/-/tool-1.2.0.tgz`);
+      assert.deepEqual(new Uint8Array(await (await fetch(dist.tarball)).arrayBuffer()), tgz);
     } finally {
       await down.close();
     }

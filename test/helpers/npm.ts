@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -146,4 +147,18 @@ export async function startVerdaccio(dir: string, opts: { port?: number; publicU
   const body = (await res.json()) as { token?: string };
   if (!body.token) throw new Error(`verdaccio gave no token: ${res.status} ${JSON.stringify(body)}`);
   return { url, token: body.token, child, stop: () => stopChild(child) };
+}
+
+/** A publish document as npm sends it, for a tarball of any bytes. */
+export function publishDoc(name: string, version: string, tgz: Uint8Array, over: { integrity?: string; data?: string; tag?: string } = {}): string {
+  const integrity = over.integrity ?? `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
+  const shasum = createHash('sha1').update(tgz).digest('hex');
+  const file = `${name.slice(name.lastIndexOf('/') + 1)}-${version}.tgz`;
+  return JSON.stringify({
+    _id: name,
+    name,
+    'dist-tags': { [over.tag ?? 'latest']: version },
+    versions: { [version]: { name, version, description: 'made by the test', dist: { integrity, shasum, tarball: `http://x/${name}/-/${file}` } } },
+    _attachments: { [file]: { content_type: 'application/octet-stream', data: over.data ?? Buffer.from(tgz).toString('base64'), length: tgz.byteLength } },
+  });
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
-import { npm, npmHome, startVerdaccio, writePackage } from '../helpers/npm.ts';
+import { npm, npmHome, publishDoc, startVerdaccio, writePackage } from '../helpers/npm.ts';
 import type { Verdaccio } from '../helpers/npm.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -12,20 +12,6 @@ import { closeAll } from '../helpers/teardown.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 type Packument = { name: string; 'dist-tags': Record<string, string>; versions: Record<string, { deprecated?: string; dist: { tarball: string; integrity: string; shasum: string } }>; time: Record<string, string> };
-
-/** A publish document as npm sends it, for a tarball of any bytes. */
-export function publishDoc(name: string, version: string, tgz: Uint8Array, over: { integrity?: string; data?: string; tag?: string } = {}): string {
-  const integrity = over.integrity ?? `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
-  const shasum = createHash('sha1').update(tgz).digest('hex');
-  const file = `${name.slice(name.lastIndexOf('/') + 1)}-${version}.tgz`;
-  return JSON.stringify({
-    _id: name,
-    name,
-    'dist-tags': { [over.tag ?? 'latest']: version },
-    versions: { [version]: { name, version, description: 'made by the test', dist: { integrity, shasum, tarball: `http://x/${name}/-/${file}` } } },
-    _attachments: { [file]: { content_type: 'application/octet-stream', data: over.data ?? Buffer.from(tgz).toString('base64'), length: tgz.byteLength } },
-  });
-}
 
 // Issue 25: hosted npm repos and a virtual over a hosted and a remote one, with the real npm.
 describe('npm local and virtual repos with the real npm', () => {
