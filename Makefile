@@ -18,7 +18,7 @@ help:
 	@echo "make setup-system       the Debian packages the tests use (docker-registry, skopeo, podman, containerd, nginx, gnupg)"
 	@echo "make setup-helm         helm $(HELM_VERSION), built with go install into .build/bin (the tests' helm)"
 	@echo "make setup-oci-conformance  the OCI distribution-spec conformance suite, built with go install into .build/bin"
-	@echo "make setup-npm-tools    Verdaccio and pnpm (pinned) into .build/npm-tools, for the npm tests"
+	@echo "make setup-npm-tools    Verdaccio, pnpm, yarn 1 and 4 (pinned) into .build/npm-tools, for the npm tests"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
@@ -57,14 +57,13 @@ OCI_CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
 setup-oci-conformance: .build/bin/conformance
 
 # The npm tests' real peers, pinned, from the npm registry into .build/npm-tools: Verdaccio (the
-# upstream registry), pnpm and yarn (clients beside the machine's npm).
-NPM_TOOLS := verdaccio@6.8.0 pnpm@10.34.9
-.build/npm-tools/.installed:
-	mkdir -p .build/npm-tools
-	cd .build/npm-tools && npm install --no-audit --no-fund --prefix . $(NPM_TOOLS)
-	@touch $@
-
-setup-npm-tools: .build/npm-tools/.installed
+# upstream registry), pnpm, yarn 1 and yarn 4 (clients beside the machine's npm). Reinstalled when
+# the pins change (the stamp holds them).
+NPM_TOOLS := verdaccio@6.8.0 pnpm@10.34.9 yarn@1.22.22 @yarnpkg/cli-dist@4.18.1
+setup-npm-tools:
+	@if [ "$$(cat .build/npm-tools/.installed 2>/dev/null)" != "$(NPM_TOOLS)" ]; then \
+	  mkdir -p .build/npm-tools && cd .build/npm-tools && npm install --no-audit --no-fund --prefix . $(NPM_TOOLS) && echo "$(NPM_TOOLS)" > .installed; \
+	fi
 
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit

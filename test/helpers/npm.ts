@@ -9,8 +9,10 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 /** Verdaccio and pnpm, pinned, installed by `make setup-npm-tools` (the tests never download them). */
 export const NPM_TOOLS = join(ROOT, '.build', 'npm-tools', 'node_modules', '.bin');
 
-export async function toolPath(name: 'verdaccio' | 'pnpm'): Promise<string> {
-  const p = join(NPM_TOOLS, name);
+const TOOL_FILES = { verdaccio: join(NPM_TOOLS, 'verdaccio'), pnpm: join(NPM_TOOLS, 'pnpm'), yarn1: join(NPM_TOOLS, '..', 'yarn', 'bin', 'yarn.js'), yarn4: join(NPM_TOOLS, '..', '@yarnpkg', 'cli-dist', 'bin', 'yarn.js') };
+
+export async function toolPath(name: keyof typeof TOOL_FILES): Promise<string> {
+  const p = TOOL_FILES[name];
   await access(p).catch(() => {
     throw new Error(`${p} is missing: run make setup-npm-tools`);
   });
