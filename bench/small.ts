@@ -26,21 +26,21 @@ function ms(v: string | undefined, unit: string | undefined): number {
  * limits the numbers: wrk (2 threads) for GET; ab for HEAD, because Debian's wrk 4.1 cannot parse
  * HEAD responses (every request ends in a read error). ab reports percentiles in whole ms.
  */
-export async function wrk(target: string, base: string, requests: Array<{ label: string; method: 'GET' | 'HEAD'; path: string }>, seconds: number, dir: string, serverPid?: number): Promise<SmallRow[]> {
+export async function wrk(target: string, base: string, requests: Array<{ label: string; method: 'GET' | 'HEAD'; path: string }>, seconds: number, dir: string, serverPid?: number, headers: Record<string, string> = { Accept: PULL_ACCEPT }, connections = 16): Promise<SmallRow[]> {
   const rows: SmallRow[] = [];
   for (const r of requests) {
     const cpu0 = serverPid ? await cpuSeconds(serverPid) : Number.NaN;
-    const row = r.method === 'HEAD' ? await ab(target, r.label, `${base}${r.path}`, seconds) : await wrkGet(target, r.label, `${base}${r.path}`, seconds, dir);
+    const row = r.method === 'HEAD' ? await ab(target, r.label, `${base}${r.path}`, seconds) : await wrkGet(target, r.label, `${base}${r.path}`, seconds, dir, headers, connections);
     const cpu1 = serverPid ? await cpuSeconds(serverPid) : Number.NaN;
     rows.push({ ...row, cpuUs: (1e6 * (cpu1 - cpu0)) / row.count });
   }
   return rows;
 }
 
-async function wrkGet(target: string, label: string, url: string, seconds: number, dir: string): Promise<Omit<SmallRow, 'cpuUs'> & { count: number }> {
-  const script = join(dir, 'wrk-accept.lua');
-  await writeFile(script, `wrk.headers["Accept"] = "${PULL_ACCEPT}"\n`);
-  const out = await run('wrk', ['-t2', '-c16', `-d${seconds}s`, '--latency', '-s', script, url], { timeoutMs: (seconds + 30) * 1000 });
+async function wrkGet(target: string, label: string, url: string, seconds: number, dir: string, headers: Record<string, string>, connections: number): Promise<Omit<SmallRow, 'cpuUs'> & { count: number }> {
+  const script = join(dir, 'wrk-headers.lua');
+  await writeFile(script, Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`).join(''));
+  const out = await run('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { timeoutMs: (seconds + 30) * 1000 });
   if (out.code !== 0) throw new Error(`wrk failed: ${out.stderr}`);
   const text = out.stdout;
   const lat = (p: string): number => {

@@ -113,19 +113,21 @@ export interface Verdaccio {
   stop(): Promise<void>;
 }
 
-/** A real Verdaccio on loopback with no uplinks: the upstream registry of the tests. */
-export async function startVerdaccio(dir: string, opts: { port?: number; publicUrl?: string } = {}): Promise<Verdaccio> {
+/** A real Verdaccio on loopback: the upstream registry of the tests (no uplinks), or a caching proxy of one (`uplink`). */
+export async function startVerdaccio(dir: string, opts: { port?: number; publicUrl?: string; uplink?: string; storage?: string; configName?: string } = {}): Promise<Verdaccio> {
   const bin = await toolPath('verdaccio');
-  await mkdir(join(dir, 'storage'), { recursive: true });
+  const storage = opts.storage ?? join(dir, 'storage');
+  await mkdir(storage, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const access = '{ access: $all, publish: $authenticated, unpublish: $authenticated }';
+  // With an uplink it is a caching proxy of that registry (the peer the npm bench compares with).
+  const access = `{ access: $all, publish: $authenticated, unpublish: $authenticated${opts.uplink ? ', proxy: up' : ''} }`;
   const config = [
-    `storage: ${join(dir, 'storage')}`,
+    `storage: ${storage}`,
     'auth:',
     '  htpasswd:',
     `    file: ${join(dir, 'htpasswd')}`,
     '    max_users: 100',
-    'uplinks: {}',
+    ...(opts.uplink ? ['uplinks:', '  up:', `    url: ${opts.uplink}`, '    timeout: 60s', '    max_fails: 1000'] : ['uplinks: {}']),
     'packages:',
     `  '@*/*': ${access}`,
     `  '**': ${access}`,
@@ -135,8 +137,9 @@ export async function startVerdaccio(dir: string, opts: { port?: number; publicU
     'log: { type: stdout, format: pretty, level: error }',
     '',
   ].join('\n');
-  await writeFile(join(dir, 'config.yaml'), config);
-  const child = spawn(bin, ['--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
+  const configPath = join(dir, opts.configName ?? 'config.yaml');
+  await writeFile(configPath, config);
+  const child = spawn(bin, ['--config', configPath, '--listen', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // The URL its documents name (tarballs): a relay in front of it, so what we fetch is counted.
     env: { ...process.env, NO_COLOR: '1', ...(opts.publicUrl ? { VERDACCIO_PUBLIC_URL: opts.publicUrl } : {}) },
@@ -152,7 +155,7 @@ export async function startVerdaccio(dir: string, opts: { port?: number; publicU
 }
 
 /** A publish document as npm sends it, for a tarball of any bytes. */
-export function publishDoc(name: string, version: string, tgz: Uint8Array, over: { integrity?: string; data?: string; tag?: string } = {}): string {
+export function publishDoc(name: string, version: string, tgz: Uint8Array, over: { integrity?: string; data?: string; tag?: string; manifest?: Record<string, unknown> } = {}): string {
   const integrity = over.integrity ?? `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
   const shasum = createHash('sha1').update(tgz).digest('hex');
   const file = `${name.slice(name.lastIndexOf('/') + 1)}-${version}.tgz`;
@@ -160,7 +163,7 @@ export function publishDoc(name: string, version: string, tgz: Uint8Array, over:
     _id: name,
     name,
     'dist-tags': { [over.tag ?? 'latest']: version },
-    versions: { [version]: { name, version, description: 'made by the test', dist: { integrity, shasum, tarball: `http://x/${name}/-/${file}` } } },
+    versions: { [version]: { name, version, description: 'made by the test', ...over.manifest, dist: { integrity, shasum, tarball: `http://x/${name}/-/${file}` } } },
     _attachments: { [file]: { content_type: 'application/octet-stream', data: over.data ?? Buffer.from(tgz).toString('base64'), length: tgz.byteLength } },
   });
 }
