@@ -148,6 +148,12 @@ export const ConfigSchema = v.strictObject({
        * a load balancer). Off when clients reach binaryrepo directly.
        */
       trustProxy: v.optional(v.boolean(), true),
+      /**
+       * The URL clients reach the server at (`https://repo.example.com`, a path prefix allowed), for
+       * URLs written into documents clients keep: npm's tarball URLs end up in lockfiles. Absent: the
+       * request's own scheme, host and X-Forwarded-Prefix.
+       */
+      publicUrl: v.optional(v.pipe(v.string(), v.regex(/^https?:\/\/[^/?#\s]+(\/[A-Za-z0-9._~-]+)*\/?$/, 'must be http(s)://host[:port][/prefix]'))),
     }),
     {},
   ),

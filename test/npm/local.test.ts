@@ -182,6 +182,18 @@ describe('npm local and virtual repos with the real npm', () => {
     assert.equal(await readFile(join(install, 'node_modules/left-pad-x/index.js'), 'utf8'), 'module.exports = "left-pad-x@9.0.0";\n');
   });
 
+  it('http.publicUrl names the tarballs whatever the request\'s host and forwarded headers say', async () => {
+    const pub = await startServer({ config: { http: { publicUrl: 'https://npm.example.com/mirror/' }, repos: [{ name: 'own', format: 'npm', type: 'local' }] } });
+    try {
+      const tgz = new TextEncoder().encode('tarball bytes');
+      assert.equal((await put(`${pub.url}/repo/own/pkg`, publishDoc('pkg', '1.0.0', tgz))).status, 201);
+      const p = (await (await fetch(`${pub.url}/repo/own/pkg`, { headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-prefix': '/x' } })).json()) as Packument;
+      assert.equal(p.versions['1.0.0']?.dist.tarball, 'https://npm.example.com/mirror/repo/own/pkg/-/pkg-1.0.0.tgz');
+    } finally {
+      await pub.close();
+    }
+  });
+
   it('npm audit answers at once: forwarded to the remote member, or "no advisories" from a hosted repo', async () => {
     const dir = join(work.path, 'use-virtual');
     const viaVirtual = await npm(['audit', '--json'], { cwd: dir, home: await home(virt()) });

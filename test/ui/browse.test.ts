@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { zipStored } from '../helpers/gomod.ts';
 import { tarGz } from '../helpers/helm.ts';
+import { publishDoc } from '../helpers/npm.ts';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import { pullImage } from '../helpers/pull.ts';
 import { startRegistry } from '../helpers/registry.ts';
@@ -115,5 +116,38 @@ describe('web UI: referrers on the manifest page, cache charts, admin jobs over 
       assert.equal(r.status, 200, job);
       assert.equal(((await r.json()) as { dryRun: boolean }).dryRun, true);
     }
+  });
+});
+
+// Issue 25: npm packages in the UI, from the stored documents; their readme and description as text.
+describe('web UI listings of npm packages', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer({ config: { repos: [{ name: 'npm-corp', format: 'npm', type: 'local' }] } });
+    for (const v of ['1.0.0', '1.10.0', '1.2.0']) {
+      const body = publishDoc('@corp/tool', v, enc.encode(`tarball ${v}`), { manifest: { description: '<img src=x onerror=alert(1)>', dependencies: { 'left-pad': '^1.3.0' } } });
+      const r = await fetch(`${srv.url}/repo/npm-corp/@corp%2ftool`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(r.status, 201, await r.text());
+    }
+  });
+  after(() => srv?.close());
+
+  it('packages, versions in SemVer order, one version with its npm lines; markup is text; search finds it', async () => {
+    const top = await mainText(`${srv.url}/ui/repo/npm-corp`);
+    assert.ok(top.text.includes('@corp/tool'), top.text);
+    assert.ok(top.text.includes(`npm config set registry ${srv.url}/repo/npm-corp/`));
+    const pkg = await mainText(`${srv.url}/ui/repo/npm-corp?path=${encodeURIComponent('@corp/tool')}`);
+    const at = (v: string): number => pkg.text.indexOf(` ${v} `);
+    assert.ok(at('1.10.0') >= 0 && at('1.10.0') < at('1.2.0') && at('1.2.0') < at('1.0.0'), `newest first by SemVer: ${pkg.text}`);
+    assert.match(pkg.text, /latest 1\.2\.0/);
+    const v = await mainText(`${srv.url}/ui/repo/npm-corp?path=${encodeURIComponent('@corp/tool@1.10.0')}`);
+    assert.ok(v.text.includes(`npm install @corp/tool@1.10.0 --registry ${srv.url}/repo/npm-corp/`), v.text);
+    assert.ok(v.text.includes(`${srv.url}/repo/npm-corp/@corp/tool/-/tool-1.10.0.tgz`));
+    assert.ok(v.text.includes('left-pad ^1.3.0'));
+    assert.ok(v.text.includes('<img src=x onerror=alert(1)>'), 'shown as text');
+    assert.ok(!v.html.includes('<img'), 'never as markup');
+    assert.equal((await mainText(`${srv.url}/ui/repo/npm-corp?path=${encodeURIComponent('@corp/tool@9.9.9')}`)).status, 404);
+    const s = await mainText(`${srv.url}/ui/search?q=TOOL`);
+    assert.match(s.text, /npm-corp @corp\/tool/);
   });
 });

@@ -20,8 +20,10 @@ export const npmShape: ErrorShape = (err) => ({ type: 'application/json', body: 
 
 export const json = (body: unknown, status = 200, head = false): Response => new Response(head ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-/** Where tarball URLs in served documents point: this repo as the client reached it (X-Forwarded-Prefix too, behind a trusted proxy). */
+/** Where tarball URLs in served documents point: `http.publicUrl`, else this repo as the client reached it (X-Forwarded-Prefix too, behind a trusted proxy). */
 export function baseOf(req: Request, ctx: RequestContext, repo: string): string {
+  const pub = ctx.core.config.http.publicUrl;
+  if (pub) return `${pub.replace(/\/+$/, '')}/repo/${repo}`;
   const trust = ctx.core.config.http.trustProxy;
   const prefix = trust ? (req.headers.get('x-forwarded-prefix') ?? '').split(',')[0]?.trim().replace(/\/+$/, '') ?? '' : '';
   return `${clientOrigin(req, trust).origin}${/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix) ? prefix : ''}/repo/${repo}`;
