@@ -17,23 +17,13 @@ export const npmLayout = {
   tarball: (repo: string, name: string, file: string): string => `${npmLayout.packageTarballs(repo, name)}/${encodeSegment(file)}`,
 };
 
-export interface BlobRef {
-  digest: string;
-  size: number;
-}
-
-
 /**
- * A hosted package: its packument (tarball URLs under BASE_MARK) in a blob, since a package of
- * thousands of versions is larger than a document may be; its tarballs are `tarballs/` documents.
+ * A hosted package is a kit BlobDoc naming its packument (tarball URLs under BASE_MARK), since a
+ * package of thousands of versions is larger than a document may be; its tarballs are `tarballs/`
+ * documents.
  */
-export interface PackageDoc {
-  /** Bumped by every change: the `_rev` npm sends back, and part of the ETag. */
-  rev: number;
-  /** When the document was first written (rev restarts if a package is deleted and published again). */
-  created: number;
-  packument: BlobRef;
-}
+export type { BlobDoc as PackageDoc, BlobRef } from '../blob-doc.ts';
+import type { BlobRef } from '../blob-doc.ts';
 
 /** Where a remote's tarball is upstream, and the checksum the packument gives for it. */
 export interface UpstreamFile {

@@ -1,8 +1,8 @@
-import { Lru } from '../../cache/lru.ts';
 import { RegistryError } from '../../errors.ts';
 import { ChecksumHasher, parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { BlobWriter } from '../../storage/blob-store.ts';
+import { BlobDocs } from '../blob-doc.ts';
 import type { LocalRepoDeps } from '../local-repo.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { npmLayout } from './layout.ts';
@@ -21,7 +21,6 @@ export interface NpmLocalDeps extends LocalRepoDeps {
   unpublish: boolean;
 }
 
-const MAX_CHANGE_ATTEMPTS = 20;
 /** How many packages a search reads at most (a hosted repo's search is a scan). */
 const SEARCH_SCAN = 5000;
 
@@ -34,10 +33,11 @@ const SEARCH_SCAN = 5000;
 export class NpmLocal implements NpmReader {
   readonly type = 'local' as const;
   readonly name: string;
-  private readonly parsed = new Lru<Packument>(2000, 128 << 20, (p) => JSON.stringify(p).length);
+  private readonly docs: BlobDocs<Packument>;
 
   constructor(private readonly d: NpmLocalDeps) {
     this.name = d.repo;
+    this.docs = new BlobDocs<Packument>(d.meta, d.blobs, { maxBytes: d.maxDocumentBytes, parse: asPackument, what: 'packument', now: d.now });
   }
 
   get maxTarballBytes(): number {
@@ -52,24 +52,14 @@ export class NpmLocal implements NpmReader {
     return this.d.meta.exists(npmLayout.package(this.name, name));
   }
 
-  private async load(name: string): Promise<{ doc: PackageDoc; p: Packument } | null> {
-    const doc = await this.d.meta.get<PackageDoc>(npmLayout.package(this.name, name), { remember: false });
-    if (!doc) return null;
-    const hit = this.parsed.get(doc.packument.digest);
-    if (hit) return { doc, p: hit };
-    const dg = parseDigest(doc.packument.digest);
-    const bytes = dg.ok ? await this.d.blobs.readAll(dg.digest, this.d.maxDocumentBytes + 1024) : null;
-    if (!bytes) throw new RegistryError('internal', `the packument of ${name} is missing from the store`);
-    const p = asPackument(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!p) throw new RegistryError('internal', `the stored packument of ${name} is not one`);
-    this.parsed.set(doc.packument.digest, p);
-    return { doc, p };
+  private load(name: string): Promise<{ doc: PackageDoc; value: Packument } | null> {
+    return this.docs.load(npmLayout.package(this.name, name));
   }
 
   async packument(name: string): Promise<PackumentAnswer> {
     const l = await this.load(name);
     if (!l) throw notFound(`package ${name} in ${this.name}`);
-    const { doc, p } = l;
+    const { doc, value: p } = l;
     const etag = `${doc.created.toString(36)}-${doc.rev}`;
     let full: Uint8Array | undefined;
     let abbr: Uint8Array | undefined;
@@ -97,38 +87,15 @@ export class NpmLocal implements NpmReader {
       if (out.length >= size) break;
       const l = await this.load(decodeSegment(key)).catch(() => null);
       if (!l) continue;
-      const hit = hitOf(l.p);
+      const hit = hitOf(l.value);
       if (matchesText(hit, text)) out.push(hit);
     }
     return out;
   }
 
-  /**
-   * Changes a package's packument: `fn` gets a copy of it (null: none yet) and returns the next
-   * one (null: delete the package). The new packument's blob is written, then the document is
-   * swapped only if no one else changed it meanwhile; else it is read again and `fn` runs again.
-   * The caller holds the gc gate (shared) around it, with the blobs it links.
-   */
-  private async change(name: string, fn: (p: Packument | null) => Packument | null): Promise<Packument | null> {
-    const key = npmLayout.package(this.name, name);
-    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
-      const cur = await this.load(name);
-      const next = fn(cur ? structuredClone(cur.p) : null);
-      if (next === null) {
-        await this.d.meta.delete(key);
-        return null;
-      }
-      const bytes = encodeJson(next);
-      if (bytes.byteLength > this.d.maxDocumentBytes) throw new RegistryError('too_large', `the packument of ${name} would exceed ${this.d.maxDocumentBytes} bytes`, { code: 'TOO_LARGE' });
-      const blob = await this.d.blobs.putBytes(bytes);
-      const want = { rev: (cur?.doc.rev ?? 0) + 1, created: cur?.doc.created ?? this.d.now(), packument: { digest: blob.digest.value, size: blob.size } };
-      const got = await this.d.meta.update<PackageDoc>(key, (c) => ((c?.rev ?? 0) === (cur?.doc.rev ?? 0) && c?.created === cur?.doc.created ? want : undefined));
-      if (got?.packument.digest === want.packument.digest && got.rev === want.rev) {
-        this.parsed.set(blob.digest.value, next);
-        return next;
-      }
-    }
-    throw new RegistryError('unavailable', `package ${name} changed under ${MAX_CHANGE_ATTEMPTS} attempts to update it; try again`, { retryAfter: 1 });
+  /** Changes a package's packument by compare-and-swap (the kit's BlobDocs); null deletes the package. */
+  private change(name: string, fn: (p: Packument | null) => Packument | null): Promise<Packument | null> {
+    return this.docs.change(npmLayout.package(this.name, name), fn);
   }
 
   /**
@@ -205,7 +172,7 @@ export class NpmLocal implements NpmReader {
   async tags(name: string): Promise<Record<string, string>> {
     const l = await this.load(name);
     if (!l) throw notFound(`package ${name} in ${this.name}`);
-    return l.p['dist-tags'];
+    return l.value['dist-tags'];
   }
 
   async setTag(name: string, tag: string, version: string | null): Promise<void> {
@@ -229,7 +196,7 @@ export class NpmLocal implements NpmReader {
   /** The tarball DELETE npm sends after removing a version from the document: only once the version is gone. */
   async removeTarball(name: string, file: string): Promise<void> {
     const l = await this.load(name);
-    const live = l && Object.keys(l.p.versions).some((v) => tarballFile(name, v) === file);
+    const live = l && Object.keys(l.value.versions).some((v) => tarballFile(name, v) === file);
     if (live) throw new RegistryError('conflict', `${file} belongs to a published version; unpublish the version first`, { code: 'CONFLICT' });
     await this.d.meta.delete(npmLayout.tarball(this.name, name, file));
   }

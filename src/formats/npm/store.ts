@@ -9,7 +9,7 @@ async function walk(meta: MetaStore, repo: string, fn: (ref: BlobRef, key: strin
   const packages = npmLayout.packages(repo);
   for (const n of await meta.list(packages)) {
     const doc = await meta.get<PackageDoc>(`${packages}/${n}`, { remember: false });
-    if (doc) await fn(doc.packument, `${packages}/${n}`, false, doc.created);
+    if (doc) await fn(doc.blob, `${packages}/${n}`, false, doc.created);
   }
   const metas = npmLayout.metas(repo);
   for (const n of await meta.list(metas)) {
