@@ -148,7 +148,10 @@ export async function startVerdaccio(dir: string, opts: { port?: number; publicU
   child.stderr?.resume();
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/ping`, 30_000, child);
-  const res = await fetch(`${url}/-/user/org.couchdb.user:alice`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice', password: 'alice-password-1' }) });
+  const login = JSON.stringify({ name: 'alice', password: 'alice-password-1' });
+  let res = await fetch(`${url}/-/user/org.couchdb.user:alice`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: login });
+  // A second Verdaccio over the same users: alice exists, so log in as her instead.
+  if (res.status === 409) res = await fetch(`${url}/-/user/org.couchdb.user:alice`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Basic ${btoa('alice:alice-password-1')}` }, body: login });
   const body = (await res.json()) as { token?: string };
   if (!body.token) throw new Error(`verdaccio gave no token: ${res.status} ${JSON.stringify(body)}`);
   return { url, token: body.token, child, stop: () => stopChild(child) };
