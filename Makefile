@@ -1,11 +1,11 @@
 # binaryrepo — one command each for a fresh Debian machine (run as root, or with sudo for setup-system).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl ca-certificates curl wget gnupg chromium fonts-dejavu-core systemd ceph-mon ceph-osd radosgw ceph-common
+DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl ca-certificates curl wget gnupg chromium fonts-dejavu-core systemd ceph-mon ceph-osd radosgw ceph-common python3-venv
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -19,6 +19,7 @@ help:
 	@echo "make setup-helm         helm $(HELM_VERSION), built with go install into .build/bin (the tests' helm)"
 	@echo "make setup-oci-conformance  the OCI distribution-spec conformance suite, built with go install into .build/bin"
 	@echo "make setup-npm-tools    Verdaccio, pnpm, yarn 1 and 4 (pinned) into .build/npm-tools, for the npm tests"
+	@echo "make setup-py-tools     pypiserver, pip, uv, twine, poetry (pinned) into .build/py-tools, for the PyPI tests"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
@@ -60,6 +61,14 @@ setup-oci-conformance: .build/bin/conformance
 # upstream registry), pnpm, yarn 1 and yarn 4 (clients beside the machine's npm). Reinstalled when
 # the pins change (the stamp holds them).
 NPM_TOOLS := verdaccio@6.8.0 pnpm@10.34.9 yarn@1.22.22 @yarnpkg/cli-dist@4.18.1
+# The PyPI tests' real peers, pinned, from PyPI into a virtualenv at .build/py-tools: pypiserver (the
+# upstream index), pip, uv, twine and poetry (clients). Reinstalled when the pins change.
+PY_TOOLS := pip==26.3 pypiserver==2.4.2 uv==0.13.9 twine==7.0.0 poetry==2.5.1
+setup-py-tools:
+	@if [ "$$(cat .build/py-tools/.installed 2>/dev/null)" != "$(PY_TOOLS)" ]; then \
+	  python3 -m venv .build/py-tools && .build/py-tools/bin/pip install --disable-pip-version-check -q $(PY_TOOLS) && echo "$(PY_TOOLS)" > .build/py-tools/.installed; \
+	fi
+
 setup-npm-tools:
 	@if [ "$$(cat .build/npm-tools/.installed 2>/dev/null)" != "$(NPM_TOOLS)" ]; then \
 	  mkdir -p .build/npm-tools && cd .build/npm-tools && npm install --no-audit --no-fund --prefix . $(NPM_TOOLS) && echo "$(NPM_TOOLS)" > .installed; \
@@ -81,7 +90,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools typecheck build
+test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools typecheck build
 	npm test
 
 setup-certs:

@@ -4,10 +4,11 @@ import { GenericRepoSchema } from './generic/config.ts';
 import { GoRepoSchema } from './go/config.ts';
 import { HelmRepoSchema } from './helm/config.ts';
 import { NpmRepoSchema } from './npm/config.ts';
+import { PypiRepoSchema } from './pypi/config.ts';
 
 /**
  * Every format's repo config, a variant on `format` (then on `type`). Kept apart from the formats'
  * code so the config schema depends on schemas only. A new format adds its schema here and its
  * `Format` in registry.ts.
  */
-export const RepoSchema = v.variant('format', [DockerRepoSchema, GenericRepoSchema, GoRepoSchema, HelmRepoSchema, NpmRepoSchema]);
+export const RepoSchema = v.variant('format', [DockerRepoSchema, GenericRepoSchema, GoRepoSchema, HelmRepoSchema, NpmRepoSchema, PypiRepoSchema]);

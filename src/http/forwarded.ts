@@ -21,3 +21,13 @@ export function clientOrigin(req: Request, trustProxy: boolean): ClientOrigin {
   const host = (trustProxy ? first(req.headers.get('x-forwarded-host')) : undefined) ?? first(req.headers.get('host')) ?? url.host;
   return { proto, host, origin: `${proto}://${host}` };
 }
+
+/**
+ * A repo's URL for documents clients keep (npm tarball URLs, PyPI's JSON API): `publicUrl` when
+ * configured; else the origin the client used and, behind a trusted proxy, X-Forwarded-Prefix.
+ */
+export function repoBase(req: Request, http: { trustProxy: boolean; publicUrl?: string | undefined }, repo: string): string {
+  if (http.publicUrl) return `${http.publicUrl.replace(/\/+$/, '')}/repo/${repo}`;
+  const prefix = http.trustProxy ? (req.headers.get('x-forwarded-prefix') ?? '').split(',')[0]?.trim().replace(/\/+$/, '') ?? '' : '';
+  return `${clientOrigin(req, http.trustProxy).origin}${/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix) ? prefix : ''}/repo/${repo}`;
+}

@@ -1,11 +1,10 @@
 import { RegistryError } from '../../errors.ts';
-import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { idleTimeoutBody } from '../../http/streams.ts';
 import { actionOf, allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import { errorAnswer } from '../errors.ts';
 import { notifyChange } from '../events.ts';
 import type { RequestContext } from '../format.ts';
-import type { CachedFile } from '../remote-file.ts';
+import { cachedFileAnswer } from '../file-answer.ts';
 import { parseRoute, tarballPath } from './names.ts';
 import { encodeJson, withBase } from './packument.ts';
 import { notFound } from './reader.ts';
@@ -50,7 +49,7 @@ async function route(view: NpmView, req: Request, sub: string, ctx: RequestConte
       if (!one) throw notFound(`version ${r.version} of ${r.name}`);
       return new Response(head ? null : withBase(encodeJson(one), baseOf(req, ctx, view.name)), { headers: { 'content-type': 'application/json' } });
     }
-    if (r.kind === 'tarball' && r.rev === undefined) return await tarballResponse(req, await reader.tarball(r.name, r.file, via), ctx);
+    if (r.kind === 'tarball' && r.rev === undefined) return await cachedFileAnswer(req, await reader.tarball(r.name, r.file, via), ctx);
     throw notFound(sub);
   }
   const writer = view.writer;
@@ -77,15 +76,4 @@ async function route(view: NpmView, req: Request, sub: string, ctx: RequestConte
   }
   for (const v of done.removed) notifyChange(ctx, req, 'delete', 'npm', { repository: r.name, tag: v });
   return json({ ok: true, id: r.name });
-}
-
-async function tarballResponse(req: Request, f: CachedFile, ctx: RequestContext): Promise<Response> {
-  const { core: s, info } = ctx;
-  info.cache = f.cache;
-  s.metrics.cache.inc({ repo: info.repo ?? '', result: f.cache });
-  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'x-cache': f.cache, 'cache-control': 'public, max-age=31536000, immutable' };
-  const deps = serveDeps(s, info);
-  if (f.kind === 'stream') return serveBlob(req, { kind: 'stream', size: f.size, open: f.open }, headers, deps);
-  headers['etag'] = `"${f.digest.hex}"`;
-  return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, headers, deps);
 }

@@ -1,5 +1,4 @@
 import { Lru } from '../../cache/lru.ts';
-import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
@@ -7,9 +6,9 @@ import { parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
-import { SingleFlight } from '../../upstream/singleflight.ts';
 import type { RwLock } from '../../util/rwlock.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
+import { RemoteDocs } from '../remote-doc.ts';
 import { cachedFile } from '../remote-file.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { npmLayout } from './layout.ts';
@@ -43,13 +42,12 @@ export const packumentPath = (name: string): string => `/${name.replace('/', '%2
 export class NpmRemote implements NpmReader {
   readonly type = 'remote' as const;
   readonly name: string;
-  private readonly refreshes = new SingleFlight<{ doc: RemoteMetaDoc; cache: CacheStatus }>();
-  /** A failed refresh is remembered for the TTL (a broken upstream is not asked by every request). */
-  private readonly failed = new Lru<{ until: number; error: unknown }>(10_000);
+  private readonly docs: RemoteDocs<RemoteMetaDoc>;
   private readonly files = new Lru<Record<string, UpstreamFile>>(5000, 64 << 20, (f) => Object.keys(f).length * 200);
 
   constructor(private readonly d: NpmRemoteDeps) {
     this.name = d.repo;
+    this.docs = new RemoteDocs<RemoteMetaDoc>(d, 'package');
   }
 
   get upstream(): UpstreamClient {
@@ -91,32 +89,9 @@ export class NpmRemote implements NpmReader {
     };
   }
 
-  /** The stored packument: fresh, else asked upstream (one request however many ask); stale while the upstream fails. */
-  private async current(name: string, via: string | undefined, forced: boolean): Promise<{ doc: RemoteMetaDoc; cache: CacheStatus }> {
-    const doc = await this.d.meta.get<RemoteMetaDoc>(npmLayout.meta(this.name, name));
-    const now = this.d.now();
-    if (doc && this.d.offline()) return { doc, cache: 'HIT' };
-    if (doc && !forced && freshness(doc.fetchedAt, now, this.d.rule) === 'fresh') return { doc, cache: 'HIT' };
-    if (this.d.offline()) throw notFound(`package ${name} (not cached; repository ${this.name} is offline)`);
-    if (!doc && this.d.negative.has(name)) throw notFound(`package ${name} (cached upstream answer)`);
-    const stale = (e: unknown): { doc: RemoteMetaDoc; cache: CacheStatus } => {
-      if (!doc || !mayServeStale(doc.fetchedAt, now, this.d.rule) || (isRegistryError(e) && e.kind === 'not_found')) throw e;
-      return { doc, cache: 'STALE' };
-    };
-    const failed = this.failed.get(name);
-    if (failed && failed.until > now && !forced) return stale(failed.error);
-    try {
-      const next = await this.refreshes.do(name, () => this.refresh(name, doc, via)).promise;
-      this.failed.delete(name);
-      return next;
-    } catch (e) {
-      if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(name);
-      else {
-        this.failed.set(name, { until: now + Math.max(1000, Math.min(this.d.rule.ttlMs, 30_000)), error: e });
-        this.d.log.warn('packument refresh failed', { repo: this.name, package: name, error: String(e) });
-      }
-      return stale(e);
-    }
+  /** The stored packument: fresh, else asked upstream (the kit's RemoteDocs: one request however many ask; stale while the upstream fails). */
+  private current(name: string, via: string | undefined, forced: boolean): Promise<{ doc: RemoteMetaDoc; cache: CacheStatus }> {
+    return this.docs.current(npmLayout.meta(this.name, name), name, forced, (prev) => this.refresh(name, prev, via));
   }
 
   private async refresh(name: string, prev: RemoteMetaDoc | null, via: string | undefined): Promise<{ doc: RemoteMetaDoc; cache: CacheStatus }> {

@@ -1,4 +1,4 @@
-import { clientOrigin } from '../../http/forwarded.ts';
+import { repoBase } from '../../http/forwarded.ts';
 import { readLimited } from '../../http/streams.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import type { ErrorShape } from '../errors.ts';
@@ -20,14 +20,8 @@ export const npmShape: ErrorShape = (err) => ({ type: 'application/json', body: 
 
 export const json = (body: unknown, status = 200, head = false): Response => new Response(head ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-/** Where tarball URLs in served documents point: `http.publicUrl`, else this repo as the client reached it (X-Forwarded-Prefix too, behind a trusted proxy). */
-export function baseOf(req: Request, ctx: RequestContext, repo: string): string {
-  const pub = ctx.core.config.http.publicUrl;
-  if (pub) return `${pub.replace(/\/+$/, '')}/repo/${repo}`;
-  const trust = ctx.core.config.http.trustProxy;
-  const prefix = trust ? (req.headers.get('x-forwarded-prefix') ?? '').split(',')[0]?.trim().replace(/\/+$/, '') ?? '' : '';
-  return `${clientOrigin(req, trust).origin}${/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix) ? prefix : ''}/repo/${repo}`;
-}
+/** Where tarball URLs in served documents point (the kit's repoBase: `http.publicUrl`, else as the client reached us). */
+export const baseOf = (req: Request, ctx: RequestContext, repo: string): string => repoBase(req, ctx.core.config.http, repo);
 
 /** A small JSON request body (dist-tag versions, login documents, audit queries). */
 export async function smallBody(req: Request, ctx: RequestContext, max = 1 << 20): Promise<Uint8Array> {

@@ -1,0 +1,52 @@
+import * as v from 'valibot';
+import { Permissions, RepoName, Seconds, Upstream, budgetFields, repoFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+
+const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+
+/** Project-name patterns (`corp-*`, `numpy`, `*`), matched against normalised names (PEP 503). */
+const NamePatterns = v.array(v.pipe(v.string(), v.regex(/^[a-z0-9*._-]+$/i, 'must be a project name pattern')));
+
+const PypiLocal = v.strictObject({
+  ...repoFields('pypi', 'local'),
+  /** The largest file an upload may carry (wheels of scientific stacks are hundreds of MB). */
+  maxFileBytes: Size(1024, 2 * 1024 ** 3),
+  /** Deleting files and versions (through the admin API and UI; needs delete permission). */
+  delete: v.optional(v.boolean(), true),
+  permissions: v.optional(Permissions),
+});
+
+const PypiRemote = v.strictObject({
+  ...repoFields('pypi', 'remote'),
+  /** The simple index's base URL (https://pypi.org/simple); project pages are `<url>/<project>/`. */
+  upstream: Upstream,
+  cache: v.optional(
+    v.pipe(
+      v.strictObject({
+        /** Project pages are revalidated (ETag / Last-Modified) after this; files never change. */
+        metadataTtlSeconds: Seconds(300),
+        maxStaleSeconds: Seconds(7 * 86400),
+        /** A project the upstream does not have is asked again after this. */
+        negativeTtlSeconds: Seconds(30),
+        ...budgetFields,
+      }),
+      v.check((c) => watermarksInOrder(c), 'lowWatermark must be below highWatermark'),
+    ),
+    {},
+  ),
+  /** The largest upstream project page read (a 50 MB page is refused by default). */
+  maxPageBytes: Size(1024, 32 << 20),
+  maxFileBytes: Size(1024, 4 * 1024 ** 3),
+  offline: v.optional(v.boolean(), false),
+  permissions: v.optional(Permissions),
+});
+
+/** Per member: which projects it may answer (`include`) and which never (`exclude`, e.g. `corp-*` for a public remote). */
+const MemberFilter = v.strictObject({ include: v.optional(NamePatterns), exclude: v.optional(NamePatterns) });
+
+const PypiVirtual = v.strictObject({
+  ...virtualRepoSchema('pypi').entries,
+  filters: v.optional(v.record(RepoName, MemberFilter), {}),
+});
+
+export const PypiRepoSchema = v.variant('type', [PypiLocal, PypiRemote, PypiVirtual]);
+export type PypiRepoConfig = v.InferOutput<typeof PypiRepoSchema>;

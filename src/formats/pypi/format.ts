@@ -1,0 +1,66 @@
+import { upstreamClientFor } from '../../upstream/build.ts';
+import { localRepoDeps } from '../local-repo.ts';
+import { remoteCacheDeps } from '../remote-cache.ts';
+import { buildFor } from '../format.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import { browsePypi } from './browse.ts';
+import type { PypiRepoConfig } from './config.ts';
+import { handlePypi } from './http.ts';
+import { PypiLocal } from './local.ts';
+import type { PypiReader } from './reader.ts';
+import { PypiRemote } from './remote.ts';
+import { pypiStore } from './store.ts';
+import type { PypiView } from './view.ts';
+import { PypiVirtual } from './virtual.ts';
+
+class PypiRepoHandle implements FormatRepo {
+  readonly format = 'pypi';
+
+  constructor(readonly view: PypiView) {}
+
+  get name(): string {
+    return this.view.name;
+  }
+
+  get type(): RepoKind {
+    return this.view.reader.type;
+  }
+
+  browse(path: string, origin: string): Promise<BrowsePage | null> {
+    return browsePypi(this.view.reader, this.name, path, origin);
+  }
+
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+    return handlePypi(this.view, req, sub, ctx);
+  }
+}
+
+const pypiOf = (r: FormatRepo | undefined): PypiView | undefined => (r instanceof PypiRepoHandle ? r.view : undefined);
+
+function build(cfg: PypiRepoConfig, d: BuildDeps): FormatRepo {
+  if (cfg.type === 'local') {
+    const local = new PypiLocal({ ...localRepoDeps(cfg.name, d), maxFileBytes: cfg.maxFileBytes, delete: cfg.delete });
+    return new PypiRepoHandle({ name: cfg.name, reader: local, writer: local });
+  }
+  if (cfg.type === 'remote') {
+    const remote = new PypiRemote({
+      ...remoteCacheDeps(cfg, cfg.cache.metadataTtlSeconds, d),
+      upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
+      baseUrl: cfg.upstream.url,
+      gcGate: d.gcGate,
+      maxPageBytes: cfg.maxPageBytes,
+      maxFileBytes: cfg.maxFileBytes,
+    });
+    return new PypiRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+  }
+  const members: PypiReader[] = cfg.members.map((m) => pypiOf(d.built.get(m))?.reader).filter((m): m is PypiReader => m !== undefined);
+  const writer = cfg.deployTo ? pypiOf(d.built.get(cfg.deployTo))?.writer : undefined;
+  return new PypiRepoHandle({ name: cfg.name, reader: new PypiVirtual(cfg.name, members, cfg.filters), writer });
+}
+
+/** Python package indexes: hosted (twine upload), cached (a pull-through of PyPI or any simple index), and first-member-wins virtual ones. */
+export const pypiFormat: Format = {
+  id: 'pypi',
+  build: buildFor('pypi', build),
+  store: pypiStore,
+};
