@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zipStored } from '../helpers/gomod.ts';
 import { tarGz } from '../helpers/helm.ts';
 import { publishDoc } from '../helpers/npm.ts';
+import { makeDists, twineUpload } from '../helpers/pypi.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import { makeImage, pushImage } from '../helpers/images.ts';
 import { pullImage } from '../helpers/pull.ts';
 import { startRegistry } from '../helpers/registry.ts';
@@ -149,5 +152,37 @@ describe('web UI listings of npm packages', () => {
     assert.equal((await mainText(`${srv.url}/ui/repo/npm-corp?path=${encodeURIComponent('@corp/tool@9.9.9')}`)).status, 404);
     const s = await mainText(`${srv.url}/ui/search?q=TOOL`);
     assert.match(s.text, /npm-corp @corp\/tool/);
+  });
+});
+
+// Issue 26: Python projects in the UI, from the stored file lists.
+describe('web UI listings of Python projects', () => {
+  let srv: TestServer;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  before(async () => {
+    work = await tempDir('ui-pypi-');
+    srv = await startServer({ config: { repos: [{ name: 'pycorp', format: 'pypi', type: 'local' }] } });
+    for (const v of ['1.0', '1.10', '1.2']) {
+      const d = await makeDists(join(work.path, v), { name: 'Corp_Lib', version: v });
+      const r = await twineUpload([d.wheel], `${srv.url}/repo/pycorp/`, join(work.path, 'home'));
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(async () => {
+    await srv?.close();
+    await work?.cleanup();
+  });
+
+  it('projects, versions in PEP 440 order, one version with its files and pip/uv lines; search finds it', async () => {
+    const top = await mainText(`${srv.url}/ui/repo/pycorp`);
+    assert.ok(top.text.includes('corp-lib'), top.text);
+    const p = await mainText(`${srv.url}/ui/repo/pycorp?path=corp-lib`);
+    const at = (v: string): number => p.text.indexOf(` ${v} `);
+    assert.ok(at('1.10') >= 0 && at('1.10') < at('1.2') && at('1.2') < at('1.0'), p.text);
+    const v = await mainText(`${srv.url}/ui/repo/pycorp?path=${encodeURIComponent('corp-lib==1.10')}`);
+    assert.ok(v.text.includes(`pip install corp-lib==1.10 --index-url ${srv.url}/repo/pycorp/simple/`), v.text);
+    assert.match(v.text, /Corp_Lib-1\.10-py3-none-any\.whl \d+ [0-9a-f]{64}/);
+    assert.equal((await mainText(`${srv.url}/ui/repo/pycorp?path=${encodeURIComponent('corp-lib==9')}`)).status, 404);
+    assert.match((await mainText(`${srv.url}/ui/search?q=CORP-L`)).text, /pycorp corp-lib/);
   });
 });
