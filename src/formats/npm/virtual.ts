@@ -1,17 +1,14 @@
 import { Lru } from '../../cache/lru.ts';
 import { digestOf } from '../../storage/digest.ts';
 import { fallsThrough, firstMember, memberDown } from '../members.ts';
+import { guardedMembers, memberAllows } from '../member-filter.ts';
+import type { MemberFilter } from '../member-filter.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { matchesAny } from './names.ts';
 import { abbreviate, encodeJson } from './packument.ts';
 import type { Packument, PackumentAnswer } from './packument.ts';
 import { notFound } from './reader.ts';
 import type { NpmReader, PackumentOptions, SearchHit } from './reader.ts';
-
-export interface MemberFilter {
-  include?: string[] | undefined;
-  exclude?: string[] | undefined;
-}
 
 /** Merged packuments by the members' ETags: merged once per change, whatever the request rate. */
 const merged = new Lru<{ full: Uint8Array; abbreviated: Uint8Array; doc: Packument }>(1000, 256 << 20, (m) => m.full.byteLength + m.abbreviated.byteLength);
@@ -39,19 +36,13 @@ export class NpmVirtual implements NpmReader {
   }
 
   private allowed(m: NpmReader, name: string): boolean {
-    const f = this.filters[m.name];
-    if (!f) return true;
-    if (f.include && !matchesAny(name, f.include)) return false;
-    return !(f.exclude && matchesAny(name, f.exclude));
+    return memberAllows(this.filters, m.name, name, matchesAny);
   }
 
   /** The members that may answer for `name`, the guard applied. */
   private async eligible(name: string): Promise<NpmReader[]> {
     const ms = this.members.filter((m) => this.allowed(m, name));
-    if (!this.shadow) return ms;
-    const hosting: NpmReader[] = [];
-    for (const m of ms) if (m.hosts && (await m.hosts(name))) hosting.push(m);
-    return hosting.length > 0 ? hosting : ms;
+    return this.shadow ? guardedMembers(ms, name) : ms;
   }
 
   async hosts(name: string): Promise<boolean> {

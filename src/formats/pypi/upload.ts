@@ -1,6 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import { multipartParts } from '../../http/multipart.ts';
 import type { BlobWriter } from '../../storage/blob-store.ts';
+import { concat } from '../../util/bytes.ts';
 
 /** Metadata fields of one upload, all of them text (a field a form repeats keeps every value). */
 const MAX_FIELDS_BYTES = 8 << 20;
@@ -45,7 +46,7 @@ export async function readUpload(body: AsyncIterable<Uint8Array>, boundary: stri
         if (part.filename === undefined) chunks.push(c);
       }
       if (part.filename !== undefined) continue;
-      const text = new TextDecoder('utf-8', { fatal: false }).decode(concat(chunks));
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(chunks.length === 1 && chunks[0] ? chunks[0] : concat(chunks));
       const vs = fields.get(part.name) ?? [];
       vs.push(text);
       fields.set(part.name, vs);
@@ -56,17 +57,6 @@ export async function readUpload(body: AsyncIterable<Uint8Array>, boundary: stri
   }
   if (!file) throw invalid('the form has no "content" file');
   return { fields, ...file };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /** One value of a field (the first), or undefined. */

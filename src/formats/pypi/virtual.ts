@@ -1,13 +1,10 @@
 import { fallsThrough, firstMember, memberDown } from '../members.ts';
+import { guardedMembers, memberAllows } from '../member-filter.ts';
+import type { MemberFilter } from '../member-filter.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { matchesAny } from './names.ts';
 import { notFound } from './reader.ts';
 import type { PageAnswer, PageOptions, PypiReader } from './reader.ts';
-
-export interface MemberFilter {
-  include?: string[] | undefined;
-  exclude?: string[] | undefined;
-}
 
 /**
  * One index URL over ordered PyPI repos. A project is answered whole by the first member that has
@@ -29,17 +26,12 @@ export class PypiVirtual implements PypiReader {
   }
 
   private allowed(m: PypiReader, project: string): boolean {
-    const f = this.filters[m.name];
-    if (!f) return true;
-    if (f.include && !matchesAny(project, f.include)) return false;
-    return !(f.exclude && matchesAny(project, f.exclude));
+    return memberAllows(this.filters, m.name, project, matchesAny);
   }
 
   private async eligible(project: string): Promise<PypiReader[]> {
     const ms = this.members.filter((m) => this.allowed(m, project));
-    const hosting: PypiReader[] = [];
-    for (const m of ms) if (m.hosts && (await m.hosts(project))) hosting.push(m);
-    return hosting.length > 0 ? hosting : ms;
+    return guardedMembers(ms, project);
   }
 
   async hosts(project: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type { ReadHandle } from '../../storage/driver.ts';
+import { concat } from '../../util/bytes.ts';
 
 /** The METADATA file of a wheel is small; one larger than this is not read. */
 const MAX_METADATA = 4 << 20;
@@ -38,13 +39,7 @@ async function inflateRaw(data: Uint8Array, max: number): Promise<Uint8Array | n
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concat(parts, total);
 }
 
 /**
