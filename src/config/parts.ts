@@ -73,3 +73,22 @@ export function virtualRepoSchema<F extends string>(format: F) {
     permissions: v.optional(Permissions),
   });
 }
+
+/**
+ * The cache block of a remote whose upstream documents change (npm packuments, PyPI project pages):
+ * revalidated (ETag / Last-Modified) after `metadataTtlSeconds`, served stale while the upstream
+ * fails for `maxStaleSeconds`, a name the upstream lacks asked again after `negativeTtlSeconds` (a
+ * fresh publish is never hidden for long), and the budget fields of every remote.
+ */
+export const metadataCache = v.optional(
+  v.pipe(
+    v.strictObject({
+      metadataTtlSeconds: Seconds(300),
+      maxStaleSeconds: Seconds(7 * 86400),
+      negativeTtlSeconds: Seconds(30),
+      ...budgetFields,
+    }),
+    v.check((c) => watermarksInOrder(c), 'lowWatermark must be below highWatermark'),
+  ),
+  {},
+);

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Seconds, Upstream, budgetFields, repoFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+import { Permissions, RepoName, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
 
 const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
 
@@ -21,20 +21,8 @@ const NpmRemote = v.strictObject({
   ...repoFields('npm', 'remote'),
   /** The registry's base URL (https://registry.npmjs.org/). */
   upstream: Upstream,
-  cache: v.optional(
-    v.pipe(
-      v.strictObject({
-        /** Packuments are revalidated (If-None-Match / If-Modified-Since) after this; tarballs never change. */
-        metadataTtlSeconds: Seconds(300),
-        maxStaleSeconds: Seconds(7 * 86400),
-        /** A package the upstream does not have is asked again after this (never hides a fresh publish for long). */
-        negativeTtlSeconds: Seconds(30),
-        ...budgetFields,
-      }),
-      v.check((c) => watermarksInOrder(c), 'lowWatermark must be below highWatermark'),
-    ),
-    {},
-  ),
+  /** Packuments are revalidated after metadataTtlSeconds; tarballs never change. */
+  cache: metadataCache,
   /** The largest upstream packument read (typescript's full document is ~15 MB; a 50 MB one is refused by default). */
   maxPackumentBytes: Size(1024, 40 << 20),
   maxTarballBytes: Size(1024, 1 << 30),

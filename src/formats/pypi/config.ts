@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Seconds, Upstream, budgetFields, repoFields, virtualRepoSchema, watermarksInOrder } from '../../config/parts.ts';
+import { Permissions, RepoName, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
 
 const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
 
@@ -19,20 +19,8 @@ const PypiRemote = v.strictObject({
   ...repoFields('pypi', 'remote'),
   /** The simple index's base URL (https://pypi.org/simple); project pages are `<url>/<project>/`. */
   upstream: Upstream,
-  cache: v.optional(
-    v.pipe(
-      v.strictObject({
-        /** Project pages are revalidated (ETag / Last-Modified) after this; files never change. */
-        metadataTtlSeconds: Seconds(300),
-        maxStaleSeconds: Seconds(7 * 86400),
-        /** A project the upstream does not have is asked again after this. */
-        negativeTtlSeconds: Seconds(30),
-        ...budgetFields,
-      }),
-      v.check((c) => watermarksInOrder(c), 'lowWatermark must be below highWatermark'),
-    ),
-    {},
-  ),
+  /** Project pages are revalidated after metadataTtlSeconds; files never change. */
+  cache: metadataCache,
   /** The largest upstream project page read (a 50 MB page is refused by default). */
   maxPageBytes: Size(1024, 32 << 20),
   maxFileBytes: Size(1024, 4 * 1024 ** 3),

@@ -61,21 +61,25 @@ export class PypiLocal implements PypiReader {
   async page(project: string): Promise<PageAnswer> {
     const l = await this.load(project);
     if (!l) throw notFound(`project ${project} in ${this.name}`);
-    const files = Object.values(l.value.files).sort((a, b) => (a.uploadTime < b.uploadTime ? -1 : a.uploadTime > b.uploadTime ? 1 : a.filename < b.filename ? -1 : 1));
-    const page: ProjectPage = {
+    const files = Object.values(l.value.files);
+    const modified = files.reduce((m, f) => (f.uploadTime > m ? f.uploadTime : m), '');
+    // Built only when a form is rendered (once per change): a repeated request is a cache lookup.
+    const page = (): ProjectPage => ({
       name: project,
-      files: files.map((f) => ({
-        filename: f.filename,
-        sha256: parseDigest(f.digest).ok ? f.digest.slice(7) : '',
-        size: f.size,
-        uploadTime: f.uploadTime,
-        ...(f.requiresPython ? { requiresPython: f.requiresPython } : {}),
-        ...(f.yanked !== undefined ? { yanked: f.yanked } : {}),
-        ...(f.metadata ? { coreMetadata: f.metadata.sha256 } : {}),
-      })),
+      files: [...files]
+        .sort((x, y) => (x.uploadTime < y.uploadTime ? -1 : x.uploadTime > y.uploadTime ? 1 : x.filename < y.filename ? -1 : 1))
+        .map((f) => ({
+          filename: f.filename,
+          sha256: f.digest.slice(7),
+          size: f.size,
+          uploadTime: f.uploadTime,
+          ...(f.requiresPython ? { requiresPython: f.requiresPython } : {}),
+          ...(f.yanked !== undefined ? { yanked: f.yanked } : {}),
+          ...(f.metadata ? { coreMetadata: f.metadata.sha256 } : {}),
+        })),
       lastSerial: l.doc.rev,
-    };
-    return { etag: `${l.doc.created.toString(36)}-${l.doc.rev}`, cache: 'LOCAL', modified: files.at(-1)?.uploadTime, page: async () => page };
+    });
+    return { etag: `${l.doc.created.toString(36)}-${l.doc.rev}`, cache: 'LOCAL', modified: modified || undefined, page: async () => page() };
   }
 
   async info(project: string, version: string): Promise<Record<string, string | string[]> | null> {

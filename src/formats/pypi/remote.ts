@@ -1,3 +1,4 @@
+import { Lru } from '../../cache/lru.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
@@ -45,6 +46,8 @@ export class PypiRemote implements PypiReader {
   readonly type = 'remote' as const;
   readonly name: string;
   private readonly docs: RemoteDocs<RemotePageDoc>;
+  /** Parsed pages by blob digest: a burst of file misses of one project parses its page once. */
+  private readonly parsed = new Lru<ProjectPage>(500, 64 << 20, (p) => p.files.length * 300 + 200);
 
   constructor(private readonly d: PypiRemoteDeps) {
     this.name = d.repo;
@@ -73,10 +76,14 @@ export class PypiRemote implements PypiReader {
   }
 
   private async stored(doc: RemotePageDoc): Promise<ProjectPage> {
+    const hit = this.parsed.get(doc.page.digest);
+    if (hit) return hit;
     const dg = parseDigest(doc.page.digest);
     const bytes = dg.ok ? await this.d.blobs.readAll(dg.digest, doc.page.size) : null;
     if (!bytes) throw new RegistryError('not_found', 'the cached page is no longer in the store', { code: 'NOT_FOUND' });
-    return JSON.parse(new TextDecoder().decode(bytes)) as ProjectPage;
+    const page = JSON.parse(new TextDecoder().decode(bytes)) as ProjectPage;
+    this.parsed.set(doc.page.digest, page);
+    return page;
   }
 
   private async refresh(project: string, prev: RemotePageDoc | null, via: string | undefined): Promise<{ doc: RemotePageDoc; cache: CacheStatus }> {
@@ -187,6 +194,9 @@ export class PypiRemote implements PypiReader {
   }
 
   async metadata(project: string, file: string, via?: string): Promise<CachedFile> {
+    // Resolvers ask for many .metadata files: a stored one answers without reading the page.
+    const have = await this.storedMetadata(project, file);
+    if (have) return have;
     const f = await this.entry(project, file, via);
     if (f.upstreamMetadata) {
       const url = f.upstreamMetadata;
@@ -202,19 +212,21 @@ export class PypiRemote implements PypiReader {
       });
     }
     if (!file.endsWith('.whl')) throw notFound(`${file}.metadata (only wheels have one here)`);
-    const key = pypiLayout.metadata(this.name, project, file);
-    let doc = await this.d.meta.get<FileDoc>(key);
-    if (!doc) {
-      // The wheel is fetched (once, through the fill) and its METADATA read out of it.
-      const w = await this.file(project, file, via);
-      if (w.kind === 'stream') {
-        await drain(w.open(0, undefined));
-        await this.d.fills.settled(this.fillKey(project, file));
-      } else await this.extract(project, file, w.digest, w.size);
-      doc = await this.d.meta.get<FileDoc>(key);
-    }
+    // The wheel is fetched (once, through the fill) and its METADATA read out of it.
+    const w = await this.file(project, file, via);
+    if (w.kind === 'stream') {
+      await drain(w.open(0, undefined));
+      await this.d.fills.settled(this.fillKey(project, file));
+    } else await this.extract(project, file, w.digest, w.size);
+    const got = await this.storedMetadata(project, file);
+    if (!got) throw notFound(`${file}.metadata (the wheel has no single METADATA)`);
+    return got;
+  }
+
+  private async storedMetadata(project: string, file: string): Promise<CachedFile | null> {
+    const doc = await this.d.meta.get<FileDoc>(pypiLayout.metadata(this.name, project, file));
     const dg = doc ? parseDigest(doc.digest) : null;
-    if (!doc || !dg?.ok || !(await this.d.blobs.stat(dg.digest))) throw notFound(`${file}.metadata (the wheel has no single METADATA)`);
+    if (!doc || !dg?.ok || !(await this.d.blobs.stat(dg.digest))) return null;
     this.d.accessTimes.touch(this.name, dg.digest.value);
     return { kind: 'blob', digest: dg.digest, size: doc.size, cache: 'HIT' };
   }
