@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl 
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -20,6 +20,7 @@ help:
 	@echo "make setup-oci-conformance  the OCI distribution-spec conformance suite, built with go install into .build/bin"
 	@echo "make setup-npm-tools    Verdaccio, pnpm, yarn 1 and 4 (pinned) into .build/npm-tools, for the npm tests"
 	@echo "make setup-py-tools     pypiserver, pip, uv, twine, poetry (pinned) into .build/py-tools, for the PyPI tests"
+	@echo "make setup-maven        Maven 3.9 and 4 (pinned, from the Maven repository) and the plugin seed, for the Maven tests"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
@@ -69,6 +70,16 @@ setup-py-tools:
 	  python3 -m venv .build/py-tools && .build/py-tools/bin/pip install --disable-pip-version-check -q $(PY_TOOLS) && echo "$(PY_TOOLS)" > .build/py-tools/.installed; \
 	fi
 
+# The Maven tests' clients and upstream content: Maven 3.9.16 and 4.0.0-rc-5 from their distribution
+# archives on the Maven repository (fetched by the machine's mvn 3.8.7), and the pinned plugins a
+# deploy runs, resolved once into .build/maven/seed (test/helpers/maven-seed.ts). Redone when the
+# pins in test/helpers/maven.ts or the seed script change.
+setup-maven:
+	@stamp=$$(cat test/helpers/maven.ts test/helpers/maven-seed.ts | sha256sum | cut -c1-16); \
+	if [ "$$(cat .build/maven/.installed 2>/dev/null)" != "$$stamp" ]; then \
+	  node --import tsx test/helpers/maven-seed.ts && echo "$$stamp" > .build/maven/.installed; \
+	fi
+
 setup-npm-tools:
 	@if [ "$$(cat .build/npm-tools/.installed 2>/dev/null)" != "$(NPM_TOOLS)" ]; then \
 	  mkdir -p .build/npm-tools && cd .build/npm-tools && npm install --no-audit --no-fund --prefix . $(NPM_TOOLS) && echo "$(NPM_TOOLS)" > .installed; \
@@ -90,7 +101,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools typecheck build
+test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven typecheck build
 	npm test
 
 setup-certs:

@@ -6,11 +6,11 @@ import type { CachedFile } from './remote-file.ts';
  * A stored or in-flight immutable file as a response (npm tarballs, PyPI files): counted by cache
  * result, byte for byte with Range and HEAD, cacheable for good, the digest as ETag once stored.
  */
-export function cachedFileAnswer(req: Request, f: CachedFile, ctx: RequestContext, type = 'application/octet-stream'): Promise<Response> {
+export function cachedFileAnswer(req: Request, f: CachedFile, ctx: RequestContext, type = 'application/octet-stream', extra: Record<string, string> = {}): Promise<Response> {
   const { core: s, info } = ctx;
   info.cache = f.cache;
   s.metrics.cache.inc({ repo: info.repo ?? '', result: f.cache });
-  const headers: Record<string, string> = { 'content-type': type, 'x-cache': f.cache, 'cache-control': 'public, max-age=31536000, immutable' };
+  const headers: Record<string, string> = Object.assign({ 'content-type': type, 'x-cache': f.cache, 'cache-control': 'public, max-age=31536000, immutable' }, extra);
   const deps = serveDeps(s, info);
   if (f.kind === 'stream') return serveBlob(req, { kind: 'stream', size: f.size, open: f.open }, headers, deps);
   headers['etag'] = `"${f.digest.hex}"`;

@@ -14,7 +14,7 @@ export interface FetchedDoc {
  * The kit's policy for a remote's mutable documents: fresh within the TTL; else asked upstream
  * (one request however many clients ask, conditional when the format sends validators); served
  * STALE while the upstream fails (within maxStaleSeconds), a failure remembered for min(TTL, 30 s)
- * so a broken upstream is not asked by every request; an upstream 404 remembered in the negative
+ * so a broken upstream is not asked by every request (or until its Retry-After); an upstream 404 remembered in the negative
  * cache (negativeTtlSeconds) so a name published a minute later is not hidden for long. Offline:
  * what is stored, else not found.
  */
@@ -52,7 +52,9 @@ export class RemoteDocs<D extends FetchedDoc> {
     } catch (e) {
       if (isRegistryError(e) && e.kind === 'not_found') this.d.negative.add(name);
       else {
-        this.failed.set(name, { until: now + Math.max(1000, Math.min(this.d.rule.ttlMs, 30_000)), error: e });
+        // An upstream that said when to come back (429 / 503 Retry-After) is not asked before then (at most 10 min).
+        const after = isRegistryError(e) && e.retryAfter !== undefined ? Math.min(e.retryAfter, 600) * 1000 : 0;
+        this.failed.set(name, { until: now + Math.max(1000, Math.min(this.d.rule.ttlMs, 30_000), after), error: e });
         this.d.log.warn(`${this.what} refresh failed`, { repo: this.d.repo, name, error: String(e) });
       }
       return stale(e);

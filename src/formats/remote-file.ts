@@ -32,9 +32,10 @@ export interface CachedFileSpec<D extends FileDocBase> {
   /**
    * Asked on a miss only (a HIT never looks further): the upstream request, answered 200 (anything
    * else thrown as the format's failure), and the digest the bytes must have when an upstream index
-   * says so up front.
+   * says so up front, or (`checksumAfter`) a checksum the filler learns beside its own request (Maven's
+   * `.sha1` sibling, asked at the same time as the file, by the one client that fills).
    */
-  source: () => Promise<{ fetch: () => Promise<Response>; expected?: Digest | undefined; checksum?: Checksum | undefined }>;
+  source: () => Promise<{ fetch: () => Promise<Response>; expected?: Digest | undefined; checksum?: Checksum | undefined; checksumAfter?: () => Promise<Checksum | null> }>;
   /** The document that links the stored blob. */
   doc: (b: { digest: Digest; size: number }) => D;
   /** Throws unless the stored bytes are acceptable (then nothing is linked: the next request fetches again). */
@@ -68,7 +69,14 @@ export async function cachedFile<D extends FileDocBase>(d: RemoteCacheDeps, spec
   // Outside the negative cache: "not in the index" is the index's answer, asked again as it changes.
   const src = await spec.source();
   try {
-    const start = async () => ({ ...fillSourceOf(await src.fetch(), d.idleTimeoutMs, spec.what, spec.maxBytes), ...(src.checksum ? { checksum: src.checksum } : {}) });
+    const start = async () => {
+      const res = await src.fetch();
+      const checksum = src.checksum ?? (await src.checksumAfter?.().catch(async (e: unknown) => {
+        await res.body?.cancel();
+        throw e;
+      }));
+      return { ...fillSourceOf(res, d.idleTimeoutMs, spec.what, spec.maxBytes), ...(checksum ? { checksum } : {}) };
+    };
     const j = await joinResumable(() => d.fills.join(spec.fillKey, src.expected, start, d.repo, stored, Math.min(STALL_MS, d.idleTimeoutMs / 2), seen));
     return { kind: 'stream', size: j.size, open: j.open, cache: !j.coalesced ? 'MISS' : j.complete ? 'HIT' : 'COALESCED' };
   } catch (e) {

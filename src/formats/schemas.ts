@@ -3,6 +3,7 @@ import { DockerRepoSchema } from './docker/config.ts';
 import { GenericRepoSchema } from './generic/config.ts';
 import { GoRepoSchema } from './go/config.ts';
 import { HelmRepoSchema } from './helm/config.ts';
+import { MavenRepoSchema } from './maven/config.ts';
 import { NpmRepoSchema } from './npm/config.ts';
 import { PypiRepoSchema } from './pypi/config.ts';
 
@@ -11,4 +12,4 @@ import { PypiRepoSchema } from './pypi/config.ts';
  * code so the config schema depends on schemas only. A new format adds its schema here and its
  * `Format` in registry.ts.
  */
-export const RepoSchema = v.variant('format', [DockerRepoSchema, GenericRepoSchema, GoRepoSchema, HelmRepoSchema, NpmRepoSchema, PypiRepoSchema]);
+export const RepoSchema = v.variant('format', [DockerRepoSchema, GenericRepoSchema, GoRepoSchema, HelmRepoSchema, MavenRepoSchema, NpmRepoSchema, PypiRepoSchema]);

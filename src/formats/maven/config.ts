@@ -1,0 +1,33 @@
+import * as v from 'valibot';
+import { Permissions, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
+
+const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+
+const MavenLocal = v.strictObject({
+  ...repoFields('maven', 'local'),
+  /** What the repo takes: releases only, snapshots only (as Nexus's and Artifactory's split repos), or both. */
+  versionPolicy: v.optional(v.picklist(['release', 'snapshot', 'mixed']), 'mixed'),
+  /** Releases are immutable: a second deploy of a release file is refused (409) unless this is on. */
+  redeploy: v.optional(v.boolean(), false),
+  /** Timestamped builds kept per snapshot version; older ones are deleted as new ones land (0 = all). */
+  keepSnapshots: Size(0, 0),
+  maxFileBytes: Size(1024, 2 * 1024 ** 3),
+  /** DELETE of files and folders (needs delete permission). */
+  delete: v.optional(v.boolean(), true),
+  permissions: v.optional(Permissions),
+});
+
+const MavenRemote = v.strictObject({
+  ...repoFields('maven', 'remote'),
+  /** The repository's base URL (https://repo.maven.apache.org/maven2). */
+  upstream: Upstream,
+  /** Metadata and the prefix file are revalidated after metadataTtlSeconds; release files never change. */
+  cache: metadataCache,
+  maxMetadataBytes: Size(1024, 16 << 20),
+  maxFileBytes: Size(1024, 4 * 1024 ** 3),
+  offline: v.optional(v.boolean(), false),
+  permissions: v.optional(Permissions),
+});
+
+export const MavenRepoSchema = v.variant('type', [MavenLocal, MavenRemote, virtualRepoSchema('maven')]);
+export type MavenRepoConfig = v.InferOutput<typeof MavenRepoSchema>;
