@@ -1,7 +1,7 @@
 # binaryrepo — one command each for a fresh Debian machine (run as root, or with sudo for setup-system).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl ca-certificates curl wget gnupg chromium fonts-dejavu-core systemd ceph-mon ceph-osd radosgw ceph-common python3-venv
+DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl ca-certificates curl wget gnupg chromium fonts-dejavu-core systemd ceph-mon ceph-osd radosgw ceph-common python3-venv maven
 
 
 
