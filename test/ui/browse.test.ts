@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zipStored } from '../helpers/gomod.ts';
@@ -184,5 +185,31 @@ describe('web UI listings of Python projects', () => {
     assert.match(v.text, /Corp_Lib-1\.10-py3-none-any\.whl \d+ [0-9a-f]{64}/);
     assert.equal((await mainText(`${srv.url}/ui/repo/pycorp?path=${encodeURIComponent('corp-lib==9')}`)).status, 404);
     assert.match((await mainText(`${srv.url}/ui/search?q=CORP-L`)).text, /pycorp corp-lib/);
+  });
+});
+
+// Issue 27: the Maven listing: groups → artifacts → versions (newest first, Maven's order) → files, with the snippet.
+describe('web UI listing of a Maven repo', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer({ config: { repos: [{ name: 'm2', format: 'maven', type: 'local' }, { name: 'm2v', format: 'maven', type: 'virtual', members: ['m2'] }] } });
+    for (const v of ['1.9', '1.10', '1.2']) {
+      for (const ext of ['pom', 'jar']) assert.equal((await fetch(`${srv.url}/repo/m2/org/corp/lib/${v}/lib-${v}.${ext}`, { method: 'PUT', body: `${v} ${ext}` })).status, 201);
+    }
+  });
+  after(() => srv?.close());
+
+  it('folders down to a version with its <dependency> snippet, a file with its checksums; the virtual shows its member\'s files', async () => {
+    assert.ok((await mainText(`${srv.url}/ui/repo/m2`)).text.includes('org'));
+    const a = await mainText(`${srv.url}/ui/repo/m2?path=org/corp/lib`);
+    const at = (v: string): number => a.text.indexOf(` ${v} `);
+    assert.ok(at('1.10') >= 0 && at('1.10') < at('1.9') && at('1.9') < at('1.2'), a.text);
+    const v = await mainText(`${srv.url}/ui/repo/m2?path=${encodeURIComponent('org/corp/lib/1.10')}`);
+    assert.ok(v.text.includes('<groupId>org.corp</groupId>') && v.text.includes('<version>1.10</version>'), v.text);
+    assert.ok(v.text.includes('lib-1.10.jar'), v.text);
+    const f = await mainText(`${srv.url}/ui/repo/m2?path=${encodeURIComponent('org/corp/lib/1.10/lib-1.10.jar')}`);
+    assert.ok(f.text.includes(createHash('sha1').update('1.10 jar').digest('hex')), f.text);
+    assert.ok((await mainText(`${srv.url}/ui/repo/m2v?path=${encodeURIComponent('org/corp/lib/1.2')}`)).text.includes('lib-1.2.pom'));
+    assert.equal((await mainText(`${srv.url}/ui/repo/m2?path=org/nothing`)).status, 404);
   });
 });

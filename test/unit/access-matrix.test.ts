@@ -27,6 +27,7 @@ describe('access control: credential kind × format × action', () => {
           { name: 'files', format: 'generic', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
           { name: 'gol', format: 'go', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
           { name: 'charts', format: 'helm', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
+          { name: 'm2', format: 'maven', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
         ],
       },
     });
@@ -64,22 +65,24 @@ describe('access control: credential kind × format × action', () => {
     'go write': { method: 'PUT', path: '/repo/gol/example.com/m/@v/v1.0.0.zip', body: 'not a zip' },
     'helm read': { method: 'GET', path: '/repo/charts/index.yaml' },
     'helm write': { method: 'POST', path: '/repo/charts/api/charts', body: 'not a chart' },
+    'maven read': { method: 'GET', path: '/repo/m2/org/x/maven-metadata.xml' },
+    'maven write': { method: 'PUT', path: '/repo/m2/org/x/1.0/x-1.0.jar', body: 'jar' },
     'admin api': { method: 'POST', path: '/api/v1/gc?dryRun=true' },
     'ui admin page': { method: 'GET', path: '/ui/admin' },
   };
-  //                                   docker r/w   generic r/w  go r/w      helm r/w    admin  ui
+  //                                   docker r/w   generic r/w  go r/w      helm r/w    maven r/w   admin  ui
   const expected: Record<string, Cell[]> = {
-    anonymous: ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'writer password': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
-    'writer registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'admin registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'writer token files:read': ['no', 'no', 'ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'writer token *:write (as Basic password)': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
-    'reader token *:write': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
-    'admin token *:read': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
-    'admin token admin': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'ok', 'no'],
-    'revoked writer token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'made-up token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    anonymous: ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'writer password': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
+    'writer registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'admin registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'writer token files:read': ['no', 'no', 'ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'writer token *:write (as Basic password)': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
+    'reader token *:write': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
+    'admin token *:read': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
+    'admin token admin': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'ok', 'no'],
+    'revoked writer token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'made-up token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
   };
 
   async function cell(cred: string | null, p: { method: string; path: string; body?: string }): Promise<{ got: Cell; status: number }> {

@@ -1,6 +1,6 @@
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { MetaStore } from '../../storage/meta-store.ts';
-import { isSnapshotVersion } from '../../util/maven-version.ts';
+import { compareMavenVersions, isSnapshotVersion } from '../../util/maven-version.ts';
 import { BROWSE_MAX, browsePage } from '../format.ts';
 import type { BrowsePage } from '../format.ts';
 import { FILE_DOC, mavenLayout } from './layout.ts';
@@ -35,7 +35,10 @@ export async function browseMaven(trees: MavenTree[], repo: string, path: string
     return page;
   }
   if (names.size === 0 && segs.length > 0) return null;
-  const sorted = [...names].sort();
+  // An artifact's folder lists versions: newest first, in Maven's order (1.10 after 1.9).
+  const all = [...names];
+  const versions = all.length > 0 && all.every((n) => /^\d/.test(n));
+  const sorted = versions ? all.sort((a, b) => compareMavenVersions(b, a)) : all.sort();
   page.more = sorted.length > BROWSE_MAX;
   for (const n of sorted.slice(0, BROWSE_MAX)) page.entries.push({ name: n, path: [...segs, n].join('/') });
   const v = segs[segs.length - 1] ?? '';
