@@ -115,7 +115,7 @@ setup-bench: setup-system
 	@dpkg -s wrk apache2-utils >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk apache2-utils curl; }
 
 # Node runs the compiled dist/ as `npm start` does (build first).
-bench: build setup-bench setup-helm setup-npm-tools
+bench: build setup-bench setup-helm setup-npm-tools setup-maven
 	node --import tsx bench/pull.ts
 	node --import tsx bench/handler-floor.ts
 	node --import tsx bench/go.ts
@@ -124,8 +124,9 @@ bench: build setup-bench setup-helm setup-npm-tools
 	node --import tsx bench/scaleout.ts
 	node --import tsx bench/upstream-fetch.ts
 	node --import tsx bench/npm.ts
+	node --import tsx bench/maven.ts
 
-bench-quick: build setup-bench setup-helm setup-npm-tools
+bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven
 	node --import tsx bench/pull.ts --quick
 	node --import tsx bench/handler-floor.ts --quick --runtimes=node
 	node --import tsx bench/go.ts --quick
@@ -133,6 +134,7 @@ bench-quick: build setup-bench setup-helm setup-npm-tools
 	node --import tsx bench/store.ts --quick
 	node --import tsx bench/scaleout.ts --quick
 	node --import tsx bench/npm.ts --quick
+	node --import tsx bench/maven.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system

@@ -137,3 +137,49 @@ async function spawnNginx(prefix: string, confPath: string, port: number): Promi
   }
   return child;
 }
+
+/**
+ * nginx as the pull-through cache a team would set up by hand in front of a file repository (Maven,
+ * generic trees): `proxy_cache` keeping every 200 for a day, one upstream request per missing key
+ * (`proxy_cache_lock`), the bench's peer for path-addressed formats.
+ */
+export async function startProxyCacheNginx(upstream: string, dir: string): Promise<RunningNginx> {
+  const port = await freePort();
+  const prefix = join(dir, 'nginx-proxy-cache');
+  await mkdir(join(prefix, 'logs'), { recursive: true });
+  const conf = `daemon off;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 2;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  proxy_cache_path ${prefix}/cache levels=1:2 keys_zone=files:32m max_size=10g inactive=7d use_temp_path=off;
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass ${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache files;
+      proxy_cache_valid 200 1d;
+      proxy_cache_valid 404 1m;
+      proxy_cache_lock on;
+      proxy_cache_use_stale error timeout http_502 http_503 http_504;
+      proxy_ignore_headers Cache-Control Expires;
+    }
+  }
+}
+`;
+  const confPath = join(prefix, 'nginx.conf');
+  await writeFile(confPath, conf);
+  const child = await spawnNginx(prefix, confPath, port);
+  return { url: `http://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
+}

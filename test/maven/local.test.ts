@@ -125,7 +125,7 @@ describe('Maven local repos: mvn deploy, snapshots, metadata', () => {
     assert.deepEqual(new Uint8Array(await readFile(join(consumer.repo, 'org/corp/lib/2.0-SNAPSHOT/lib-2.0-SNAPSHOT.jar'))), jars[2]);
   });
 
-  const put = (repo: string, path: string, body: BodyInit, headers: Record<string, string> = auth): Promise<Response> => fetch(url(repo, path), { method: 'PUT', headers, body });
+  const put = (repo: string, path: string, body: string | Uint8Array, headers: Record<string, string> = auth): Promise<Response> => fetch(url(repo, path), { method: 'PUT', headers, body });
 
   it('bad input gets a plain-text error and stores nothing: traversal, non-Maven paths, policy, wrong checksums, oversize, entity bombs, no credentials', async () => {
     for (const p of ['/org/%2e%2e/x/1/x-1.jar', '/org/../etc/1/x-1.jar', '/org/x/1.0/x-1.0.jar%00', '/org/x\\y/1.0/x-1.0.jar']) {

@@ -16,8 +16,6 @@ import type { FileDoc, MutableDoc } from './layout.ts';
 import { parseMetadata } from './metadata.ts';
 import type { Metadata } from './metadata.ts';
 import type { MavenFile, MavenReader, MetadataAnswer } from './reader.ts';
-import { sumsOfBlob } from './sums.ts';
-import type { Sums } from './sums.ts';
 
 export interface MavenRemoteDeps extends RemoteCacheDeps {
   upstream: UpstreamClient;
@@ -61,7 +59,8 @@ export class MavenRemote implements MavenReader {
       return this.blobFile(doc.blob, cache, doc.fetchedAt);
     }
     const what = `/${path.join('/')}`;
-    let sums: Partial<Sums> | undefined;
+    // The upstream's sha1, once the blob writer has verified the bytes against it: ours too (others are computed when asked).
+    let verifiedSha1: string | undefined;
     const got = await cachedFile<FileDoc>(this.d, {
       fillKey: `maven:${this.name}:${what}`,
       docKey: mavenLayout.file(this.name, path),
@@ -73,18 +72,14 @@ export class MavenRemote implements MavenReader {
         let sum: Promise<Checksum | null> = Promise.resolve(null);
         return {
           fetch: () => {
-            sum = this.upstreamSha1(path, via);
+            sum = this.upstreamSha1(path, via).then((c) => ((verifiedSha1 = c?.hex), c));
             sum.catch(() => {});
             return this.fetch(path, what, via);
           },
           checksumAfter: () => sum,
         };
       },
-      accept: async (b) => {
-        const s = await sumsOfBlob(this.d.blobs, b.digest);
-        if (s) sums = { md5: s.md5, sha1: s.sha1, sha512: s.sha512 };
-      },
-      doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now(), cached: true, ...(sums ? { sums } : {}) }),
+      doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now(), cached: true, ...(verifiedSha1 ? { sums: { sha1: verifiedSha1 } } : {}) }),
     });
     if (got.kind === 'blob') {
       const doc = await this.d.meta.get<FileDoc>(mavenLayout.file(this.name, path));
