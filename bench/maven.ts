@@ -19,6 +19,8 @@ import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { binaryrepoWith, roundTimes } from './caches.ts';
+import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { loadGets, pct } from './npm-graph.ts';
 import { inShuffledOrder, median, rng, seed } from './stats.ts';
@@ -97,16 +99,8 @@ async function build(mirror: string, dir = project): Promise<number> {
   return performance.now() - t;
 }
 
-interface Cache {
-  url: string;
-  pid: number | undefined;
-  stop(): Promise<void>;
-}
 const binaryrepo = async (upstream: string): Promise<Cache> => {
-  const dir = join(work.path, `br-${seq++}`);
-  await mkdir(dir, { recursive: true });
-  const s = await startProcessServer('node', { storage: { type: 'fs', path: join(dir, 'data') }, log: { requests: false }, repos: [{ name: 'central', format: 'maven', type: 'remote', upstream: { url: upstream } }] }, dir, { compiled: true });
-  return { url: `${s.url}/repo/central`, pid: s.child.pid, stop: () => s.stop() };
+  return binaryrepoWith(join(work.path, `br-${seq++}`), { name: 'central', format: 'maven', type: 'remote', upstream: { url: upstream } });
 };
 const proxyCache = async (upstream: string): Promise<Cache> => {
   const n = await startProxyCacheNginx(upstream, join(work.path, `pc-${seq++}`));
@@ -114,12 +108,7 @@ const proxyCache = async (upstream: string): Promise<Cache> => {
 };
 
 // --- 1. builds ---------------------------------------------------------------------------------------
-const times = new Map<string, number[]>();
-const rec = (k: string, round: number, v: number): void => {
-  const xs = times.get(k) ?? [];
-  xs[round] = v;
-  times.set(k, xs);
-};
+const { times, rec } = roundTimes();
 for (const link of links) {
   for (let round = 0; round < ROUNDS; round++) {
     const key = (c: string): string => `${link.name}|${c}`;
@@ -185,7 +174,7 @@ const tables = links.map((link) => {
 console.log(`## Maven — ${new Date().toISOString()}
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}. Apache Maven ${MVN.version}, nginx 1.22 (upstream and proxy_cache peer), binaryrepo on Node ${process.versions.node} (compiled dist/). Rounds shuffled with seed ${seed}.
-The graph: ${N} artifacts (${(bytes / 1e6).toFixed(1)} MB of jars, log-normal sizes, up to three dependencies each), the project depends on its ${roots.length} roots; \`mvn -B verify\` with an empty local repository each run (plugins resolved the same way; the JVM's start is in every time). Each fresh cache first builds a project of the same shapes under another group (its own row), so the cold row is a miss as a running server meets it; the ratios of that first build are against the same direct build of the measured graph.
+The graph: ${N} artifacts (${(bytes / 1e6).toFixed(1)} MB of jars, log-normal sizes, up to three dependencies each), the project depends on its ${roots.length} roots; \`mvn -B verify\` with an empty local repository each run (plugins resolved the same way; the JVM's start is in every time). Each fresh cache first builds a project of the same shapes under another group (its own row), so the cold row is a miss as a running server meets it; the ratios of that first build are against the same direct build of the measured graph. Mind the plugins: a direct build fetches them every run (the difference in upstream GETs), a cache's cold row has them from its warm-up, so the first-build row is the one to compare a cold cache with end to end.
 
 ${tables.join('\n')}
 Merged maven-metadata.xml of a virtual over 5 hosted members (${versionsSeen} versions), 20 concurrent clients for ${LOAD_MS / 1000} s, warm: p50 ${pct(md.lat, 50).toFixed(2)} ms, p95 ${pct(md.lat, 95).toFixed(2)} ms, p99 ${pct(md.lat, 99).toFixed(2)} ms, ${(md.lat.length / (LOAD_MS / 1000)).toFixed(0)} req/s, ${md.errors} errors.

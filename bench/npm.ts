@@ -13,10 +13,11 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/net.ts';
 import { npm, npmHome, runClient, startVerdaccio, toolPath, writePackage } from '../test/helpers/npm.ts';
-import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { binaryrepoWith, roundTimes } from './caches.ts';
+import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { loadGets, pct, plan, publishGraph, publishMany } from './npm-graph.ts';
 import { wrk } from './small.ts';
@@ -79,29 +80,17 @@ async function install(client: Client, registry: string): Promise<number> {
   return performance.now() - t;
 }
 
-interface Cache {
-  registry: string;
-  pid: number | undefined;
-  stop(): Promise<void>;
-}
 const binaryrepo = async (upstream: string): Promise<Cache> => {
-  const dir = join(work.path, `br-${seq++}`);
-  await mkdir(dir, { recursive: true });
-  const s = await startProcessServer('node', { storage: { type: 'fs', path: join(dir, 'data') }, log: { requests: false }, repos: [{ name: 'npmjs', format: 'npm', type: 'remote', upstream: { url: upstream } }] }, dir, { compiled: true });
-  return { registry: `${s.url}/repo/npmjs/`, pid: s.child.pid, stop: () => s.stop() };
+  const c = await binaryrepoWith(join(work.path, `br-${seq++}`), { name: 'npmjs', format: 'npm', type: 'remote', upstream: { url: upstream } });
+  return { ...c, url: `${c.url}/` };
 };
 const verdaccioProxy = async (upstream: string): Promise<Cache> => {
   const v = await startVerdaccio(join(work.path, `vp-${seq++}`), { uplink: upstream });
-  return { registry: `${v.url}/`, pid: v.child.pid, stop: () => v.stop() };
+  return { url: `${v.url}/`, pid: v.child.pid, stop: () => v.stop() };
 };
 
 // --- 1. installs ----------------------------------------------------------------------------------
-const times = new Map<string, number[]>();
-const rec = (k: string, round: number, v: number): void => {
-  const xs = times.get(k) ?? [];
-  xs[round] = v;
-  times.set(k, xs);
-};
+const { times, rec } = roundTimes();
 for (const link of links) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const client of ['npm ci', 'pnpm --frozen-lockfile'] as const) {
@@ -110,9 +99,9 @@ for (const link of links) {
         const c = await start(link.relay.url);
         try {
           link.relay.reset();
-          rec(key(`${label}, cold`), round, await install(client, c.registry));
+          rec(key(`${label}, cold`), round, await install(client, c.url));
           rec(key(`${label}, upstream tarball GETs`), round, link.relay.count('GET', '.tgz'));
-          rec(key(`${label}, warm`), round, await install(client, c.registry));
+          rec(key(`${label}, warm`), round, await install(client, c.url));
         } finally {
           await noteRss(label, c.pid);
           await c.stop();
@@ -133,12 +122,12 @@ const loads: Array<{ who: string; p50: number; p95: number; p99: number; rps: nu
 const tarRates: Array<{ who: string; rps: number; p99: number; errors: number }> = [];
 const gzipJson = { accept: 'application/json', 'accept-encoding': 'gzip' };
 for (const [who, start] of [['upstream Verdaccio (hosting it)', null], ['binaryrepo remote', binaryrepo], ['Verdaccio proxy', verdaccioProxy]] as const) {
-  const c = start ? await start(relayU.url) : { registry: `${origin.url}/`, pid: origin.child.pid, stop: async () => {} };
+  const c = start ? await start(relayU.url) : { url: `${origin.url}/`, pid: origin.child.pid, stop: async () => {} };
   try {
-    for (const path of ['big-pkg', tarPath]) await (await fetch(`${c.registry}${path}`, { headers: gzipJson })).arrayBuffer();
-    const r = await loadGets(`${c.registry}big-pkg`, gzipJson, 20, LOAD_MS, agent);
+    for (const path of ['big-pkg', tarPath]) await (await fetch(`${c.url}${path}`, { headers: gzipJson })).arrayBuffer();
+    const r = await loadGets(`${c.url}big-pkg`, gzipJson, 20, LOAD_MS, agent);
     loads.push({ who, p50: pct(r.lat, 50), p95: pct(r.lat, 95), p99: pct(r.lat, 99), rps: r.lat.length / (LOAD_MS / 1000), kb: r.bytes / Math.max(1, r.lat.length) / 1024, errors: r.errors });
-    const [row] = await wrk(who, c.registry, [{ label: 'tarball', method: 'GET', path: tarPath }], quick ? 5 : 10, work.path, c.pid, { 'Accept-Encoding': 'gzip' }, 20);
+    const [row] = await wrk(who, c.url, [{ label: 'tarball', method: 'GET', path: tarPath }], quick ? 5 : 10, work.path, c.pid, { 'Accept-Encoding': 'gzip' }, 20);
     if (row) tarRates.push({ who, rps: row.rps, p99: row.p99ms, errors: row.errors });
   } finally {
     if (start) await noteRss(who === 'binaryrepo remote' ? 'binaryrepo' : 'Verdaccio proxy', c.pid);

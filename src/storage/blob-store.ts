@@ -257,19 +257,24 @@ export class BlobStore {
   }
 }
 
-/** The digest of everything a handle holds, read in 1 MiB steps (resumed uploads, fsck). */
-export async function hashHandle(fh: ReadHandle, algorithm: Digest['algorithm']): Promise<Digest> {
-  const h = new Hasher(algorithm);
+/** Everything a handle holds, in 1 MiB steps, to `fn`; the handle is closed after. */
+export async function eachChunk(fh: ReadHandle, fn: (chunk: Uint8Array) => void): Promise<void> {
   try {
     for (let pos = 0; ; ) {
       const chunk = await fh.read(pos, 1 << 20);
       if (chunk.byteLength === 0) break;
-      h.update(chunk);
+      fn(chunk);
       pos += chunk.byteLength;
     }
   } finally {
     await fh.close();
   }
+}
+
+/** The digest of everything a handle holds (resumed uploads, fsck). */
+export async function hashHandle(fh: ReadHandle, algorithm: Digest['algorithm']): Promise<Digest> {
+  const h = new Hasher(algorithm);
+  await eachChunk(fh, (c) => h.update(c));
   return h.digest();
 }
 

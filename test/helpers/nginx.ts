@@ -84,22 +84,9 @@ export async function startStaticNginx(root: string, dir: string): Promise<Runni
   const prefix = join(dir, 'nginx-static');
   await mkdir(join(prefix, 'logs'), { recursive: true });
   // Workers read the test's private temp folder: as root they must stay root (ignored otherwise).
-  const conf = `daemon off;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+  const conf = `${prelude(prefix, 1, 256)}
   types { text/plain txt; application/gzip gz; application/octet-stream bin; }
   default_type application/octet-stream;
-  sendfile on;
   server {
     listen 127.0.0.1:${port};
     root ${root};
@@ -147,21 +134,8 @@ export async function startProxyCacheNginx(upstream: string, dir: string): Promi
   const port = await freePort();
   const prefix = join(dir, 'nginx-proxy-cache');
   await mkdir(join(prefix, 'logs'), { recursive: true });
-  const conf = `daemon off;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 2;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+  const conf = `${prelude(prefix, 2, 1024)}
   proxy_cache_path ${prefix}/cache levels=1:2 keys_zone=files:32m max_size=10g inactive=7d use_temp_path=off;
-  sendfile on;
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -182,4 +156,22 @@ http {
   await writeFile(confPath, conf);
   const child = await spawnNginx(prefix, confPath, port);
   return { url: `http://127.0.0.1:${port}`, port, child, stop: () => stopChild(child, 'SIGQUIT') };
+}
+
+/** The top of an nginx.conf for a test-owned prefix (temp paths inside it; root workers when we are root). */
+function prelude(prefix: string, workers: number, connections: number): string {
+  return `daemon off;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes ${workers};
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections ${connections}; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  sendfile on;`;
 }

@@ -1,4 +1,5 @@
 import { Lru } from '../../cache/lru.ts';
+import { eachChunk } from '../../storage/blob-store.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { ChecksumHasher } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
@@ -33,16 +34,7 @@ export async function sumsOfBlob(blobs: BlobStore, d: Digest): Promise<Sums | nu
   const fh = await blobs.open(d);
   if (!fh) return null;
   const h = new MultiHash();
-  try {
-    for (let pos = 0; ; ) {
-      const chunk = await fh.read(pos, 1 << 20);
-      if (chunk.byteLength === 0) break;
-      h.update(chunk);
-      pos += chunk.byteLength;
-    }
-  } finally {
-    await fh.close();
-  }
+  await eachChunk(fh, (c) => h.update(c));
   const s = h.sums();
   known.set(d.value, s);
   return s;
