@@ -31,7 +31,7 @@ export class NegativeCache {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly now: () => number,
+    protected readonly now: () => number,
     maxEntries = 10_000,
   ) {
     // Not a Map dropping its first key when full: on V8 that walk grows with the keys deleted before.
@@ -49,6 +49,15 @@ export class NegativeCache {
   add(key: string): void {
     if (this.ttlMs <= 0) return;
     this.entries.set(key, this.now() + this.ttlMs);
+  }
+
+  /** Remembers an answer until a given time (entries read back from a store). */
+  protected remember(key: string, until: number): void {
+    if (until > this.now()) this.entries.set(key, until);
+  }
+
+  get ttl(): number {
+    return this.ttlMs;
   }
 
   delete(key: string): void {

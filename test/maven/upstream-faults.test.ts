@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { listenLoopback } from '../helpers/listen.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { closeAll } from '../helpers/teardown.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 const META = '<?xml version="1.0"?><metadata><groupId>org.f</groupId><artifactId>m</artifactId><versioning><latest>1.0</latest><release>1.0</release><versions><version>1.0</version></versions><lastUpdated>20261201000000</lastUpdated></versioning></metadata>';
@@ -101,4 +104,38 @@ describe('Maven remote against a faulty upstream', () => {
     assert.equal(r.status, 502);
     assert.match(await r.text(), /larger than/);
   });
+
+  it('the negative cache is kept across restarts: a path the upstream lacks is not asked again by the next process', async () => {
+    const data = await tempDir('maven-neg-');
+    const config = { repos: [{ name: 'm2n', format: 'maven', type: 'remote', upstream: { url: up.url }, cache: { negativeTtlSeconds: 3600 } }] };
+    const path = '/org/f/absent/1.0/absent-1.0.jar';
+    try {
+      const first = await startServer({ config, dataDir: data.path, now: () => clock });
+      assert.equal((await fetch(`${first.url}/repo/m2n${path}`)).status, 404);
+      assert.equal(n(path), 1);
+      // Written within the write interval (2 s): wait for the document, not for a time.
+      const doc = join(data.path, 'v1', 'repos', 'm2n', 'maven', 'negative');
+      const deadline = Date.now() + 15_000;
+      while (!(await readFile(doc, 'utf8').catch(() => '')).includes('absent-1.0.jar')) {
+        if (Date.now() > deadline) throw new Error('the negative cache was never written');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await first.close();
+      const second = await startServer({ config, dataDir: data.path, now: () => clock });
+      try {
+        const r = await fetch(`${second.url}/repo/m2n${path}`);
+        assert.equal(r.status, 404);
+        assert.match(await r.text(), /cached upstream answer/);
+        assert.equal(n(path), 1, 'the restarted server did not ask again');
+        clock += 3601_000;
+        assert.equal((await fetch(`${second.url}/repo/m2n${path}`)).status, 404);
+        assert.equal(n(path), 2, 'past its TTL the path is asked again');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await data.cleanup();
+    }
+  });
 });
+

@@ -1,3 +1,4 @@
+import { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { buildFor } from '../format.ts';
 import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
@@ -8,6 +9,7 @@ import type { MavenTree } from './browse.ts';
 import type { MavenRepoConfig } from './config.ts';
 import { handleMaven } from './http.ts';
 import type { MavenView } from './http.ts';
+import { mavenLayout } from './layout.ts';
 import { MavenLocal } from './local.ts';
 import type { MavenReader } from './reader.ts';
 import { MavenRemote } from './remote.ts';
@@ -48,8 +50,10 @@ function build(cfg: MavenRepoConfig, d: BuildDeps): FormatRepo {
     return new MavenRepoHandle({ name: cfg.name, reader: local, writer: local }, own);
   }
   if (cfg.type === 'remote') {
+    const negative = new StoredNegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now, d.meta, mavenLayout.negative(cfg.name), d.log);
     const remote = new MavenRemote({
       ...remoteCacheDeps(cfg, cfg.cache.metadataTtlSeconds, d),
+      negative,
       upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
       gcGate: d.gcGate,
       maxMetadataBytes: cfg.maxMetadataBytes,

@@ -33,6 +33,8 @@ export const mavenLayout = {
   snapshot: (repo: string, gav: string): string => `${mavenLayout.snapshots(repo)}/${encodeSegment(gav)}`,
   groups: (repo: string): string => `${mavenLayout.root(repo)}/groups`,
   group: (repo: string, g: string): string => `${mavenLayout.groups(repo)}/${encodeSegment(g)}`,
+  /** A remote's negative cache, kept across restarts. */
+  negative: (repo: string): string => `${mavenLayout.root(repo)}/negative`,
 };
 
 /** A stored file: its blob, the checksums known for it, and whether a remote cached it. */

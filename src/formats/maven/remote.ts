@@ -1,4 +1,5 @@
 import type { CacheStatus } from '../../cache/status.ts';
+import type { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
@@ -18,6 +19,8 @@ import type { Metadata } from './metadata.ts';
 import type { MavenFile, MavenReader, MetadataAnswer } from './reader.ts';
 
 export interface MavenRemoteDeps extends RemoteCacheDeps {
+  /** Kept across restarts: read back before the first answer. */
+  negative: StoredNegativeCache;
   upstream: UpstreamClient;
   gcGate: RwLock;
   maxMetadataBytes: number;
@@ -54,6 +57,7 @@ export class MavenRemote implements MavenReader {
   }
 
   async file(path: string[], via?: string): Promise<MavenFile> {
+    await this.d.negative.load();
     if (mutableFile(path)) {
       const { doc, cache } = await this.mutable(path, via, this.d.maxFileBytes, false);
       return this.blobFile(doc.blob, cache, doc.fetchedAt);
@@ -163,6 +167,7 @@ export class MavenRemote implements MavenReader {
   }
 
   async metadata(dir: string[], via?: string): Promise<MetadataAnswer> {
+    await this.d.negative.load();
     const path = [...dir, METADATA];
     const check = (b: Uint8Array): void => {
       try {
