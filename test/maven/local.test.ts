@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { authConfig, basic } from '../helpers/auth.ts';
@@ -26,19 +26,25 @@ describe('Maven local repos: mvn deploy, snapshots, metadata', () => {
   const url = (repo: string, path = ''): string => `${br.url}/repo/${repo}${path}`;
   const auth = { authorization: basic('writer') };
 
-  async function run(bin: string, goal: string, p: Project): Promise<{ code: number; out: string; dir: string; repo: string }> {
+  async function run(bin: string, goal: string, p: Project, extra: string[] = []): Promise<{ code: number; out: string; dir: string; repo: string }> {
     runs++;
     const dir = join(work.path, `p-${runs}`);
     await writeProject(dir, p);
     const settings = await writeSettings(join(work.path, `s-${runs}.xml`), { mirror: url('maven'), servers: [{ id: 'corp', username: 'ci', password: token }] });
     const repo = join(work.path, `m2-${runs}`);
-    const r = await mvn(bin, [goal], { cwd: dir, home: join(work.path, `h-${runs}`), repo, settings });
+    const r = await mvn(bin, [...extra, goal], { cwd: dir, home: join(work.path, `h-${runs}`), repo, settings });
     return { code: r.code, out: r.stdout + r.stderr, dir, repo };
   }
 
   before(async () => {
     work = await tempDir('maven-local-');
     await seedTree(join(work.path, 'up'));
+    // The upstream publishes a prefix file, as Maven Central does: its first two levels.
+    const top = await readdir(join(work.path, 'up'));
+    const prefixes: string[] = [];
+    for (const a of top) for (const b of await readdir(join(work.path, 'up', a))) prefixes.push(`/${a}/${b}`);
+    await mkdir(join(work.path, 'up', '.meta'), { recursive: true });
+    await writeFile(join(work.path, 'up', '.meta', 'prefixes.txt'), `## repository-prefixes/2.0\n${prefixes.join('\n')}\n`);
     up = await startStaticNginx(join(work.path, 'up'), work.path);
     const perms = { read: ['anonymous'], write: ['writer'], delete: ['writer'] };
     br = await startServer({
@@ -181,6 +187,17 @@ describe('Maven local repos: mvn deploy, snapshots, metadata', () => {
     const xml = await (await fetch(url('releases', '/org/corp/plugins/maven-metadata.xml'))).text();
     assert.match(xml, /<prefix>corp<\/prefix>/);
     assert.doesNotMatch(xml, /evil/);
+  });
+
+  // Real Maven's use of the file is not tested: with -Daether.remoteRepositoryFilter.prefixes=true,
+  // Maven 4.0.0-rc-5 built a project whose group a wrong prefix file left out (it did not apply
+  // the remote's file here). The union itself is checked over HTTP.
+  it('a virtual\'s prefix file is the union of its members\' (the upstream\'s and the hosted groups)', async () => {
+    const lines = (await (await fetch(url('maven', '/.meta/prefixes.txt'))).text()).split('\n');
+    assert.equal(lines[0], '## repository-prefixes/2.0');
+    assert.ok(lines.includes('/org/corp'), lines.join('|'));
+    assert.ok(lines.includes('/org/apache'), lines.join('|'));
+    assert.equal(new Set(lines).size, lines.length, 'each prefix once');
   });
 });
 
