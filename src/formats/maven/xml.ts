@@ -88,7 +88,7 @@ export function parseXml(src: string): XmlElement {
 /** The first child named `name`. */
 export const child = (el: XmlElement | undefined, name: string): XmlElement | undefined => el?.children.find((c) => c.name === name);
 
-/** The trimmed text of the first child named `name`, if it has any. */
+/** The trimmed text of the first child named `name` (undefined when empty or absent). */
 export function textOf(el: XmlElement | undefined, name: string): string | undefined {
   const t = child(el, name)?.text.trim();
   return t ? t : undefined;
