@@ -110,6 +110,8 @@ export class AccessControl {
    */
   async identify(authorization: string | null, address = ''): Promise<Principal | 'invalid'> {
     if (!authorization) return { user: null, via: 'none' };
+    // Cargo sends its token as the whole header, without a scheme.
+    if (isAccessToken(authorization.trim())) return this.byAccessToken(authorization.trim(), address);
     const [scheme, value = ''] = authorization.trim().split(/\s+/, 2);
     if (scheme?.toLowerCase() === 'basic') {
       // pip, Maven, Helm, twine (`__token__`) and the go command send an access token as the password, any user name.

@@ -27,13 +27,14 @@ export function actionOf(method: string, writes: readonly string[] = ['PUT']): A
 /**
  * Access for the formats whose clients send Basic credentials or an access token (generic files,
  * Go, Helm): who is asking, and whether they may do `action` in `repo`, decided by the one
- * `authorize` (a registry token minted for a Docker image is refused here). Returns the principal,
+ * `authorize` (a registry token minted for a Docker image is refused here). `scheme`: the format's own
+ * challenge instead of Basic (Cargo's `Cargo login_url=...`). Returns the principal,
  * for the read filter over virtual members, or throws an AccessRefused carrying the challenge.
  */
-export async function basicAccess(ctx: RequestContext, req: Request, repo: string, action: Action): Promise<Principal> {
+export async function basicAccess(ctx: RequestContext, req: Request, repo: string, action: Action, scheme?: string): Promise<Principal> {
   const s = ctx.core;
   if (!s.access.enabled) return { user: null, via: 'none' };
-  const challenge = { 'www-authenticate': `Basic realm="${s.access.service}"` };
+  const challenge = { 'www-authenticate': scheme ?? `Basic realm="${s.access.service}"` };
   const p = await s.access.identify(req.headers.get('authorization'), ctx.info.client);
   if (p !== 'invalid' && p.user !== null) ctx.info.user = p.user;
   const denial = s.access.authorize(p, repo, action);

@@ -1,0 +1,68 @@
+import { StoredNegativeCache } from '../../cache/stored-negative.ts';
+import { upstreamClientFor } from '../../upstream/build.ts';
+import { buildFor } from '../format.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import { localRepoDeps } from '../local-repo.ts';
+import { remoteCacheDeps } from '../remote-cache.ts';
+import { browseCargo } from './browse.ts';
+import type { CargoRepoConfig } from './config.ts';
+import { handleCargo } from './http.ts';
+import type { CargoView } from './http.ts';
+import { cargoLayout } from './layout.ts';
+import { CargoLocal } from './local.ts';
+import { CargoRemote } from './remote.ts';
+import { cargoStore } from './store.ts';
+import { CargoVirtual } from './virtual.ts';
+
+class CargoRepoHandle implements FormatRepo {
+  readonly format = 'cargo';
+
+  constructor(readonly view: CargoView) {}
+
+  get name(): string {
+    return this.view.name;
+  }
+
+  get type(): RepoKind {
+    return this.view.reader.type;
+  }
+
+  browse(path: string, origin: string): Promise<BrowsePage | null> {
+    return browseCargo(this.view.reader, this.name, path, origin);
+  }
+
+  handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
+    return handleCargo(this.view, req, sub, ctx);
+  }
+}
+
+const cargoOf = (r: FormatRepo | undefined): CargoView | undefined => (r instanceof CargoRepoHandle ? r.view : undefined);
+
+function build(cfg: CargoRepoConfig, d: BuildDeps): FormatRepo {
+  if (cfg.type === 'local') {
+    const local = new CargoLocal({ ...localRepoDeps(cfg.name, d), maxCrateBytes: cfg.maxCrateBytes, maxMetadataBytes: cfg.maxMetadataBytes });
+    return new CargoRepoHandle({ name: cfg.name, reader: local, writer: local });
+  }
+  if (cfg.type === 'remote') {
+    const negative = new StoredNegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now, d.meta, cargoLayout.negative(cfg.name), d.log);
+    const remote = new CargoRemote({
+      ...remoteCacheDeps(cfg, cfg.cache.metadataTtlSeconds, d),
+      negative,
+      upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
+      gcGate: d.gcGate,
+      maxIndexBytes: cfg.maxIndexBytes,
+      maxCrateBytes: cfg.maxCrateBytes,
+    });
+    return new CargoRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+  }
+  const members = cfg.members.map((m) => cargoOf(d.built.get(m))).filter((m): m is CargoView => m !== undefined);
+  const writer = cfg.deployTo ? cargoOf(d.built.get(cfg.deployTo))?.writer : undefined;
+  return new CargoRepoHandle({ name: cfg.name, reader: new CargoVirtual(cfg.name, members.map((m) => m.reader)), writer });
+}
+
+/** Cargo registries: hosted (cargo publish, yank, owners), cached (a pull-through of a sparse index such as index.crates.io), and virtual ones. */
+export const cargoFormat: Format = {
+  id: 'cargo',
+  build: buildFor('cargo', build),
+  store: cargoStore,
+};
