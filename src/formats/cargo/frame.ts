@@ -33,7 +33,7 @@ export class PublishFrame {
     return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
   }
 
-  /** The metadata JSON (refused above maxBytes before any of it is read). */
+  /** The metadata JSON (refused above maxBytes before a byte of it is read). */
   async json(maxBytes: number): Promise<unknown> {
     const n = await this.u32('metadata');
     if (n > maxBytes) throw badCrate(`the publish metadata is ${n} bytes; at most ${maxBytes} are taken`);

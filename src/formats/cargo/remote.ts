@@ -38,7 +38,7 @@ export function downloadUrl(dl: string, name: string, vers: string, cksum: strin
 }
 
 /**
- * A cache of a sparse Cargo registry (index.crates.io, or any sparse index). Index files are
+ * A cache of a sparse Cargo registry (index.crates.io, or another sparse index). Index files are
  * stored byte for byte as the upstream sent them (every version it lists is listed here), fresh for
  * metadataTtlSeconds, then revalidated with the upstream's ETag / Last-Modified, and served stale
  * while the upstream fails. Crates are fetched on first download (one upstream request however
@@ -161,7 +161,7 @@ export class CargoRemote implements CargoReader {
       maxBytes: this.d.maxCrateBytes,
       source: async () => {
         // A version's checksum never changes: a stored index file that lists it is enough, however old.
-        // A lock file ahead of the cache names a version published since: then the index is asked again before any 404.
+        // A lock file ahead of the cache names a version published since: then the index is asked again before a 404.
         const stored = await this.d.meta.get<RemoteIndexDoc>(cargoLayout.index(this.name, lower));
         const listed = stored ? (await this.read(stored)).entries.find((x) => x.vers === vers && x.name.toLowerCase() === lower) : undefined;
         const e = listed ?? versionIn((await this.read((await this.current(lower, via, stored !== null)).doc)).entries, name, vers, this.name);
