@@ -80,6 +80,13 @@ setup-maven:
 	  node --import tsx test/helpers/maven-seed.ts && echo "$$stamp" > .build/maven/.installed; \
 	fi
 
+# The Cargo tests' client: the machine's cargo (rustup's, in ~/.cargo/bin on the polyglot machines;
+# Debian's own cargo 0.66 predates the sparse protocol, so it is refused here rather than used).
+CARGO ?= $(shell command -v cargo 2>/dev/null || echo $(HOME)/.cargo/bin/cargo)
+setup-cargo:
+	@$(CARGO) --version >/dev/null 2>&1 || { echo "cargo not found (install Rust with rustup: cargo 1.68 or newer)"; exit 1; }
+	@v=$$($(CARGO) --version | cut -d' ' -f2 | cut -d. -f2); [ "$$v" -ge 68 ] || { echo "cargo $$($(CARGO) --version) is older than 1.68 (no sparse registries)"; exit 1; }
+
 setup-npm-tools:
 	@if [ "$$(cat .build/npm-tools/.installed 2>/dev/null)" != "$(NPM_TOOLS)" ]; then \
 	  mkdir -p .build/npm-tools && cd .build/npm-tools && npm install --no-audit --no-fund --prefix . $(NPM_TOOLS) && echo "$(NPM_TOOLS)" > .installed; \
@@ -101,7 +108,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven typecheck build
+test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven setup-cargo typecheck build
 	npm test
 
 setup-certs:

@@ -30,13 +30,18 @@ const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Rewrites copy lines from one repo's name to another's where the name is a URL's repo part
- * (`/repo/<name>`, Docker's `<host>/<name>/`); with `to` '' a Docker line goes to the host root
+ * (`/repo/<name>`, Docker's `<host>/<name>/`) or a client's name for the registry (Cargo's
+ * `--registry <name>` and `[registries.<name>]`); with `to` '' a Docker line goes to the host root
  * (the default repo: `<host>/<image>`).
  */
 export function renamer(host: string, from: string, to: string): (text: string) => string {
   const inRepoPath = new RegExp(`/repo/${esc(from)}(?=[/\\s'"]|$)`, 'g');
   const inHost = new RegExp(`${esc(host)}/${esc(from)}/`, 'g');
-  return (text) => text.replace(inHost, to === '' ? `${host}/` : `${host}/${to}/`).replace(inRepoPath, to === '' ? `/repo/${from}` : `/repo/${to}`);
+  const asName = new RegExp(`(--registry |\\[registries\\.)${esc(from)}(?=[\\s\\]]|$)`, 'g');
+  return (text) => {
+    const out = text.replace(inHost, to === '' ? `${host}/` : `${host}/${to}/`).replace(inRepoPath, to === '' ? `/repo/${from}` : `/repo/${to}`);
+    return to === '' ? out : out.replace(asName, `$1${to}`);
+  };
 }
 
 /**

@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 
-export const CARGO = process.env['CARGO_BIN'] ?? 'cargo';
+/** cargo: $CARGO_BIN, else rustup's in ~/.cargo/bin when there, else the PATH's. */
+export const CARGO = process.env['CARGO_BIN'] ?? (existsSync(join(homedir(), '.cargo', 'bin', 'cargo')) ? join(homedir(), '.cargo', 'bin', 'cargo') : 'cargo');
 
 /** A dependency of a generated crate, as its manifest says it. */
 export interface DepSpec {
@@ -157,7 +160,7 @@ export function cargo(args: string[], opts: { cwd: string; home: string; env?: R
   return new Promise((resolve, reject) => {
     const child = spawn(CARGO, args, {
       cwd: opts.cwd,
-      env: { PATH: process.env['PATH'] ?? '', HOME: opts.home, RUSTUP_HOME: process.env['RUSTUP_HOME'] ?? join(process.env['HOME'] ?? '/root', '.rustup'), CARGO_HOME: opts.home, CARGO_TARGET_DIR: join(opts.home, 'target'), CARGO_TERM_COLOR: 'never', CARGO_TERM_PROGRESS_WHEN: 'never', ...opts.env },
+      env: { PATH: process.env['PATH'] ?? '', HOME: opts.home, RUSTUP_HOME: process.env['RUSTUP_HOME'] ?? join(homedir(), '.rustup'), CARGO_HOME: opts.home, CARGO_TARGET_DIR: join(opts.home, 'target'), CARGO_TERM_COLOR: 'never', CARGO_TERM_PROGRESS_WHEN: 'never', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { crateFile, publishFrame } from '../helpers/cargo.ts';
 import { zipStored } from '../helpers/gomod.ts';
 import { tarGz } from '../helpers/helm.ts';
 import { publishDoc } from '../helpers/npm.ts';
@@ -211,5 +212,32 @@ describe('web UI listing of a Maven repo', () => {
     assert.ok(f.text.includes(createHash('sha1').update('1.10 jar').digest('hex')), f.text);
     assert.ok((await mainText(`${srv.url}/ui/repo/m2v?path=${encodeURIComponent('org/corp/lib/1.2')}`)).text.includes('lib-1.2.pom'));
     assert.equal((await mainText(`${srv.url}/ui/repo/m2?path=org/nothing`)).status, 404);
+  });
+});
+
+// Issue 28: the Cargo listing: crates → versions (newest first, yanked marked) → one version with its dependencies and the cargo add line.
+describe('web UI listing of a Cargo repo', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer({ config: { repos: [{ name: 'corp', format: 'cargo', type: 'local' }, { name: 'cargo', format: 'cargo', type: 'virtual', members: ['corp'] }] } });
+    for (const vers of ['0.9.0', '0.10.0', '0.2.0']) {
+      const spec = { name: 'Corp_Util', vers, deps: [{ name: 'la', package: 'leaf-a', req: '^1' }] };
+      const body = publishFrame({ name: spec.name, vers, deps: [{ name: 'leaf-a', explicit_name_in_toml: 'la', version_req: '^1' }] }, await crateFile(spec));
+      assert.equal((await fetch(`${srv.url}/repo/corp/api/v1/crates/new`, { method: 'PUT', body })).status, 200);
+    }
+    assert.equal((await fetch(`${srv.url}/repo/corp/api/v1/crates/Corp_Util/0.9.0/yank`, { method: 'DELETE' })).status, 200);
+  });
+  after(() => srv?.close());
+
+  it('crates, versions newest first with yanked marked, a version with its renamed dependency and the cargo add line', async () => {
+    assert.ok((await mainText(`${srv.url}/ui/repo/corp`)).text.includes('corp_util'));
+    const c = await mainText(`${srv.url}/ui/repo/corp?path=corp_util`);
+    const at = (v: string): number => c.text.indexOf(` ${v} `);
+    assert.ok(at('0.10.0') >= 0 && at('0.10.0') < at('0.9.0') && at('0.9.0') < at('0.2.0'), c.text);
+    assert.match(c.text, /0\.9\.0 [\d-]+ [\d:]+ yanked 0\.2\.0/);
+    const v = await mainText(`${srv.url}/ui/repo/cargo?path=${encodeURIComponent('corp_util@0.10.0')}`);
+    assert.ok(v.text.includes('cargo add Corp_Util@=0.10.0 --registry cargo'), v.text);
+    assert.match(v.text, /la \^1, package leaf-a/);
+    assert.equal((await mainText(`${srv.url}/ui/repo/corp?path=nothing`)).status, 404);
   });
 });
