@@ -130,8 +130,12 @@ async function spawnNginx(prefix: string, confPath: string, port: number): Promi
  * generic trees): `proxy_cache` keeping every 200 for a day, one upstream request per missing key
  * (`proxy_cache_lock`), the bench's peer for path-addressed formats.
  */
-export async function startProxyCacheNginx(upstream: string, dir: string): Promise<RunningNginx> {
+export async function startProxyCacheNginx(upstream: string, dir: string, opts: { rewriteOrigin?: string } = {}): Promise<RunningNginx> {
   const port = await freePort();
+  // A registry document naming the upstream's own origin (Cargo's config.json "dl") names the cache instead.
+  const rewrite = opts.rewriteOrigin
+    ? `location ~ /config\\.json$ {\n      proxy_pass ${upstream};\n      proxy_set_header Accept-Encoding "";\n      sub_filter_types *;\n      sub_filter_once off;\n      sub_filter '${opts.rewriteOrigin}' 'http://127.0.0.1:${port}';\n    }`
+    : '';
   const prefix = join(dir, 'nginx-proxy-cache');
   await mkdir(join(prefix, 'logs'), { recursive: true });
   const conf = `${prelude(prefix, 2, 1024)}
@@ -149,6 +153,7 @@ export async function startProxyCacheNginx(upstream: string, dir: string): Promi
       proxy_cache_use_stale error timeout http_502 http_503 http_504;
       proxy_ignore_headers Cache-Control Expires;
     }
+    ${rewrite}
   }
 }
 `;
