@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl 
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven setup-cargo build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -122,7 +122,7 @@ setup-bench: setup-system
 	@dpkg -s wrk apache2-utils >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk apache2-utils curl; }
 
 # Node runs the compiled dist/ as `npm start` does (build first).
-bench: build setup-bench setup-helm setup-npm-tools setup-maven
+bench: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo
 	node --import tsx bench/pull.ts
 	node --import tsx bench/handler-floor.ts
 	node --import tsx bench/go.ts
@@ -132,8 +132,9 @@ bench: build setup-bench setup-helm setup-npm-tools setup-maven
 	node --import tsx bench/upstream-fetch.ts
 	node --import tsx bench/npm.ts
 	node --import tsx bench/maven.ts
+	node --import tsx bench/cargo.ts
 
-bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven
+bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo
 	node --import tsx bench/pull.ts --quick
 	node --import tsx bench/handler-floor.ts --quick --runtimes=node
 	node --import tsx bench/go.ts --quick
@@ -142,6 +143,7 @@ bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven
 	node --import tsx bench/scaleout.ts --quick
 	node --import tsx bench/npm.ts --quick
 	node --import tsx bench/maven.ts --quick
+	node --import tsx bench/cargo.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system

@@ -3,6 +3,7 @@ import { createApp } from '../src/app.ts';
 import { boot } from '../src/boot.ts';
 import { scheduleMaintenance } from '../src/jobs/maintenance.ts';
 import { nodeFetch } from './node-fetch.ts';
+import { PromptHeadersResponse } from './node-response.ts';
 import { nodeSendFile, nodeSendStream } from './node-send.ts';
 import { fail, lineBatcher, listenFailure, loadConfig, nodeClientAddress, reloadConfig, routeConsole, splitListen } from './common.ts';
 
@@ -51,6 +52,7 @@ const http = serve(
       keepAliveTimeout: config.http.keepAliveSeconds * 1000,
       // Node enforces headersTimeout only when it sweeps connections (every 30 s by default).
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, (config.http.headersTimeoutSeconds * 1000) / 4)),
+      ServerResponse: PromptHeadersResponse,
     },
   },
   (info) => server.log.info('listening', { address: info.address, port: info.port, runtime: 'node', config: source }),

@@ -25,6 +25,7 @@ describe('Cargo remote: corrupt upstream crates, concurrent cold fetches', () =>
   const shaky: CrateSpec = { name: 'shaky', vers: '1.0.0', padding: 50_000 };
   let goodBytes: Uint8Array;
   let shakyBytes: Uint8Array;
+  let bigIndex = '';
   /** The crates the fault upstream sends damaged. */
   const broken = new Set(['sound', 'shaky']);
 
@@ -48,6 +49,9 @@ describe('Cargo remote: corrupt upstream crates, concurrent cold fetches', () =>
         return new Response(b, { headers: { 'content-type': 'application/octet-stream' } });
       });
     }
+    // An index file past what a document holds inline (a crate with thousands of versions, as some on crates.io).
+    bigIndex = Array.from({ length: 3000 }, (_, i) => JSON.stringify(indexLine({ name: 'huge', vers: `0.${i}.0`, features: { [`feature-${i}`]: ['dep:x'] } }, sha256(new TextEncoder().encode(String(i)))))).join('\n') + '\n';
+    app.get(`/${indexPathOf('huge')}`, (c) => c.text(bigIndex));
     fake = await listenLoopback(app.fetch);
 
     const tree = join(work.path, 'up');
@@ -99,6 +103,18 @@ describe('Cargo remote: corrupt upstream crates, concurrent cold fetches', () =>
     broken.delete('shaky');
     const ok = await fetchIt(2);
     assert.equal(ok.code, 0, ok.out);
+  });
+
+  it('an index file larger than a document holds inline is stored as a blob and served byte for byte, cold and warm', async () => {
+    const url = `${br.url}/repo/faulty/index/${indexPathOf('huge')}`;
+    assert.ok(bigIndex.length > 256 << 10);
+    const cold = await fetch(url);
+    assert.equal(cold.headers.get('x-cache'), 'MISS');
+    assert.equal(await cold.text(), bigIndex);
+    const warm = await fetch(url, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(warm.headers.get('x-cache'), 'HIT');
+    assert.equal(await warm.text(), bigIndex);
+    assert.equal(calls.get(`/${indexPathOf('huge')}`), 1);
   });
 
   it('8 concurrent cargo fetch runs with empty caches: one upstream GET per crate and per index file', async () => {

@@ -6,7 +6,7 @@ import type { IndexEntry, VersionInfo } from './index-entry.ts';
 /**
  * Keys under `v1/repos/<repo>/cargo/`: a local repo's `crates/<canonical name>` (a kit BlobDoc
  * naming the crate's record, changed by compare-and-swap) and `files/<canonical>/<version>` (its
- * .crate files); a remote's `index/<lower-cased name>` (the upstream's index file as a blob),
+ * .crate files); a remote's `index/<lower-cased name>` (the upstream's index file, inline or a blob),
  * `files/...` (cached crates), `config` (the upstream's config.json) and `negative`.
  */
 export const cargoLayout = {
@@ -37,13 +37,22 @@ export interface CrateRecord {
   versions: HostedVersion[];
 }
 
-/** A remote's copy of one upstream index file. */
+/**
+ * A remote's copy of one upstream index file: up to INLINE_INDEX_BYTES its text is in the document
+ * itself (one small write without an fsync on a miss, read from the MetaStore's memory after);
+ * larger files are a blob. `digest` names the bytes either way (the ETag).
+ */
 export interface RemoteIndexDoc {
   fetchedAt: number;
   etag: string | null;
   lastModified: string | null;
-  blob: BlobRef;
+  digest: string;
+  text?: string;
+  blob?: BlobRef;
 }
+
+/** Most index files are a few KB; a document may be 1 MiB, and JSON escaping grows index lines by a tenth or so. */
+export const INLINE_INDEX_BYTES = 256 << 10;
 
 /** A remote's copy of the upstream's config.json (where its crates download from). */
 export interface RemoteConfigDoc {

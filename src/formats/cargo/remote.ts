@@ -2,7 +2,7 @@ import { Lru } from '../../cache/lru.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
-import { parseDigest } from '../../storage/digest.ts';
+import { digestOf, parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
@@ -13,7 +13,7 @@ import { cachedFile } from '../remote-file.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { parseIndex } from './index-entry.ts';
 import type { IndexEntry } from './index-entry.ts';
-import { cargoLayout } from './layout.ts';
+import { INLINE_INDEX_BYTES, cargoLayout } from './layout.ts';
 import type { CachedCrateDoc, RemoteConfigDoc, RemoteIndexDoc } from './layout.ts';
 import { indexPath, prefixOf } from './names.ts';
 import { notFound, versionIn } from './reader.ts';
@@ -79,17 +79,20 @@ export class CargoRemote implements CargoReader {
   private async answerOf(doc: RemoteIndexDoc, cache: CacheStatus): Promise<IndexAnswer> {
     const p = await this.read(doc);
     const modified = doc.lastModified ? Date.parse(doc.lastModified) : NaN;
-    return { bytes: p.bytes, etag: doc.blob.digest.slice(7, 39), modified: Number.isNaN(modified) ? doc.fetchedAt : modified, cache, entries: () => p.entries };
+    return { bytes: p.bytes, etag: doc.digest.slice(7, 39), modified: Number.isNaN(modified) ? doc.fetchedAt : modified, cache, entries: () => p.entries };
   }
 
   private async read(doc: RemoteIndexDoc): Promise<{ bytes: Uint8Array; entries: IndexEntry[] }> {
-    const hit = this.parsed.get(doc.blob.digest);
+    const hit = this.parsed.get(doc.digest);
     if (hit) return hit;
-    const dg = parseDigest(doc.blob.digest);
-    const bytes = dg.ok ? await this.d.blobs.readAll(dg.digest, doc.blob.size) : null;
+    let bytes: Uint8Array | null = doc.text !== undefined ? new TextEncoder().encode(doc.text) : null;
+    if (!bytes && doc.blob) {
+      const dg = parseDigest(doc.blob.digest);
+      bytes = dg.ok ? await this.d.blobs.readAll(dg.digest, doc.blob.size) : null;
+    }
     if (!bytes) throw new RegistryError('not_found', 'the cached index file is no longer in the store', { code: 'NOT_FOUND' });
     const p = { bytes, entries: parseIndex(bytes) };
-    this.parsed.set(doc.blob.digest, p);
+    this.parsed.set(doc.digest, p);
     return p;
   }
 
@@ -113,13 +116,20 @@ export class CargoRemote implements CargoReader {
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `index file of ${lower}`, 'NOT_FOUND');
     const bytes = await this.limited(res, this.d.maxIndexBytes, `index file of ${lower}`);
     if (parseIndex(bytes).length === 0 && bytes.byteLength > 0) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent an index file of ${lower} without one readable version`);
-    const doc = await this.d.gcGate.withShared(async () => {
-      const b = await this.d.blobs.putBytes(bytes);
-      const next: RemoteIndexDoc = { fetchedAt: this.d.now(), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified'), blob: { digest: b.digest.value, size: b.size } };
-      await this.d.meta.put(key, next);
-      return next;
-    });
-    return { doc, cache: prev ? (prev.blob.digest === doc.blob.digest ? 'REVALIDATED' : 'MISS') : 'MISS' };
+    const digest = digestOf(bytes).value;
+    const base = { fetchedAt: this.d.now(), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified'), digest };
+    const text = bytes.byteLength <= INLINE_INDEX_BYTES ? new TextDecoder('utf-8', { fatal: false }).decode(bytes) : undefined;
+    // Inline only what reads back as the same bytes (an index file is UTF-8 JSON lines; anything else goes to a blob).
+    const doc = text !== undefined && new TextEncoder().encode(text).byteLength === bytes.byteLength
+      ? await this.d.meta.put(key, { ...base, text }).then(() => ({ ...base, text }))
+      : await this.d.gcGate.withShared(async () => {
+          const b = await this.d.blobs.putBytes(bytes);
+          const next: RemoteIndexDoc = { ...base, blob: { digest: b.digest.value, size: b.size } };
+          await this.d.meta.put(key, next);
+          return next;
+        });
+    this.parsed.set(digest, { bytes, entries: parseIndex(bytes) });
+    return { doc, cache: prev ? (prev.digest === doc.digest ? 'REVALIDATED' : 'MISS') : 'MISS' };
   }
 
   private async limited(res: Response, max: number, what: string): Promise<Uint8Array> {

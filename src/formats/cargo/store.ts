@@ -7,7 +7,7 @@ import type { FormatStore } from '../format.ts';
 import { cargoLayout } from './layout.ts';
 import type { CachedCrateDoc, CrateRecord, RemoteIndexDoc } from './layout.ts';
 
-/** Every blob a Cargo repo's documents name: hosted records and their crates (kept), a remote's index files (kept: small, fetched again when stale) and cached crates (eviction units). */
+/** Every blob a Cargo repo's documents name: hosted records and their crates (kept), a remote's index files held as blobs (kept: fetched again when stale; most are inline in their documents) and cached crates (eviction units). */
 async function walk(meta: MetaStore, read: (ref: { digest: string; size: number }) => Promise<CrateRecord | null>, repo: string, fn: (d: StoredDoc) => Promise<void>): Promise<void> {
   const crates = cargoLayout.crates(repo);
   for (const k of await meta.list(crates)) {
@@ -21,7 +21,7 @@ async function walk(meta: MetaStore, read: (ref: { digest: string; size: number 
   const indexes = cargoLayout.indexes(repo);
   for (const k of await meta.list(indexes)) {
     const doc = await meta.get<RemoteIndexDoc>(`${indexes}/${k}`, { remember: false });
-    if (doc) await fn({ digest: doc.blob.digest, size: doc.blob.size, storedAt: doc.fetchedAt, key: `${indexes}/${k}`, label: `${indexes}/${k}`, cached: false });
+    if (doc?.blob) await fn({ digest: doc.blob.digest, size: doc.blob.size, storedAt: doc.fetchedAt, key: `${indexes}/${k}`, label: `${indexes}/${k}`, cached: false });
   }
   const files = cargoLayout.files(repo);
   for (const n of await meta.list(files)) {
