@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startProcessServer } from '../test/helpers/process-server.ts';
+import { median } from './stats.ts';
 
 /** A cache candidate of a bench round: where clients point, its process (for peak RSS), how it ends. */
 export interface Cache {
@@ -27,4 +28,20 @@ export function roundTimes(): { times: Map<string, number[]>; rec: (k: string, r
       times.set(k, xs);
     },
   };
+}
+
+/**
+ * The markdown table of one link of a cache bench (npm, Maven, Cargo): each candidate's median time,
+ * its ratio to the direct run of the same round, and the upstream GETs its cold or warm run made
+ * (recorded under `<candidate>, upstream GETs cold|warm`; nothing for a "first ... of a fresh process" row).
+ */
+export function ratioTable(times: Map<string, number[]>, link: string, labels: string[], rounds: number): string {
+  const d = times.get(`${link}|upstream direct`) ?? [];
+  const ratio = (xs: number[]): string => median(xs.map((x, i) => x / (d[i] ?? Number.NaN))).toFixed(2);
+  const row = (label: string): string => {
+    const xs = times.get(`${link}|${label}`) ?? [];
+    const g = label.includes('fresh process') ? Number.NaN : median(times.get(`${link}|${label.replace(/, (cold|warm)$/, '')}, upstream GETs ${label.endsWith('warm') ? 'warm' : 'cold'}`) ?? []);
+    return `| ${label} | ${median(xs).toFixed(0)} | ${label === 'upstream direct' ? '1.00' : ratio(xs)} | ${Number.isNaN(g) ? '' : g} |`;
+  };
+  return `${link} (ms, medians of ${rounds} rounds; ratios per round):\n\n| candidate | ms | ÷ direct | upstream GETs |\n| --- | ---: | ---: | ---: |\n${labels.map(row).join('\n')}\n`;
 }

@@ -20,7 +20,7 @@ import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { binaryrepoWith, roundTimes } from './caches.ts';
+import { binaryrepoWith, ratioTable, roundTimes } from './caches.ts';
 import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { loadGets, pct } from './npm-graph.ts';
@@ -152,16 +152,7 @@ await noteRss('binaryrepo (hosted)', ls.child.pid);
 await ls.stop();
 
 // --- report --------------------------------------------------------------------------------------------
-const ratio = (xs: number[], d: number[]): string => median(xs.map((x, i) => x / (d[i] ?? Number.NaN))).toFixed(2);
-const tables = links.map((link) => {
-  const d = times.get(`${link.name}|upstream direct`) ?? [];
-  const row = (label: string): string => {
-    const xs = times.get(`${link.name}|${label}`) ?? [];
-    const g = label.includes('fresh process') ? Number.NaN : median(times.get(`${link.name}|${label.replace(/, (cold|warm)$/, '')}, upstream GETs ${label.endsWith('warm') ? 'warm' : 'cold'}`) ?? []);
-    return `| ${label} | ${median(xs).toFixed(0)} | ${label === 'upstream direct' ? '1.00' : ratio(xs, d)} | ${Number.isNaN(g) ? '' : g} |`;
-  };
-  return `${link.name} (ms, medians of ${ROUNDS} rounds; ratios per round):\n\n| candidate | ms | ÷ direct | upstream GETs |\n| --- | ---: | ---: | ---: |\n${['upstream direct', 'binaryrepo, first fetch of a fresh process', 'binaryrepo, cold', 'binaryrepo, warm', 'nginx proxy_cache, first fetch of a fresh process', 'nginx proxy_cache, cold', 'nginx proxy_cache, warm'].map(row).join('\n')}\n`;
-});
+const tables = links.map((link) => ratioTable(times, link.name, ['upstream direct', 'binaryrepo, first fetch of a fresh process', 'binaryrepo, cold', 'binaryrepo, warm', 'nginx proxy_cache, first fetch of a fresh process', 'nginx proxy_cache, cold', 'nginx proxy_cache, warm'], ROUNDS));
 const sorted = [...visible].sort((a, b) => a - b);
 const cargoVersion = (await cargo(['--version'], { cwd: work.path, home: join(work.path, 'h-version') })).out.trim();
 console.log(`## Cargo — ${new Date().toISOString()}

@@ -19,11 +19,11 @@ import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { binaryrepoWith, roundTimes } from './caches.ts';
+import { binaryrepoWith, ratioTable, roundTimes } from './caches.ts';
 import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { loadGets, pct } from './npm-graph.ts';
-import { inShuffledOrder, median, rng, seed } from './stats.ts';
+import { inShuffledOrder, rng, seed } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 60 : 200;
@@ -161,16 +161,7 @@ await noteRss('binaryrepo (virtual)', vs.child.pid);
 await vs.stop();
 
 // --- report --------------------------------------------------------------------------------------------
-const ratio = (xs: number[], d: number[]): string => median(xs.map((x, i) => x / (d[i] ?? Number.NaN))).toFixed(2);
-const tables = links.map((link) => {
-  const d = times.get(`${link.name}|upstream direct`) ?? [];
-  const row = (label: string): string => {
-    const xs = times.get(`${link.name}|${label}`) ?? [];
-    const g = label.includes('fresh process') ? Number.NaN : median(times.get(`${link.name}|${label.replace(/, (cold|warm)$/, '')}, upstream GETs ${label.endsWith('warm') ? 'warm' : 'cold'}`) ?? []);
-    return `| ${label} | ${median(xs).toFixed(0)} | ${label === 'upstream direct' ? '1.00' : ratio(xs, d)} | ${Number.isNaN(g) ? '' : g} |`;
-  };
-  return `${link.name} (ms, medians of ${ROUNDS} rounds; ratios per round):\n\n| candidate | ms | ÷ direct | upstream GETs |\n| --- | ---: | ---: | ---: |\n${['upstream direct', 'binaryrepo, first build of a fresh process', 'binaryrepo, cold', 'binaryrepo, warm', 'nginx proxy_cache, first build of a fresh process', 'nginx proxy_cache, cold', 'nginx proxy_cache, warm'].map(row).join('\n')}\n`;
-});
+const tables = links.map((link) => ratioTable(times, link.name, ['upstream direct', 'binaryrepo, first build of a fresh process', 'binaryrepo, cold', 'binaryrepo, warm', 'nginx proxy_cache, first build of a fresh process', 'nginx proxy_cache, cold', 'nginx proxy_cache, warm'], ROUNDS));
 console.log(`## Maven — ${new Date().toISOString()}
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}. Apache Maven ${MVN.version}, nginx 1.22 (upstream and proxy_cache peer), binaryrepo on Node ${process.versions.node} (compiled dist/). Rounds shuffled with seed ${seed}.

@@ -92,3 +92,21 @@ export const metadataCache = v.optional(
   ),
   {},
 );
+
+/** A byte count of at least `min`, `def` when unset (the formats' size bounds). */
+export const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+
+/**
+ * What every pull-through repo with mutable metadata has (npm, PyPI, Maven, Cargo): its upstream,
+ * the metadata cache policy (TTL, stale, negative answers, budget), an offline switch, permissions.
+ * Each format adds its own size bounds.
+ */
+export function cachingRemoteFields<F extends string>(format: F) {
+  return {
+    ...repoFields(format, 'remote'),
+    upstream: Upstream,
+    cache: metadataCache,
+    offline: v.optional(v.boolean(), false),
+    permissions: v.optional(Permissions),
+  };
+}

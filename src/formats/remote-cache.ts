@@ -1,10 +1,14 @@
 import type { AccessTimes } from '../cache/access-times.ts';
 import type { FillManager } from '../cache/fill-manager.ts';
 import { NegativeCache } from '../cache/policy.ts';
+import { StoredNegativeCache } from '../cache/stored-negative.ts';
 import type { CacheRule } from '../cache/policy.ts';
 import type { Logger } from '../log.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { MetaStore } from '../storage/meta-store.ts';
+import { upstreamClientFor } from '../upstream/build.ts';
+import type { UpstreamClient } from '../upstream/client.ts';
+import type { RwLock } from '../util/rwlock.ts';
 import type { BuildDeps } from './format.ts';
 
 /** What every format's remote (pull-through) repo is built from; each format adds its own pieces. */
@@ -48,5 +52,23 @@ export function remoteCacheDeps(
     cached: (bytes) => d.cached(cfg.name, bytes),
     now: d.now,
     log: d.log,
+  };
+}
+
+/**
+ * A remote of a metadata format (Maven, Cargo): the kit's remote-cache pieces with metadataTtlSeconds
+ * as the TTL, its upstream client, the gc gate, and a negative cache kept across restarts in one
+ * document at `negativeKey` (cache/stored-negative.ts; the format awaits its load() before answering).
+ */
+export function storedNegativeRemoteDeps(
+  cfg: Parameters<typeof remoteCacheDeps>[0] & { upstream: Parameters<typeof upstreamClientFor>[1]; cache: { metadataTtlSeconds: number } },
+  negativeKey: string,
+  d: BuildDeps,
+): RemoteCacheDeps & { negative: StoredNegativeCache; upstream: UpstreamClient; gcGate: RwLock } {
+  return {
+    ...remoteCacheDeps(cfg, cfg.cache.metadataTtlSeconds, d),
+    negative: new StoredNegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now, d.meta, negativeKey, d.log),
+    upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
+    gcGate: d.gcGate,
   };
 }

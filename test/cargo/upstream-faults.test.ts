@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
@@ -130,6 +131,36 @@ describe('Cargo remote: corrupt upstream crates, concurrent cold fetches', () =>
     for (let i = 0; i < 20; i++) {
       assert.equal(relay.requests.get(`GET /crates/dep-${i}/dep-${i}-1.0.0.crate`), 1, `dep-${i} crate`);
       assert.equal(relay.requests.get(`GET /index/${indexPathOf(`dep-${i}`)}`), 1, `dep-${i} index`);
+    }
+  });
+
+  it('a crate name the upstream lacks is remembered across restarts: the next process does not ask again', async () => {
+    const data = await tempDir('cargo-neg-');
+    const config = { repos: [{ name: 'neg', format: 'cargo', type: 'remote', upstream: { url: fake.url }, cache: { negativeTtlSeconds: 3600 } }] };
+    const path = `/${indexPathOf('absent-crate')}`;
+    try {
+      const first = await startServer({ config, dataDir: data.path });
+      assert.equal((await fetch(`${first.url}/repo/neg/index${path}`)).status, 404);
+      assert.equal(calls.get(path), 1);
+      // Written within the write interval (2 s): wait for the document, not for a time.
+      const doc = join(data.path, 'v1', 'repos', 'neg', 'cargo', 'negative');
+      const deadline = Date.now() + 15_000;
+      while (!(await readFile(doc, 'utf8').catch(() => '')).includes('absent-crate')) {
+        if (Date.now() > deadline) throw new Error('the negative cache was never written');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await first.close();
+      const second = await startServer({ config, dataDir: data.path });
+      try {
+        const r = await fetch(`${second.url}/repo/neg/index${path}`);
+        assert.equal(r.status, 404);
+        assert.match(await r.text(), /cached upstream answer/);
+        assert.equal(calls.get(path), 1, 'the restarted server did not ask again');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await data.cleanup();
     }
   });
 });

@@ -1,7 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
-
-const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+import { cachingRemoteFields, Permissions, repoFields, Size, virtualRepoSchema } from '../../config/parts.ts';
 
 const CargoLocal = v.strictObject({
   ...repoFields('cargo', 'local'),
@@ -13,15 +11,11 @@ const CargoLocal = v.strictObject({
 });
 
 const CargoRemote = v.strictObject({
-  ...repoFields('cargo', 'remote'),
-  /** The sparse index's base URL, without `sparse+` (https://index.crates.io/). */
-  upstream: Upstream,
-  /** Index files are revalidated after metadataTtlSeconds (cargo asks for each one every build); crates never change. */
-  cache: metadataCache,
+  // The sparse index's base URL, without `sparse+` (https://index.crates.io/).
+  // Index files are revalidated after metadataTtlSeconds (cargo asks for each one every build); crates never change.
+  ...cachingRemoteFields('cargo'),
   maxIndexBytes: Size(1024, 32 << 20),
   maxCrateBytes: Size(1024, 1024 ** 3),
-  offline: v.optional(v.boolean(), false),
-  permissions: v.optional(Permissions),
 });
 
 export const CargoRepoSchema = v.variant('type', [CargoLocal, CargoRemote, virtualRepoSchema('cargo')]);

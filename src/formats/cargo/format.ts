@@ -1,9 +1,7 @@
-import { StoredNegativeCache } from '../../cache/stored-negative.ts';
-import { upstreamClientFor } from '../../upstream/build.ts';
 import { buildFor } from '../format.ts';
 import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import { localRepoDeps } from '../local-repo.ts';
-import { remoteCacheDeps } from '../remote-cache.ts';
+import { storedNegativeRemoteDeps } from '../remote-cache.ts';
 import { browseCargo } from './browse.ts';
 import type { CargoRepoConfig } from './config.ts';
 import { handleCargo } from './http.ts';
@@ -44,12 +42,8 @@ function build(cfg: CargoRepoConfig, d: BuildDeps): FormatRepo {
     return new CargoRepoHandle({ name: cfg.name, reader: local, writer: local });
   }
   if (cfg.type === 'remote') {
-    const negative = new StoredNegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now, d.meta, cargoLayout.negative(cfg.name), d.log);
     const remote = new CargoRemote({
-      ...remoteCacheDeps(cfg, cfg.cache.metadataTtlSeconds, d),
-      negative,
-      upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
-      gcGate: d.gcGate,
+      ...storedNegativeRemoteDeps(cfg, cargoLayout.negative(cfg.name), d),
       maxIndexBytes: cfg.maxIndexBytes,
       maxCrateBytes: cfg.maxCrateBytes,
     });

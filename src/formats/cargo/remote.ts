@@ -1,4 +1,5 @@
 import { Lru } from '../../cache/lru.ts';
+import type { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { readLimited } from '../../http/streams.ts';
@@ -20,6 +21,8 @@ import { notFound, versionIn } from './reader.ts';
 import type { CargoReader, IndexAnswer, SearchHit } from './reader.ts';
 
 export interface CargoRemoteDeps extends RemoteCacheDeps {
+  /** Names the upstream lacks, kept across restarts. */
+  negative: StoredNegativeCache;
   upstream: UpstreamClient;
   gcGate: RwLock;
   maxIndexBytes: number;
@@ -72,7 +75,8 @@ export class CargoRemote implements CargoReader {
     return this.answerOf(doc, cache);
   }
 
-  private current(lower: string, via: string | undefined, forced: boolean): Promise<{ doc: RemoteIndexDoc; cache: CacheStatus }> {
+  private async current(lower: string, via: string | undefined, forced: boolean): Promise<{ doc: RemoteIndexDoc; cache: CacheStatus }> {
+    await this.d.negative.load();
     return this.indexes.current(cargoLayout.index(this.name, lower), lower, forced, (prev) => this.refresh(lower, prev, via));
   }
 
@@ -162,6 +166,7 @@ export class CargoRemote implements CargoReader {
   }
 
   async crate(name: string, vers: string, via?: string): Promise<CachedFile> {
+    await this.d.negative.load();
     const lower = name.toLowerCase();
     return cachedFile<CachedCrateDoc>(this.d, {
       fillKey: `cargo:${this.name}:${lower}/${vers}`,

@@ -1,7 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
-
-const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+import { cachingRemoteFields, Permissions, repoFields, Size, virtualRepoSchema } from '../../config/parts.ts';
 
 const MavenLocal = v.strictObject({
   ...repoFields('maven', 'local'),
@@ -18,15 +16,11 @@ const MavenLocal = v.strictObject({
 });
 
 const MavenRemote = v.strictObject({
-  ...repoFields('maven', 'remote'),
-  /** The repository's base URL (https://repo.maven.apache.org/maven2). */
-  upstream: Upstream,
-  /** Metadata and the prefix file are revalidated after metadataTtlSeconds; release files never change. */
-  cache: metadataCache,
+  // The repository's base URL (https://repo.maven.apache.org/maven2).
+  // Metadata and the prefix file are revalidated after metadataTtlSeconds; release files never change.
+  ...cachingRemoteFields('maven'),
   maxMetadataBytes: Size(1024, 16 << 20),
   maxFileBytes: Size(1024, 4 * 1024 ** 3),
-  offline: v.optional(v.boolean(), false),
-  permissions: v.optional(Permissions),
 });
 
 export const MavenRepoSchema = v.variant('type', [MavenLocal, MavenRemote, virtualRepoSchema('maven')]);

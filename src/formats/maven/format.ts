@@ -1,9 +1,7 @@
-import { StoredNegativeCache } from '../../cache/stored-negative.ts';
-import { upstreamClientFor } from '../../upstream/build.ts';
 import { buildFor } from '../format.ts';
 import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import { localRepoDeps } from '../local-repo.ts';
-import { remoteCacheDeps } from '../remote-cache.ts';
+import { storedNegativeRemoteDeps } from '../remote-cache.ts';
 import { browseMaven } from './browse.ts';
 import type { MavenTree } from './browse.ts';
 import type { MavenRepoConfig } from './config.ts';
@@ -50,12 +48,8 @@ function build(cfg: MavenRepoConfig, d: BuildDeps): FormatRepo {
     return new MavenRepoHandle({ name: cfg.name, reader: local, writer: local }, own);
   }
   if (cfg.type === 'remote') {
-    const negative = new StoredNegativeCache(cfg.cache.negativeTtlSeconds * 1000, d.now, d.meta, mavenLayout.negative(cfg.name), d.log);
     const remote = new MavenRemote({
-      ...remoteCacheDeps(cfg, cfg.cache.metadataTtlSeconds, d),
-      negative,
-      upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
-      gcGate: d.gcGate,
+      ...storedNegativeRemoteDeps(cfg, mavenLayout.negative(cfg.name), d),
       maxMetadataBytes: cfg.maxMetadataBytes,
       maxFileBytes: cfg.maxFileBytes,
     });

@@ -1,7 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
-
-const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+import { cachingRemoteFields, Permissions, repoFields, RepoName, Size, virtualRepoSchema } from '../../config/parts.ts';
 
 /** Package-name patterns (`@corp/*`, `left-pad`, `*`): `*` matches within a name, `@scope/*` a whole scope. */
 const NamePatterns = v.array(v.pipe(v.string(), v.regex(/^[@a-z0-9*._~/-]+$/i, 'must be an npm package name pattern')));
@@ -18,16 +16,12 @@ const NpmLocal = v.strictObject({
 });
 
 const NpmRemote = v.strictObject({
-  ...repoFields('npm', 'remote'),
-  /** The registry's base URL (https://registry.npmjs.org/). */
-  upstream: Upstream,
-  /** Packuments are revalidated after metadataTtlSeconds; tarballs never change. */
-  cache: metadataCache,
+  // The registry's base URL (https://registry.npmjs.org/).
+  // Packuments are revalidated after metadataTtlSeconds; tarballs never change.
+  ...cachingRemoteFields('npm'),
   /** The largest upstream packument read (typescript's full document is ~15 MB; a 50 MB one is refused by default). */
   maxPackumentBytes: Size(1024, 40 << 20),
   maxTarballBytes: Size(1024, 1 << 30),
-  offline: v.optional(v.boolean(), false),
-  permissions: v.optional(Permissions),
 });
 
 /** Per member: which names it may answer (`include`) and which never (`exclude`, e.g. `@corp/*` for a public remote). */

@@ -1,7 +1,5 @@
 import * as v from 'valibot';
-import { Permissions, RepoName, Upstream, metadataCache, repoFields, virtualRepoSchema } from '../../config/parts.ts';
-
-const Size = (min: number, def: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min)), def);
+import { cachingRemoteFields, Permissions, repoFields, RepoName, Size, virtualRepoSchema } from '../../config/parts.ts';
 
 /** Project-name patterns (`corp-*`, `numpy`, `*`), matched against normalised names (PEP 503). */
 const NamePatterns = v.array(v.pipe(v.string(), v.regex(/^[a-z0-9*._-]+$/i, 'must be a project name pattern')));
@@ -16,16 +14,12 @@ const PypiLocal = v.strictObject({
 });
 
 const PypiRemote = v.strictObject({
-  ...repoFields('pypi', 'remote'),
-  /** The simple index's base URL (https://pypi.org/simple); project pages are `<url>/<project>/`. */
-  upstream: Upstream,
-  /** Project pages are revalidated after metadataTtlSeconds; files never change. */
-  cache: metadataCache,
+  // The simple index's base URL (https://pypi.org/simple); project pages are `<url>/<project>/`.
+  // Project pages are revalidated after metadataTtlSeconds; files never change.
+  ...cachingRemoteFields('pypi'),
   /** The largest upstream project page read (a 50 MB page is refused by default). */
   maxPageBytes: Size(1024, 32 << 20),
   maxFileBytes: Size(1024, 4 * 1024 ** 3),
-  offline: v.optional(v.boolean(), false),
-  permissions: v.optional(Permissions),
 });
 
 /** Per member: which projects it may answer (`include`) and which never (`exclude`, e.g. `corp-*` for a public remote). */
