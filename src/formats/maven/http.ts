@@ -13,7 +13,7 @@ import { parseRoute } from './coords.ts';
 import type { MavenRoute, SumAlg } from './coords.ts';
 import type { MavenLocal } from './local.ts';
 import type { MavenFile, MavenReader } from './reader.ts';
-import { sumsOfBlob, sumsOfBytes } from './sums.ts';
+import { sumsOfBlob, sumsOfDocument } from './sums.ts';
 import type { Sums } from './sums.ts';
 import { MavenVirtual } from './virtual.ts';
 
@@ -68,8 +68,9 @@ async function route(view: MavenView, req: Request, r: MavenRoute, ctx: RequestC
   }
   if (r.kind === 'metadata') {
     const m = await reader.metadata(r.dir, via);
-    if (r.sum) return bytesAnswer(req, ctx, new TextEncoder().encode(sumsOfBytes(m.bytes)[r.sum]), 'text/plain', m.cache, undefined);
-    return bytesAnswer(req, ctx, m.bytes, 'application/xml', m.cache, m.modified, `"${m.etag}"`);
+    const sums = sumsOfDocument(m.etag, m.bytes);
+    if (r.sum) return bytesAnswer(req, ctx, new TextEncoder().encode(sums[r.sum]), 'text/plain', m.cache, undefined);
+    return bytesAnswer(req, ctx, m.bytes, 'application/xml', m.cache, m.modified, `"${m.etag}"`, sums);
   }
   const name = r.path[r.path.length - 1] ?? '';
   let f = await reader.file(r.path, via);
@@ -94,14 +95,14 @@ function fileAnswer(req: Request, f: MavenFile, ctx: RequestContext, type: strin
   return cachedFileAnswer(req, f, ctx, type, extra);
 }
 
-/** A small document answer (metadata, a checksum, the prefix file): ETag, conditional, HEAD, counted. */
-function bytesAnswer(req: Request, ctx: RequestContext, body: Uint8Array, type: string, cache: string, modified: number | undefined, etag?: string): Response {
+/** A small document answer (metadata, a checksum, the prefix file): ETag, conditional, HEAD, counted; metadata with its X-Checksum headers. */
+function bytesAnswer(req: Request, ctx: RequestContext, body: Uint8Array, type: string, cache: string, modified: number | undefined, etag?: string, sums?: Sums): Response {
   const { core: s, info } = ctx;
   info.cache = cache as typeof info.cache;
   const headers: Record<string, string> = { 'content-type': type, 'content-length': String(body.byteLength), 'cache-control': 'no-cache', 'x-cache': cache };
   if (etag) headers['etag'] = etag;
   if (modified) headers['last-modified'] = new Date(modified).toUTCString();
-  if (type === 'application/xml') sumHeaders(headers, sumsOfBytes(body));
+  if (sums) sumHeaders(headers, sums);
   if (notModified(req, { etag: headers['etag'], lastModified: headers['last-modified'] })) return new Response(null, { status: 304, headers });
   if (req.method === 'HEAD') return new Response(null, { headers });
   servedCounter(s.metrics, info)(body.byteLength, cache);

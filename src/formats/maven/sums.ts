@@ -39,3 +39,14 @@ export async function sumsOfBlob(blobs: BlobStore, d: Digest): Promise<Sums | nu
   known.set(d.value, s);
   return s;
 }
+
+/** Checksums of metadata documents by their ETag (a digest of the bytes): computed once per content, not per request. */
+const documents = new Lru<Sums>(20_000, 16 << 20, () => 400);
+
+export function sumsOfDocument(etag: string, b: Uint8Array): Sums {
+  const hit = documents.get(etag);
+  if (hit) return hit;
+  const s = sumsOfBytes(b);
+  documents.set(etag, s);
+  return s;
+}
