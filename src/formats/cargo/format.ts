@@ -1,8 +1,11 @@
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { noImportTarget } from '../bundle-util.ts';
+import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { storedNegativeRemoteDeps } from '../remote-cache.ts';
 import { browseCargo } from './browse.ts';
+import { cargoExport, cargoImport } from './bundle.ts';
 import type { CargoRepoConfig } from './config.ts';
 import { handleCargo } from './http.ts';
 import type { CargoView } from './http.ts';
@@ -15,7 +18,10 @@ import { CargoVirtual } from './virtual.ts';
 class CargoRepoHandle implements FormatRepo {
   readonly format = 'cargo';
 
-  constructor(readonly view: CargoView) {}
+  constructor(
+    readonly view: CargoView,
+    private readonly blobs: BlobStore,
+  ) {}
 
   get name(): string {
     return this.view.name;
@@ -32,6 +38,15 @@ class CargoRepoHandle implements FormatRepo {
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
     return handleCargo(this.view, req, sub, ctx);
   }
+
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return cargoExport(this.view.reader, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!this.view.writer) throw noImportTarget(this.name);
+    return cargoImport(this.view.writer, this.blobs, index, onItem);
+  }
 }
 
 const cargoOf = (r: FormatRepo | undefined): CargoView | undefined => (r instanceof CargoRepoHandle ? r.view : undefined);
@@ -39,7 +54,7 @@ const cargoOf = (r: FormatRepo | undefined): CargoView | undefined => (r instanc
 function build(cfg: CargoRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'local') {
     const local = new CargoLocal({ ...localRepoDeps(cfg.name, d), maxCrateBytes: cfg.maxCrateBytes, maxMetadataBytes: cfg.maxMetadataBytes });
-    return new CargoRepoHandle({ name: cfg.name, reader: local, writer: local });
+    return new CargoRepoHandle({ name: cfg.name, reader: local, writer: local }, d.blobs);
   }
   if (cfg.type === 'remote') {
     const remote = new CargoRemote({
@@ -47,11 +62,11 @@ function build(cfg: CargoRepoConfig, d: BuildDeps): FormatRepo {
       maxIndexBytes: cfg.maxIndexBytes,
       maxCrateBytes: cfg.maxCrateBytes,
     });
-    return new CargoRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+    return new CargoRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, d.blobs);
   }
   const members = cfg.members.map((m) => cargoOf(d.built.get(m))).filter((m): m is CargoView => m !== undefined);
   const writer = cfg.deployTo ? cargoOf(d.built.get(cfg.deployTo))?.writer : undefined;
-  return new CargoRepoHandle({ name: cfg.name, reader: new CargoVirtual(cfg.name, members.map((m) => m.reader)), writer });
+  return new CargoRepoHandle({ name: cfg.name, reader: new CargoVirtual(cfg.name, members.map((m) => m.reader)), writer }, d.blobs);
 }
 
 /** Cargo registries: hosted (cargo publish, yank, owners), cached (a pull-through of a sparse index such as index.crates.io), and virtual ones. */

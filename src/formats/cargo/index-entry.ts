@@ -66,6 +66,33 @@ const Publish = v.object({
 
 export type PublishMeta = v.InferOutput<typeof Publish>;
 
+/** An index line from elsewhere (a bundle): every field cargo reads, checked. */
+const Entry = v.object({
+  name: Str,
+  vers: Str,
+  deps: v.pipe(
+    v.array(v.object({ name: Str, req: Str, features: v.array(Str), optional: v.boolean(), default_features: v.boolean(), target: v.nullable(Str), kind: v.picklist(['normal', 'dev', 'build']), registry: v.nullish(Str), package: v.optional(Str) })),
+    v.maxLength(2000),
+  ),
+  cksum: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  features: Features,
+  features2: v.optional(Features),
+  yanked: v.boolean(),
+  links: v.nullable(Str),
+  v: v.optional(v.number()),
+  rust_version: v.optional(Str),
+  pubtime: v.optional(Str),
+});
+
+export function parseEntry(json: unknown): IndexEntry {
+  const r = v.safeParse(Entry, json);
+  if (!r.success) throw badCrate(`the index line is not valid${r.issues[0].path ? ` at ${r.issues[0].path.map((p) => String(p.key)).join('.')}` : ''}: ${r.issues[0].message}`);
+  checkName(r.output.name);
+  checkVersion(r.output.vers);
+  for (const d of r.output.deps) checkName(d.name);
+  return r.output as IndexEntry;
+}
+
 /** What we keep of a version beside its index line (the web UI and search show it). */
 export interface VersionInfo {
   description?: string;

@@ -2,12 +2,13 @@ import { Lru } from '../../cache/lru.ts';
 import { RegistryError } from '../../errors.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import { parseDigest } from '../../storage/digest.ts';
+import type { Digest } from '../../storage/digest.ts';
 import { BlobDocs } from '../blob-doc.ts';
 import type { LocalRepoDeps } from '../local-repo.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { TgzInspector } from '../tgz-inspect.ts';
 import { PublishFrame } from './frame.ts';
-import { entryOf, infoOf, parsePublish, renderIndex } from './index-entry.ts';
+import { entryOf, infoOf, parseEntry, parsePublish, renderIndex } from './index-entry.ts';
 import type { IndexEntry, PublishMeta } from './index-entry.ts';
 import { cargoLayout } from './layout.ts';
 import type { CrateRecord } from './layout.ts';
@@ -114,7 +115,7 @@ export class CargoLocal implements CargoReader {
   async publish(body: AsyncIterable<Uint8Array>, who: Actor): Promise<{ entry: IndexEntry; size: number }> {
     const frame = new PublishFrame(body);
     let w;
-    const inspector = new TgzInspector({ maxUnpackedBytes: Math.max(this.d.maxCrateBytes * 20, 64 << 20), maxEntries: 20_000 }, { file: 'Cargo.toml', maxBytes: 1 << 20, what: 'crate' }, badCrate);
+    const inspector = this.inspector();
     let meta: PublishMeta;
     try {
       meta = parsePublish(await frame.json(this.d.maxMetadataBytes));
@@ -148,6 +149,41 @@ export class CargoLocal implements CargoReader {
       this.d.log.info('crate published', { repo: this.name, crate: meta.name, version: meta.vers, user: who.user ?? '' });
       return { entry, size: stored.size };
     });
+  }
+
+  /**
+   * A version from a bundle (CLI import): its crate already stored and verified by digest, read
+   * again as a publish's is (one top folder, its Cargo.toml naming the same); true when added,
+   * false when the same bytes were there already.
+   */
+  async importVersion(json: unknown, blob: { digest: Digest; size: number }, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const entry = parseEntry(json);
+    if (blob.digest.algorithm !== 'sha256' || blob.digest.hex !== entry.cksum) throw badCrate(`the crate of ${entry.name} ${entry.vers} does not match its index line's cksum`);
+    const inspector = this.inspector();
+    try {
+      for await (const c of chunks) await inspector.write(c);
+      checkManifest(await inspector.finish(), { name: entry.name, vers: entry.vers });
+    } catch (e) {
+      inspector.abort();
+      throw e;
+    }
+    let added = false;
+    await this.d.gcGate.withShared(() =>
+      this.docs.change(this.key(entry.name), (cur) => {
+        const rec: CrateRecord = cur ?? { name: entry.name, owners: [], versions: [] };
+        if (rec.versions.length > 0 && rec.name !== entry.name) throw badCrate(`crate "${entry.name}" would clash with "${rec.name}", already here`);
+        const had = rec.versions.find((x) => sameVersion(x.entry.vers, entry.vers));
+        added = !had;
+        if (had && had.entry.cksum !== entry.cksum) throw new RegistryError('conflict', `crate version \`${entry.name}@${had.entry.vers}\` is already here with other bytes`, { code: 'EXISTS' });
+        if (!had) rec.versions.push({ entry, crate: { digest: blob.digest.value, size: blob.size }, at: this.d.now(), by: null, info: {} });
+        return rec;
+      }),
+    );
+    return added;
+  }
+
+  private inspector(): TgzInspector {
+    return new TgzInspector({ maxUnpackedBytes: Math.max(this.d.maxCrateBytes * 20, 64 << 20), maxEntries: 20_000 }, { file: 'Cargo.toml', maxBytes: 1 << 20, what: 'crate' }, badCrate);
   }
 
   /** Throws unless `who` may add this version to the crate. */

@@ -23,7 +23,7 @@ export function packageOf(toml: string): { name?: string; version?: string } {
 }
 
 /** The crate must be what its metadata says: one top folder `<name>-<version>`, its Cargo.toml naming the same. */
-export function checkManifest(found: { top: string; text: string }, meta: PublishMeta): void {
+export function checkManifest(found: { top: string; text: string }, meta: Pick<PublishMeta, 'name' | 'vers'>): void {
   const want = `${meta.name}-${meta.vers}`;
   if (found.top !== want) throw badCrate(`the crate's top folder is "${found.top.slice(0, 100)}", not "${want}" as its metadata says`);
   const p = packageOf(found.text);
