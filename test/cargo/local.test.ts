@@ -149,6 +149,9 @@ describe('Cargo local and virtual: cargo publish, yank, owner, auth-required', (
     assert.match(list.out, /reader/);
     const ok = await cargo(['publish', '--registry', 'cargo', '--no-verify'], { cwd: dir, home: readerHome });
     assert.equal(ok.code, 0, ok.out);
+    // The web UI's crate page (what browse gives it) names the owners.
+    const page = await br.server.repos.get('corp')?.browse?.('corp-util', br.url);
+    assert.deepEqual(page?.facts.find(([k]) => k === 'owners'), ['owners', 'writer, reader']);
   });
 
   it('a read-only token cannot publish', async () => {

@@ -43,6 +43,8 @@ export async function browseCargo(reader: CargoReader, repo: string, path: strin
     page.more = sorted.length > BROWSE_MAX;
     page.entries = sorted.slice(0, BROWSE_MAX).map((e) => ({ name: e.vers, path: `${lower}@${e.vers}`, note: e.yanked ? 'yanked' : '', ...(e.pubtime ? { at: Date.parse(e.pubtime) } : {}) }));
     page.facts.push(['versions', String(entries.length)]);
+    const owners = reader.owners ? await reader.owners(name).catch(() => []) : [];
+    if (owners.length > 0) page.facts.push(['owners', owners.join(', ')]);
     page.commands.push({ label: 'cargo add', text: `cargo add ${name} --registry ${repo}` });
     return page;
   }

@@ -32,6 +32,8 @@ export interface CargoReader {
   search(q: string, max: number): Promise<SearchHit[]>;
   /** Hosted repos: is the crate here (the dependency-confusion guard)? */
   hosts?(lower: string): Promise<boolean>;
+  /** Hosted repos: who owns the crate (the web UI). */
+  owners?(name: string): Promise<string[]>;
 }
 
 export const notFound = (what: string): RegistryError => new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });
