@@ -205,11 +205,11 @@ export class AccessControl {
       const granted = resource?.kind === 'listing' || (resource?.kind === 'image' && p.grants?.some((g) => g.name === `${repo}/${resource.name}` && g.actions.includes(action)) === true);
       if (granted && live && scoped) return null;
       if (!granted && (live || p.user === null)) return { status: 401, message: resource ? 'token does not grant this access' : 'a registry token is good only for the registry scopes it names', error: 'insufficient_scope' };
-      return { status: 403, message: `${p.user ?? 'anonymous'} may not ${action} ${what}` };
+      return this.refuse(p, repo, `${p.user ?? 'anonymous'} may not ${action} ${what}`);
     }
     if (live && scoped) return null;
     if (p.via === 'token' && live) return { status: 403, message: `access token ${JSON.stringify(p.token?.name ?? '')} does not allow ${action} ${what}` };
-    return this.refuse(p, `${p.user ?? 'anonymous'} may not ${action} ${what}`);
+    return this.refuse(p, repo, `${p.user ?? 'anonymous'} may not ${action} ${what}`);
   }
 
   /**
@@ -243,9 +243,14 @@ export class AccessControl {
     return null;
   }
 
-  /** Anonymous callers get a challenge (they may have credentials); known users get 403. */
-  private refuse(p: Principal, message: string): Denial {
-    return p.user === null ? { status: 401, message: 'authentication required' } : { status: 403, message };
+  /**
+   * Anonymous callers get a challenge (they may have credentials); known users who may read the
+   * repo get 403; those who may not even read it get the not-found an unknown name gets, so a
+   * repo's existence is told only to those who may see it.
+   */
+  private refuse(p: Principal, repo: string, message: string): Denial {
+    if (p.user === null) return { status: 401, message: 'authentication required' };
+    return this.can(p.user, repo, 'pull') ? { status: 403, message } : { status: 404, message: `no repository named ${repo}` };
   }
 
   /** Registry tokens (Docker's /token): access and refresh tokens signed with this server's secret. */

@@ -25,7 +25,8 @@ export interface Principal {
 
 /** Why a request may not go on; a format renders it (401 with the challenge, or 403). */
 export interface Denial {
-  status: 401 | 403;
+  /** 404: a known user who may not read the repo is told what an unknown repo's name gets (issue 24, 25). */
+  status: 401 | 403 | 404;
   message: string;
   /** `insufficient_scope` etc. for the challenge's error parameter. */
   error?: string;

@@ -40,6 +40,7 @@ export async function basicAccess(ctx: RequestContext, req: Request, repo: strin
   const denial = s.access.authorize(p, repo, action);
   if (!denial) return p as Principal;
   if (denial.status === 401) throw new AccessRefused('unauthorized', denial.message, challenge);
+  if (denial.status === 404) throw new RegistryError('not_found', denial.message, { code: 'NAME_UNKNOWN' });
   throw new AccessRefused('denied', denial.message, {});
 }
 

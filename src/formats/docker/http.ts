@@ -118,6 +118,7 @@ async function toRepo(s: CoreServices, req: Request, t: Target, info: RequestInf
         : s.access.authorize(p, t.repo, action, image === undefined ? { kind: 'listing' } : { kind: 'image', name: image });
       if (!denial) return null;
       info.error = denial.message;
+      if (denial.status === 404) return { status: 404, message: denial.message };
       return { status: denial.status, message: denial.message, challenge: challenge(s, req, t, image, action, denial.error) };
     },
     notify: (action, repoName, image, target) => {

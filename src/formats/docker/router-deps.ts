@@ -9,7 +9,8 @@ import type { DockerReader, DockerRepo } from './repo.ts';
 
 /** Why a request may not go on; rendered as 401 (with the challenge) or 403. */
 export interface Refusal {
-  status: 401 | 403;
+  /** 404: the caller may not read the repo at all, and is told what an unknown name gets. */
+  status: 401 | 403 | 404;
   message: string;
   challenge?: string;
 }

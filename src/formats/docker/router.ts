@@ -50,7 +50,7 @@ const ALLOW: Record<string, string> = {
 
 function denied(d: Refusal, head: boolean): Response {
   const extra: Record<string, string> = d.challenge ? { 'www-authenticate': d.challenge } : {};
-  return ociResponse(d.status, d.status === 401 ? 'UNAUTHORIZED' : 'DENIED', d.message, head, extra);
+  return ociResponse(d.status, d.status === 401 ? 'UNAUTHORIZED' : d.status === 404 ? 'NAME_UNKNOWN' : 'DENIED', d.message, head, extra);
 }
 
 async function route(req: Request, sub: string, d: DockerRouterDeps, info: RequestInfo, head: boolean): Promise<Response> {
