@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildSparseTree, cargo, cargoHome, indexPathOf, publishFrame, sha256, writeApp, writeLib, writeRegistryConfig } from '../helpers/cargo.ts';
@@ -42,11 +42,12 @@ describe('Cargo local and virtual: cargo publish, yank, owner, auth-required', (
   before(async () => {
     work = await tempDir('cargo-local-');
     const tree = join(work.path, 'up');
-    // The public registry has a crate of the name the company hosts: it must never be answered for it.
-    await buildSparseTree(tree, [{ name: 'leaf-a', vers: '1.0.0' }, { name: 'leaf-a', vers: '1.1.0' }, { name: 'corp-util', vers: '9.9.9' }]);
+    await mkdir(tree, { recursive: true });
     up = await startStaticNginx(tree, join(work.path, 'ngx'));
     relay = await startRelay(up.url);
     await writeRegistryConfig(tree, relay.url);
+    // The public registry (crates made by cargo package) has a crate of the name the company hosts: it must never be answered for it.
+    await buildSparseTree(tree, [{ name: 'leaf-a', vers: '1.0.0' }, { name: 'leaf-a', vers: '1.1.0' }, { name: 'corp-util', vers: '9.9.9' }], { index: `${up.url}/index/`, work: join(work.path, 'pkg'), names: new Set(['leaf-a', 'corp-util']) });
     const perms = { read: ['authenticated'], write: ['writer', 'reader'], delete: ['writer', 'reader'] };
     br = await startServer({
       config: {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -110,25 +110,39 @@ export function indexLine(c: CrateSpec, cksum: string): Record<string, unknown> 
 
 /**
  * A sparse registry tree (what a static server serves): `index/<path>` files, `crates/<name>/<name>-<vers>.crate`.
- * config.json is written by `writeRegistryConfig` once the server's port is known.
+ * config.json is written by `writeRegistryConfig` once the server's port is known. With `cargoPackage`
+ * (a sparse index URL serving this same tree, and a work folder), the crates it names are made by
+ * `cargo package` itself (their dependencies resolved from the crates written before them);
+ * the others by `crateFile`. Index files are written as each crate is added, so later crates see earlier ones.
  */
-export async function buildSparseTree(root: string, crates: CrateSpec[]): Promise<Map<string, Uint8Array>> {
+export async function buildSparseTree(root: string, crates: CrateSpec[], cargoPackage?: { index: string; work: string; names: Set<string> }): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const lines = new Map<string, string[]>();
   for (const c of crates) {
-    const bytes = await crateFile(c);
+    const bytes = cargoPackage?.names.has(c.name) ? await packaged(c, cargoPackage) : await crateFile(c);
     files.set(`${c.name}@${c.vers}`, bytes);
     const path = join(root, 'crates', c.name, `${c.name}-${c.vers}.crate`);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, bytes);
     const ip = indexPathOf(c.name);
     lines.set(ip, [...(lines.get(ip) ?? []), JSON.stringify(indexLine(c, sha256(bytes)))]);
-  }
-  for (const [ip, ls] of lines) {
     await mkdir(dirname(join(root, 'index', ip)), { recursive: true });
-    await writeFile(join(root, 'index', ip), `${ls.join('\n')}\n`);
+    await writeFile(join(root, 'index', ip), `${(lines.get(ip) ?? []).join('\n')}\n`);
   }
   return files;
+}
+
+/** A crate made by `cargo package` from a manifest as a user writes it (the tree's own index resolving its dependencies). */
+async function packaged(c: CrateSpec, with_: { index: string; work: string }): Promise<Uint8Array> {
+  const dir = join(with_.work, `pkg-${c.name}-${c.vers}`);
+  const toml = manifestOf(c).replace(/^\[lib\]\nname = .*\npath = .*\n/m, '');
+  await mkdir(join(dir, 'src'), { recursive: true });
+  await writeFile(join(dir, 'Cargo.toml'), toml);
+  await writeFile(join(dir, 'src', 'lib.rs'), `pub fn version() -> &'static str { "${c.vers}" }\n`);
+  const home = await cargoHome(join(with_.work, 'pkg-home'), with_.index);
+  const r = await cargo(['package', '--no-verify', '--allow-dirty'], { cwd: dir, home });
+  if (r.code !== 0) throw new Error(`cargo package ${c.name} ${c.vers}: ${r.out}`);
+  return new Uint8Array(await readFile(join(home, 'target', 'package', `${c.name}-${c.vers}.crate`)));
 }
 
 export async function writeRegistryConfig(root: string, baseUrl: string): Promise<void> {
