@@ -1,4 +1,6 @@
 import { open } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ServerResponse } from 'node:http';
 import type { ChunkSource } from '../src/http/chunk-source.ts';
 import type { Watcher } from '../src/http/download-guard.ts';
@@ -21,6 +23,39 @@ const NativeResponse = globalThis.Response;
  */
 const CHUNK = 512 << 10;
 const BUFFER = 1 << 20;
+
+/**
+ * Send buffers are freed only when V8 next collects them, and V8 schedules that collection by its
+ * own heap, not by these buffers (they live outside it): after a burst of stalled downloads went
+ * away, 300 MB stayed resident for 2 to 30+ s, sometimes longer (the stalled-downloads test failed
+ * on a loaded CI machine). So when the buffers live at once fall from a burst (PEAK_BYTES or more)
+ * to none, one full collection is asked for, a second later (debounced), and the memory goes back
+ * at once. `--expose-gc` is set for this process only here; nothing else calls it.
+ */
+const PEAK_BYTES = 64 << 20;
+let liveBuffers = 0;
+let peak = 0;
+let collect: ReturnType<typeof setTimeout> | undefined;
+let gcFn: (() => void) | null | undefined;
+function buffersGone(n: number): void {
+  liveBuffers -= n;
+  if (liveBuffers > 0 || peak < PEAK_BYTES / BUFFER) return;
+  peak = 0;
+  if (collect) clearTimeout(collect);
+  collect = setTimeout(() => {
+    collect = undefined;
+    if (gcFn === undefined) {
+      try {
+        setFlagsFromString('--expose-gc');
+        gcFn = runInNewContext('gc') as () => void;
+      } catch {
+        gcFn = null;
+      }
+    }
+    gcFn?.();
+  }, 1000);
+  collect.unref();
+}
 
 /** A source whose chunks may be handed back once the socket has flushed them (pooled buffers). */
 type PumpSource = ChunkSource & { recycle?(chunk: Uint8Array): void };
@@ -72,10 +107,16 @@ function sendOn(out: ServerResponse, src: PumpSource, status: number, headers: R
 function fileSource(fh: Awaited<ReturnType<typeof open>>, start: number, end: number): PumpSource {
   const pool: Buffer[] = [];
   let pos = start;
+  let made = 0;
   return {
     async next() {
       if (pos > end) return null;
-      const buf = pool.pop() ?? Buffer.allocUnsafeSlow(BUFFER);
+      let buf = pool.pop();
+      if (!buf) {
+        buf = Buffer.allocUnsafeSlow(BUFFER);
+        made++;
+        peak = Math.max(peak, ++liveBuffers);
+      }
       const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - pos + 1), pos);
       if (bytesRead === 0) throw new Error('file shorter than its size');
       pos += bytesRead;
@@ -84,7 +125,11 @@ function fileSource(fh: Awaited<ReturnType<typeof open>>, start: number, end: nu
     recycle(chunk) {
       if (pool.length < 4) pool.push(Buffer.from(chunk.buffer, chunk.byteOffset, BUFFER));
     },
-    close: () => fh.close().catch(() => {}),
+    close: () => {
+      buffersGone(made);
+      made = 0;
+      return fh.close().catch(() => {});
+    },
   };
 }
 
