@@ -58,7 +58,6 @@ export const INLINE_INDEX_BYTES = 256 << 10;
 export interface RemoteConfigDoc {
   fetchedAt: number;
   dl: string;
-  authRequired: boolean;
 }
 
 /** A cached crate of a remote. */

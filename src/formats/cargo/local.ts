@@ -14,7 +14,7 @@ import { cargoLayout } from './layout.ts';
 import type { CrateRecord } from './layout.ts';
 import { checkManifest } from './manifest.ts';
 import { badCrate, canonicalName, checkName, sameVersion } from './names.ts';
-import { notFound, versionIn } from './reader.ts';
+import { notFound } from './reader.ts';
 import type { CargoReader, IndexAnswer, SearchHit } from './reader.ts';
 
 export interface CargoLocalDeps extends LocalRepoDeps {
@@ -43,7 +43,7 @@ export class CargoLocal implements CargoReader {
   readonly type = 'local' as const;
   readonly name: string;
   private readonly docs: BlobDocs<CrateRecord>;
-  private readonly rendered = new Lru<Uint8Array>(2000, 64 << 20, (b) => b.byteLength);
+  private readonly rendered = new Lru<{ bytes: Uint8Array; entries: IndexEntry[]; modified: number }>(2000, 64 << 20, (r) => r.bytes.byteLength * 2);
 
   constructor(private readonly d: CargoLocalDeps) {
     this.name = d.repo;
@@ -68,20 +68,21 @@ export class CargoLocal implements CargoReader {
   async index(lower: string): Promise<IndexAnswer> {
     const r = await this.record(lower);
     if (!r) throw notFound(`crate ${lower} in ${this.name}`);
-    let bytes = this.rendered.get(r.digest);
-    if (!bytes) {
-      bytes = renderIndex(r.value.versions.map((v) => v.entry));
-      this.rendered.set(r.digest, bytes);
+    // Rendered once per change of the record (its digest), not per request: cargo asks on every build.
+    let hit = this.rendered.get(r.digest);
+    if (!hit) {
+      const entries = r.value.versions.map((v) => v.entry);
+      hit = { bytes: renderIndex(entries), entries, modified: Math.max(...r.value.versions.map((v) => v.at)) };
+      this.rendered.set(r.digest, hit);
     }
-    const entries = r.value.versions.map((v) => v.entry);
-    return { bytes, etag: r.digest.slice(7, 39), modified: Math.max(...r.value.versions.map((v) => v.at)), cache: 'LOCAL', entries: () => entries };
+    const { bytes, entries, modified } = hit;
+    return { bytes, etag: r.digest.slice(7, 39), modified, cache: 'LOCAL', entries: () => entries };
   }
 
   async crate(name: string, vers: string): Promise<CachedFile> {
     const r = await this.record(name.toLowerCase());
     if (!r) throw notFound(`crate ${name} in ${this.name}`);
-    const entry = versionIn(r.value.versions.map((v) => v.entry), name, vers, this.name);
-    const ref = r.value.versions.find((v) => v.entry === entry)?.crate;
+    const ref = r.value.versions.find((v) => v.entry.vers === vers)?.crate;
     const dg = ref ? parseDigest(ref.digest) : null;
     if (!ref || !dg?.ok) throw notFound(`crate ${name} ${vers} in ${this.name}`);
     return { kind: 'blob', digest: dg.digest, size: ref.size, cache: 'LOCAL' };

@@ -29,6 +29,14 @@ export interface CargoRemoteDeps extends RemoteCacheDeps {
   maxCrateBytes: number;
 }
 
+const utf8OrNull = (b: Uint8Array): string | null => {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return null;
+  }
+};
+
 /** A download URL from the index's `dl`: its markers filled in, or `/{crate}/{version}/download` appended (the registry protocol). */
 export function downloadUrl(dl: string, name: string, vers: string, cksum: string): string {
   if (!/\{(crate|version|prefix|lowerprefix|sha256-checksum)\}/.test(dl)) return `${dl.replace(/\/+$/, '')}/${name}/${vers}/download`;
@@ -119,20 +127,19 @@ export class CargoRemote implements CargoReader {
     }
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `index file of ${lower}`, 'NOT_FOUND');
     const bytes = await this.limited(res, this.d.maxIndexBytes, `index file of ${lower}`);
-    if (parseIndex(bytes).length === 0 && bytes.byteLength > 0) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent an index file of ${lower} without one readable version`);
+    const entries = parseIndex(bytes);
+    if (entries.length === 0 && bytes.byteLength > 0) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent an index file of ${lower} without one readable version`);
     const digest = digestOf(bytes).value;
     const base = { fetchedAt: this.d.now(), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified'), digest };
-    const text = bytes.byteLength <= INLINE_INDEX_BYTES ? new TextDecoder('utf-8', { fatal: false }).decode(bytes) : undefined;
-    // Inline only what reads back as the same bytes (an index file is UTF-8 JSON lines; anything else goes to a blob).
-    const doc = text !== undefined && new TextEncoder().encode(text).byteLength === bytes.byteLength
-      ? await this.d.meta.put(key, { ...base, text }).then(() => ({ ...base, text }))
-      : await this.d.gcGate.withShared(async () => {
-          const b = await this.d.blobs.putBytes(bytes);
-          const next: RemoteIndexDoc = { ...base, blob: { digest: b.digest.value, size: b.size } };
-          await this.d.meta.put(key, next);
-          return next;
-        });
-    this.parsed.set(digest, { bytes, entries: parseIndex(bytes) });
+    // Inline only what reads back as the same bytes: UTF-8 (an index file is JSON lines); anything else goes to a blob.
+    const text = bytes.byteLength <= INLINE_INDEX_BYTES ? utf8OrNull(bytes) : null;
+    // A blob and the document naming it are written under the gc gate (gc cannot run between them).
+    const doc = await this.d.gcGate.withShared(async () => {
+      const next: RemoteIndexDoc = text !== null ? { ...base, text } : { ...base, blob: await this.d.blobs.putBytes(bytes).then((b) => ({ digest: b.digest.value, size: b.size })) };
+      await this.d.meta.put(key, next);
+      return next;
+    });
+    this.parsed.set(digest, { bytes, entries });
     return { doc, cache: prev ? (prev.digest === doc.digest ? 'REVALIDATED' : 'MISS') : 'MISS' };
   }
 
@@ -150,7 +157,7 @@ export class CargoRemote implements CargoReader {
     const { doc } = await this.configs.current(cargoLayout.config(this.name), 'config.json', false, async () => {
       const res = await this.d.upstream.request({ method: 'GET', path: 'config.json', scope: '', via, accept: 'application/json' });
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'config.json', 'NOT_FOUND');
-      let j: { dl?: unknown; 'auth-required'?: unknown };
+      let j: { dl?: unknown };
       try {
         j = JSON.parse(new TextDecoder().decode(await this.limited(res, 64 << 10, 'config.json'))) as typeof j;
       } catch (e) {
@@ -158,7 +165,7 @@ export class CargoRemote implements CargoReader {
         j = {};
       }
       if (typeof j.dl !== 'string' || !j.dl) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent a config.json without "dl"`);
-      const next: RemoteConfigDoc = { fetchedAt: this.d.now(), dl: j.dl, authRequired: j['auth-required'] === true };
+      const next: RemoteConfigDoc = { fetchedAt: this.d.now(), dl: j.dl };
       await this.d.meta.put(cargoLayout.config(this.name), next);
       return { doc: next, cache: 'MISS' };
     });
