@@ -1,7 +1,7 @@
 import { buildFor } from '../format.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
+import { ViewRepoHandle } from '../view-repo.ts';
 import { noImportTarget } from '../bundle-util.ts';
-import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RequestContext } from '../format.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { storedNegativeRemoteDeps } from '../remote-cache.ts';
 import { browseCargo } from './browse.ts';
@@ -15,21 +15,8 @@ import { CargoRemote } from './remote.ts';
 import { cargoStore } from './store.ts';
 import { CargoVirtual } from './virtual.ts';
 
-class CargoRepoHandle implements FormatRepo {
+class CargoRepoHandle extends ViewRepoHandle<CargoView> {
   readonly format = 'cargo';
-
-  constructor(
-    readonly view: CargoView,
-    private readonly blobs: BlobStore,
-  ) {}
-
-  get name(): string {
-    return this.view.name;
-  }
-
-  get type(): RepoKind {
-    return this.view.reader.type;
-  }
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     return browseCargo(this.view.reader, this.name, path, origin);

@@ -2,8 +2,9 @@ import { upstreamClientFor } from '../../upstream/build.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
+import { ViewRepoHandle } from '../view-repo.ts';
 import { noImportTarget } from '../bundle-util.ts';
-import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BundleFile, BundleIndexEntry, BundleReport, BuildDeps, Format, FormatRepo, RequestContext } from '../format.ts';
 import type { HelmRepoConfig } from './config.ts';
 import { handleHelm } from './http.ts';
 import type { HelmView } from './http.ts';
@@ -14,23 +15,9 @@ import { helmStore } from './store.ts';
 import { HelmVirtual } from './virtual.ts';
 import { browseHelm } from './browse.ts';
 import { helmExport, helmImport } from './bundle.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
 
-class HelmRepoHandle implements FormatRepo {
+class HelmRepoHandle extends ViewRepoHandle<HelmView> {
   readonly format = 'helm';
-
-  constructor(
-    readonly view: HelmView,
-    private readonly blobs: BlobStore,
-  ) {}
-
-  get name(): string {
-    return this.view.name;
-  }
-
-  get type(): RepoKind {
-    return this.view.reader.type;
-  }
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     return browseHelm(this.view.reader, this.name, path, origin);

@@ -3,10 +3,10 @@ import type { UpstreamClient } from '../../upstream/client.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BlobStore } from '../../storage/blob-store.ts';
+import { ViewRepoHandle } from '../view-repo.ts';
 import { noImportTarget } from '../bundle-util.ts';
 import { npmExport, npmImport } from './bundle.ts';
-import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RequestContext } from '../format.ts';
 import type { NpmRepoConfig } from './config.ts';
 import { handleNpm } from './http.ts';
 import type { NpmView } from './view.ts';
@@ -17,21 +17,8 @@ import { npmStore } from './store.ts';
 import { NpmVirtual } from './virtual.ts';
 import { browseNpm } from './browse.ts';
 
-class NpmRepoHandle implements FormatRepo {
+class NpmRepoHandle extends ViewRepoHandle<NpmView> {
   readonly format = 'npm';
-
-  constructor(
-    readonly view: NpmView,
-    private readonly blobs: BlobStore,
-  ) {}
-
-  get name(): string {
-    return this.view.name;
-  }
-
-  get type(): RepoKind {
-    return this.view.reader.type;
-  }
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     return browseNpm(this.view.reader, this.name, path, origin);

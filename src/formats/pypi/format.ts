@@ -2,7 +2,8 @@ import { upstreamClientFor } from '../../upstream/build.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import { ViewRepoHandle } from '../view-repo.ts';
+import type { BrowsePage, BuildDeps, Format, FormatRepo, RequestContext } from '../format.ts';
 import { browsePypi } from './browse.ts';
 import type { PypiRepoConfig } from './config.ts';
 import { handlePypi } from './http.ts';
@@ -13,18 +14,8 @@ import { pypiStore } from './store.ts';
 import type { PypiView } from './view.ts';
 import { PypiVirtual } from './virtual.ts';
 
-class PypiRepoHandle implements FormatRepo {
+class PypiRepoHandle extends ViewRepoHandle<PypiView> {
   readonly format = 'pypi';
-
-  constructor(readonly view: PypiView) {}
-
-  get name(): string {
-    return this.view.name;
-  }
-
-  get type(): RepoKind {
-    return this.view.reader.type;
-  }
 
   browse(path: string, origin: string): Promise<BrowsePage | null> {
     return browsePypi(this.view.reader, this.name, path, origin);
@@ -40,7 +31,7 @@ const pypiOf = (r: FormatRepo | undefined): PypiView | undefined => (r instanceo
 function build(cfg: PypiRepoConfig, d: BuildDeps): FormatRepo {
   if (cfg.type === 'local') {
     const local = new PypiLocal({ ...localRepoDeps(cfg.name, d), maxFileBytes: cfg.maxFileBytes, delete: cfg.delete });
-    return new PypiRepoHandle({ name: cfg.name, reader: local, writer: local });
+    return new PypiRepoHandle({ name: cfg.name, reader: local, writer: local }, d.blobs);
   }
   if (cfg.type === 'remote') {
     const remote = new PypiRemote({
@@ -51,11 +42,11 @@ function build(cfg: PypiRepoConfig, d: BuildDeps): FormatRepo {
       maxPageBytes: cfg.maxPageBytes,
       maxFileBytes: cfg.maxFileBytes,
     });
-    return new PypiRepoHandle({ name: cfg.name, reader: remote, writer: undefined });
+    return new PypiRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, d.blobs);
   }
   const members: PypiReader[] = cfg.members.map((m) => pypiOf(d.built.get(m))?.reader).filter((m): m is PypiReader => m !== undefined);
   const writer = cfg.deployTo ? pypiOf(d.built.get(cfg.deployTo))?.writer : undefined;
-  return new PypiRepoHandle({ name: cfg.name, reader: new PypiVirtual(cfg.name, members, cfg.filters), writer });
+  return new PypiRepoHandle({ name: cfg.name, reader: new PypiVirtual(cfg.name, members, cfg.filters), writer }, d.blobs);
 }
 
 /** Python package indexes: hosted (twine upload), cached (a pull-through of PyPI or any simple index), and first-member-wins virtual ones. */
