@@ -14,5 +14,9 @@ export function cachedFileAnswer(req: Request, f: CachedFile, ctx: RequestContex
   const deps = serveDeps(s, info);
   if (f.kind === 'stream') return serveBlob(req, { kind: 'stream', size: f.size, open: f.open }, headers, deps);
   headers['etag'] = `"${f.digest.hex}"`;
+  // A stored file's Last-Modified lets a client resume with If-Range (apt does, by date). Rounded up
+  // to the next second: a partial the client kept from a download cut before this copy was stored
+  // (bytes that failed verification) is dated earlier, so it is answered whole, never resumed.
+  if (f.modified !== undefined) headers['last-modified'] = new Date(Math.ceil(f.modified / 1000) * 1000).toUTCString();
   return serveBlob(req, { kind: 'store', digest: f.digest, size: f.size }, headers, deps);
 }

@@ -12,13 +12,15 @@ export const STALL_MS = 5000;
 
 /** A cached file's answer: in the store (HIT), or a download in progress (MISS, COALESCED). */
 export type CachedFile =
-  | { kind: 'blob'; digest: Digest; size: number; cache: CacheStatus }
+  | { kind: 'blob'; digest: Digest; size: number; cache: CacheStatus; modified?: number }
   | { kind: 'stream'; size: number | undefined; open: (start: number, end: number | undefined) => ChunkSource; cache: CacheStatus };
 
 /** The document a cached file is linked by: at least its blob's digest and size. */
 export interface FileDocBase {
   digest: string;
   size: number;
+  /** When it was stored (its Last-Modified, for If-Range). */
+  storedAt?: number;
 }
 
 export interface CachedFileSpec<D extends FileDocBase> {
@@ -56,7 +58,7 @@ export async function cachedFile<D extends FileDocBase>(d: RemoteCacheDeps, spec
   const have = doc ? parseDigest(String(doc.digest)) : null;
   if (doc && have?.ok && (await d.blobs.stat(have.digest))) {
     d.accessTimes.touch(d.repo, have.digest.value);
-    return { kind: 'blob', digest: have.digest, size: doc.size, cache: 'HIT' };
+    return { kind: 'blob', digest: have.digest, size: doc.size, cache: 'HIT', ...(typeof doc.storedAt === 'number' ? { modified: doc.storedAt } : {}) };
   }
   if (d.offline()) throw new RegistryError('not_found', `not found: ${spec.what} (not cached; repository ${d.repo} is offline)`, { code: 'NOT_FOUND' });
   if (d.negative.has(spec.negKey)) throw new RegistryError('not_found', `not found: ${spec.what} (cached upstream answer)`, { code: 'NOT_FOUND' });

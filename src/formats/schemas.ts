@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { CargoRepoSchema } from './cargo/config.ts';
+import { DebianRepoSchema } from './debian/config.ts';
 import { DockerRepoSchema } from './docker/config.ts';
 import { GenericRepoSchema } from './generic/config.ts';
 import { GoRepoSchema } from './go/config.ts';
@@ -13,4 +14,4 @@ import { PypiRepoSchema } from './pypi/config.ts';
  * code so the config schema depends on schemas only. A new format adds its schema here and its
  * `Format` in registry.ts.
  */
-export const RepoSchema = v.variant('format', [CargoRepoSchema, DockerRepoSchema, GenericRepoSchema, GoRepoSchema, HelmRepoSchema, MavenRepoSchema, NpmRepoSchema, PypiRepoSchema]);
+export const RepoSchema = v.variant('format', [CargoRepoSchema, DebianRepoSchema, DockerRepoSchema, GenericRepoSchema, GoRepoSchema, HelmRepoSchema, MavenRepoSchema, NpmRepoSchema, PypiRepoSchema]);

@@ -65,7 +65,7 @@ export async function serveBlob(
   let end = size === undefined ? undefined : size - 1;
   let status = 200;
   if (size !== undefined) {
-    const range = parseRange(req.headers.get('range'), size);
+    const range = parseRange(ifRangeHolds(req, headers) ? req.headers.get('range') : null, size);
     if (range.kind === 'unsatisfiable') {
       return opts.unsatisfiable?.(size) ?? new Response(null, { status: 416, headers: { ...out, 'content-range': `bytes */${size}` } });
     }
@@ -96,6 +96,20 @@ export async function serveBlob(
   // Gone between the lookup and the open (evicted, collected): the format renders its own 404.
   if (!handle) throw new RegistryError('not_found', `blob ${src.digest.value} is no longer in the store`, { code: 'BLOB_UNKNOWN' });
   return send(handleSource(handle, start, last), status, out, deps, watcher);
+}
+
+/**
+ * If-Range (RFC 9110 §13.1.5): a Range applies only while the representation is the one the client
+ * has part of: its entity tag (strong comparison) or its exact Last-Modified date. Anything else,
+ * or no validator of ours to compare with, is answered whole.
+ */
+function ifRangeHolds(req: Request, headers: Record<string, string>): boolean {
+  const cond = req.headers.get('if-range')?.trim();
+  if (!cond) return true;
+  if (cond.startsWith('"') || cond.startsWith('W/')) return !cond.startsWith('W/') && headers['etag'] !== undefined && !headers['etag'].startsWith('W/') && cond === headers['etag'];
+  const lm = headers['last-modified'];
+  const a = Date.parse(cond);
+  return lm !== undefined && !Number.isNaN(a) && a === Date.parse(lm);
 }
 
 /** A body source sent the runtime's own way where it has one (Node: into the socket), else as a watched Web stream. */

@@ -10,6 +10,8 @@ export interface RelayOptions {
   latencyMs?: number;
   /** Bytes per second per response body; 0 = unlimited. */
   bytesPerSecond?: number;
+  /** Called once the upstream answered, before the answer is relayed (a test changes the upstream between two requests). */
+  onResponse?: (method: string, path: string, status: number) => Promise<void> | void;
 }
 
 export interface Relay {
@@ -48,6 +50,7 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
       ...(method === 'GET' || method === 'HEAD' ? {} : { body: c.req.raw.body, duplex: 'half' }),
     } as RequestInit);
     if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+    await opts.onResponse?.(method, u.pathname, res.status);
     const out = new Headers(res.headers);
     for (const h of HOP) out.delete(h);
     if (!res.body || method === 'HEAD') return new Response(null, { status: res.status, headers: out });

@@ -1,0 +1,208 @@
+import { Lru } from '../../cache/lru.ts';
+import { RegistryError } from '../../errors.ts';
+import { parseDigest } from '../../storage/digest.ts';
+import { decodeSegment } from '../../storage/key-encoding.ts';
+import { BlobDocs } from '../blob-doc.ts';
+import type { LocalRepoDeps } from '../local-repo.ts';
+import type { CachedFile } from '../remote-file.ts';
+import { SEGMENT, badPackage, fileVersion, poolPrefix, renderStanza } from './control.ts';
+import type { Stanza } from './control.ts';
+import { DebInspector } from './deb.ts';
+import { debLayout } from './layout.ts';
+import type { DebEntry, SuiteRecord } from './layout.ts';
+import { notFound } from './reader.ts';
+import type { DebReader, MemberIndex, SuiteFile } from './reader.ts';
+import { RepoKey } from './repo-key.ts';
+import { SuitePublisher, buildSuite } from './suite-gen.ts';
+import type { Generation, IndexItem, SuiteShape } from './suite-gen.ts';
+import { suiteFileOf } from './suite-files.ts';
+import { compareVersions } from './version.ts';
+
+export interface DebLocalDeps extends LocalRepoDeps, SuiteShape {
+  maxDebBytes: number;
+  maxControlBytes: number;
+  keepVersions: number;
+}
+
+const MAX_SUITES = 200;
+
+const asRecord = (j: unknown): SuiteRecord | null => {
+  const r = j as Partial<SuiteRecord> | null;
+  return r && typeof r.suite === 'string' && Array.isArray(r.packages) && typeof r.changed === 'number' ? (r as SuiteRecord) : null;
+};
+
+/** A package's full index stanza: Package first, then its control fields, then where the file is and its hash. */
+export function indexStanza(e: DebEntry): Stanza {
+  const rest = e.stanza.filter(([k]) => k.toLowerCase() !== 'package');
+  return [['Package', e.name], ...rest, ['Filename', e.filename], ['Size', String(e.deb.size)], ['SHA256', e.deb.digest.replace(/^sha256:/, '')]];
+}
+
+export function checkSegment(what: string, s: string): string {
+  if (!SEGMENT.test(s)) throw badPackage(`"${s.slice(0, 64)}" is not a valid ${what} name`);
+  return s;
+}
+
+/**
+ * A hosted apt repository. Each suite is one record (kit BlobDocs: compare-and-swap, so concurrent
+ * uploads of one process or of replicas lose nothing) listing its packages and their .deb blobs.
+ * A suite's indexes, Release, InRelease and Release.gpg are generated from one record snapshot,
+ * once per change, signed with the repo's key: a client always sees one consistent generation.
+ */
+export class DebLocal implements DebReader {
+  readonly type = 'local' as const;
+  readonly name: string;
+  readonly key: RepoKey;
+  private readonly docs: BlobDocs<SuiteRecord>;
+  private readonly publisher: SuitePublisher;
+  private readonly pools = new Lru<Map<string, DebEntry>>(500, 64 << 20, (m) => m.size * 600);
+
+  constructor(private readonly d: DebLocalDeps) {
+    this.name = d.repo;
+    this.docs = new BlobDocs<SuiteRecord>(d.meta, d.blobs, { maxBytes: 512 << 20, parse: asRecord, what: 'suite record', now: d.now });
+    this.key = new RepoKey(d.repo, d.meta, d.now);
+    this.publisher = new SuitePublisher({ repo: d.repo, meta: d.meta, blobs: d.blobs, gcGate: d.gcGate, key: this.key, now: d.now });
+  }
+
+  async suites(): Promise<string[]> {
+    return (await this.d.meta.list(debLayout.suites(this.name))).map(decodeSegment);
+  }
+
+  async record(suite: string): Promise<{ value: SuiteRecord; digest: string } | null> {
+    const r = await this.docs.load(debLayout.suite(this.name, suite));
+    return r ? { value: r.value, digest: r.doc.blob.digest } : null;
+  }
+
+  private async generation(suite: string): Promise<Generation> {
+    const r = await this.record(suite);
+    if (!r) throw notFound(`suite ${suite} in ${this.name} (nothing uploaded to it yet)`);
+    const modified = r.value.changed;
+    return this.publisher.generation(suite, r.digest, modified, () => buildSuite(this.name, suite, this.d, r.value.packages.map(itemOf), modified));
+  }
+
+  async suiteFile(suite: string, path: string): Promise<SuiteFile> {
+    const g = await this.generation(suite);
+    return suiteFileOf(g, path, suite, (hex) => this.publisher.byHash(suite, hex, g), 'LOCAL');
+  }
+
+  async pool(path: string): Promise<CachedFile> {
+    for (const suite of await this.suites()) {
+      const e = (await this.poolOf(suite))?.get(path);
+      const dg = e ? parseDigest(e.deb.digest) : null;
+      if (e && dg?.ok) return { kind: 'blob', digest: dg.digest, size: e.deb.size, cache: 'LOCAL' };
+    }
+    throw notFound(`${path} in ${this.name}`);
+  }
+
+  private async poolOf(suite: string): Promise<Map<string, DebEntry> | null> {
+    const r = await this.record(suite);
+    if (!r) return null;
+    let m = this.pools.get(r.digest);
+    if (!m) {
+      m = new Map(r.value.packages.map((p) => [p.filename, p]));
+      this.pools.set(r.digest, m);
+    }
+    return m;
+  }
+
+  async index(suite: string, component: string, arch: string): Promise<MemberIndex | null> {
+    const r = await this.record(suite);
+    if (!r) return null;
+    return { gen: r.digest, stanzas: async () => r.value.packages.filter((p) => p.component === component && (p.arch === arch || p.arch === 'all')).map(indexStanza) };
+  }
+
+  async hosts(suite: string): Promise<Set<string>> {
+    return new Set((await this.record(suite))?.value.packages.map((p) => p.name) ?? []);
+  }
+
+  /** An upload: the .deb streamed into the store while its control file is read, then added to the suite. */
+  async upload(suite: string, component: string, body: AsyncIterable<Uint8Array>, length: number | undefined, by: string | null): Promise<{ entry: DebEntry; replaced: boolean }> {
+    checkSegment('suite', suite);
+    checkSegment('component', component);
+    if (!this.d.components.includes(component)) throw badPackage(`component ${component} is not one of this repository's (${this.d.components.join(', ')})`);
+    if (length !== undefined && length > this.d.maxDebBytes) throw new RegistryError('too_large', `the package is ${length} bytes; this repository takes at most ${this.d.maxDebBytes}`, { code: 'TOO_LARGE' });
+    const suites = await this.suites();
+    if (!suites.includes(suite) && suites.length >= MAX_SUITES) throw badPackage(`this repository has ${MAX_SUITES} suites already`);
+    const inspector = new DebInspector({ maxControlBytes: this.d.maxControlBytes, maxControlFileBytes: 1 << 20 });
+    const w = await this.d.blobs.startWrite({ maxBytes: this.d.maxDebBytes, ...(length !== undefined ? { expectedSize: length } : {}) });
+    let control: Awaited<ReturnType<DebInspector['finish']>>;
+    try {
+      for await (const chunk of body) {
+        inspector.write(chunk);
+        await w.write(chunk);
+      }
+      control = await inspector.finish();
+      w.verify();
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    const c = control;
+    if (c.arch !== 'all' && !this.d.architectures.includes(c.arch)) {
+      await w.abort();
+      throw badPackage(`architecture ${c.arch} is not one of this repository's (${this.d.architectures.join(', ')}, all)`);
+    }
+    const filename = `pool/${component}/${poolPrefix(c.source)}/${c.source}/${c.name}_${fileVersion(c.version)}_${c.arch}.deb`;
+    return this.d.gcGate.withShared(async () => {
+      const stored = await w.finish();
+      const digest = stored.digest.value;
+      // One pool path holds one file, whichever suite lists it.
+      for (const other of suites.filter((s) => s !== suite)) {
+        const e = (await this.poolOf(other))?.get(filename);
+        if (e && e.deb.digest !== digest) throw new RegistryError('conflict', `${filename} is already in suite ${other} with other contents`, { code: 'EXISTS' });
+      }
+      const entry: DebEntry = { component, name: c.name, version: c.version, arch: c.arch, source: c.source, stanza: c.stanza, filename, deb: { digest, size: stored.size }, at: this.d.now(), by };
+      let replaced = false;
+      await this.docs.change(debLayout.suite(this.name, suite), (cur) => {
+        const rec: SuiteRecord = cur ?? { suite, packages: [], changed: 0 };
+        const had = rec.packages.find((p) => p.name === c.name && p.version === c.version && p.arch === c.arch);
+        if (had && had.deb.digest !== digest) throw new RegistryError('conflict', `${c.name} ${c.version} (${c.arch}) is already in suite ${suite} with other contents; delete it first`, { code: 'EXISTS' });
+        if (had && had.component === component) return rec;
+        replaced = had !== undefined;
+        rec.packages = rec.packages.filter((p) => p !== had);
+        rec.packages.push(entry);
+        if (this.d.keepVersions > 0) rec.packages = retain(rec.packages, this.d.keepVersions);
+        rec.changed = nextChange(rec.changed, this.d.now());
+        return rec;
+      });
+      this.d.log.info('deb uploaded', { repo: this.name, suite, package: c.name, version: c.version, arch: c.arch, user: by ?? '' });
+      return { entry, replaced };
+    });
+  }
+
+  /** Removes a version (of every architecture, or one) from a suite; its pool file goes with the last suite listing it. */
+  async remove(suite: string, name: string, version: string, arch: string | undefined): Promise<number> {
+    let removed = 0;
+    await this.d.gcGate.withShared(() =>
+      this.docs.change(debLayout.suite(this.name, suite), (cur) => {
+        if (!cur) throw notFound(`suite ${suite} in ${this.name}`);
+        const keep = cur.packages.filter((p) => !(p.name === name && p.version === version && (arch === undefined || p.arch === arch)));
+        removed = cur.packages.length - keep.length;
+        if (removed === 0) throw notFound(`${name} ${version}${arch ? ` (${arch})` : ''} in suite ${suite} of ${this.name}`);
+        return { ...cur, packages: keep, changed: nextChange(cur.changed, this.d.now()) };
+      }),
+    );
+    return removed;
+  }
+}
+
+/**
+ * A suite's change time moves at least a second each change: apt revalidates with If-Modified-Since
+ * (seconds), and a generation dated within the second of the one before would answer 304.
+ */
+const nextChange = (prev: number, now: number): number => Math.max(now, Math.floor(prev / 1000) * 1000 + 1000);
+
+function itemOf(e: DebEntry): IndexItem {
+  return { component: e.component, arch: e.arch, name: e.name, version: e.version, text: renderStanza(indexStanza(e)) };
+}
+
+/** The newest `keep` versions of each package and architecture. */
+function retain(pkgs: DebEntry[], keep: number): DebEntry[] {
+  const groups = new Map<string, DebEntry[]>();
+  for (const p of pkgs) {
+    const k = `${p.component}\0${p.name}\0${p.arch}`;
+    groups.set(k, [...(groups.get(k) ?? []), p]);
+  }
+  const kept = new Set<DebEntry>();
+  for (const g of groups.values()) for (const p of g.sort((a, b) => compareVersions(b.version, a.version)).slice(0, keep)) kept.add(p);
+  return pkgs.filter((p) => kept.has(p));
+}
