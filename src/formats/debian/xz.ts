@@ -317,7 +317,10 @@ function lzma2(b: Uint8Array, pos: number, out: Out): number {
     if (reset >= 2) lz.props(b[pos++] ?? 0);
     if (reset >= 1) lz.reset();
     if (pos + packed > b.byteLength) fail('truncated LZMA2 data');
-    lz.chunk(new Range(b, pos), out, unpacked, floor);
+    const rc = new Range(b, pos);
+    lz.chunk(rc, out, unpacked, floor);
+    // A chunk's range coder ends at code 0 exactly where its packed size says (xz checks the same).
+    if (rc.code !== 0 || rc.pos !== pos + packed) fail('a corrupt LZMA chunk end');
     pos += packed;
     started = true;
   }
@@ -353,5 +356,13 @@ export function unxz(b: Uint8Array, maxBytes: number): Uint8Array {
     }
     pos = end + checkBytes;
   }
+  // The index (one record per block, sizes not compared) and the footer: both checksummed.
+  const at = { pos: pos + 1 };
+  const records = readVarint(b, at);
+  for (let i = 0; i < records * 2; i++) readVarint(b, at);
+  while (at.pos % 4 !== 0) if (b[at.pos++] !== 0) fail('bad index padding');
+  if (at.pos + 16 > b.byteLength || crc32(b, pos, at.pos) !== u32le(b, at.pos)) fail('a bad xz index');
+  const foot = at.pos + 4;
+  if (crc32(b, foot + 4, foot + 10) !== u32le(b, foot) || b[foot + 10] !== 0x59 || b[foot + 11] !== 0x5a || b[foot + 9] !== b[7]) fail('a bad xz stream footer');
   return out.buf.slice(0, out.len);
 }
