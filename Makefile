@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := docker-registry skopeo podman containerd nginx-light openssl 
 
 
 
-.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven setup-cargo build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
+.PHONY: loadtest setup-bench help setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven setup-cargo setup-debian build typecheck serve serve-bun serve-deno test setup-certs check-remote-pull bench bench-quick clean
 
 help:
 	@echo "make serve              build and run the server (Node) on the embedded default config, port 8081"
@@ -22,10 +22,11 @@ help:
 	@echo "make setup-py-tools     pypiserver, pip, uv, twine, poetry (pinned) into .build/py-tools, for the PyPI tests"
 	@echo "make setup-maven        Maven 3.9 and 4 (pinned, from the Maven repository) and the plugin seed, for the Maven tests"
 	@echo "make setup-cargo        checks the machine's cargo (1.68 or newer, rustup's), the Cargo tests' client"
+	@echo "make setup-debian       apt-utils, xz-utils, reprepro, apt-cacher-ng from apt (the Debian tests and bench)"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
-	@echo "make bench              pull, Go, Helm, npm, PyPI, Maven, Cargo, store-size and scale-out benchmarks (see bench/README.md)"
+	@echo "make bench              pull, Go, Helm, npm, PyPI, Maven, Cargo, Debian, store-size and scale-out benchmarks (see bench/README.md)"
 	@echo "make bench-quick        the same benchmarks, smaller, a few minutes"
 	@echo "make loadtest           200 clients, 60 s, mixed pulls and pushes, zero errors expected"
 	@echo "make clean              remove dist/, data/ and bench/results/"
@@ -109,7 +110,7 @@ serve-deno: setup
 	npx deno task serve
 
 # The launch tests run the compiled dist/ as `npm start` does: build first.
-test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven setup-cargo typecheck build
+test: setup setup-system setup-helm setup-oci-conformance setup-npm-tools setup-py-tools setup-maven setup-cargo setup-debian typecheck build
 	npm test
 
 setup-certs:
@@ -118,12 +119,16 @@ setup-certs:
 check-remote-pull: setup setup-system
 	node --import tsx test/e2e/check-remote-pull.ts
 
+# Debian's tools for the apt tests and bench: apt-ftparchive (apt-utils), xz, reprepro, apt-cacher-ng (the bench's peer).
+setup-debian:
+	@dpkg -s apt-utils xz-utils reprepro apt-cacher-ng >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apt-utils xz-utils reprepro apt-cacher-ng; }
+
 # The bench's own peers: wrk and ab (apache2-utils) for small-request rates (nginx, docker-registry come with setup-system).
 setup-bench: setup-system
 	@dpkg -s wrk apache2-utils >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk apache2-utils curl; }
 
 # Node runs the compiled dist/ as `npm start` does (build first).
-bench: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo
+bench: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo setup-debian
 	node --import tsx bench/pull.ts
 	node --import tsx bench/handler-floor.ts
 	node --import tsx bench/go.ts
@@ -134,8 +139,9 @@ bench: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo
 	node --import tsx bench/npm.ts
 	node --import tsx bench/maven.ts
 	node --import tsx bench/cargo.ts
+	node --import tsx bench/debian.ts
 
-bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo
+bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven setup-cargo setup-debian
 	node --import tsx bench/pull.ts --quick
 	node --import tsx bench/handler-floor.ts --quick --runtimes=node
 	node --import tsx bench/go.ts --quick
@@ -145,6 +151,7 @@ bench-quick: build setup-bench setup-helm setup-npm-tools setup-maven setup-carg
 	node --import tsx bench/npm.ts --quick
 	node --import tsx bench/maven.ts --quick
 	node --import tsx bench/cargo.ts --quick
+	node --import tsx bench/debian.ts --quick
 
 # 200 clients for 60 s: warm GETs, cold pulls and pushes, every body verified (bench/load.ts).
 loadtest: build setup-system

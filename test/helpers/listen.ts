@@ -6,15 +6,15 @@ import type { RunResult } from './net.ts';
 
 type FetchHandler = (req: Request) => Response | Promise<Response>;
 
-/** Serves a fetch handler on 127.0.0.1:<free port>; close() also drops keep-alive sockets. */
-export async function listenLoopback(fetch: FetchHandler): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+/** Serves a fetch handler on 127.0.0.1:<free port> (or `port`); close() also drops keep-alive sockets. */
+export async function listenLoopback(fetch: FetchHandler, port = 0): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    const s = serve({ fetch, hostname: '127.0.0.1', port }, () => resolve(s));
   });
-  const port = (http.address() as AddressInfo).port;
+  const bound = (http.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     close: () =>
       new Promise<void>((r) => {
         http.close(() => r());

@@ -12,6 +12,8 @@ export interface RelayOptions {
   bytesPerSecond?: number;
   /** Called once the upstream answered, before the answer is relayed (a test changes the upstream between two requests). */
   onResponse?: (method: string, path: string, status: number) => Promise<void> | void;
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 export interface Relay {
@@ -72,7 +74,7 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
     );
     return new Response(counted, { status: res.status, headers: out });
   });
-  const http = await listenLoopback(app.fetch);
+  const http = await listenLoopback(app.fetch, opts.port ?? 0);
   return {
     url: http.url,
     requests,
