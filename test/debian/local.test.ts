@@ -9,6 +9,8 @@ import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { closeAll } from '../helpers/teardown.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { checkStore } from '../../src/jobs/fsck.ts';
+import { runGc } from '../../src/jobs/gc.ts';
 
 /** An ar archive of (name, bytes) members, as a .deb is: for packages dpkg-deb would refuse to build. */
 function ar(members: Array<[string, Uint8Array]>): Uint8Array {
@@ -66,6 +68,7 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
     up = await startStaticNginx(join(work.path, 'up'), join(work.path, 'ngx'));
     br = await startServer({
       config: {
+        gc: { graceMinutes: 0 },
         repos: [
           { name: 'debs', format: 'debian', type: 'local', architectures: ['amd64'], maxControlBytes: 65536 },
           { name: 'deb', format: 'debian', type: 'remote', upstream: { url: `${up.url}/debian` }, cache: { metadataTtlSeconds: 0 } },
@@ -175,5 +178,19 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
     assert.equal(after.replace(/Package: sneaky\n[\s\S]*?\n\n/, ''), before);
     // Traversal in the URL is no path at all.
     assert.equal((await fetch(`${br.url}/repo/debs/pool/main/%2e%2e/%2e%2e/etc/passwd`)).status, 404);
+  });
+
+  it('gc keeps what the suites, their kept generations and the caches name, and frees a removed version; fsck finds nothing wrong', async () => {
+    const removed = sha256(await readFile(join(debs(), 'libmine_2.1_amd64.deb')));
+    const r = await runGc(br.server, false);
+    assert.ok(r.deleted.includes(`sha256:${removed}`), 'the removed version\'s bytes went');
+    const report = await checkStore(br.server, true);
+    assert.deepEqual(report.problems, []);
+    for (const repo of ['debs', 'all']) {
+      const a = await client(repo);
+      assert.equal((await a.apt(['update'])).code, 0);
+      const i = await a.apt(['install', '--download-only', 'hello-a', ...(repo === 'all' ? ['remote-only'] : [])]);
+      assert.equal(i.code, 0, i.out);
+    }
   });
 });

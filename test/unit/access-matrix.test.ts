@@ -29,6 +29,7 @@ describe('access control: credential kind × format × action', () => {
           { name: 'charts', format: 'helm', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
           { name: 'm2', format: 'maven', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
           { name: 'crates', format: 'cargo', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
+          { name: 'debs', format: 'debian', type: 'local', permissions: { read: ['authenticated'], write: ['writer'], delete: [] } },
         ],
       },
     });
@@ -73,23 +74,25 @@ describe('access control: credential kind × format × action', () => {
     'maven write': { method: 'PUT', path: '/repo/m2/org/x/1.0/x-1.0.jar', body: 'jar' },
     'cargo read': { method: 'GET', path: '/repo/crates/index/config.json' },
     'cargo write': { method: 'PUT', path: '/repo/crates/api/v1/crates/new', body: 'not a publish frame' },
+    'debian read': { method: 'GET', path: '/repo/debs/key.asc' },
+    'debian write': { method: 'PUT', path: '/repo/debs/upload/stable/main', body: 'not a deb' },
     'admin api': { method: 'POST', path: '/api/v1/gc?dryRun=true' },
     'ui admin page': { method: 'GET', path: '/ui/admin' },
   };
-  //                                   docker r/w   generic r/w  go r/w      helm r/w    maven r/w   cargo r/w   admin  ui
+  //                                   docker r/w   generic r/w  go r/w      helm r/w    maven r/w   cargo r/w   debian r/w  admin  ui
   const expected: Record<string, Cell[]> = {
-    anonymous: ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'writer password': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
-    'writer registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'admin registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'writer token files:read': ['no', 'no', 'ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'writer token *:write (as Basic password)': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
-    'writer token *:write (raw, as cargo sends it)': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
-    'reader token *:write': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
-    'admin token *:read': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
-    'admin token admin': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'ok', 'no'],
-    'revoked writer token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
-    'made-up token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    anonymous: ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'writer password': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
+    'writer registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'admin registry token dl/some/image:pull': ['ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'writer token files:read': ['no', 'no', 'ok', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'writer token *:write (as Basic password)': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
+    'writer token *:write (raw, as cargo sends it)': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'no', 'no'],
+    'reader token *:write': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
+    'admin token *:read': ['ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'ok', 'no', 'no', 'no'],
+    'admin token admin': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'ok', 'no'],
+    'revoked writer token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
+    'made-up token': ['no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no', 'no'],
   };
 
   async function cell(cred: string | null, p: { method: string; path: string; body?: string }): Promise<{ got: Cell; status: number }> {
