@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crateFile, publishFrame } from '../helpers/cargo.ts';
+import { buildDeb } from '../helpers/debian.ts';
 import { zipStored } from '../helpers/gomod.ts';
 import { tarGz } from '../helpers/helm.ts';
 import { publishDoc } from '../helpers/npm.ts';
@@ -239,5 +241,36 @@ describe('web UI listing of a Cargo repo', () => {
     assert.ok(v.text.includes('cargo add Corp_Util@=0.10.0 --registry cargo'), v.text);
     assert.match(v.text, /la \^1, package leaf-a/);
     assert.equal((await mainText(`${srv.url}/ui/repo/corp?path=nothing`)).status, 404);
+  });
+});
+
+// Issue 29: the Debian listing: suites → packages (with the sources.list line and key) → versions by architecture, newest first.
+describe('web UI listing of a Debian repo', () => {
+  let srv: TestServer;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  before(async () => {
+    work = await tempDir('ui-deb-');
+    srv = await startServer({ config: { repos: [{ name: 'debs', format: 'debian', type: 'local', architectures: ['amd64'] }] } });
+    for (const version of ['1.9-1', '1.10-1', '1.2']) {
+      const deb = await readFile(await buildDeb(work.path, { name: 'corp-tool', version, extra: 'Homepage: https://<b>x</b>' }));
+      assert.equal((await fetch(`${srv.url}/repo/debs/upload/stable/main`, { method: 'PUT', body: deb })).status, 201);
+    }
+  });
+  after(async () => {
+    await srv?.close();
+    await work?.cleanup();
+  });
+
+  it('suites, a suite with its sources.list line and key, a package with versions newest first', async () => {
+    assert.ok((await mainText(`${srv.url}/ui/repo/debs`)).text.includes('stable'));
+    const s = await mainText(`${srv.url}/ui/repo/debs?path=stable`);
+    assert.ok(s.text.includes('corp-tool'), s.text);
+    assert.ok(s.text.includes(`signed-by=/etc/apt/keyrings/debs.asc] ${srv.url}/repo/debs stable main`), s.text);
+    const p = await mainText(`${srv.url}/ui/repo/debs?path=${encodeURIComponent('stable/corp-tool')}`);
+    const at = (v: string): number => p.text.indexOf(` ${v} `);
+    assert.ok(at('1.10-1') >= 0 && at('1.10-1') < at('1.9-1') && at('1.9-1') < at('1.2'), p.text);
+    assert.ok(p.text.includes('pool/main/c/corp-tool/corp-tool_1.10-1_amd64.deb'), p.text);
+    assert.equal((await mainText(`${srv.url}/ui/repo/debs?path=${encodeURIComponent('stable/nothing')}`)).status, 404);
+    assert.equal((await mainText(`${srv.url}/ui/repo/debs?path=oldstable`)).status, 404);
   });
 });

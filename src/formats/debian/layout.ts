@@ -4,8 +4,8 @@ import type { BlobRef } from '../blob-doc.ts';
 import type { Stanza } from './control.ts';
 
 /**
- * Keys under `v1/repos/<repo>/debian/`: a local repo's `suites/<suite>` (a kit BlobDoc naming the
- * suite's record, changed by compare-and-swap); a local or virtual repo's `key` (its signing key)
+ * Keys under `v1/repos/<repo>/debian/`: a local repo's `suites/<suite>/<shard>` (kit BlobDocs naming
+ * the suite's records, 64 shards by package name, changed by compare-and-swap); a local or virtual repo's `key` (its signing key)
  * and `published/<suite>` (the index files of the last generations, kept for by-hash); a remote's
  * `release/<suite>` (the upstream's InRelease or Release), `index/<sha256>` (index files, by their
  * hash) and `pool/<path>/<sha256>` (pool files, by path and the hash an index gave).
@@ -43,7 +43,7 @@ export interface DebEntry {
   by: string | null;
 }
 
-/** A hosted suite (the BlobDoc's value). */
+/** A shard of a hosted suite (the BlobDoc's value), or the whole suite as one snapshot. */
 export interface SuiteRecord {
   suite: string;
   packages: DebEntry[];

@@ -1,6 +1,6 @@
 import { Lru } from '../../cache/lru.ts';
 import { RegistryError } from '../../errors.ts';
-import { parseDigest } from '../../storage/digest.ts';
+import { digestOf, parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import { BlobDocs } from '../blob-doc.ts';
 import type { LocalRepoDeps } from '../local-repo.ts';
@@ -43,8 +43,9 @@ export function checkSegment(what: string, s: string): string {
 }
 
 /**
- * A hosted apt repository. Each suite is one record (kit BlobDocs: compare-and-swap, so concurrent
- * uploads of one process or of replicas lose nothing) listing its packages and their .deb blobs.
+ * A hosted apt repository. Each suite is a set of records, sharded by package name (kit BlobDocs:
+ * compare-and-swap, so concurrent uploads of one process or of replicas lose nothing), listing its
+ * packages and their .deb blobs.
  * A suite's indexes, Release, InRelease and Release.gpg are generated from one record snapshot,
  * once per change, signed with the repo's key: a client always sees one consistent generation.
  */
@@ -55,10 +56,11 @@ export class DebLocal implements DebReader {
   private readonly docs: BlobDocs<SuiteRecord>;
   private readonly publisher: SuitePublisher;
   private readonly pools = new Lru<Map<string, DebEntry>>(500, 64 << 20, (m) => m.size * 600);
+  private readonly snapshots = new Lru<SuiteRecord>(50, 64 << 20, (r) => r.packages.length * 1500);
 
   constructor(private readonly d: DebLocalDeps) {
     this.name = d.repo;
-    this.docs = new BlobDocs<SuiteRecord>(d.meta, d.blobs, { maxBytes: 512 << 20, parse: asRecord, what: 'suite record', now: d.now });
+    this.docs = new BlobDocs<SuiteRecord>(d.meta, d.blobs, { maxBytes: 64 << 20, parse: asRecord, what: 'suite record', now: d.now });
     this.key = new RepoKey(d.repo, d.meta, d.now);
     this.publisher = new SuitePublisher({ repo: d.repo, meta: d.meta, blobs: d.blobs, gcGate: d.gcGate, key: this.key, now: d.now });
   }
@@ -67,9 +69,28 @@ export class DebLocal implements DebReader {
     return (await this.d.meta.list(debLayout.suites(this.name))).map(decodeSegment);
   }
 
+  /** Each suite is kept in shards by package name: an upload rewrites 1/64 of the suite, not all of it. */
+  private shardKey(suite: string, name: string): string {
+    const h = digestOf(new TextEncoder().encode(name)).hex;
+    return `${debLayout.suite(this.name, suite)}/${((parseInt(h.slice(0, 2), 16) & 0x3f) >>> 0).toString(16).padStart(2, '0')}`;
+  }
+
+  /** The suite as one snapshot of its shards: every package, the latest change, and a digest naming exactly this content. */
   async record(suite: string): Promise<{ value: SuiteRecord; digest: string } | null> {
-    const r = await this.docs.load(debLayout.suite(this.name, suite));
-    return r ? { value: r.value, digest: r.doc.blob.digest } : null;
+    const base = debLayout.suite(this.name, suite);
+    const shards = (await this.d.meta.list(base)).sort();
+    const parts: Array<{ value: SuiteRecord; digest: string }> = [];
+    for (const k of shards) {
+      const r = await this.docs.load(`${base}/${k}`);
+      if (r) parts.push({ value: r.value, digest: r.doc.blob.digest });
+    }
+    if (parts.length === 0) return null;
+    const digest = parts.length === 1 ? (parts[0]?.digest ?? '') : digestOf(new TextEncoder().encode(parts.map((p) => p.digest).join(','))).value;
+    const hit = this.snapshots.get(digest);
+    if (hit) return { value: hit, digest };
+    const value: SuiteRecord = { suite, packages: parts.flatMap((p) => p.value.packages), changed: Math.max(...parts.map((p) => p.value.changed)) };
+    this.snapshots.set(digest, value);
+    return { value, digest };
   }
 
   private async generation(suite: string): Promise<Generation> {
@@ -152,7 +173,9 @@ export class DebLocal implements DebReader {
       }
       const entry: DebEntry = { component, name: c.name, version: c.version, arch: c.arch, source: c.source, stanza: c.stanza, filename, deb: { digest, size: stored.size }, at: this.d.now(), by };
       let replaced = false;
-      await this.docs.change(debLayout.suite(this.name, suite), (cur) => {
+      // A suite's change time moves forward over all its shards (Last-Modified is the suite's).
+      const last = (await this.record(suite))?.value.changed ?? 0;
+      await this.docs.change(this.shardKey(suite, c.name), (cur) => {
         const rec: SuiteRecord = cur ?? { suite, packages: [], changed: 0 };
         const had = rec.packages.find((p) => p.name === c.name && p.version === c.version && p.arch === c.arch);
         if (had && had.deb.digest !== digest) throw new RegistryError('conflict', `${c.name} ${c.version} (${c.arch}) is already in suite ${suite} with other contents; delete it first`, { code: 'EXISTS' });
@@ -161,7 +184,7 @@ export class DebLocal implements DebReader {
         rec.packages = rec.packages.filter((p) => p !== had);
         rec.packages.push(entry);
         if (this.d.keepVersions > 0) rec.packages = retain(rec.packages, this.d.keepVersions);
-        rec.changed = nextChange(rec.changed, this.d.now());
+        rec.changed = nextChange(Math.max(rec.changed, last), this.d.now());
         return rec;
       });
       this.d.log.info('deb uploaded', { repo: this.name, suite, package: c.name, version: c.version, arch: c.arch, user: by ?? '' });
@@ -172,13 +195,14 @@ export class DebLocal implements DebReader {
   /** Removes a version (of every architecture, or one) from a suite; its pool file goes with the last suite listing it. */
   async remove(suite: string, name: string, version: string, arch: string | undefined): Promise<number> {
     let removed = 0;
+    const last = (await this.record(suite))?.value.changed ?? 0;
     await this.d.gcGate.withShared(() =>
-      this.docs.change(debLayout.suite(this.name, suite), (cur) => {
+      this.docs.change(this.shardKey(suite, name), (cur) => {
         if (!cur) throw notFound(`suite ${suite} in ${this.name}`);
         const keep = cur.packages.filter((p) => !(p.name === name && p.version === version && (arch === undefined || p.arch === arch)));
         removed = cur.packages.length - keep.length;
         if (removed === 0) throw notFound(`${name} ${version}${arch ? ` (${arch})` : ''} in suite ${suite} of ${this.name}`);
-        return { ...cur, packages: keep, changed: nextChange(cur.changed, this.d.now()) };
+        return keep.length === 0 ? null : { ...cur, packages: keep, changed: nextChange(Math.max(cur.changed, last), this.d.now()) };
       }),
     );
     return removed;

@@ -14,7 +14,7 @@ import type { CachedDebDoc, PublishedDoc, ReleaseDoc, SuiteRecord } from './layo
  */
 async function walk(meta: MetaStore, read: (ref: { digest: string; size: number }) => Promise<SuiteRecord | null>, repo: string, fn: (d: StoredDoc) => Promise<void>): Promise<void> {
   const suites = debLayout.suites(repo);
-  for (const k of await meta.list(suites)) {
+  for (const k of (await Promise.all((await meta.list(suites)).map(async (s) => (await meta.list(`${suites}/${s}`)).map((sh) => `${s}/${sh}`)))).flat()) {
     const key = `${suites}/${k}`;
     const doc = await meta.get<BlobDoc>(key, { remember: false });
     if (!doc) continue;
