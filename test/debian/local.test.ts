@@ -114,6 +114,15 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
     // A signature over other bytes fails: the check above can fail.
     await writeFile(join(dir, 'Release'), `${await readFile(join(dir, 'Release'), 'utf8')}X: y\n`);
     assert.notEqual((await sh('gpgv', ['--keyring', join(dir, 'key.gpg'), join(dir, 'Release.gpg'), join(dir, 'Release')])).code, 0);
+    // Sequoia's sqv (what apt 3 verifies with; SHA-1 signatures refused) accepts the detached signature too.
+    await writeFile(join(dir, 'Release'), new Uint8Array(await (await fetch(`${br.url}/repo/debs/dists/stable/Release`)).arrayBuffer()));
+    const sq = await sh('sqv', ['--keyring', join(dir, 'key.gpg'), join(dir, 'Release.gpg'), join(dir, 'Release')]);
+    assert.equal(sq.code, 0, sq.out);
+    // ... and refuses one made with SHA-1, the policy our signatures are made for.
+    const sha1 = await sh('gpg', ['--batch', '--yes', '--homedir', key.home, '--digest-algo', 'SHA1', '--detach-sign', '-o', join(dir, 'sha1.gpg'), join(dir, 'Release')]);
+    assert.equal(sha1.code, 0, sha1.out);
+    assert.notEqual((await sh('sqv', ['--keyring', key.pub, join(dir, 'sha1.gpg'), join(dir, 'Release')])).code, 0);
+    assert.equal((await sh('sqv', ['--keyring', key.pub, join(dir, 'Release.gpg'), join(dir, 'Release')])).code === 0, false, 'another key does not verify our signature');
     const release = await readFile(join(dir, 'InRelease'), 'utf8');
     const packages = new Uint8Array(await (await fetch(`${br.url}/repo/debs/dists/stable/main/binary-amd64/Packages`)).arrayBuffer());
     assert.match(release, new RegExp(` ${sha256(packages)} +${packages.byteLength} main/binary-amd64/Packages\\n`));

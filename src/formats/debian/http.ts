@@ -123,7 +123,8 @@ function suiteAnswer(req: Request, ctx: RequestContext, f: SuiteFile, path: stri
   const { core: s, info } = ctx;
   info.cache = f.cache;
   s.metrics.cache.inc({ repo: info.repo ?? '', result: f.cache });
-  const headers: Record<string, string> = { 'content-type': type, etag: `"${f.etag}"`, 'last-modified': new Date(f.modified).toUTCString(), 'cache-control': cacheControl, 'x-cache': f.cache };
+  const headers: Record<string, string> = { 'content-type': type, etag: `"${f.etag}"`, 'cache-control': cacheControl, 'x-cache': f.cache };
+  if (f.modified !== undefined) headers['last-modified'] = new Date(f.modified).toUTCString();
   if (notModified(req, { etag: headers['etag'], lastModified: headers['last-modified'] })) return new Response(null, { status: 304, headers });
   headers['content-length'] = String(f.bytes.byteLength);
   if (req.method === 'HEAD') return new Response(null, { headers });

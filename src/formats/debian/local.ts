@@ -173,8 +173,6 @@ export class DebLocal implements DebReader {
       }
       const entry: DebEntry = { component, name: c.name, version: c.version, arch: c.arch, source: c.source, stanza: c.stanza, filename, deb: { digest, size: stored.size }, at: this.d.now(), by };
       let replaced = false;
-      // A suite's change time moves forward over all its shards (Last-Modified is the suite's).
-      const last = (await this.record(suite))?.value.changed ?? 0;
       await this.docs.change(this.shardKey(suite, c.name), (cur) => {
         const rec: SuiteRecord = cur ?? { suite, packages: [], changed: 0 };
         const had = rec.packages.find((p) => p.name === c.name && p.version === c.version && p.arch === c.arch);
@@ -184,7 +182,7 @@ export class DebLocal implements DebReader {
         rec.packages = rec.packages.filter((p) => p !== had);
         rec.packages.push(entry);
         if (this.d.keepVersions > 0) rec.packages = retain(rec.packages, this.d.keepVersions);
-        rec.changed = nextChange(Math.max(rec.changed, last), this.d.now());
+        rec.changed = this.d.now();
         return rec;
       });
       this.d.log.info('deb uploaded', { repo: this.name, suite, package: c.name, version: c.version, arch: c.arch, user: by ?? '' });
@@ -195,25 +193,18 @@ export class DebLocal implements DebReader {
   /** Removes a version (of every architecture, or one) from a suite; its pool file goes with the last suite listing it. */
   async remove(suite: string, name: string, version: string, arch: string | undefined): Promise<number> {
     let removed = 0;
-    const last = (await this.record(suite))?.value.changed ?? 0;
     await this.d.gcGate.withShared(() =>
       this.docs.change(this.shardKey(suite, name), (cur) => {
         if (!cur) throw notFound(`suite ${suite} in ${this.name}`);
         const keep = cur.packages.filter((p) => !(p.name === name && p.version === version && (arch === undefined || p.arch === arch)));
         removed = cur.packages.length - keep.length;
         if (removed === 0) throw notFound(`${name} ${version}${arch ? ` (${arch})` : ''} in suite ${suite} of ${this.name}`);
-        return keep.length === 0 ? null : { ...cur, packages: keep, changed: nextChange(Math.max(cur.changed, last), this.d.now()) };
+        return keep.length === 0 ? null : { ...cur, packages: keep, changed: this.d.now() };
       }),
     );
     return removed;
   }
 }
-
-/**
- * A suite's change time moves at least a second each change: apt revalidates with If-Modified-Since
- * (seconds), and a generation dated within the second of the one before would answer 304.
- */
-const nextChange = (prev: number, now: number): number => Math.max(now, Math.floor(prev / 1000) * 1000 + 1000);
 
 function itemOf(e: DebEntry): IndexItem {
   return { component: e.component, arch: e.arch, name: e.name, version: e.version, text: renderStanza(indexStanza(e)) };

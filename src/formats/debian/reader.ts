@@ -4,8 +4,13 @@ import type { RepoKind } from '../format.ts';
 import type { CachedFile } from '../remote-file.ts';
 import type { Stanza } from './control.ts';
 
-/** A served suite file: bytes, or a stored/streaming file (a remote's cached index). */
-export type SuiteFile = { kind: 'bytes'; bytes: Uint8Array; etag: string; modified: number; cache: CacheStatus } | { kind: 'file'; file: CachedFile };
+/**
+ * A served suite file: bytes, or a stored/streaming file (a remote's cached index). `modified` is
+ * the Last-Modified where it names the content (a remote's upstream date); a generated suite has
+ * none: two generations within one second would look alike to apt's If-Modified-Since, and a
+ * Release dated ahead to tell them apart would be "not valid yet" for apt.
+ */
+export type SuiteFile = { kind: 'bytes'; bytes: Uint8Array; etag: string; modified: number | undefined; cache: CacheStatus } | { kind: 'file'; file: CachedFile };
 
 /** What the merged index of a virtual repo reads from a member: its stanzas of one component and architecture. */
 export interface MemberIndex {
