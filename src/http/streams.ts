@@ -126,3 +126,26 @@ export async function collectLimited(chunks: AsyncIterable<Uint8Array>, maxBytes
   }
   return concat(parts, total);
 }
+
+/** Bytes of a refused request body we still read, so the client sees our answer, not a reset. */
+const DRAIN_MAX = 64 * 1024 * 1024;
+
+/**
+ * Reads and drops what is left of a request body (bounded), after a failure mid-body: a client
+ * still sending when we answer would otherwise get a broken pipe instead of the error (Docker
+ * pushes, Debian uploads).
+ */
+export async function drainRequest(req: Request): Promise<void> {
+  if (!req.body || req.body.locked) return;
+  let seen = 0;
+  try {
+    const reader = req.body.getReader();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done || (seen += r.value.byteLength) > DRAIN_MAX) break;
+    }
+    reader.releaseLock();
+  } catch {
+    // The client went away: nothing to drain.
+  }
+}

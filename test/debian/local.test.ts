@@ -171,6 +171,7 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
       [await handMade(work.path, 'Package: ok\nVersion: 1\nArchitecture: amd64\n', { padControl: 200_000 }), /larger than 65536 bytes/],
       [await handMade(work.path, 'Package: ok\nVersion: 1\nArchitecture: s390x\n'), /architecture s390x is not one/],
       [ar([['debian-binary', new TextEncoder().encode('2.0\n')], ['control.tar.gz', new TextEncoder().encode('not gzip')], ['data.tar.gz', new Uint8Array(10)]]), /does not decompress/],
+      [ar([['debian-binary', new Uint8Array(1 << 20)], ['control.tar.gz', new Uint8Array(10)], ['data.tar.gz', new Uint8Array(10)]]), /damaged debian-binary/],
     ];
     for (const [body, why] of cases) {
       const res = await upload(body);

@@ -58,6 +58,8 @@ export class DebInspector {
       const size = Number(sizeText);
       const body = at + 60;
       if (i === 0 && name !== 'debian-binary') throw badPackage('the .deb does not start with debian-binary');
+      // Everything before the data member is held: its first member is a few bytes ("2.0\n").
+      if (i === 0 && size > 64) throw badPackage('the .deb has a damaged debian-binary member');
       if (i === 1) {
         if (!/^control\.tar(\.gz|\.xz|\.zst)?$/.test(name)) throw badPackage(`the .deb's second member is ${name.slice(0, 40)}, not control.tar`);
         if (size > this.limits.maxControlBytes) throw badPackage(`the .deb's ${name} is larger than ${this.limits.maxControlBytes} bytes`);

@@ -1,7 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import { notModified } from '../../http/conditional.ts';
 import { servedCounter } from '../../http/serve-blob.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { drainRequest, idleTimeoutBody } from '../../http/streams.ts';
 import type { Principal } from '../../auth/access.ts';
 import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import { errorAnswer } from '../errors.ts';
@@ -106,8 +106,12 @@ async function upload(view: DebianView, req: Request, ctx: RequestContext, who: 
   if (!SEGMENT.test(suite) || !SEGMENT.test(component)) throw new RegistryError('invalid', 'upload to /upload/<suite>/<component>');
   if (!req.body) throw new RegistryError('invalid', 'an upload needs the .deb as its body', { code: 'INVALID_PACKAGE' });
   const len = req.headers.get('content-length');
-  const body = idleTimeoutBody(req.body, ctx.core.config.http.bodyIdleSeconds * 1000, 'request body', 'invalid');
-  const { entry, replaced } = await local.upload(suite, component, body, len !== null && /^\d+$/.test(len) ? Number(len) : undefined, who.user);
+  // The rest of a refused upload is read (bounded) so the client gets the reason, not a reset.
+  const body = idleTimeoutBody(req.body, ctx.core.config.http.bodyIdleSeconds * 1000, 'request body', 'invalid', false);
+  const { entry, replaced } = await local.upload(suite, component, body, len !== null && /^\d+$/.test(len) ? Number(len) : undefined, who.user).catch(async (e: unknown) => {
+    await drainRequest(req);
+    throw e;
+  });
   notifyChange(ctx, req, 'push', 'debian', { repository: entry.name, tag: entry.version, digest: entry.deb.digest, size: entry.deb.size, mediaType: 'application/vnd.debian.binary-package', path: `/${entry.filename}` });
   const text = `${entry.name} ${entry.version} (${entry.arch}) in ${suite}/${component}${replaced ? ' (moved from another component)' : ''}: ${entry.filename}\n`;
   return new Response(text, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8', location: `${new URL(req.url).pathname.replace(/\/upload\/.*$/, '')}/${entry.filename}` } });

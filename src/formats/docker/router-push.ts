@@ -1,5 +1,5 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { drainRequest, idleTimeoutBody, readLimited } from '../../http/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { isValidName, isValidTag, parseReference } from './reference.ts';
@@ -56,33 +56,11 @@ function created(d: DockerRouterDeps, name: string, digest: Digest): Response {
   return empty(201, { location: `${d.base}/${name}/blobs/${digest.value}`, 'docker-content-digest': digest.value });
 }
 
-/** Bytes of a refused request body we still read, so the client sees our answer, not a reset. */
-const DRAIN_MAX = 64 * 1024 * 1024;
-
-/**
- * Reads and drops what is left of a request body (bounded), after a failure mid-body: a client
- * still sending when we answer would otherwise get a broken pipe instead of the OCI error.
- */
-async function drain(req: Request): Promise<void> {
-  if (!req.body || req.body.locked) return;
-  let seen = 0;
-  try {
-    const reader = req.body.getReader();
-    for (;;) {
-      const r = await reader.read();
-      if (r.done || (seen += r.value.byteLength) > DRAIN_MAX) break;
-    }
-    reader.releaseLock();
-  } catch {
-    // The client went away: nothing to drain.
-  }
-}
-
 export async function handleUpload(req: Request, name: string, id: string | undefined, d: DockerRouterDeps, w: DockerWriter): Promise<Response> {
   try {
     return await upload(req, name, id, d, w);
   } catch (e) {
-    await drain(req);
+    await drainRequest(req);
     throw e;
   }
 }
