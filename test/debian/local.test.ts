@@ -71,6 +71,7 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
         gc: { graceMinutes: 0 },
         repos: [
           { name: 'debs', format: 'debian', type: 'local', architectures: ['amd64'], maxControlBytes: 65536 },
+          { name: 'kept', format: 'debian', type: 'local', architectures: ['amd64'], keepVersions: 2 },
           { name: 'deb', format: 'debian', type: 'remote', upstream: { url: `${up.url}/debian` }, cache: { metadataTtlSeconds: 0 } },
           { name: 'all', format: 'debian', type: 'virtual', members: ['debs', 'deb'], architectures: ['amd64'] },
         ],
@@ -146,6 +147,15 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
     const old = await fetch(`${br.url}/repo/debs/dists/stable/main/binary-amd64/by-hash/SHA256/${sha256(new TextEncoder().encode(before))}`);
     assert.equal(old.status, 200);
     assert.equal(await old.text(), before);
+  });
+
+  it('retention: with keepVersions 2 the two newest versions (dpkg order) stay in the index, an older upload goes', async () => {
+    for (const version of ['1.9', '1.10', '1.2', '1:0.1']) {
+      const res = await fetch(`${br.url}/repo/kept/upload/stable/main`, { method: 'PUT', body: await readFile(await buildDeb(join(work.path, 'kept'), { name: 'rotating', version })) });
+      assert.equal(res.status, 201, await res.text());
+    }
+    const packages = await (await fetch(`${br.url}/repo/kept/dists/stable/main/binary-amd64/Packages`)).text();
+    assert.deepEqual([...packages.matchAll(/^Version: (.*)$/gm)].map((m) => m[1]).sort(), ['1.10', '1:0.1']);
   });
 
   it('a virtual repo over the local and the remote installs from both, signed with its own key; a name the local hosts never comes from the remote', async () => {
