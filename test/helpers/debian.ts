@@ -74,7 +74,7 @@ export async function archiveKey(dir: string): Promise<{ home: string; pub: stri
  */
 let generations = 0;
 
-export async function writeArchive(root: string, suite: string, debs: string[], key: { home: string }, opts: { byHash: boolean }): Promise<void> {
+export async function writeArchive(root: string, suite: string, debs: string[], key: { home: string }, opts: { byHash: boolean; validSeconds?: number }): Promise<void> {
   for (const deb of debs) {
     const name = (await must('dpkg-deb', ['--field', deb, 'Package'])).trim();
     const to = join(root, 'pool/main', name.startsWith('lib') ? name.slice(0, 4) : name.slice(0, 1), name, deb.split('/').pop() ?? '');
@@ -88,7 +88,7 @@ export async function writeArchive(root: string, suite: string, debs: string[], 
   const packages = await must('apt-ftparchive', ['packages', 'pool'], { cwd: root });
   await writeFile(join(dir, 'Packages'), packages.replace(/^.*Warning.*\n/gm, ''));
   await must('sh', ['-c', 'gzip -9nk Packages && xz -k Packages'], { cwd: dir });
-  const fields = ['Origin=Test', 'Label=Test', `Suite=${suite}`, `Codename=${suite}`, 'Architectures=amd64', 'Components=main', ...(opts.byHash ? ['Acquire-By-Hash=yes'] : [])];
+  const fields = ['Origin=Test', 'Label=Test', `Suite=${suite}`, `Codename=${suite}`, 'Architectures=amd64', 'Components=main', ...(opts.byHash ? ['Acquire-By-Hash=yes'] : []), ...(opts.validSeconds ? [`ValidTime=${opts.validSeconds}`] : [])];
   const release = await must('apt-ftparchive', [...fields.flatMap((f) => ['-o', `APT::FTPArchive::Release::${f}`]), 'release', '.'], { cwd: next });
   await writeFile(join(next, 'Release'), release);
   const gpg = ['--batch', '--yes', '--homedir', key.home, '--digest-algo', 'SHA512'];
