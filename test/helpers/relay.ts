@@ -14,6 +14,8 @@ export interface RelayOptions {
   onResponse?: (method: string, path: string, status: number) => Promise<void> | void;
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** An answer in place of the upstream's (a test's upstream that rate-limits): the status and headers, or undefined to relay. */
+  answer?: (method: string, path: string) => { status: number; headers?: Record<string, string> } | undefined;
 }
 
 export interface Relay {
@@ -40,6 +42,8 @@ export async function startRelay(target: string, opts: RelayOptions = {}): Promi
     requests.set(key, (requests.get(key) ?? 0) + 1);
     const authz = c.req.header('authorization');
     if (authz) authorizations.push(authz);
+    const canned = opts.answer?.(c.req.method, u.pathname);
+    if (canned) return new Response(`relay answers ${canned.status}\n`, { status: canned.status, headers: canned.headers ?? {} });
     const headers = new Headers(c.req.raw.headers);
     for (const h of HOP) headers.delete(h);
     // fetch decodes a compressed answer: ask for identity, so the bytes relayed are the ones sent.
