@@ -119,6 +119,16 @@ describe('Maven remote and virtual, with mvn 3.8, 3.9 and 4', () => {
     assert.equal(r.code, 0, r.out.slice(-4000));
   });
 
+  it('a -SNAPSHOT file asked by its plain name (curl, not mvn) is the newest timestamped build the upstream\'s metadata names', async () => {
+    const builds = (await filesOf(join(work.path, 'up', 'org', 'example', 'lib-b', '1.0-SNAPSHOT'))).filter((f) => /-\d{8}\.\d{6}-2\.jar$/.test(f));
+    assert.equal(builds.length, 1);
+    const res = await fetch(`${br.url}/repo/central/org/example/lib-b/1.0-SNAPSHOT/lib-b-1.0-SNAPSHOT.jar`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), new Uint8Array(await readFile(join(work.path, 'up/org/example/lib-b/1.0-SNAPSHOT', builds[0] ?? ''))));
+    assert.equal(gets('/org/example/lib-b/1.0-SNAPSHOT/lib-b-1.0-SNAPSHOT.jar'), 0, 'the plain name was never asked upstream (it does not exist there)');
+    assert.equal((await fetch(`${br.url}/repo/central/org/example/lib-b/1.0-SNAPSHOT/lib-b-1.0-SNAPSHOT-sources.jar`)).status, 404);
+  });
+
   it('checksums: siblings computed over what we serve, X-Checksum headers, HEAD and Range', async () => {
     const base = `${br.url}/repo/maven/org/example/lib-a/1.1/lib-a-1.1.jar`;
     const body = new Uint8Array(await (await fetch(base)).arrayBuffer());

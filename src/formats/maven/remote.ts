@@ -42,9 +42,11 @@ function mutableFile(path: string[]): boolean {
  * timestamped snapshot builds never change: each is fetched once however many builds ask (mvn's
  * `Cache-Control: no-cache` does not send us upstream for them), verified against the upstream's
  * `.sha1` (fetched beside it, so no extra round trip) and never linked on a mismatch; every
- * checksum we serve is computed here over the bytes we hold. Metadata, the prefix file and
- * non-unique snapshot files follow the kit's document policy (TTL, conditional revalidation, stale
- * while the upstream fails or rate-limits, its Retry-After honoured, a 404 remembered).
+ * checksum we serve is computed here over the bytes we hold. A non-unique snapshot file
+ * (`a-1.0-SNAPSHOT.jar`) is the newest build the snapshot version's metadata names. Metadata, the
+ * prefix file and non-unique files the metadata names no build for follow the kit's document policy
+ * (TTL, conditional revalidation, stale while the upstream fails or rate-limits, its Retry-After
+ * honoured, a 404 remembered).
  */
 export class MavenRemote implements MavenReader {
   readonly type = 'remote' as const;
@@ -59,6 +61,10 @@ export class MavenRemote implements MavenReader {
   async file(path: string[], via?: string): Promise<MavenFile> {
     await this.d.negative.load();
     if (mutableFile(path)) {
+      // `a-1.0-SNAPSHOT.jar`: the newest build the upstream's snapshot metadata names (an immutable
+      // timestamped file, cached for good); the name itself only where the upstream lists no build.
+      const build = await this.newestBuild(path, via);
+      if (build) return this.file(build, via);
       const { doc, cache } = await this.mutable(path, via, this.d.maxFileBytes, false);
       return this.blobFile(doc.blob, cache, doc.fetchedAt);
     }
@@ -90,6 +96,19 @@ export class MavenRemote implements MavenReader {
       return { ...got, sums: { ...doc?.sums, sha256: got.digest.hex }, modified: doc?.storedAt };
     }
     return got;
+  }
+
+  /** The timestamped build of a non-unique snapshot file's classifier and extension, from the snapshot version's metadata. */
+  private async newestBuild(path: string[], via: string | undefined): Promise<string[] | null> {
+    const c = coordsOf(path);
+    if (!c) return null;
+    const meta = await this.metadata(path.slice(0, -1), via).catch((e: unknown) => {
+      if (isRegistryError(e) && e.kind === 'not_found') return null;
+      throw e;
+    });
+    const sv = meta?.parsed().snapshotVersions.find((v) => (v.classifier ?? '') === (c.classifier ?? '') && v.extension === c.extension);
+    if (!sv?.value || !/^[0-9A-Za-z._-]+$/.test(sv.value) || sv.value === c.version) return null;
+    return [...path.slice(0, -1), `${c.artifactId}-${sv.value}${c.classifier ? `-${c.classifier}` : ''}.${c.extension}`];
   }
 
   private async blobFile(blob: { digest: string; size: number }, cache: CacheStatus, at: number): Promise<MavenFile> {
