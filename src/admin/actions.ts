@@ -7,6 +7,7 @@ import { applyRetention } from '../jobs/maintenance.ts';
 import type { RetentionSummary } from '../formats/format.ts';
 import { SwitchError } from './switches.ts';
 import type { Principal } from '../auth/access.ts';
+import { isRegistryError } from '../errors.ts';
 
 /** What the UI and the admin API show of a repo. Never a credential. */
 export interface RepoStatus {
@@ -133,4 +134,30 @@ export async function adminPin(s: Server, user: string | null, repo: string, pat
     return true;
   }
   return s.switches.unpin(cfg, pattern, user);
+}
+
+/** What a content delete answers: the status the API sends, and a body (the result, or why not). */
+export type RemoveOutcome = { status: 200; removed: number; parent: string } | { status: 400 | 401 | 403 | 404; code: string; message: string };
+
+/**
+ * Deletes what a browse path names in a hosted repo (admin API `DELETE /repos/<name>/content`, the
+ * UI's delete button): needs the repo's delete permission, checked by the one `authorize`; a repo
+ * one may not read is not disclosed. Content changes are told to webhooks by the format paths only.
+ */
+export async function adminRemove(s: Server, p: Principal | 'invalid', repo: string, path: string): Promise<RemoveOutcome> {
+  const r = s.repos.get(repo);
+  if (p === 'invalid' || !r) return { status: 404, code: 'NOT_FOUND', message: 'no repository of that name that you may read' };
+  const denial = s.access.authorize(p, repo, 'delete');
+  if (denial) return { status: denial.status === 401 ? 401 : denial.status === 404 ? 404 : 403, code: denial.status === 401 ? 'UNAUTHORIZED' : denial.status === 404 ? 'NOT_FOUND' : 'DENIED', message: denial.message };
+  if (!r.remove || r.type !== 'local') return { status: 400, code: 'INVALID', message: `repository ${repo} has no content to delete this way (hosted Maven and Debian repos do)` };
+  if (path === '' || path.length > 1024) return { status: 400, code: 'INVALID', message: 'give ?path= as the web UI names it (a version, a file or a folder)' };
+  try {
+    const done = await r.remove(path);
+    s.log.info('admin action', { user: p.user ?? 'anonymous', action: 'delete', repo, path, removed: done.removed });
+    return { status: 200, ...done };
+  } catch (e) {
+    if (isRegistryError(e) && e.kind === 'not_found') return { status: 404, code: 'NOT_FOUND', message: e.message };
+    if (isRegistryError(e) && (e.kind === 'invalid' || e.kind === 'unsupported')) return { status: 400, code: 'INVALID', message: e.message };
+    throw e;
+  }
 }

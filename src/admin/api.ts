@@ -4,7 +4,7 @@ import type { Server } from '../boot.ts';
 import type { Principal } from '../auth/access.ts';
 import type { RequestInfo } from '../runtime.ts';
 import { sameToken } from '../ui/session.ts';
-import { adminEvict, adminGc, adminOffline, adminPin, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
+import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
 import type { RepoStatus } from './actions.ts';
 import { SwitchError } from './switches.ts';
 import { tokenRoutes } from './tokens-api.ts';
@@ -132,6 +132,13 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     if (refused) return refused;
     if (!(await adminPin(s, c.get('user'), c.req.param('name'), c.req.query('pattern') ?? '', false))) return apiError(404, 'NOT_FOUND', 'no such runtime pin (configured pins change in the config file)');
     return c.json(statusOf(c.req.param('name')));
+  });
+
+  // Content of a hosted repo, by the path the web UI names (the repo's delete permission, not admin).
+  app.delete('/repos/:name/content', async (c) => {
+    const r = await adminRemove(s, c.get('principal'), c.req.param('name'), c.req.query('path') ?? '');
+    if (r.status === 200) return c.json({ removed: r.removed, parent: r.parent });
+    return apiError(r.status, r.code, r.message, r.status === 401 ? { 'www-authenticate': `Basic realm="${s.access.service}"` } : {});
   });
 
   tokenRoutes(app, s, apiError);

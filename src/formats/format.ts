@@ -62,6 +62,12 @@ export interface FormatRepo {
    * entries name): stored content only, never an upstream request. null = nothing there.
    */
   browse?(path: string, origin: string): Promise<BrowsePage | null>;
+  /**
+   * Deletes what a browse path names in a hosted repo (a version, a file, a folder) for the admin
+   * API and the UI; the caller has checked the delete permission. Returns how many files or
+   * entries went and the browse path to show next; throws not_found when nothing is there.
+   */
+  remove?(path: string): Promise<{ removed: number; parent: string }>;
   /** Air-gap bundles (CLI `export`): the blobs and index.json entries for refs in the format's syntax. */
   bundleExport?(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }>;
   /** Air-gap bundles (CLI `import`): the core has stored and verified every blob of the bundle already. */

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Server } from '../boot.ts';
-import { adminEvict, adminGc, adminOffline, adminPin, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
+import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
 import { toBase64 } from '../util/base64.ts';
 import { adminBody } from './admin-pages.ts';
 import type { AdminResult } from './admin-pages.ts';
@@ -99,7 +99,19 @@ export function uiApp(s: Server): Hono<UiEnv> {
       view.commands = view.commands.map((x) => ({ ...x, text: toRoot(toVirtual(x.text)) }));
       view.facts.push(['reached through', pref.root ? `${pref.name} (the host root)` : pref.name]);
     }
-    return show(c, path === '' ? name : `${name} · ${view.title}`, browseBody(name, view, path));
+    // Hosted content one may delete: a button, a POST with the session's CSRF token like every form here.
+    const deletable = path !== '' && cfg.type === 'local' && repo.remove !== undefined && s.access.authorize(principal(c), name, 'delete') === null;
+    const del = deletable
+      ? html`<form method="post" action="/ui/repo/${encodeURIComponent(name)}/delete" class="inline"><input type="hidden" name="csrf" value="${c.get('session').csrf}"><input type="hidden" name="path" value="${path}"><button type="submit" class="danger">Delete ${view.title}</button></form>`
+      : '';
+    return show(c, path === '' ? name : `${name} · ${view.title}`, html`${browseBody(name, view, path)}${del}`);
+  });
+
+  app.post('/repo/:name/delete', async (c) => {
+    const name = c.req.param('name');
+    const r = await adminRemove(s, principal(c), name, form(c).get('path') ?? '');
+    if (r.status === 200) return c.redirect(`/ui/repo/${encodeURIComponent(name)}${r.parent ? `?path=${encodeURIComponent(r.parent)}` : ''}`, 303);
+    return show(c, 'Not deleted', html`<p class="error">${r.message}</p>`, r.status);
   });
 
   app.get('/search', async (c) => {

@@ -1,3 +1,4 @@
+import { RegistryError } from '../../errors.ts';
 import { buildFor } from '../format.ts';
 import type { BrowsePage, BuildDeps, Format, FormatRepo, RequestContext } from '../format.ts';
 import { localRepoDeps } from '../local-repo.ts';
@@ -32,6 +33,15 @@ class DebianRepoHandle extends ViewRepoHandle<DebianView> {
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
     return handleDebian(this.view, req, sub, ctx);
+  }
+
+  /** `<suite>/<package>[/<version>]` of a hosted suite: every architecture of it leaves the index. */
+  async remove(path: string): Promise<{ removed: number; parent: string }> {
+    const local = this.view.reader;
+    if (!(local instanceof DebLocal)) throw new RegistryError('unsupported', `repository ${this.name} hosts no packages`);
+    const [suite = '', name = '', version] = path.split('/');
+    const removed = await local.remove(suite, name, version, undefined);
+    return { removed, parent: version === undefined ? suite : `${suite}/${name}` };
   }
 }
 

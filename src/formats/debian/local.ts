@@ -190,15 +190,15 @@ export class DebLocal implements DebReader {
     });
   }
 
-  /** Removes a version (of every architecture, or one) from a suite; its pool file goes with the last suite listing it. */
-  async remove(suite: string, name: string, version: string, arch: string | undefined): Promise<number> {
+  /** Removes a version (of every architecture, or one; every version when none is named) from a suite; its pool file goes with the last suite listing it. */
+  async remove(suite: string, name: string, version: string | undefined, arch: string | undefined): Promise<number> {
     let removed = 0;
     await this.d.gcGate.withShared(() =>
       this.docs.change(this.shardKey(suite, name), (cur) => {
         if (!cur) throw notFound(`suite ${suite} in ${this.name}`);
-        const keep = cur.packages.filter((p) => !(p.name === name && p.version === version && (arch === undefined || p.arch === arch)));
+        const keep = cur.packages.filter((p) => !(p.name === name && (version === undefined || p.version === version) && (arch === undefined || p.arch === arch)));
         removed = cur.packages.length - keep.length;
-        if (removed === 0) throw notFound(`${name} ${version}${arch ? ` (${arch})` : ''} in suite ${suite} of ${this.name}`);
+        if (removed === 0) throw notFound(`${name} ${version ?? ''}${arch ? ` (${arch})` : ''} in suite ${suite} of ${this.name}`);
         return keep.length === 0 ? null : { ...cur, packages: keep, changed: this.d.now() };
       }),
     );

@@ -1,3 +1,4 @@
+import { RegistryError } from '../../errors.ts';
 import { buildFor } from '../format.ts';
 import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
 import { localRepoDeps } from '../local-repo.ts';
@@ -36,6 +37,17 @@ class MavenRepoHandle implements FormatRepo {
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
     return handleMaven(this.view, req, sub, ctx);
+  }
+
+  /** A hosted repo's file or folder (`org/corp/lib/1.0`), as HTTP DELETE does; metadata follows. */
+  async remove(path: string): Promise<{ removed: number; parent: string }> {
+    const w = this.view.writer;
+    if (this.type !== 'local' || !w?.deletes) throw new RegistryError('unsupported', `repository ${this.name} takes no deletes`);
+    const parts = path.split('/').filter(Boolean);
+    if (parts.length < 2 || parts.some((x) => x === '..' || x === '.')) throw new RegistryError('invalid', 'name a version folder or a file');
+    const removed = await w.remove(parts);
+    if (removed === 0) throw new RegistryError('not_found', `nothing stored at ${path}`, { code: 'NOT_FOUND' });
+    return { removed, parent: parts.slice(0, -1).join('/') };
   }
 }
 
