@@ -149,7 +149,7 @@ export async function adminRemove(s: Server, p: Principal | 'invalid', repo: str
   if (p === 'invalid' || !r) return { status: 404, code: 'NOT_FOUND', message: 'no repository of that name that you may read' };
   const denial = s.access.authorize(p, repo, 'delete');
   if (denial) return { status: denial.status === 401 ? 401 : denial.status === 404 ? 404 : 403, code: denial.status === 401 ? 'UNAUTHORIZED' : denial.status === 404 ? 'NOT_FOUND' : 'DENIED', message: denial.message };
-  if (!r.remove || r.type !== 'local') return { status: 400, code: 'INVALID', message: `repository ${repo} has no content to delete this way (hosted Maven and Debian repos do)` };
+  if (!r.remove || r.type !== 'local') return { status: 400, code: 'INVALID', message: `repository ${repo} has no content to delete this way (hosted Maven, PyPI and Debian repos do)` };
   if (path === '' || path.length > 1024) return { status: 400, code: 'INVALID', message: 'give ?path= as the web UI names it (a version, a file or a folder)' };
   try {
     const done = await r.remove(path);
@@ -158,6 +158,7 @@ export async function adminRemove(s: Server, p: Principal | 'invalid', repo: str
   } catch (e) {
     if (isRegistryError(e) && e.kind === 'not_found') return { status: 404, code: 'NOT_FOUND', message: e.message };
     if (isRegistryError(e) && (e.kind === 'invalid' || e.kind === 'unsupported')) return { status: 400, code: 'INVALID', message: e.message };
+    if (isRegistryError(e) && e.kind === 'denied') return { status: 403, code: 'DENIED', message: e.message };
     throw e;
   }
 }

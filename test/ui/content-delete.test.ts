@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PASSWORDS, authConfig, basic } from '../helpers/auth.ts';
 import { buildDeb } from '../helpers/debian.ts';
+import { makeDists, twineUpload } from '../helpers/pypi.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -19,8 +21,8 @@ async function login(url: string, user: keyof typeof PASSWORDS, page: string): P
   return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '', html };
 }
 
-// Issues 27 and 29: hosted content deleted through the admin API and the web UI, with the repo's delete permission.
-describe('deleting hosted Maven and Debian content through the admin API and the UI', () => {
+// Issues 26, 27 and 29: hosted content deleted through the admin API and the web UI, with the repo's delete permission.
+describe('deleting hosted Maven, PyPI and Debian content through the admin API and the UI', () => {
   let br: TestServer;
   let work: Awaited<ReturnType<typeof tempDir>>;
   const perms = { read: ['authenticated'], write: ['writer'], delete: ['writer'] };
@@ -32,11 +34,17 @@ describe('deleting hosted Maven and Debian content through the admin API and the
         repos: [
           { name: 'm2', format: 'maven', type: 'local', permissions: perms },
           { name: 'debs', format: 'debian', type: 'local', architectures: ['amd64'], permissions: perms },
+          { name: 'py', format: 'pypi', type: 'local', permissions: perms },
         ],
       },
     });
     for (const v of ['1.0', '2.0']) {
       for (const f of [`lib-${v}.pom`, `lib-${v}.jar`]) assert.equal((await fetch(`${br.url}/repo/m2/org/corp/lib/${v}/${f}`, { method: 'PUT', body: `${v} ${f}`, headers: { authorization: basic('writer') } })).status, 201);
+    }
+    for (const v of ['1.0', '2.0']) {
+      const d = await makeDists(join(work.path, `py-${v}`), { name: 'corp-lib', version: v });
+      const r = await twineUpload([d.wheel, d.sdist], `${br.url}/repo/py/`, join(work.path, 'home'), { user: 'writer', password: PASSWORDS.writer });
+      assert.equal(r.code, 0, r.stderr);
     }
     for (const v of ['1.0', '2.0']) {
       const body = await readFile(await buildDeb(work.path, { name: 'tool', version: v }));
@@ -65,6 +73,13 @@ describe('deleting hosted Maven and Debian content through the admin API and the
     assert.equal(d.status, 200, await d.clone().text());
     const packages = await (await fetch(`${br.url}/repo/debs/dists/stable/main/binary-amd64/Packages`, { headers: { authorization: basic('reader') } })).text();
     assert.deepEqual([...packages.matchAll(/^Version: (.*)$/gm)].map((m) => m[1]), ['2.0']);
+    const p = await del('py', 'corp-lib==1.0', basic('writer'));
+    assert.equal(p.status, 200, await p.clone().text());
+    assert.deepEqual(await p.json(), { removed: 2, parent: 'corp-lib' });
+    const simple = await (await fetch(`${br.url}/repo/py/simple/corp-lib/`, { headers: { authorization: basic('reader') } })).text();
+    assert.doesNotMatch(simple, /corp_lib-1\.0/);
+    assert.match(simple, /corp_lib-2\.0/);
+    assert.equal((await del('py', 'corp-lib', basic('writer'))).status, 400);
     assert.equal((await del('nothere', 'x', basic('writer'))).status, 404);
   });
 

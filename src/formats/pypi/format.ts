@@ -1,3 +1,4 @@
+import { RegistryError } from '../../errors.ts';
 import { upstreamClientFor } from '../../upstream/build.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
@@ -23,6 +24,15 @@ class PypiRepoHandle extends ViewRepoHandle<PypiView> {
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
     return handlePypi(this.view, req, sub, ctx);
+  }
+
+  /** `<project>==<version>` of a hosted index: every file of that version (the bytes go with gc). */
+  async remove(path: string): Promise<{ removed: number; parent: string }> {
+    const at = path.indexOf('==');
+    if (!(this.view.reader instanceof PypiLocal) || at <= 0) throw new RegistryError('invalid', 'name a version as <project>==<version> of a hosted index');
+    const project = path.slice(0, at);
+    const gone = await this.view.reader.remove(project, { version: path.slice(at + 2) });
+    return { removed: gone.length, parent: project };
   }
 }
 
