@@ -45,3 +45,24 @@ export function ratioTable(times: Map<string, number[]>, link: string, labels: s
   };
   return `${link} (ms, medians of ${rounds} rounds; ratios per round):\n\n| candidate | ms | ÷ direct | upstream GETs |\n| --- | ---: | ---: | ---: |\n${labels.map(row).join('\n')}\n`;
 }
+
+/**
+ * One cache candidate's runs in a round (npm, Maven, Cargo, Debian): a first run over other content
+ * of the same shapes (`<label>, first <what> of a fresh process`), then cold and warm, each with the
+ * upstream GETs it made (what ratioTable reads back).
+ */
+export async function coldWarmRuns(
+  rec: (k: string, round: number, v: number) => void,
+  key: (c: string) => string,
+  round: number,
+  opts: { label: string; what: string; relay: { reset(): void; count(method: string, part: string): number } },
+  run: (first: boolean) => Promise<number>,
+): Promise<void> {
+  const { label, what, relay } = opts;
+  rec(key(`${label}, first ${what} of a fresh process`), round, await run(true));
+  for (const phase of ['cold', 'warm']) {
+    relay.reset();
+    rec(key(`${label}, ${phase}`), round, await run(false));
+    rec(key(`${label}, upstream GETs ${phase}`), round, relay.count('GET', '/'));
+  }
+}

@@ -20,7 +20,7 @@ import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { binaryrepoWith, ratioTable, roundTimes } from './caches.ts';
+import { binaryrepoWith, coldWarmRuns, ratioTable, roundTimes } from './caches.ts';
 import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { loadGets, pct } from './npm-graph.ts';
@@ -97,13 +97,7 @@ for (const link of links) {
     const cached = (label: string, start: (u: string) => Promise<Cache>) => async () => {
       const c = await start(link.relay.url);
       try {
-        rec(key(`${label}, first fetch of a fresh process`), round, await fetchAll(indexOf(c), 'w'));
-        link.relay.reset();
-        rec(key(`${label}, cold`), round, await fetchAll(indexOf(c)));
-        rec(key(`${label}, upstream GETs cold`), round, link.relay.count('GET', '/'));
-        link.relay.reset();
-        rec(key(`${label}, warm`), round, await fetchAll(indexOf(c)));
-        rec(key(`${label}, upstream GETs warm`), round, link.relay.count('GET', '/'));
+        await coldWarmRuns(rec, key, round, { label, what: 'fetch', relay: link.relay }, (first) => (first ? fetchAll(indexOf(c), 'w') : fetchAll(indexOf(c))));
       } finally {
         await noteRss(label, c.pid);
         if (label === 'binaryrepo' && !warmIndex && link === links[0]) warmIndex = c;

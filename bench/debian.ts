@@ -19,7 +19,7 @@ import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { binaryrepoWith, ratioTable, roundTimes } from './caches.ts';
+import { binaryrepoWith, coldWarmRuns, ratioTable, roundTimes } from './caches.ts';
 import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { inShuffledOrder, rng, seed } from './stats.ts';
@@ -128,13 +128,7 @@ for (const link of links) {
       const c = await start();
       const base = c.proxy ? `${link.relay.url}/debian` : c.url;
       try {
-        rec(key2(`${label}, first install of a fresh process`), round, await install(base, 'w', c.proxy));
-        link.relay.reset();
-        rec(key2(`${label}, cold`), round, await install(base, 'c', c.proxy));
-        rec(key2(`${label}, upstream GETs cold`), round, link.relay.count('GET', '/'));
-        link.relay.reset();
-        rec(key2(`${label}, warm`), round, await install(base, 'c', c.proxy));
-        rec(key2(`${label}, upstream GETs warm`), round, link.relay.count('GET', '/'));
+        await coldWarmRuns(rec, key2, round, { label, what: 'install', relay: link.relay }, (first) => install(base, first ? 'w' : 'c', c.proxy));
       } finally {
         await noteRss(label, c.pid);
         await c.stop();

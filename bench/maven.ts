@@ -19,7 +19,7 @@ import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import type { Relay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { binaryrepoWith, ratioTable, roundTimes } from './caches.ts';
+import { binaryrepoWith, coldWarmRuns, ratioTable, roundTimes } from './caches.ts';
 import type { Cache } from './caches.ts';
 import { peakRssMb } from './memory.ts';
 import { loadGets, pct } from './npm-graph.ts';
@@ -115,13 +115,7 @@ for (const link of links) {
     const cached = (label: string, start: (u: string) => Promise<Cache>) => async () => {
       const c = await start(link.relay.url);
       try {
-        rec(key(`${label}, first build of a fresh process`), round, await build(c.url, warmup));
-        link.relay.reset();
-        rec(key(`${label}, cold`), round, await build(c.url));
-        rec(key(`${label}, upstream GETs cold`), round, link.relay.count('GET', '/'));
-        link.relay.reset();
-        rec(key(`${label}, warm`), round, await build(c.url));
-        rec(key(`${label}, upstream GETs warm`), round, link.relay.count('GET', '/'));
+        await coldWarmRuns(rec, key, round, { label, what: 'build', relay: link.relay }, (first) => (first ? build(c.url, warmup) : build(c.url)));
       } finally {
         await noteRss(label, c.pid);
         await c.stop();

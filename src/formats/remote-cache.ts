@@ -3,6 +3,8 @@ import type { FillManager } from '../cache/fill-manager.ts';
 import { NegativeCache } from '../cache/policy.ts';
 import { StoredNegativeCache } from '../cache/stored-negative.ts';
 import type { CacheRule } from '../cache/policy.ts';
+import { RegistryError, isRegistryError } from '../errors.ts';
+import { readLimited } from '../http/streams.ts';
 import type { Logger } from '../log.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { MetaStore } from '../storage/meta-store.ts';
@@ -71,4 +73,14 @@ export function storedNegativeRemoteDeps(
     upstream: upstreamClientFor(cfg.name, cfg.upstream, d),
     gcGate: d.gcGate,
   };
+}
+
+/** An upstream document's body, at most `max` bytes: larger is the upstream's fault (502 with the reason), never a 413 of ours. */
+export async function upstreamBody(d: { idleTimeoutMs: number; upstream: UpstreamClient }, res: Response, max: number, what: string): Promise<Uint8Array> {
+  try {
+    return await readLimited(res.body, max, d.idleTimeoutMs, `upstream ${what}`);
+  } catch (e) {
+    if (isRegistryError(e) && e.kind === 'too_large') throw new RegistryError('upstream', `upstream ${d.upstream.host} sent ${what} larger than ${max} bytes`);
+    throw e;
+  }
 }

@@ -1,3 +1,4 @@
+import { concat } from '../util/bytes.ts';
 import { RegistryError } from '../errors.ts';
 
 /** Bounds of an archive read as it arrives. */
@@ -151,13 +152,3 @@ export class TgzInspector {
 
 /** 1 MiB, or a byte count. */
 const sizeText = (n: number): string => (n % (1 << 20) === 0 ? `${n >> 20} MiB` : `${n} bytes`);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}

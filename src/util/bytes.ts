@@ -21,3 +21,12 @@ export function fmtBytes(n: number | undefined): string {
   }
   return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
 }
+
+/** The bytes as UTF-8 text, or null when they are not valid UTF-8 (never a replacement character). */
+export function utf8OrNull(b: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return null;
+  }
+}

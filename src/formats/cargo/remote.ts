@@ -2,12 +2,13 @@ import { Lru } from '../../cache/lru.ts';
 import type { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { readLimited } from '../../http/streams.ts';
+import { utf8OrNull } from '../../util/bytes.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import type { RwLock } from '../../util/rwlock.ts';
+import { upstreamBody } from '../remote-cache.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { RemoteDocs } from '../remote-doc.ts';
 import { cachedFile } from '../remote-file.ts';
@@ -28,14 +29,6 @@ export interface CargoRemoteDeps extends RemoteCacheDeps {
   maxIndexBytes: number;
   maxCrateBytes: number;
 }
-
-const utf8OrNull = (b: Uint8Array): string | null => {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return null;
-  }
-};
 
 /** A download URL from the index's `dl`: its markers filled in, or `/{crate}/{version}/download` appended (the registry protocol). */
 export function downloadUrl(dl: string, name: string, vers: string, cksum: string): string {
@@ -126,7 +119,7 @@ export class CargoRemote implements CargoReader {
       throw notFound(`crate ${lower} upstream`);
     }
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `index file of ${lower}`, 'NOT_FOUND');
-    const bytes = await this.limited(res, this.d.maxIndexBytes, `index file of ${lower}`);
+    const bytes = await upstreamBody(this.d, res, this.d.maxIndexBytes, `index file of ${lower}`);
     const entries = parseIndex(bytes);
     if (entries.length === 0 && bytes.byteLength > 0) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent an index file of ${lower} without one readable version`);
     const digest = digestOf(bytes).value;
@@ -143,15 +136,6 @@ export class CargoRemote implements CargoReader {
     return { doc, cache: prev ? (prev.digest === doc.digest ? 'REVALIDATED' : 'MISS') : 'MISS' };
   }
 
-  private async limited(res: Response, max: number, what: string): Promise<Uint8Array> {
-    try {
-      return await readLimited(res.body, max, this.d.idleTimeoutMs, `upstream ${what}`);
-    } catch (e) {
-      if (isRegistryError(e) && e.kind === 'too_large') throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent an ${what} larger than ${max} bytes`);
-      throw e;
-    }
-  }
-
   /** The upstream's config.json: where its crates download from. */
   private async config(via: string | undefined): Promise<RemoteConfigDoc> {
     const { doc } = await this.configs.current(cargoLayout.config(this.name), 'config.json', false, async () => {
@@ -159,7 +143,7 @@ export class CargoRemote implements CargoReader {
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, 'config.json', 'NOT_FOUND');
       let j: { dl?: unknown };
       try {
-        j = JSON.parse(new TextDecoder().decode(await this.limited(res, 64 << 10, 'config.json'))) as typeof j;
+        j = JSON.parse(new TextDecoder().decode(await upstreamBody(this.d, res, 64 << 10, 'config.json'))) as typeof j;
       } catch (e) {
         if (isRegistryError(e)) throw e;
         j = {};

@@ -1,3 +1,4 @@
+import { concat, utf8OrNull } from '../../util/bytes.ts';
 import { ARCH, PACKAGE_NAME, VERSION, badPackage, field, parseStanzas } from './control.ts';
 import type { Stanza } from './control.ts';
 import { XzError, unxz } from './xz.ts';
@@ -111,13 +112,7 @@ export class DebInspector {
         }
         parts.push(value);
       }
-      const out = new Uint8Array(n);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.byteLength;
-      }
-      return out;
+      return concat(parts, n);
     } catch (e) {
       if (e instanceof Error && 'kind' in e) throw e;
       throw badPackage("the .deb's control.tar.gz does not decompress");
@@ -137,11 +132,9 @@ function controlFile(tar: Uint8Array, max: number): string {
     if ((name === './control' || name === 'control') && (type === '0' || type === '\0')) {
       if (size > max) throw badPackage(`the .deb's control file is larger than ${max} bytes`);
       if (at + 512 + size > tar.byteLength) throw badPackage("the .deb's control.tar is truncated");
-      try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(tar.subarray(at + 512, at + 512 + size));
-      } catch {
-        throw badPackage("the .deb's control file is not UTF-8");
-      }
+      const text = utf8OrNull(tar.subarray(at + 512, at + 512 + size));
+      if (text === null) throw badPackage("the .deb's control file is not UTF-8");
+      return text;
     }
     at += 512 + Math.ceil(size / 512) * 512;
   }

@@ -1,5 +1,6 @@
 import { RegistryError } from '../../errors.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
+import { concat } from '../../util/bytes.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { parseStanzas } from './control.ts';
 import type { Stanza } from './control.ts';
@@ -41,15 +42,9 @@ export async function* linesOf(chunks: AsyncIterable<Uint8Array>, path: string, 
       if (n > max) throw new RegistryError('upstream', `${path} is larger than ${max} bytes`);
       parts.push(c);
     }
-    const all = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.byteLength;
-    }
     let plain: Uint8Array;
     try {
-      plain = unxz(all, max);
+      plain = unxz(concat(parts, n), max);
     } catch (e) {
       if (e instanceof XzError) throw new RegistryError('upstream', `${path} does not decompress: ${e.message}`);
       throw e;

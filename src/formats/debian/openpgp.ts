@@ -1,4 +1,5 @@
 import { fromBase64, toBase64, utf8 } from '../../util/base64.ts';
+import { concat } from '../../util/bytes.ts';
 
 /**
  * The OpenPGP a signed apt repository needs (RFC 4880 v4 packets, Ed25519 as EdDSA with SHA-512
@@ -23,15 +24,7 @@ const ED25519_OID = [0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x0f, 0x01];
 const EDDSA = 22;
 const SHA512 = 10;
 
-function cat(...parts: Array<Uint8Array | number[]>): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const cat = (...parts: Array<Uint8Array | number[]>): Uint8Array => concat(parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p))));
 
 const be = (n: number, bytes: number): number[] => Array.from({ length: bytes }, (_, i) => Math.floor(n / 2 ** (8 * (bytes - 1 - i))) & 0xff);
 

@@ -2,12 +2,13 @@ import { Lru } from '../../cache/lru.ts';
 import type { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { readLimited } from '../../http/streams.ts';
+import { utf8OrNull } from '../../util/bytes.ts';
 import { digestOf, parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
 import type { RwLock } from '../../util/rwlock.ts';
+import { upstreamBody } from '../remote-cache.ts';
 import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { RemoteDocs } from '../remote-doc.ts';
 import { cachedFile } from '../remote-file.ts';
@@ -32,14 +33,6 @@ export interface DebRemoteDeps extends RemoteCacheDeps {
 /** How long a client's update is pinned to the release file it was given (apt reads every index within seconds of it). */
 const PIN_MS = 10 * 60_000;
 const INLINE_BYTES = 256 << 10;
-
-const utf8 = (b: Uint8Array): string | null => {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return null;
-  }
-};
 
 /** Index file paths of one component/architecture, best first: .gz streams with the runtime's own gunzip, .xz is held whole. */
 function packagesCandidates(info: ReleaseInfo, dir: string): string[] {
@@ -112,8 +105,8 @@ export class DebRemote implements DebReader {
       return { doc, cache: 'REVALIDATED' };
     }
     if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `suite ${suite}`, 'NOT_FOUND');
-    const bytes = await this.limited(res, 32 << 20, `${kind} of ${suite}`);
-    const text = utf8(bytes);
+    const bytes = await upstreamBody(this.d, res, 32 << 20, `${kind} of ${suite}`);
+    const text = utf8OrNull(bytes);
     const signed = text === null ? null : kind === 'InRelease' ? clearSigned(text) : text;
     if (signed === null || parseRelease(signed).files.size === 0) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent a ${kind} of ${suite} that lists no SHA256 index files`);
     const digest = digestOf(bytes).value;
@@ -130,15 +123,6 @@ export class DebRemote implements DebReader {
       return next;
     });
     return { doc, cache: 'MISS' };
-  }
-
-  private async limited(res: Response, max: number, what: string): Promise<Uint8Array> {
-    try {
-      return await readLimited(res.body, max, this.d.idleTimeoutMs, `upstream ${what}`);
-    } catch (e) {
-      if (isRegistryError(e) && e.kind === 'too_large') throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent a ${what} larger than ${max} bytes`);
-      throw e;
-    }
   }
 
   private async bytesOf(c: ReleaseCopy): Promise<Uint8Array> {
@@ -203,7 +187,7 @@ export class DebRemote implements DebReader {
     const { doc, cache } = await this.passthrough.current(key, `${suite}/${file}`, false, async () => {
       const res = await this.get(`dists/${suite}/${file}`, via);
       if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, `dists/${suite}/${file}`, 'NOT_FOUND');
-      const text = utf8(await this.limited(res, 32 << 20, `dists/${suite}/${file}`));
+      const text = utf8OrNull(await upstreamBody(this.d, res, 32 << 20, `dists/${suite}/${file}`));
       if (text === null || text.length > INLINE_BYTES * 3) throw new RegistryError('upstream', `upstream ${this.d.upstream.host} sent a ${file} of ${suite} this cache does not keep`);
       const next = { fetchedAt: this.d.now(), text };
       await this.d.meta.put(key, next);
