@@ -81,11 +81,13 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
 
   after(() => closeAll(() => br?.close(), () => up?.stop(), () => work?.cleanup()));
 
-  it('uploads debs built by dpkg-deb (xz, gzip and uncompressed members; curl -T too), and apt-get installs them with signed-by the served key', async () => {
+  it('uploads debs built by dpkg-deb (xz, gzip, zstd and uncompressed members; curl -T too), and apt-get installs them with signed-by the served key', async () => {
     const a1 = await buildDeb(debs(), { name: 'hello-a', version: '1.0-1', depends: 'libmine (>= 2)', payload: 400_000 });
     const a2 = await buildDeb(debs(), { name: 'libmine', version: '2.0', compression: 'gzip' });
     const a3 = await buildDeb(debs(), { name: 'tool-all', version: '1:0.5', arch: 'all', compression: 'none' });
-    for (const f of [a1, a2]) {
+    // As Ubuntu's dpkg-deb builds them: control.tar.zst.
+    const a4 = await buildDeb(debs(), { name: 'ubuntu-style', version: '2.0-0ubuntu1', compression: 'zstd' });
+    for (const f of [a1, a2, a4]) {
       const res = await upload(f);
       assert.equal(res.status, 201, await res.text());
     }
@@ -96,9 +98,9 @@ describe('Debian local and virtual: upload, signed suites, apt-get install from 
     const u = await a.apt(['update']);
     assert.equal(u.code, 0, u.out);
     assert.doesNotMatch(u.out, /W: |NO_PUBKEY|not signed/, u.out);
-    const i = await a.apt(['install', '--download-only', 'hello-a', 'tool-all']);
+    const i = await a.apt(['install', '--download-only', 'hello-a', 'tool-all', 'ubuntu-style']);
     assert.equal(i.code, 0, i.out);
-    assert.deepEqual(await a.archives(), ['hello-a_1.0-1_amd64.deb', 'libmine_2.0_amd64.deb', 'tool-all_1%3a0.5_all.deb']);
+    assert.deepEqual(await a.archives(), ['hello-a_1.0-1_amd64.deb', 'libmine_2.0_amd64.deb', 'tool-all_1%3a0.5_all.deb', 'ubuntu-style_2.0-0ubuntu1_amd64.deb']);
     assert.equal(sha256(await readFile(join(a.dir, 'var/cache/apt/archives/hello-a_1.0-1_amd64.deb'))), sha256(await readFile(a1)));
     // apt-get download too (into the working folder).
     const dl = await a.apt(['download', 'libmine'], debs());

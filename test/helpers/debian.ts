@@ -31,7 +31,7 @@ export interface DebSpec {
   depends?: string;
   /** Bytes of random payload in the package. */
   payload?: number;
-  compression?: 'xz' | 'gzip' | 'none';
+  compression?: 'xz' | 'gzip' | 'zstd' | 'none';
   /** Extra control lines, as written. */
   extra?: string;
 }

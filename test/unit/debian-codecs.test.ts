@@ -5,8 +5,10 @@ import { describe, it } from 'node:test';
 import { clearSigned, parseRelease, parseStanzas, renderStanza } from '../../src/formats/debian/control.ts';
 import { compareVersions } from '../../src/formats/debian/version.ts';
 import { XzError, unxz } from '../../src/formats/debian/xz.ts';
+import { ZstdError, unzstd } from '../../src/formats/debian/zstd.ts';
 
 const xz = (data: Uint8Array, args: string[]): Uint8Array => new Uint8Array(execFileSync('xz', [...args, '-c'], { input: data, maxBuffer: 1 << 28 }));
+const zstd = (data: Uint8Array, args: string[]): Uint8Array => new Uint8Array(execFileSync('zstd', [...args, '-c', '-q'], { input: data, maxBuffer: 1 << 28 }));
 
 // Issue 29: the pieces of the Debian format that are our own code, against Debian's own tools.
 describe('Debian codecs: xz, dpkg versions, control syntax', () => {
@@ -32,6 +34,28 @@ describe('Debian codecs: xz, dpkg versions, control syntax', () => {
     assert.throws(() => unxz(new TextEncoder().encode('not xz at all, not at all'.repeat(2)), 1 << 20), XzError);
     assert.throws(() => unxz(xz(new Uint8Array(1000), ['--x86', '--lzma2']), 1 << 20), /only the LZMA2 filter/);
     assert.throws(() => unxz(xz(new Uint8Array(1 << 20), ['-6']), 1000), /more than 1000 bytes/);
+  });
+
+  it('unzstd decodes what zstd(1) writes: levels from --fast to --ultra -22, long mode, with and without checksums, text and random data', () => {
+    const text = new TextEncoder().encode('Package: a\nVersion: 1\nDepends: libc6 (>= 2.34)\n'.repeat(40_000));
+    const inputs = [new Uint8Array(0), new Uint8Array([7]), new Uint8Array(randomBytes(300_000)), text, new Uint8Array(3 << 20).fill(65)];
+    for (const data of inputs) {
+      for (const args of [['--fast=3'], ['-1'], ['-3'], ['-19'], ['--ultra', '-22'], ['--long=24', '-5'], ['-3', '--no-check']]) {
+        assert.deepEqual(unzstd(zstd(data, args), 16 << 20), data, `${data.byteLength} bytes, zstd ${args.join(' ')}`);
+      }
+    }
+  });
+
+  it('unzstd refuses damaged data (every flipped byte past the frame header), dictionaries and bombs with a ZstdError', () => {
+    const good = zstd(new TextEncoder().encode('hello world, hello zstd '.repeat(2000)), ['-19']);
+    for (let i = 6; i < good.byteLength; i++) {
+      const flipped = good.slice();
+      flipped[i] = (flipped[i] ?? 0) ^ 0xff;
+      assert.throws(() => unzstd(flipped, 1 << 20), ZstdError, `byte ${i} of ${good.byteLength}`);
+    }
+    assert.throws(() => unzstd(good.subarray(0, good.byteLength - 10), 1 << 20), ZstdError);
+    assert.throws(() => unzstd(new TextEncoder().encode('not zstd at all'), 1 << 20), /not a zstd file/);
+    assert.throws(() => unzstd(zstd(new Uint8Array(1 << 20), ['-3']), 1000), /more than 1000 bytes/);
   });
 
   it('compareVersions orders as dpkg --compare-versions does', () => {

@@ -2,6 +2,7 @@ import { concat, utf8OrNull } from '../../util/bytes.ts';
 import { ARCH, PACKAGE_NAME, VERSION, badPackage, field, parseStanzas } from './control.ts';
 import type { Stanza } from './control.ts';
 import { XzError, unxz } from './xz.ts';
+import { ZstdError, unzstd } from './zstd.ts';
 
 /** What a .deb says about itself: its control stanza and the three fields an index is keyed by. */
 export interface DebControl {
@@ -88,7 +89,14 @@ export class DebInspector {
 
   private async unpack(c: { name: string; bytes: Uint8Array }): Promise<Uint8Array> {
     const max = this.limits.maxControlBytes * 64;
-    if (c.name.endsWith('.zst')) throw badPackage('control.tar.zst is not supported yet: build the package with dpkg-deb -Zxz or -Zgzip');
+    if (c.name.endsWith('.zst')) {
+      try {
+        return unzstd(c.bytes, max);
+      } catch (e) {
+        if (e instanceof ZstdError) throw badPackage(`the .deb's control.tar.zst does not decompress: ${e.message}`);
+        throw e;
+      }
+    }
     if (c.name.endsWith('.xz')) {
       try {
         return unxz(c.bytes, max);
