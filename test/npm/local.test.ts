@@ -64,6 +64,31 @@ describe('npm local and virtual repos with the real npm', () => {
     assert.notEqual(anon.code, 0);
   });
 
+  it('npm token list and revoke (the real npm) over the access tokens; create (as npm sends it) needs the password again', async () => {
+    const h = await home(corp(), token);
+    const noPassword = await fetch(`${corp()}-/npm/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ password: 'wrong', readonly: true }) });
+    assert.equal(noPassword.status, 401);
+    const made = await fetch(`${corp()}-/npm/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORDS.writer, readonly: true, cidr_whitelist: [] }) });
+    assert.equal(made.status, 200, await made.clone().text());
+    const ro = (await made.json()) as { token: string; key: string; readonly: boolean };
+    assert.equal(ro.readonly, true);
+    // The read-only token reads but cannot publish.
+    const roHome = await home(corp(), ro.token);
+    assert.equal((await npm(['whoami'], { cwd: work.path, home: roHome })).code, 0);
+    const roPub = await npm(['publish'], { cwd: await writePackage(join(work.path, 'ro', 'x'), { name: 'ro-attempt', version: '1.0.0' }), home: roHome });
+    assert.notEqual(roPub.code, 0);
+    const list = await npm(['token', 'list', '--json'], { cwd: work.path, home: h });
+    assert.equal(list.code, 0, list.stderr);
+    const listed = JSON.parse(list.stdout) as Array<{ key: string; readonly: boolean }>;
+    assert.ok(listed.some((t) => t.key === ro.key && t.readonly), list.stdout);
+    const revoke = await npm(['token', 'revoke', ro.key.slice(0, 8)], { cwd: work.path, home: h });
+    assert.equal(revoke.code, 0, revoke.stderr);
+    assert.notEqual((await npm(['whoami'], { cwd: work.path, home: roHome })).code, 0, 'the revoked token no longer works');
+    const after = JSON.parse((await npm(['token', 'list', '--json'], { cwd: work.path, home: h })).stdout) as Array<{ key: string }>;
+    assert.ok(!after.some((t) => t.key === ro.key));
+    assert.equal((await fetch(`${corp()}-/npm/v1/tokens`)).status, 401);
+  });
+
   it('npm publish, npm view, a republish refused, dist-tags, deprecate, unpublish of a version', async () => {
     const h = await home(corp(), token);
     for (const v of ['1.0.0', '1.1.0', '2.0.0-rc.1']) {

@@ -4,6 +4,7 @@ import type { RequestContext } from '../format.ts';
 import type { NpmView } from './view.ts';
 import { json, smallBody } from './view.ts';
 import { checkName } from './names.ts';
+import { handleTokens } from './tokens.ts';
 
 /** The audit answer when no upstream can be asked: "nothing known", at once (npm waits on anything else). */
 const NO_ADVISORIES = {};
@@ -18,7 +19,7 @@ const decode = (s: string): string => {
 
 /**
  * The registry's `/-/` endpoints: ping, whoami, legacy login (a password exchanged for an access
- * token), search, dist-tags, and `npm audit` / signature keys forwarded to the upstream.
+ * token), `npm token` (tokens.ts), search, dist-tags, and `npm audit` / signature keys forwarded to the upstream.
  */
 export async function handleSpecial(view: NpmView, req: Request, path: string, ctx: RequestContext): Promise<Response> {
   const m = req.method;
@@ -33,6 +34,7 @@ export async function handleSpecial(view: NpmView, req: Request, path: string, c
     if (p === 'invalid' || p.user === null) throw new RegistryError('unauthorized', 'not logged in: set an _authToken for this registry', { code: 'UNAUTHORIZED' });
     return json({ username: p.user });
   }
+  if (path === '/npm/v1/tokens' || path.startsWith('/npm/v1/tokens/')) return handleTokens(view, req, path, ctx);
   const login = /^\/user\/org\.couchdb\.user:([^/]+)$/.exec(path);
   if (login && m === 'PUT') return legacyLogin(view, req, decode(login[1] ?? ''), ctx);
   if (path.startsWith('/v1/search') && (m === 'GET' || head)) {
