@@ -143,4 +143,22 @@ describe('Debian remote: apt-get through a pull-through cache of a signed archiv
     }
     await rm(join(work.path, 'apt-1'), { recursive: true, force: true });
   });
+
+  it('a Packages.gz the Release lists but the mirror lacks: pool files are verified against the next index it has (Packages.xz)', async () => {
+    const dir = join(root(), 'dists/stable/main/binary-amd64');
+    const gz = await readFile(join(dir, 'Packages.gz'));
+    await rm(join(dir, 'Packages.gz'));
+    await rm(join(dir, 'by-hash/SHA256', sha256(gz)));
+    const br3 = await startServer({ config: { repos: [{ name: 'deb', format: 'debian', type: 'remote', upstream: { url: `${relay.url}/debian` } }] } });
+    try {
+      assert.equal((await fetch(`${br3.url}/repo/deb/dists/stable/InRelease`)).status, 200);
+      const path = 'pool/main/h/hello-a/hello-a_1.0-1_amd64.deb';
+      const res = await fetch(`${br3.url}/repo/deb/${path}`);
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(sha256(new Uint8Array(await res.arrayBuffer())), sha256(await readFile(join(root(), path))));
+    } finally {
+      await br3.close();
+      await writeFile(join(dir, 'Packages.gz'), gz);
+    }
+  });
 });

@@ -247,16 +247,31 @@ export class DebRemote implements DebReader {
         for (const comp of ordered) {
           const arches = arch === 'all' ? info.architectures.filter((a) => a !== 'source') : [arch];
           for (const a of arches) {
-            const [idx] = packagesCandidates(info, `${comp}/binary-${a}`);
-            const f = idx ? info.files.get(idx) : undefined;
-            if (!idx || !f) continue;
-            const hit = (await this.poolMap(suite, idx, f.sha256, info.byHash, via)).get(path);
+            const hit = (await this.packagesOf(suite, info, `${comp}/binary-${a}`, via))?.get(path);
             if (hit) return hit;
           }
         }
       }
     }
     return undefined;
+  }
+
+  /**
+   * The pool entries of one component/architecture from the first of its Packages files the archive
+   * has: a Release may list an index that the mirror does not carry (Debian lists the uncompressed
+   * Packages it never publishes), so a missing one is passed over for the next.
+   */
+  private async packagesOf(suite: string, info: ReleaseInfo, dir: string, via: string | undefined): Promise<Map<string, { size: number; sha256: string }> | null> {
+    for (const idx of packagesCandidates(info, dir)) {
+      const f = info.files.get(idx);
+      if (!f) continue;
+      try {
+        return await this.poolMap(suite, idx, f.sha256, info.byHash, via);
+      } catch (e) {
+        if (!(isRegistryError(e) && e.kind === 'not_found')) throw e;
+      }
+    }
+    return null;
   }
 
   private async poolMap(suite: string, idx: string, hex: string, byHash: boolean, via: string | undefined): Promise<Map<string, { size: number; sha256: string }>> {
