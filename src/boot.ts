@@ -3,6 +3,7 @@ import { Evictor } from './jobs/evictor.ts';
 import { FillManager } from './cache/fill-manager.ts';
 import { AccessControl } from './auth/access.ts';
 import { AccessTokens } from './auth/access-tokens.ts';
+import { CliLogins } from './auth/cli-logins.ts';
 import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config/schema.ts';
 import { UploadSessions } from './storage/uploads.ts';
@@ -111,7 +112,8 @@ export async function boot(opts: BootOptions): Promise<Server> {
   const userAgent = `binaryrepo/${VERSION} (${runtime.name} ${runtime.version})`;
   const uploads = new UploadSessions(driver, blobs, meta, newId, now);
   const secret = await tokenSecret(config, driver);
-  const access = new AccessControl(config, secret, now, new AccessTokens(meta, now));
+  const tokens = new AccessTokens(meta, now);
+  const access = new AccessControl(config, secret, now, tokens, new CliLogins(meta, now, tokens));
   const sessions = new Sessions(secret, now, { fingerprint: (u) => access.passwordFingerprint(u), revoked: new RevokedSessions(meta, now) });
   const history = new MetricsHistory(metrics, now);
   const repos = new Map<string, FormatRepo>();

@@ -3,6 +3,7 @@ import type { Config, RepoConfig } from '../config/schema.ts';
 import { fromBase64, fromUtf8, toBase64Url } from '../util/base64.ts';
 import { isAccessToken, tokenAllows } from './access-tokens.ts';
 import type { AccessTokenDoc, AccessTokens } from './access-tokens.ts';
+import type { CliLogins } from './cli-logins.ts';
 import { LoginGuard } from './login-guard.ts';
 import type { LoginLimits } from './login-guard.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -36,6 +37,8 @@ export class AccessControl {
     private readonly now: () => number,
     /** Access tokens (absent: none are accepted, e.g. in tests of the password path alone). */
     readonly tokens?: AccessTokens,
+    /** Logins a command line starts and the web UI finishes (npm login's web flow). */
+    readonly logins?: CliLogins,
   ) {
     this.cfg = { auth: cfg.auth };
     this.repos = new Map(cfg.repos.map((r) => [r.name, r]));

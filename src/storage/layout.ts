@@ -43,6 +43,8 @@ export const layout = {
   tokenSecret: (): string => `${LAYOUT_VERSION}/auth/token-secret`,
   accessTokensDir: (): string => `${LAYOUT_VERSION}/auth/tokens`,
   accessToken: (id: string): string => `${LAYOUT_VERSION}/auth/tokens/${id}`,
+  /** Logins a command line started and the web UI approves (auth/cli-logins.ts). */
+  cliLoginsDir: (): string => `${LAYOUT_VERSION}/auth/cli-logins`,
   revokedSessionsDir: (): string => `${LAYOUT_VERSION}/auth/revoked-sessions`,
   revokedSession: (sid: string): string => `${LAYOUT_VERSION}/auth/revoked-sessions/s${sid}`,
   /** Last access per cached object of a repo, batched (cache/access.ts), whatever its format. */

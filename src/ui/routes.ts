@@ -114,6 +114,24 @@ export function uiApp(s: Server): Hono<UiEnv> {
     return show(c, 'Not deleted', html`<p class="error">${r.message}</p>`, r.status);
   });
 
+  // A login a command line started (npm login): the user sees which repo asks, and approves.
+  app.get('/cli-login', async (c) => {
+    const id = c.req.query('id') ?? '';
+    if (!user(c)) return c.redirect(`/ui/login?next=${encodeURIComponent(`/ui/cli-login?id=${id}`)}`, 303);
+    const p = await s.access.logins?.pending(id);
+    if (!p || p.approved) return show(c, 'Command-line login', html`<p class="error">No such login is waiting: it expired (ten minutes) or was approved already. Run the login again.</p>`, 404);
+    return show(c, 'Command-line login', html`<p>A command line asks to log in to repository <strong>${p.repo}</strong> as <strong>${user(c) ?? ''}</strong> (started ${new Date(p.created).toISOString().slice(11, 19)} UTC). Approve only if you started it: it gets an access token for ${p.repo} (read, write, delete; 90 days), listed on your tokens page.</p>
+<form method="post" action="/ui/cli-login"><input type="hidden" name="csrf" value="${c.get('session').csrf}"><input type="hidden" name="id" value="${id}"><button type="submit">Approve</button></form>`);
+  });
+  app.post('/cli-login', async (c) => {
+    const u = user(c);
+    if (!u) return show(c, 'Command-line login', html`<p class="error">Log in first.</p>`, 401);
+    const ok = (await s.access.logins?.approve(form(c).get('id') ?? '', u)) ?? false;
+    if (!ok) return show(c, 'Command-line login', html`<p class="error">No such login is waiting: it expired or was approved already.</p>`, 404);
+    s.log.info('cli login approved', { user: u });
+    return show(c, 'Command-line login', html`<p>Done: return to your terminal.</p>`);
+  });
+
   app.get('/search', async (c) => {
     const q = (c.req.query('q') ?? '').trim().slice(0, 200);
     const found = q === '' ? { hits: [], cut: false } : await findByName(s, readableRepos(s, user(c)), q, origin(c));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,6 +88,44 @@ describe('npm local and virtual repos with the real npm', () => {
     const after = JSON.parse((await npm(['token', 'list', '--json'], { cwd: work.path, home: h })).stdout) as Array<{ key: string }>;
     assert.ok(!after.some((t) => t.key === ro.key));
     assert.equal((await fetch(`${corp()}-/npm/v1/tokens`)).status, 401);
+  });
+
+  it('npm login (its default web flow): npm prints the page, the user approves it in the web UI, npm gets a token for the repo', async () => {
+    const h = await home(corp());
+    const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', HOME: h, npm_config_userconfig: join(h, '.npmrc'), npm_config_cache: join(h, 'npm-cache'), npm_config_update_notifier: 'false', NO_COLOR: '1' };
+    const child = spawn('npm', ['login', '--auth-type=web', '--registry', corp()], { cwd: work.path, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<number>((res) => child.once('exit', (code) => res(code ?? 1)));
+    const url = await new Promise<string>((res, rej) => {
+      const look = (d: Buffer): void => {
+        out += d.toString();
+        const m = /(http:\/\/\S+\/ui\/cli-login\?id=[A-Za-z0-9]+)/.exec(out);
+        if (m?.[1]) res(m[1]);
+      };
+      child.stdout.on('data', look);
+      child.stderr.on('data', look);
+      void exited.then((code) => rej(new Error(`npm exited (${code}) before printing a login URL: ${out}`)));
+    });
+    // The browser: the page asks for a login first, then shows what asks and an Approve button.
+    const page = new URL(url);
+    const first = await fetch(`${br.url}/ui/login`);
+    const anon = (first.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const csrf0 = /name="csrf" value="([^"]+)"/.exec(await first.text())?.[1] ?? '';
+    const logged = await fetch(`${br.url}/ui/login`, { method: 'POST', body: new URLSearchParams({ csrf: csrf0, user: 'writer', password: PASSWORDS.writer, next: `${page.pathname}${page.search}` }), redirect: 'manual', headers: { cookie: anon, origin: br.url } });
+    assert.equal(logged.status, 303);
+    const cookie = (logged.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const approvePage = await (await fetch(`${br.url}${page.pathname}${page.search}`, { headers: { cookie } })).text();
+    assert.match(approvePage, /repository <strong>corp<\/strong> as <strong>writer<\/strong>/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(approvePage)?.[1] ?? '';
+    const ok = await fetch(`${br.url}/ui/cli-login`, { method: 'POST', body: new URLSearchParams({ csrf, id: page.searchParams.get('id') ?? '' }), headers: { cookie, origin: br.url } });
+    assert.equal(ok.status, 200);
+    assert.equal(await exited, 0, out);
+    const rc = await readFile(join(h, '.npmrc'), 'utf8');
+    assert.match(rc, /:_authToken=brt_/);
+    const who = await npm(['whoami'], { cwd: work.path, home: h });
+    assert.equal(who.stdout.trim(), 'writer', who.stderr);
+    // Collected once: the poll URL is spent, the same approval cannot be replayed.
+    assert.equal((await fetch(`${br.url}/ui/cli-login`, { method: 'POST', body: new URLSearchParams({ csrf, id: page.searchParams.get('id') ?? '' }), headers: { cookie, origin: br.url } })).status, 404);
   });
 
   it('npm publish, npm view, a republish refused, dist-tags, deprecate, unpublish of a version', async () => {

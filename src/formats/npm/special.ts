@@ -4,7 +4,7 @@ import type { RequestContext } from '../format.ts';
 import type { NpmView } from './view.ts';
 import { json, smallBody } from './view.ts';
 import { checkName } from './names.ts';
-import { handleTokens } from './tokens.ts';
+import { handleTokens, webLogin } from './tokens.ts';
 
 /** The audit answer when no upstream can be asked: "nothing known", at once (npm waits on anything else). */
 const NO_ADVISORIES = {};
@@ -35,6 +35,7 @@ export async function handleSpecial(view: NpmView, req: Request, path: string, c
     return json({ username: p.user });
   }
   if (path === '/npm/v1/tokens' || path.startsWith('/npm/v1/tokens/')) return handleTokens(view, req, path, ctx);
+  if (path === '/v1/login' || path === '/v1/done') return webLogin(view, req, path, ctx);
   const login = /^\/user\/org\.couchdb\.user:([^/]+)$/.exec(path);
   if (login && m === 'PUT') return legacyLogin(view, req, decode(login[1] ?? ''), ctx);
   if (path.startsWith('/v1/search') && (m === 'GET' || head)) {

@@ -1,4 +1,5 @@
 import { RegistryError } from '../../errors.ts';
+import { repoBase } from '../../http/forwarded.ts';
 import type { RequestContext } from '../format.ts';
 import type { NpmView } from './view.ts';
 import { json, smallBody } from './view.ts';
@@ -56,4 +57,30 @@ export async function handleTokens(view: NpmView, req: Request, path: string, ct
     return new Response(null, { status: 204 });
   }
   throw new RegistryError('not_found', `no such endpoint: ${m} /-${path}`, { code: 'NOT_FOUND' });
+}
+
+/**
+ * `npm login` (its default web flow): `POST /-/v1/login` starts a login the user approves in the
+ * web UI (`loginUrl`), and npm polls `doneUrl` (202 with Retry-After until then) for the token.
+ */
+export async function webLogin(view: NpmView, req: Request, path: string, ctx: RequestContext): Promise<Response> {
+  const logins = ctx.core.access.logins;
+  if (!ctx.core.access.enabled || !logins) throw new RegistryError('unsupported', 'this server has no users to log in as; no token is needed', { code: 'UNSUPPORTED' });
+  const base = repoBase(req, ctx.core.config.http, view.name);
+  if (path === '/v1/login' && req.method === 'POST') {
+    await req.body?.cancel();
+    const started = await logins.start(view.name);
+    if (!started) throw new RegistryError('unavailable', 'too many logins are waiting; try again in a few minutes', { retryAfter: 60 });
+    const ui = base.replace(/\/repo\/[^/]+$/, '');
+    return json({ loginUrl: `${ui}/ui/cli-login?id=${started.id}`, doneUrl: `${base}/-/v1/done?id=${started.id}&s=${encodeURIComponent(started.secret)}` });
+  }
+  if (path === '/v1/done' && req.method === 'GET') {
+    const q = new URL(req.url).searchParams;
+    const r = await logins.poll(q.get('id') ?? '', q.get('s') ?? '');
+    if (r === null) throw new RegistryError('not_found', 'no such login waiting (it expired after ten minutes, or was collected)', { code: 'NOT_FOUND' });
+    if (r === 'pending') return new Response(JSON.stringify({}), { status: 202, headers: { 'content-type': 'application/json', 'retry-after': '1' } });
+    ctx.info.user = r.user;
+    return json({ token: r.token });
+  }
+  throw new RegistryError('not_found', `no such endpoint: ${req.method} /-${path}`, { code: 'NOT_FOUND' });
 }
