@@ -74,12 +74,17 @@ export async function archiveKey(dir: string): Promise<{ home: string; pub: stri
  */
 let generations = 0;
 
-export async function writeArchive(root: string, suite: string, debs: string[], key: { home: string }, opts: { byHash: boolean; validSeconds?: number }): Promise<void> {
+export async function writeArchive(root: string, suite: string, debs: string[], key: { home: string }, opts: { byHash: boolean; validSeconds?: number; sources?: Array<{ name: string; files: string[] }> }): Promise<void> {
   for (const deb of debs) {
     const name = (await must('dpkg-deb', ['--field', deb, 'Package'])).trim();
     const to = join(root, 'pool/main', name.startsWith('lib') ? name.slice(0, 4) : name.slice(0, 1), name, deb.split('/').pop() ?? '');
     await mkdir(dirname(to), { recursive: true });
     await copyFile(deb, to);
+  }
+  for (const src of opts.sources ?? []) {
+    const to = join(root, 'pool/main', src.name.slice(0, 1), src.name);
+    await mkdir(to, { recursive: true });
+    for (const f of src.files) await copyFile(f, join(to, f.split('/').pop() ?? ''));
   }
   const next = join(root, 'dists', `.${suite}.next`);
   const dir = join(next, 'main/binary-amd64');
@@ -88,6 +93,12 @@ export async function writeArchive(root: string, suite: string, debs: string[], 
   const packages = await must('apt-ftparchive', ['packages', 'pool'], { cwd: root });
   await writeFile(join(dir, 'Packages'), packages.replace(/^.*Warning.*\n/gm, ''));
   await must('sh', ['-c', 'gzip -9nk Packages && xz -k Packages'], { cwd: dir });
+  if (opts.sources?.length) {
+    const sdir = join(next, 'main/source');
+    await mkdir(sdir, { recursive: true });
+    await writeFile(join(sdir, 'Sources'), (await must('apt-ftparchive', ['sources', 'pool'], { cwd: root })).replace(/^.*Warning.*\n/gm, ''));
+    await must('sh', ['-c', 'gzip -9nk Sources && xz -k Sources'], { cwd: sdir });
+  }
   const fields = ['Origin=Test', 'Label=Test', `Suite=${suite}`, `Codename=${suite}`, 'Architectures=amd64', 'Components=main', ...(opts.byHash ? ['Acquire-By-Hash=yes'] : []), ...(opts.validSeconds ? [`ValidTime=${opts.validSeconds}`] : [])];
   const release = await must('apt-ftparchive', [...fields.flatMap((f) => ['-o', `APT::FTPArchive::Release::${f}`]), 'release', '.'], { cwd: next });
   await writeFile(join(next, 'Release'), release);
@@ -154,4 +165,17 @@ export async function filesUnder(root: string): Promise<string[]> {
   };
   await walk(root);
   return out;
+}
+
+/** A native source package made by dpkg-source (its .dsc and .tar.xz); returns their paths. */
+export async function buildSource(dir: string, name: string, version: string): Promise<string[]> {
+  const tree = join(dir, `${name}-${version}`);
+  await mkdir(join(tree, 'debian/source'), { recursive: true });
+  await writeFile(join(tree, 'debian/source/format'), '3.0 (native)\n');
+  await writeFile(join(tree, 'debian/control'), `Source: ${name}\nMaintainer: Test <test@example.invalid>\n\nPackage: ${name}\nArchitecture: all\nDescription: test source ${name}\n a source package built by the tests\n`);
+  await writeFile(join(tree, 'debian/changelog'), `${name} (${version}) stable; urgency=low\n\n  * Built by the tests.\n\n -- Test <test@example.invalid>  Mon, 07 Dec 2026 00:00:00 +0000\n`);
+  await writeFile(join(tree, 'debian/rules'), '#!/usr/bin/make -f\n%:\n\tdh $@\n');
+  await writeFile(join(tree, 'README'), randomBytes(2000).toString('hex'));
+  await must('dpkg-source', ['-b', `${name}-${version}`], { cwd: dir });
+  return (await readdir(dir)).filter((f) => f.startsWith(`${name}_${version}`) && !f.endsWith('.deb')).map((f) => join(dir, f));
 }

@@ -115,3 +115,30 @@ export async function stanzasOfLines(lines: AsyncIterable<string>): Promise<Stan
   if (cur.length) out.push(...parseStanzas(cur.join('\n')));
   return out;
 }
+
+/** `<Directory>/<file>` → size and SHA256 of every file of every stanza of a Sources index (its Checksums-Sha256 lines). */
+export async function sourceEntries(lines: AsyncIterable<string>): Promise<Map<string, { size: number; sha256: string }>> {
+  const out = new Map<string, { size: number; sha256: string }>();
+  let dir = '';
+  let files: Array<[string, number, string]> = [];
+  let inSums = false;
+  const flush = (): void => {
+    if (dir) for (const [name, size, sha] of files) out.set(`${dir}/${name}`, { size, sha256: sha });
+    dir = '';
+    files = [];
+    inSums = false;
+  };
+  for await (const l of lines) {
+    if (l.trim() === '') flush();
+    else if (l.startsWith(' ') || l.startsWith('\t')) {
+      if (!inSums) continue;
+      const [sha, size, name] = l.trim().split(/\s+/);
+      if (sha && /^[0-9a-f]{64}$/.test(sha) && size && /^\d+$/.test(size) && name && !name.includes('/')) files.push([name, Number(size), sha]);
+    } else {
+      inSums = l.startsWith('Checksums-Sha256:');
+      if (l.startsWith('Directory:')) dir = l.slice(10).trim();
+    }
+  }
+  flush();
+  return out;
+}

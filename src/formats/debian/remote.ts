@@ -15,7 +15,7 @@ import { cachedFile } from '../remote-file.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { clearSigned, parseRelease } from './control.ts';
 import type { ReleaseInfo } from './control.ts';
-import { chunksOf, linesOf, poolEntries, stanzasOfLines } from './index-scan.ts';
+import { chunksOf, linesOf, poolEntries, sourceEntries, stanzasOfLines } from './index-scan.ts';
 import { debLayout } from './layout.ts';
 import type { CachedDebDoc, ReleaseCopy, ReleaseDoc, ReleaseFileDoc } from './layout.ts';
 import { notFound } from './reader.ts';
@@ -36,7 +36,8 @@ const INLINE_BYTES = 256 << 10;
 
 /** Index file paths of one component/architecture, best first: .gz streams with the runtime's own gunzip, .xz is held whole. */
 function packagesCandidates(info: ReleaseInfo, dir: string): string[] {
-  return ['Packages.gz', 'Packages.xz', 'Packages'].map((f) => `${dir}/${f}`).filter((p) => info.files.has(p));
+  const base = dir.endsWith('/source') ? 'Sources' : 'Packages';
+  return [`${base}.gz`, `${base}.xz`, base].map((f) => `${dir}/${f}`).filter((p) => info.files.has(p));
 }
 
 /**
@@ -231,11 +232,14 @@ export class DebRemote implements DebReader {
     });
   }
 
-  /** Size and SHA256 of a pool file, from the Packages indexes of the release files this client and the cache hold. */
+  /**
+   * Size and SHA256 of a pool file, from the indexes of the release files this client and the cache
+   * hold: a package's Packages entry, or (a .dsc, an .orig.tar, a .debian.tar: `apt-get source`)
+   * its source package's Sources entry.
+   */
   private async expected(path: string, client: string, via: string | undefined): Promise<{ size: number; sha256: string } | undefined> {
     const parts = path.split('/');
     const arch = /_([a-z0-9-]+)\.u?deb$/.exec(path)?.[1];
-    if (!arch) return undefined;
     for (const suite of await this.suites()) {
       const doc = await this.d.meta.get<ReleaseDoc>(debLayout.release(this.name, suite));
       if (!doc) continue;
@@ -245,9 +249,9 @@ export class DebRemote implements DebReader {
         // The pool's own component first (pool/<component>/...), then the others (some archives lay the pool out differently).
         const ordered = [...comps.filter((x) => x === parts[1] || x.endsWith(`/${parts[1] ?? ''}`)), ...comps.filter((x) => x !== parts[1])];
         for (const comp of ordered) {
-          const arches = arch === 'all' ? info.architectures.filter((a) => a !== 'source') : [arch];
-          for (const a of arches) {
-            const hit = (await this.packagesOf(suite, info, `${comp}/binary-${a}`, via))?.get(path);
+          const dirs = arch === undefined ? [`${comp}/source`] : (arch === 'all' ? info.architectures.filter((a) => a !== 'source') : [arch]).map((a) => `${comp}/binary-${a}`);
+          for (const dir of dirs) {
+            const hit = (await this.packagesOf(suite, info, dir, via))?.get(path);
             if (hit) return hit;
           }
         }
@@ -278,7 +282,8 @@ export class DebRemote implements DebReader {
     const hit = this.pools.get(hex);
     if (hit) return hit;
     const f = await this.indexFile(suite, idx, hex, byHash, via);
-    const m = await poolEntries(linesOf(chunksOf(this.d.blobs, f), idx, this.d.maxIndexBytes * 16));
+    const lines = linesOf(chunksOf(this.d.blobs, f), idx, this.d.maxIndexBytes * 16);
+    const m = await (idx.includes('/source/Sources') ? sourceEntries(lines) : poolEntries(lines));
     this.pools.set(hex, m);
     return m;
   }
@@ -286,7 +291,7 @@ export class DebRemote implements DebReader {
   async pool(path: string, via: string | undefined, client: string): Promise<CachedFile> {
     await this.d.negative.load();
     const e = await this.expected(path, client, via);
-    if (!e) throw notFound(`${path} (no Packages index of ${this.name} read so far lists it; run apt-get update through this repository)`);
+    if (!e) throw notFound(`${path} (no Packages or Sources index of ${this.name} read so far lists it; run apt-get update through this repository)`);
     const dg = parseDigest(`sha256:${e.sha256}`);
     if (!dg.ok) throw notFound(path);
     return cachedFile<CachedDebDoc>(this.d, {
