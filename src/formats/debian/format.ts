@@ -1,6 +1,8 @@
 import { RegistryError } from '../../errors.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RequestContext } from '../format.ts';
+import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RequestContext } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
+import { debianExport, debianImport } from './bundle.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { storedNegativeRemoteDeps } from '../remote-cache.ts';
 import { ViewRepoHandle } from '../view-repo.ts';
@@ -33,6 +35,15 @@ class DebianRepoHandle extends ViewRepoHandle<DebianView> {
 
   handle(req: Request, sub: string, ctx: RequestContext): Promise<Response> {
     return handleDebian(this.view, req, sub, ctx);
+  }
+
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return debianExport(this.view.reader, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!this.view.writer) throw noImportTarget(this.name);
+    return debianImport(this.view.writer, this.blobs, index, onItem);
   }
 
   /** `<suite>/<package>[/<version>]` of a hosted suite: every architecture of it leaves the index. */

@@ -131,12 +131,16 @@ export class DebLocal implements DebReader {
     return { gen: r.digest, stanzas: async () => r.value.packages.filter((p) => p.component === component && (p.arch === arch || p.arch === 'all')).map(indexStanza) };
   }
 
+  async shape(): Promise<{ components: string[]; architectures: string[] }> {
+    return { components: this.d.components, architectures: this.d.architectures };
+  }
+
   async hosts(suite: string): Promise<Set<string>> {
     return new Set((await this.record(suite))?.value.packages.map((p) => p.name) ?? []);
   }
 
   /** An upload: the .deb streamed into the store while its control file is read, then added to the suite. */
-  async upload(suite: string, component: string, body: AsyncIterable<Uint8Array>, length: number | undefined, by: string | null): Promise<{ entry: DebEntry; replaced: boolean }> {
+  async upload(suite: string, component: string, body: AsyncIterable<Uint8Array>, length: number | undefined, by: string | null): Promise<{ entry: DebEntry; replaced: boolean; existed: boolean }> {
     checkSegment('suite', suite);
     checkSegment('component', component);
     if (!this.d.components.includes(component)) throw badPackage(`component ${component} is not one of this repository's (${this.d.components.join(', ')})`);
@@ -173,11 +177,13 @@ export class DebLocal implements DebReader {
       }
       const entry: DebEntry = { component, name: c.name, version: c.version, arch: c.arch, source: c.source, stanza: c.stanza, filename, deb: { digest, size: stored.size }, at: this.d.now(), by };
       let replaced = false;
+      let existed = false;
       await this.docs.change(this.shardKey(suite, c.name), (cur) => {
         const rec: SuiteRecord = cur ?? { suite, packages: [], changed: 0 };
         const had = rec.packages.find((p) => p.name === c.name && p.version === c.version && p.arch === c.arch);
         if (had && had.deb.digest !== digest) throw new RegistryError('conflict', `${c.name} ${c.version} (${c.arch}) is already in suite ${suite} with other contents; delete it first`, { code: 'EXISTS' });
-        if (had && had.component === component) return rec;
+        existed = had !== undefined && had.component === component;
+        if (existed) return rec;
         replaced = had !== undefined;
         rec.packages = rec.packages.filter((p) => p !== had);
         rec.packages.push(entry);
@@ -186,7 +192,7 @@ export class DebLocal implements DebReader {
         return rec;
       });
       this.d.log.info('deb uploaded', { repo: this.name, suite, package: c.name, version: c.version, arch: c.arch, user: by ?? '' });
-      return { entry, replaced };
+      return { entry, replaced, existed };
     });
   }
 

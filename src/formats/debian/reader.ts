@@ -32,6 +32,8 @@ export interface DebReader {
   /** Package names hosted here (a local repo; a virtual's guard against dependency confusion). */
   hosts?(suite: string): Promise<Set<string>>;
   suites(): Promise<string[]>;
+  /** The components and binary architectures a suite lists (a remote: its Release; else the config). */
+  shape(suite: string, via: string | undefined): Promise<{ components: string[]; architectures: string[] }>;
 }
 
 export const notFound = (what: string): RegistryError => new RegistryError('not_found', `not found: ${what}`, { code: 'NOT_FOUND' });

@@ -312,6 +312,11 @@ export class DebRemote implements DebReader {
     });
   }
 
+  async shape(suite: string, via: string | undefined): Promise<{ components: string[]; architectures: string[] }> {
+    const info = await this.info((await this.release(suite, via)).doc);
+    return { components: info.components, architectures: info.architectures.filter((a) => a !== 'source' && a !== 'all') };
+  }
+
   async index(suite: string, component: string, arch: string, via: string | undefined): Promise<MemberIndex | null> {
     const r = await this.release(suite, via).catch((e: unknown) => {
       if (isRegistryError(e) && e.kind === 'not_found') return null;

@@ -21,14 +21,18 @@ export class DebVirtual implements DebReader {
   constructor(
     readonly name: string,
     private readonly members: DebReader[],
-    private readonly shape: SuiteShape,
+    private readonly shapeOf: SuiteShape,
     private readonly publisher: SuitePublisher,
     private readonly now: () => number,
     private readonly routes = new Lru<Map<string, DebReader>>(200, 64 << 20, (m) => m.size * 200),
   ) {}
 
   restrictedTo(readable: (member: string) => boolean): DebVirtual {
-    return new DebVirtual(this.name, this.members.filter((m) => readable(m.name)), this.shape, this.publisher, this.now, this.routes);
+    return new DebVirtual(this.name, this.members.filter((m) => readable(m.name)), this.shapeOf, this.publisher, this.now, this.routes);
+  }
+
+  async shape(): Promise<{ components: string[]; architectures: string[] }> {
+    return this.shapeOf;
   }
 
   async suites(): Promise<string[]> {
@@ -40,8 +44,8 @@ export class DebVirtual implements DebReader {
   private async generation(suite: string, via: string | undefined): Promise<Generation> {
     const parts: Array<{ m: DebReader; comp: string; arch: string; idx: MemberIndex }> = [];
     for (const m of this.members) {
-      for (const comp of this.shape.components) {
-        for (const arch of this.shape.architectures) {
+      for (const comp of this.shapeOf.components) {
+        for (const arch of this.shapeOf.architectures) {
           const idx = await m.index(suite, comp, arch, via);
           if (idx) parts.push({ m, comp, arch, idx });
         }
@@ -52,7 +56,7 @@ export class DebVirtual implements DebReader {
     const build = async (): Promise<{ files: Map<string, Uint8Array>; release: string }> => {
       const { items, route } = await this.merge(suite, parts);
       this.routes.set(`${suite}\0${id}`, route);
-      return buildSuite(this.name, suite, this.shape, items, this.now());
+      return buildSuite(this.name, suite, this.shapeOf, items, this.now());
     };
     const g = await this.publisher.generation(suite, id, this.now(), build);
     // The generation may outlive its routes in memory: they are merged again then.
