@@ -22,7 +22,7 @@ help:
 	@echo "make setup-py-tools     pypiserver, pip, uv, twine, poetry (pinned) into .build/py-tools, for the PyPI tests"
 	@echo "make setup-maven        Maven 3.9 and 4 (pinned, from the Maven repository) and the plugin seed, for the Maven tests"
 	@echo "make setup-cargo        checks the machine's cargo (1.68 or newer, rustup's), the Cargo tests' client"
-	@echo "make setup-debian       apt-utils, xz-utils, reprepro, apt-cacher-ng, sqv from apt (the Debian tests and bench)"
+	@echo "make setup-debian       apt-utils, xz-utils, apt-cacher-ng, sqv from apt (the Debian tests and bench)"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
 	@echo "make setup-certs        CA + server certificate for nginx/ (nginx/certs/)"
 	@echo "make check-remote-pull  upstream registry + binaryrepo + nginx + podman: cold then warm pulls"
@@ -119,9 +119,9 @@ setup-certs:
 check-remote-pull: setup setup-system
 	node --import tsx test/e2e/check-remote-pull.ts
 
-# Debian's tools for the apt tests and bench: apt-ftparchive (apt-utils), xz, reprepro, apt-cacher-ng (the bench's peer).
+# Debian's tools for the apt tests and bench: apt-ftparchive (apt-utils), xz, sqv (apt 3's verifier), apt-cacher-ng (the bench's peer).
 setup-debian:
-	@dpkg -s apt-utils xz-utils reprepro apt-cacher-ng sqv >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apt-utils xz-utils reprepro apt-cacher-ng sqv; }
+	@dpkg -s apt-utils xz-utils apt-cacher-ng sqv >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apt-utils xz-utils apt-cacher-ng sqv; }
 
 # The bench's own peers: wrk and ab (apache2-utils) for small-request rates (nginx, docker-registry come with setup-system).
 setup-bench: setup-system
