@@ -1,5 +1,4 @@
 import { Lru } from '../../cache/lru.ts';
-import type { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { utf8OrNull } from '../../util/bytes.ts';
@@ -7,28 +6,21 @@ import { digestOf, parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';
-import type { RwLock } from '../../util/rwlock.ts';
 import { upstreamBody } from '../remote-cache.ts';
-import type { RemoteCacheDeps } from '../remote-cache.ts';
 import { RemoteDocs } from '../remote-doc.ts';
-import { cachedFile } from '../remote-file.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { clearSigned, parseRelease } from './control.ts';
 import type { ReleaseInfo } from './control.ts';
 import { chunksOf, linesOf, poolEntries, sourceEntries, stanzasOfLines } from './index-scan.ts';
 import { debLayout } from './layout.ts';
-import type { CachedDebDoc, ReleaseCopy, ReleaseDoc, ReleaseFileDoc } from './layout.ts';
+import type { ReleaseCopy, ReleaseDoc, ReleaseFileDoc } from './layout.ts';
 import { notFound } from './reader.ts';
 import type { DebReader, MemberIndex, SuiteFile } from './reader.ts';
 import { BY_HASH, BY_SHA512 } from './suite-files.ts';
+import { cachedIndex, cachedPool } from './remote-files.ts';
+import type { DebRemoteDeps } from './remote-files.ts';
 
-export interface DebRemoteDeps extends RemoteCacheDeps {
-  negative: StoredNegativeCache;
-  upstream: UpstreamClient;
-  gcGate: RwLock;
-  maxIndexBytes: number;
-  maxDebBytes: number;
-}
+export type { DebRemoteDeps };
 
 /** How long a client's update is pinned to the release file it was given (apt reads every index within seconds of it). */
 const PIN_MS = 10 * 60_000;
@@ -198,38 +190,8 @@ export class DebRemote implements DebReader {
     return { kind: 'bytes', bytes, etag: digestOf(bytes).hex.slice(0, 32), modified: doc.fetchedAt, cache };
   }
 
-  /** An index file by its SHA256: one upstream request (by-hash where offered), verified, stored under its hash. */
   private indexFile(suite: string, path: string, hex: string, byHash: boolean, via: string | undefined): Promise<CachedFile> {
-    const dir = path.includes('/by-hash/') ? path.slice(0, path.indexOf('/by-hash/')) : path.slice(0, path.lastIndexOf('/'));
-    const hashed = `dists/${suite}/${dir}/by-hash/SHA256/${hex}`;
-    const plain = path.includes('/by-hash/') ? null : `dists/${suite}/${path}`;
-    const expected = parseDigest(`sha256:${hex}`);
-    if (!expected.ok) throw new RegistryError('invalid', 'not a SHA256');
-    return cachedFile<CachedDebDoc>(this.d, {
-      fillKey: `debian:${this.name}:index:${hex}`,
-      docKey: debLayout.index(this.name, hex),
-      negKey: `index:${hex}`,
-      what: `dists/${suite}/${path}`,
-      maxBytes: this.d.maxIndexBytes,
-      source: async () => ({
-        expected: expected.digest,
-        fetch: async () => {
-          // By hash first where the archive offers it: those URLs never change under a client mid-update.
-          if (byHash || !plain) {
-            const res = await this.get(hashed, via);
-            if (res.status === 200 || !plain) {
-              if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, hashed, 'NOT_FOUND');
-              return res;
-            }
-            await res.body?.cancel();
-          }
-          const res = await this.get(plain, via);
-          if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, plain, 'NOT_FOUND');
-          return res;
-        },
-      }),
-      doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now() }),
-    });
+    return cachedIndex(this.d, suite, path, hex, byHash, via);
   }
 
   /**
@@ -292,24 +254,7 @@ export class DebRemote implements DebReader {
     await this.d.negative.load();
     const e = await this.expected(path, client, via);
     if (!e) throw notFound(`${path} (no Packages or Sources index of ${this.name} read so far lists it; run apt-get update through this repository)`);
-    const dg = parseDigest(`sha256:${e.sha256}`);
-    if (!dg.ok) throw notFound(path);
-    return cachedFile<CachedDebDoc>(this.d, {
-      fillKey: `debian:${this.name}:pool:${e.sha256}`,
-      docKey: debLayout.pool(this.name, path, e.sha256),
-      negKey: `pool:${path}:${e.sha256}`,
-      what: path,
-      maxBytes: Math.min(this.d.maxDebBytes, e.size),
-      source: async () => ({
-        expected: dg.digest,
-        fetch: async () => {
-          const res = await this.get(path, via);
-          if (res.status !== 200) throw await upstreamFailure(res, this.d.upstream.host, path, 'NOT_FOUND');
-          return res;
-        },
-      }),
-      doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now() }),
-    });
+    return cachedPool(this.d, path, e, via);
   }
 
   async shape(suite: string, via: string | undefined): Promise<{ components: string[]; architectures: string[] }> {

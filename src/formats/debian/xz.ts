@@ -5,84 +5,16 @@
  * Integrity checks (CRC32, CRC64) are verified; anything else in the container is refused.
  */
 
+import { crc32, crc64 } from '../../util/crc.ts';
+import { UnpackOut } from './unpack-out.ts';
+
 export class XzError extends Error {}
 
 const fail = (m: string): never => {
   throw new XzError(m);
 };
 
-const CRC32 = new Uint32Array(256);
-const CRC64_LO = new Uint32Array(256);
-const CRC64_HI = new Uint32Array(256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC32[n] = c >>> 0;
-  // CRC-64/XZ (ECMA-182 reflected, 0xC96C5795D7870F42) in two 32-bit halves.
-  let lo = n;
-  let hi = 0;
-  for (let k = 0; k < 8; k++) {
-    const bit = lo & 1;
-    lo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
-    hi = hi >>> 1;
-    if (bit) {
-      lo = (lo ^ 0xd7870f42) >>> 0;
-      hi = (hi ^ 0xc96c5795) >>> 0;
-    }
-  }
-  CRC64_LO[n] = lo;
-  CRC64_HI[n] = hi;
-}
-
-export function crc32(b: Uint8Array, from = 0, to = b.byteLength): number {
-  let c = 0xffffffff;
-  for (let i = from; i < to; i++) c = (CRC32[(c ^ (b[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function crc64(b: Uint8Array, to: number): [number, number] {
-  let lo = 0xffffffff;
-  let hi = 0xffffffff;
-  for (let i = 0; i < to; i++) {
-    const t = (lo ^ (b[i] ?? 0)) & 0xff;
-    lo = ((CRC64_LO[t] ?? 0) ^ ((lo >>> 8) | (hi << 24))) >>> 0;
-    hi = ((CRC64_HI[t] ?? 0) ^ (hi >>> 8)) >>> 0;
-  }
-  return [(lo ^ 0xffffffff) >>> 0, (hi ^ 0xffffffff) >>> 0];
-}
-
 const u32le = (b: Uint8Array, at: number): number => ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16) | ((b[at + 3] ?? 0) << 24)) >>> 0;
-
-/** The output, grown as needed up to the caller's bound (a decompression bomb stops there). */
-class Out {
-  buf = new Uint8Array(1 << 16);
-  len = 0;
-  constructor(private readonly max: number) {}
-
-  private grow(need: number): void {
-    if (need > this.max) fail(`unpacks to more than ${this.max} bytes`);
-    let n = this.buf.byteLength;
-    while (n < need) n *= 2;
-    const next = new Uint8Array(Math.min(n, Math.max(need, this.max)));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  put(b: number): void {
-    if (this.len >= this.buf.byteLength) this.grow(this.len + 1);
-    this.buf[this.len++] = b;
-  }
-
-  copy(dist: number, n: number, floor: number): void {
-    if (dist > this.len - floor) fail('a match reaches before the start of the dictionary');
-    if (this.len + n > this.buf.byteLength) this.grow(this.len + n);
-    for (let i = 0; i < n; i++, this.len++) this.buf[this.len] = this.buf[this.len - dist] ?? 0;
-  }
-
-  back(dist: number): number {
-    return this.buf[this.len - dist] ?? 0;
-  }
-}
 
 /** The LZMA range decoder over one chunk's bytes. */
 class Range {
@@ -199,7 +131,7 @@ class Lzma {
   }
 
   /** Decodes `n` bytes of one chunk into `out`; `floor` is where the dictionary was last reset. */
-  chunk(rc: Range, out: Out, n: number, floor: number): void {
+  chunk(rc: Range, out: UnpackOut, n: number, floor: number): void {
     const p = this.probs;
     const end = out.len + n;
     const pbMask = (1 << this.pb) - 1;
@@ -233,7 +165,7 @@ class Lzma {
         if (rc.bit(p, IS_REP_G0 + state) === 0) {
           if (rc.bit(p, IS_REP0_LONG + (state << 4) + posState) === 0) {
             state = state < 7 ? 9 : 11;
-            out.copy(rep0 + 1, 1, floor);
+            out.match(rep0 + 1, 1, floor);
             continue;
           }
         } else {
@@ -270,7 +202,7 @@ class Lzma {
         if (rep0 === 0xffffffff) fail('an end marker inside an LZMA2 chunk');
       }
       if (out.len + len + 2 > end) fail('a match runs past the end of its chunk');
-      out.copy(rep0 + 1, len + 2, floor);
+      out.match(rep0 + 1, len + 2, floor);
     }
     this.state = state;
     this.reps = [rep0, rep1, rep2, rep3];
@@ -289,7 +221,7 @@ function readVarint(b: Uint8Array, at: { pos: number }): number {
 }
 
 /** One LZMA2 block's data from `pos`; returns where it ended. */
-function lzma2(b: Uint8Array, pos: number, out: Out): number {
+function lzma2(b: Uint8Array, pos: number, out: UnpackOut): number {
   const lz = new Lzma();
   let floor = out.len;
   let started = false;
@@ -333,7 +265,7 @@ export function unxz(b: Uint8Array, maxBytes: number): Uint8Array {
   if (b[6] !== 0 || crc32(b, 6, 8) !== u32le(b, 8)) fail('a bad xz stream header');
   const check = (b[7] ?? 0) & 0x0f;
   const checkBytes = check === 0 ? 0 : 4 << Math.floor((check - 1) / 3);
-  const out = new Out(maxBytes);
+  const out = new UnpackOut(maxBytes, fail);
   let pos = 12;
   for (;;) {
     const hsize = b[pos] ?? fail('truncated');

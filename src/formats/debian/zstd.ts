@@ -6,6 +6,7 @@
  */
 
 import { xxh64low } from '../../util/xxh64.ts';
+import { UnpackOut } from './unpack-out.ts';
 import { ZstdError } from './zstd-error.ts';
 import { BackBits, LL_BASE, LL_BITS, ML_BASE, ML_BITS, PREDEFINED, huffStream, readFse, readHuffman, rle } from './zstd-tables.ts';
 import type { Fse, Huff } from './zstd-tables.ts';
@@ -23,32 +24,6 @@ interface FrameState {
   of: Fse | undefined;
   ml: Fse | undefined;
   rep: [number, number, number];
-}
-
-/** The output, grown as needed up to the caller's bound. */
-class Out {
-  buf = new Uint8Array(1 << 16);
-  len = 0;
-  constructor(private readonly max: number) {}
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.byteLength) return;
-    if (this.len + n > this.max) fail(`unpacks to more than ${this.max} bytes`);
-    let size = this.buf.byteLength;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(Math.min(size, this.max));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  bytes(src: Uint8Array): void {
-    this.ensure(src.byteLength);
-    this.buf.set(src, this.len);
-    this.len += src.byteLength;
-  }
-  match(offset: number, n: number, frameStart: number): void {
-    if (offset > this.len - frameStart || offset === 0) fail('a match before the start of the frame');
-    this.ensure(n);
-    for (let i = 0; i < n; i++, this.len++) this.buf[this.len] = this.buf[this.len - offset] ?? 0;
-  }
 }
 
 function literals(b: Uint8Array, at: number, st: FrameState): { lits: Uint8Array; len: number } {
@@ -99,7 +74,7 @@ function tableFor(b: Uint8Array, at: number, mode: number, prev: Fse | undefined
   return { fse: prev ?? fail('a repeated sequence table without a previous one'), len: 0 };
 }
 
-function block(b: Uint8Array, at: number, size: number, st: FrameState, out: Out, frameStart: number): void {
+function block(b: Uint8Array, at: number, size: number, st: FrameState, out: UnpackOut, frameStart: number): void {
   const lit = literals(b, at, st);
   let p = at + lit.len;
   const end = at + size;
@@ -170,7 +145,7 @@ function block(b: Uint8Array, at: number, size: number, st: FrameState, out: Out
 
 /** Every frame of a .zst decompressed, at most `maxBytes`; throws ZstdError on anything malformed or unsupported. */
 export function unzstd(b: Uint8Array, maxBytes: number): Uint8Array {
-  const out = new Out(maxBytes);
+  const out = new UnpackOut(maxBytes, fail);
   let p = 0;
   if (b.byteLength < 6) fail('not a zstd file');
   while (p < b.byteLength) {
