@@ -33,9 +33,9 @@ export function noImportTarget(repo: string): RegistryError {
 }
 
 /** A stored blob in 1 MiB chunks (what an import hands a format's writer). */
-export async function* blobChunks(blobs: BlobStore, d: Digest, what: string): AsyncGenerator<Uint8Array> {
+export async function* blobChunks(blobs: BlobStore, d: Digest, what: string, missing = `the bundle lacks ${what}`): AsyncGenerator<Uint8Array> {
   const fh = await blobs.open(d);
-  if (!fh) throw new RegistryError('not_found', `the bundle lacks ${what}`);
+  if (!fh) throw new RegistryError('not_found', missing);
   try {
     for (let pos = 0; ; ) {
       const c = await fh.read(pos, 1 << 20);

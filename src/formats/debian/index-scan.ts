@@ -1,6 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { concat } from '../../util/bytes.ts';
+import { blobChunks } from '../bundle-util.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { parseStanzas } from './control.ts';
 import type { Stanza } from './control.ts';
@@ -17,18 +18,7 @@ export async function* chunksOf(blobs: BlobStore, f: CachedFile): AsyncIterable<
     }
     return;
   }
-  const fh = await blobs.open(f.digest);
-  if (!fh) throw new RegistryError('not_found', 'a cached index file is no longer in the store', { code: 'NOT_FOUND' });
-  try {
-    for (let pos = 0; ; ) {
-      const c = await fh.read(pos, 1 << 20);
-      if (c.byteLength === 0) break;
-      pos += c.byteLength;
-      yield c;
-    }
-  } finally {
-    await fh.close();
-  }
+  yield* blobChunks(blobs, f.digest, 'an index file', 'a cached index file is no longer in the store');
 }
 
 /** The lines of an index file (plain, .gz or .xz by its name), decompressed as they arrive; at most `max` bytes of text. */
