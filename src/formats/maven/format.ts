@@ -1,6 +1,8 @@
 import { RegistryError } from '../../errors.ts';
 import { buildFor } from '../format.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RepoKind, RequestContext } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
+import { mavenExport, mavenImport } from './bundle.ts';
 import { localRepoDeps } from '../local-repo.ts';
 import { storedNegativeRemoteDeps } from '../remote-cache.ts';
 import { browseMaven } from './browse.ts';
@@ -21,7 +23,17 @@ class MavenRepoHandle implements FormatRepo {
   constructor(
     readonly view: MavenView,
     readonly trees: MavenTree[],
+    private readonly blobs: BuildDeps['blobs'],
   ) {}
+
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return mavenExport(this.view.reader, this.trees, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!this.view.writer) throw noImportTarget(this.name);
+    return mavenImport(this.view.writer, this.blobs, index, onItem);
+  }
 
   get name(): string {
     return this.view.name;
@@ -57,7 +69,7 @@ function build(cfg: MavenRepoConfig, d: BuildDeps): FormatRepo {
   const own = [{ meta: d.meta, repo: cfg.name }];
   if (cfg.type === 'local') {
     const local = new MavenLocal({ ...localRepoDeps(cfg.name, d), versionPolicy: cfg.versionPolicy, redeploy: cfg.redeploy, keepSnapshots: cfg.keepSnapshots, maxFileBytes: cfg.maxFileBytes, delete: cfg.delete });
-    return new MavenRepoHandle({ name: cfg.name, reader: local, writer: local }, own);
+    return new MavenRepoHandle({ name: cfg.name, reader: local, writer: local }, own, d.blobs);
   }
   if (cfg.type === 'remote') {
     const remote = new MavenRemote({
@@ -65,12 +77,12 @@ function build(cfg: MavenRepoConfig, d: BuildDeps): FormatRepo {
       maxMetadataBytes: cfg.maxMetadataBytes,
       maxFileBytes: cfg.maxFileBytes,
     });
-    return new MavenRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, own);
+    return new MavenRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, own, d.blobs);
   }
   const members = cfg.members.map((m) => mavenOf(d.built.get(m))).filter((m): m is MavenRepoHandle => m !== undefined);
   const readers: MavenReader[] = members.map((m) => m.view.reader);
   const writer = cfg.deployTo ? mavenOf(d.built.get(cfg.deployTo))?.view.writer : undefined;
-  return new MavenRepoHandle({ name: cfg.name, reader: new MavenVirtual(cfg.name, readers), writer }, members.flatMap((m) => m.trees));
+  return new MavenRepoHandle({ name: cfg.name, reader: new MavenVirtual(cfg.name, readers), writer }, members.flatMap((m) => m.trees), d.blobs);
 }
 
 /** Maven repositories: hosted (mvn deploy: releases, snapshots), cached (a pull-through of Maven Central or any Maven repository), and virtual ones with merged metadata. */
