@@ -42,7 +42,9 @@ export class BlobDocs<T> {
   }
 
   async load(key: string): Promise<{ doc: BlobDoc; value: T } | null> {
-    const doc = await this.meta.get<BlobDoc>(key, { remember: false });
+    // Remembered: the document is a few bytes, and the MetaStore's memory is write-through on a local
+    // store and off on a shared one, so it is never stale. A Debian suite reads 64 of these per request.
+    const doc = await this.meta.get<BlobDoc>(key);
     if (!doc) return null;
     const hit = this.parsed.get(doc.blob.digest);
     if (hit) return { doc, value: hit };
