@@ -1,5 +1,5 @@
-// The Go section of `make bench`: `go mod download` of a generated module set (50 modules, three
-// of them with 20 MB zips) straight from the upstream GOPROXY tree (nginx, behind the counting
+// The Go section of `make bench`: `go mod download` of a generated module set (300 modules, three
+// of them with 20 MB zips; the rest small, as most of a real graph is) straight from the upstream GOPROXY tree (nginx, behind the counting
 // relay) and through a binaryrepo Go remote repo, cold then warm, in rounds whose candidate order is
 // shuffled; ratios within a round, then the median. Athens is the peer the issue names: it is tried
 // with `go install` and reported as unavailable when the module proxy refuses it.
@@ -14,11 +14,12 @@ import { startStaticNginx } from '../test/helpers/nginx.ts';
 import { startProcessServer } from '../test/helpers/process-server.ts';
 import { startRelay } from '../test/helpers/relay.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { cpuSeconds } from './cpu.ts';
 import { inShuffledOrder, median, seed } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 2 : 3;
-const MODULES = quick ? 20 : 50;
+const MODULES = quick ? 60 : 300;
 const BIG = quick ? 1 : 3;
 
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
@@ -60,6 +61,10 @@ const direct: number[] = [];
 const cold: number[] = [];
 const warm: number[] = [];
 const upstreamGets: number[] = [];
+// The server's CPU seconds per download (every thread): the go command opens many connections at
+// once, and that is where small-file costs show (issue 24, C).
+const coldCpu: number[] = [];
+const warmCpu: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const tasks = [
     async () => void direct.push(await download(relay.url)),
@@ -69,9 +74,14 @@ for (let r = 0; r < rounds; r++) {
       const srv = await startProcessServer('node', { storage: { type: 'fs', path: join(dir, 'data') }, log: { requests: false }, repos: [{ name: 'go', format: 'go', type: 'remote', upstream: { url: relay.url } }] }, dir, { compiled: true });
       try {
         relay.reset();
+        const pid = srv.child.pid ?? 0;
+        let c0 = await cpuSeconds(pid);
         cold.push(await download(`${srv.url}/repo/go`));
+        coldCpu.push((await cpuSeconds(pid)) - c0);
         upstreamGets.push(relay.count('GET', '/bench.example/'));
+        c0 = await cpuSeconds(pid);
         warm.push(await download(`${srv.url}/repo/go`));
+        warmCpu.push((await cpuSeconds(pid)) - c0);
       } finally {
         await srv.stop();
       }
@@ -86,11 +96,11 @@ console.log(`## Go modules: \`go mod download\` of ${MODULES} modules (${BIG} wi
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}. ${goVersion}; binaryrepo on Node ${process.versions.node} (compiled dist/). Upstream: a GOPROXY file tree served by nginx behind a counting relay. ${rounds} rounds, order shuffled (seed ${seed}); ms are medians, ratios medians of per-round ratios. ${athensNote}.
 
-| candidate | ms | ÷ direct | upstream GETs (cold) |
-| --- | ---: | ---: | ---: |
-| upstream direct | ${median(direct).toFixed(0)} | 1.00 | |
-| binaryrepo, cold | ${median(cold).toFixed(0)} | ${ratio(cold)} | ${median(upstreamGets)} (the set is ${MODULES * 3} files: .info, .mod, .zip per module) |
-| binaryrepo, warm | ${median(warm).toFixed(0)} | ${ratio(warm)} | |
+| candidate | ms | ÷ direct | server CPU-s | upstream GETs (cold) |
+| --- | ---: | ---: | ---: | ---: |
+| upstream direct | ${median(direct).toFixed(0)} | 1.00 | | |
+| binaryrepo, cold | ${median(cold).toFixed(0)} | ${ratio(cold)} | ${median(coldCpu).toFixed(2)} | ${median(upstreamGets)} (the set is ${MODULES * 3} files: .info, .mod, .zip per module) |
+| binaryrepo, warm | ${median(warm).toFixed(0)} | ${ratio(warm)} | ${median(warmCpu).toFixed(2)} | |
 `);
 await relay.close();
 await ngx.stop();
