@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { goEnv, zipStored } from '../helpers/gomod.ts';
 import { helm, packageChart } from '../helpers/helm.ts';
-import { makeImage, pushImage } from '../helpers/images.ts';
+import { makeImage, makeIndex, pushImage, pushManifest, sha256 } from '../helpers/images.ts';
+import { fmtBytes } from '../../src/util/bytes.ts';
 import { freePort, run } from '../helpers/net.ts';
 import { startServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -90,6 +91,30 @@ describe('the manifest page: image size and config facts', () => {
     assert.match(html, /<th>layers<\/th><td>2 \(3\.0 MB\)/);
     assert.match(html, /<th>platform<\/th><td>linux\/amd64/);
     assert.match(html, /<th>cmd<\/th><td>(&quot;|&#34;)\/bin\/true(&quot;|&#34;)/);
+  });
+
+  // Issue 24, 7 (the rest): an index's page gave only each platform manifest's own size.
+  it('an index page shows each platform\'s image size and the total with shared layers once', async () => {
+    const amd = await makeImage({ layerSizes: [2_000_000, 1_000], arch: 'amd64' });
+    const arm = await makeImage({ layerSizes: [1_000_000], arch: 'arm64' });
+    await pushImage(`${br.url}/repo/dl`, 'team/multi', 'amd', amd);
+    await pushImage(`${br.url}/repo/dl`, 'team/multi', 'arm', arm);
+    // The same arm64 manifest listed twice (as a variant): its layers count once in the total.
+    const base = makeIndex([{ image: amd, arch: 'amd64' }, { image: arm, arch: 'arm64' }]);
+    const doc = JSON.parse(new TextDecoder().decode(base.bytes)) as { manifests: Array<Record<string, unknown>> };
+    doc.manifests.push({ ...doc.manifests[1], platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    // A platform whose manifest is then deleted: not in the store, as in a remote that pulled one platform only.
+    const s390 = await makeImage({ layerSizes: [500], arch: 's390x' });
+    await pushImage(`${br.url}/repo/dl`, 'team/multi', 's390x', s390);
+    doc.manifests.push({ mediaType: s390.manifest.mediaType, size: s390.manifest.bytes.byteLength, digest: s390.manifest.digest, platform: { os: 'linux', architecture: 's390x' } });
+    const bytes = new TextEncoder().encode(JSON.stringify(doc));
+    await pushManifest(`${br.url}/repo/dl`, 'team/multi', '1.0', { digest: sha256(bytes), bytes, mediaType: base.mediaType });
+    assert.equal((await fetch(`${br.url}/repo/dl/v2/team/multi/manifests/${s390.manifest.digest}`, { method: 'DELETE' })).status, 202);
+    const size = (img: typeof amd): number => [img.config, ...img.layers].reduce((n, b) => n + b.bytes.byteLength, 0);
+    const html = await (await fetch(`${br.url}/ui/repo/dl?path=${encodeURIComponent('team/multi:1.0')}`)).text();
+    const rows = [...html.matchAll(/<tr><td>(linux\/[a-z0-9/]+)<\/td><td>.*?<\/td><td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(rows, [['linux/amd64', fmtBytes(size(amd))], ['linux/arm64', fmtBytes(size(arm))], ['linux/arm64/v8', fmtBytes(size(arm))], ['linux/s390x', 'not cached']], html);
+    assert.match(html, new RegExp(`<th>total size</th><td>${fmtBytes(size(amd) + size(arm)).replace('.', '\\.')} \\(every platform, shared layers once; 1 platform not cached\\)`));
   });
 
   it('the tags page says when each tag was pushed', async () => {

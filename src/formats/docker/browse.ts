@@ -60,6 +60,7 @@ export async function browseDocker(d: { meta: MetaStore; blobs: BlobStore }, rep
   page.facts.push(['digest', digest.value], ['media type', (isObj(doc) ? str(doc['mediaType']) : '') || str(link.mediaType)], ['manifest size', fmtBytes(bytes?.byteLength ?? 0)]);
   if (isObj(doc)) {
     describeManifest(doc, image, page);
+    await platformSizes(d, repo, image, doc, page);
     await configFacts(d.blobs, doc, page);
   }
   const refs = await d.meta.list(layout.dockerReferrersDir(repo, image, digest));
@@ -125,11 +126,12 @@ function describeManifest(doc: Obj, image: string, page: BrowsePage): void {
   if (manifests.length > 0) {
     page.tables.push({
       caption: 'Platforms',
-      head: ['platform', 'digest', 'size', 'media type'],
+      head: ['platform', 'digest', 'image size', 'manifest size', 'media type'],
       rows: manifests.map((m) => {
         const p = isObj(m['platform']) ? m['platform'] : {};
         const platform = [str(p['os']), str(p['architecture']), str(p['variant'])].filter((x) => x !== '').join('/');
-        return [{ text: platform || '(none)' }, { text: str(m['digest']), path: `${image}@${str(m['digest'])}` }, { text: typeof m['size'] === 'number' ? fmtBytes(m['size']) : '' }, { text: str(m['mediaType']) }];
+        // The image size is filled in by platformSizes from the stored child manifest.
+        return [{ text: platform || '(none)' }, { text: str(m['digest']), path: `${image}@${str(m['digest'])}` }, { text: '' }, { text: typeof m['size'] === 'number' ? fmtBytes(m['size']) : '' }, { text: str(m['mediaType']) }];
       }),
     });
   }
@@ -138,13 +140,54 @@ function describeManifest(doc: Obj, image: string, page: BrowsePage): void {
   if (cfg || layers.length > 0) {
     const rows = [...(cfg ? [{ role: 'config', d: cfg }] : []), ...layers.map((d, i) => ({ role: `layer ${i + 1}`, d }))];
     page.tables.push({ caption: 'Config and layers', head: ['', 'digest', 'size', 'media type'], rows: rows.map((r) => [{ text: r.role }, { text: str(r.d['digest']) }, { text: typeof r.d['size'] === 'number' ? fmtBytes(r.d['size']) : '' }, { text: str(r.d['mediaType']) }]) });
-    const sizeOf = (o: Obj): number => (typeof o['size'] === 'number' ? o['size'] : 0);
     const total = layers.reduce((n, l) => n + sizeOf(l), 0);
     page.facts.push(['layers', `${layers.length} (${fmtBytes(total)})`], ['image size', `${fmtBytes(total + (cfg ? sizeOf(cfg) : 0))} (config and layers, compressed)`]);
   }
   if (isObj(doc['subject'])) page.facts.push(['subject', str(doc['subject']['digest'])]);
   if (typeof doc['artifactType'] === 'string') page.facts.push(['artifact type', doc['artifactType']]);
   if (isObj(doc['annotations'])) for (const [k, v] of Object.entries(doc['annotations']).slice(0, 50)) page.facts.push([k, str(v)]);
+}
+
+/** Child manifests an index page reads for their sizes: a real index lists a few dozen platforms. */
+const MAX_PLATFORMS = 64;
+const sizeOf = (o: Obj): number => (typeof o['size'] === 'number' && Number.isFinite(o['size']) ? o['size'] : 0);
+
+/**
+ * An index's platforms with their image sizes (config and layers, compressed) read from the
+ * stored child manifests, and the whole index's size with layers shared between platforms counted
+ * once. A platform this image does not hold (a remote has not pulled it yet) is "not cached"; the
+ * total then says so.
+ */
+async function platformSizes(d: { meta: MetaStore; blobs: BlobStore }, repo: string, image: string, doc: Obj, page: BrowsePage): Promise<void> {
+  const table = page.tables.find((t) => t.caption === 'Platforms');
+  const manifests = Array.isArray(doc['manifests']) ? doc['manifests'].filter(isObj) : [];
+  if (!table || manifests.length === 0) return;
+  const unique = new Map<string, number>();
+  let missing = 0;
+  for (const [i, m] of manifests.slice(0, MAX_PLATFORMS).entries()) {
+    const p = parseDigest(str(m['digest']));
+    // Only a manifest this image holds: the blob store is shared by every repo.
+    const held = p.ok && (await d.meta.get<ManifestDoc>(layout.dockerManifest(repo, image, p.digest))) !== null;
+    const bytes = p.ok && held ? await d.blobs.readAll(p.digest, MAX_MANIFEST).catch(() => null) : null;
+    let child: unknown = null;
+    try {
+      child = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : null;
+    } catch {
+      child = null;
+    }
+    const cell = table.rows[i]?.[2];
+    if (!isObj(child) || !cell) {
+      missing++;
+      if (cell) cell.text = 'not cached';
+      continue;
+    }
+    const parts = [...(isObj(child['config']) ? [child['config']] : []), ...(Array.isArray(child['layers']) ? child['layers'].filter(isObj) : [])];
+    cell.text = fmtBytes(parts.reduce((n, x) => n + sizeOf(x), 0));
+    for (const x of parts) unique.set(str(x['digest']), sizeOf(x));
+  }
+  missing += Math.max(0, manifests.length - MAX_PLATFORMS);
+  const total = [...unique.values()].reduce((n, x) => n + x, 0);
+  page.facts.push(['total size', `${fmtBytes(total)} (every platform, shared layers once${missing > 0 ? `; ${missing} platform${missing === 1 ? '' : 's'} not cached` : ''})`]);
 }
 
 const MAX_CONFIG = 1 << 20;
