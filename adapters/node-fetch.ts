@@ -4,7 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FetchFn } from '../src/upstream/auth.ts';
-import { withNativeBody } from '../src/upstream/native-body.ts';
+import { withNativeBody } from '../src/util/native-body.ts';
 
 // Pooled connections per upstream host, as undici keeps them.
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };

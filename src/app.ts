@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { Server } from './boot.ts';
 import type { RequestContext } from './formats/format.ts';
 import { FORMATS } from './formats/registry.ts';
-import type { RequestInfo } from './runtime.ts';
+import type { RequestInfo } from './http/runtime.ts';
 import { uiApp } from './ui/routes.ts';
 import { adminApi } from './admin/api.ts';
 import { safeContent } from './http/content-safety.ts';

@@ -10,8 +10,7 @@ import { UploadSessions } from './storage/uploads.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { MetricsRegistry, createServerMetrics } from './metrics/registry.ts';
-import type { ServerMetrics } from './metrics/registry.ts';
-import type { RuntimeCaps } from './runtime.ts';
+import type { RuntimeCaps } from './http/runtime.ts';
 import { BlobStore, cleanTemp } from './storage/blob-store.ts';
 import type { StorageDriver } from './storage/driver.ts';
 import { openDriver } from './storage/open.ts';
@@ -26,8 +25,8 @@ import type { BuildDeps, FormatRepo } from './formats/format.ts';
 import { formatOf } from './formats/registry.ts';
 import { GcGate } from './storage/gc-gate.ts';
 import { MetricsHistory } from './metrics/history.ts';
-import { Sessions } from './ui/session.ts';
-import { RepoSwitches } from './admin/switches.ts';
+import { Sessions } from './auth/session.ts';
+import { RepoSwitches } from './formats/switches.ts';
 
 export const VERSION = '0.1.0';
 
@@ -48,37 +47,8 @@ export interface BootOptions {
   tempCleanup?: 'all' | 'stale';
 }
 
-export interface Server {
-  config: Config;
-  runtime: RuntimeCaps;
-  serverId: string;
-  log: Logger;
-  metrics: ServerMetrics;
-  driver: StorageDriver;
-  blobs: BlobStore;
-  meta: MetaStore;
-  fills: FillManager;
-  uploads: UploadSessions;
-  /** Held shared by reference-creating writes, exclusive by the online gc. */
-  gcGate: GcGate;
-  /** The last config reload (SIGHUP), for the admin page and API; undefined before any. */
-  lastReload?: { at: number; source: string; ok: boolean; notes: string[] };
-  /** Offline and pins switched by admins at run time. */
-  switches: RepoSwitches;
-  /** The web UI's signed session cookies. */
-  sessions: Sessions;
-  /** Cache counters over time, for the UI's charts. */
-  history: MetricsHistory;
-  access: AccessControl;
-  /** Last access of cached objects, for eviction. */
-  accessTimes: AccessTimes;
-  evictor: Evictor;
-  repos: Map<string, FormatRepo>;
-  /** Webhooks for pushes, pulls and deletes (config `notifications`). */
-  notifier: Notifier;
-  /** Streamed response bodies per client, and the cut-off for clients that stop reading. */
-  downloads: DownloadGuard;
-}
+export type { Server } from './admin/server.ts';
+import type { Server } from './admin/server.ts';
 
 /** Creates every stateful thing once and passes it down; nothing in src/ keeps module state. */
 export async function boot(opts: BootOptions): Promise<Server> {

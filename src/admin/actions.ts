@@ -1,11 +1,11 @@
-import type { Server } from '../boot.ts';
+import type { Server } from './server.ts';
 import type { RepoConfig } from '../config/schema.ts';
 import { runGc } from '../jobs/gc.ts';
 import type { GcReport } from '../jobs/gc.ts';
 import type { EvictReport } from '../jobs/evict.ts';
 import { applyRetention } from '../jobs/maintenance.ts';
 import type { RetentionSummary } from '../formats/format.ts';
-import { SwitchError } from './switches.ts';
+import { SwitchError } from '../formats/switches.ts';
 import type { Principal } from '../auth/access.ts';
 import { isRegistryError } from '../errors.ts';
 

@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { Server } from '../boot.ts';
+import type { Server } from './server.ts';
 import type { Principal } from '../auth/access.ts';
-import type { RequestInfo } from '../runtime.ts';
-import { sameToken } from '../ui/session.ts';
+import type { RequestInfo } from '../http/runtime.ts';
+import { sameToken } from '../auth/session.ts';
 import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
 import type { RepoStatus } from './actions.ts';
-import { SwitchError } from './switches.ts';
+import { SwitchError } from '../formats/switches.ts';
 import { tokenRoutes } from './tokens-api.ts';
-import { readJsonBody } from '../http/streams.ts';
+import { readJsonBody } from '../util/streams.ts';
 
 type ApiEnv = { Variables: { info: RequestInfo; user: string | null; principal: Principal | 'invalid' } };
 

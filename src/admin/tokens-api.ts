@@ -2,9 +2,9 @@ import type { Hono } from 'hono';
 import type { Principal } from '../auth/access.ts';
 import { TokenError, parseNewToken } from '../auth/access-tokens.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
-import type { Server } from '../boot.ts';
-import type { RequestInfo } from '../runtime.ts';
-import { readJsonBody } from '../http/streams.ts';
+import type { Server } from './server.ts';
+import type { RequestInfo } from '../http/runtime.ts';
+import { readJsonBody } from '../util/streams.ts';
 
 type Env = { Variables: { info: RequestInfo; user: string | null; principal: Principal | 'invalid' } };
 type ApiError = (status: number, code: string, message: string, extra?: Record<string, string>) => Response;

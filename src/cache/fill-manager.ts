@@ -1,7 +1,7 @@
 import type { BlobStore, StoredBlob } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import { Fill } from './fills.ts';
-import { Lru } from './lru.ts';
+import { Lru } from '../util/lru.ts';
 import type { ReplicaFills } from './replica-fills.ts';
 import type { FillHooks, FillSource } from './fills.ts';
 

@@ -1,4 +1,4 @@
-import { Lru } from './lru.ts';
+import { Lru } from '../util/lru.ts';
 /**
  * Freshness decisions for mutable references (tags now; Go lists and Helm indexes later). Pure:
  * the caller passes the clock. By-digest content is immutable and never asks.

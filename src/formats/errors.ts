@@ -1,7 +1,7 @@
 import { RegistryError, isRegistryError } from '../errors.ts';
 import type { ErrorKind } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { RequestInfo } from '../runtime.ts';
+import type { RequestInfo } from '../http/runtime.ts';
 import { AccessRefused } from './basic-access.ts';
 
 /**

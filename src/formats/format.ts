@@ -6,14 +6,14 @@ import type { DownloadGuard } from '../http/download-guard.ts';
 import type { Logger } from '../log.ts';
 import type { ServerMetrics } from '../metrics/registry.ts';
 import type { Notifier } from '../notify.ts';
-import type { RequestInfo, RuntimeCaps } from '../runtime.ts';
+import type { RequestInfo, RuntimeCaps } from '../http/runtime.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import type { MetaStore } from '../storage/meta-store.ts';
 import type { UploadSessions } from '../storage/uploads.ts';
 import type { FetchFn } from '../upstream/auth.ts';
 import type { RwLock } from '../util/rwlock.ts';
-import type { RepoSwitches } from '../admin/switches.ts';
+import type { RepoSwitches } from './switches.ts';
 
 /**
  * The format seam. The core (routing, auth, storage, fills, gc, eviction, quotas, fsck, jobs) talks

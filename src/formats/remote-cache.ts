@@ -4,7 +4,7 @@ import { NegativeCache } from '../cache/policy.ts';
 import { StoredNegativeCache } from '../cache/stored-negative.ts';
 import type { CacheRule } from '../cache/policy.ts';
 import { RegistryError, isRegistryError } from '../errors.ts';
-import { readLimited } from '../http/streams.ts';
+import { readLimited } from '../util/streams.ts';
 import type { Logger } from '../log.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { MetaStore } from '../storage/meta-store.ts';

@@ -1,4 +1,4 @@
-import { Lru } from '../cache/lru.ts';
+import { Lru } from '../util/lru.ts';
 import { freshness, mayServeStale } from '../cache/policy.ts';
 import type { CacheStatus } from '../cache/status.ts';
 import { RegistryError, isRegistryError } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { Lru } from '../cache/lru.ts';
+import { Lru } from '../util/lru.ts';
 
 /** A document as sent: its bytes and, once asked for, their gzip form. */
 export interface Rendered {

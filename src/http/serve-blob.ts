@@ -1,4 +1,4 @@
-import type { RequestInfo, RuntimeCaps } from '../runtime.ts';
+import type { RequestInfo, RuntimeCaps } from './runtime.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../storage/digest.ts';
 import type { DownloadGuard, Watcher } from './download-guard.ts';

@@ -6,7 +6,7 @@ import { parseDigest } from '../storage/digest.ts';
 import { LAYOUT_VERSION, layout } from '../storage/layout.ts';
 import { pushTo } from '../util/maps.ts';
 import type { GcGate } from '../storage/gc-gate.ts';
-import type { RepoSwitches } from '../admin/switches.ts';
+import type { RepoSwitches } from '../formats/switches.ts';
 import type { Digest } from '../storage/digest.ts';
 
 export interface Budget {

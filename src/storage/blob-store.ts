@@ -1,4 +1,4 @@
-import { Lru } from '../cache/lru.ts';
+import { Lru } from '../util/lru.ts';
 import { RegistryError, fromStorageError } from '../errors.ts';
 import { ChecksumHasher, Hasher } from './digest.ts';
 import type { Checksum, Digest } from './digest.ts';

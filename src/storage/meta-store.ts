@@ -1,4 +1,4 @@
-import { Lru } from '../cache/lru.ts';
+import { Lru } from '../util/lru.ts';
 import { RegistryError, fromStorageError } from '../errors.ts';
 import type { StorageDriver } from './driver.ts';
 import { layout } from './layout.ts';

@@ -1,4 +1,4 @@
-import { Lru } from '../cache/lru.ts';
+import { Lru } from '../util/lru.ts';
 import { RegistryError, fromStorageError, isRegistryError } from '../errors.ts';
 import { hashHandle } from './blob-store.ts';
 import type { BlobStore, StoredBlob } from './blob-store.ts';

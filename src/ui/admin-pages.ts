@@ -4,7 +4,7 @@ import type { GcReport } from '../jobs/gc.ts';
 import type { RetentionSummary } from '../formats/format.ts';
 import { fmtBytes, postForm } from './html.ts';
 import type { Html } from './html.ts';
-import type { Session } from './session.ts';
+import type { Session } from '../auth/session.ts';
 import type { RepoStatus } from '../admin/actions.ts';
 
 export type AdminResult =

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { Session } from './session.ts';
+import type { Session } from '../auth/session.ts';
 
 /** A rendered fragment (hono/html escapes every interpolated string; fragments nest unescaped). */
 export type Html = ReturnType<typeof html>;

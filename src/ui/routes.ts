@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { Server } from '../boot.ts';
+import type { Server } from '../admin/server.ts';
 import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
 import { toBase64 } from '../util/base64.ts';
 import { adminBody } from './admin-pages.ts';
@@ -11,12 +11,12 @@ import { browseBody, reposBody, searchBody, statsBody } from './pages.ts';
 import { findByName } from './search.ts';
 import { preferredName, renamer, virtualView } from './virtual-view.ts';
 import { TokenError, createFromForm, tokensBody } from './tokens-page.ts';
-import { sameToken, sessionCookie } from './session.ts';
-import type { Session } from './session.ts';
+import { sameToken, sessionCookie } from '../auth/session.ts';
+import type { Session } from '../auth/session.ts';
 import { html } from 'hono/html';
-import type { RequestInfo } from '../runtime.ts';
+import type { RequestInfo } from '../http/runtime.ts';
 import type { Principal } from '../auth/access.ts';
-import { readLimited } from '../http/streams.ts';
+import { readLimited } from '../util/streams.ts';
 import { clientOrigin } from '../http/forwarded.ts';
 import type { ClientOrigin } from '../http/forwarded.ts';
 

@@ -1,4 +1,4 @@
-import type { Server } from '../boot.ts';
+import type { Server } from '../admin/server.ts';
 import type { RepoConfig } from '../config/schema.ts';
 
 /** At most this many hits are returned, and each repo's top listing is read once. */

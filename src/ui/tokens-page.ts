@@ -3,7 +3,7 @@ import { TOKEN_PERMISSIONS, TokenError, parseNewToken } from '../auth/access-tok
 import type { AccessTokenInfo, AccessTokens } from '../auth/access-tokens.ts';
 import type { Html } from './html.ts';
 import { postForm } from './html.ts';
-import type { Session } from './session.ts';
+import type { Session } from '../auth/session.ts';
 
 /** What the tokens page needs of the UI app: the session's user, whether they are an admin, the form posted. */
 export interface TokensPageDeps {

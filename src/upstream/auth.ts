@@ -1,6 +1,6 @@
-import { Lru } from '../cache/lru.ts';
+import { Lru } from '../util/lru.ts';
 import { RegistryError } from '../errors.ts';
-import { readLimited } from '../http/streams.ts';
+import { readLimited } from '../util/streams.ts';
 import { SingleFlight } from './singleflight.ts';
 import type { Challenge } from './www-authenticate.ts';
 

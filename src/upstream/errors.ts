@@ -1,5 +1,5 @@
 import { RegistryError } from '../errors.ts';
-import { readLimited } from '../http/streams.ts';
+import { readLimited } from '../util/streams.ts';
 
 /**
  * Turns an upstream answer that is not what we asked for into an honest domain error: the upstream's

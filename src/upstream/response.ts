@@ -1,7 +1,7 @@
 import { RegistryError } from '../errors.ts';
 import type { FillSource } from '../cache/fills.ts';
-import { idleTimeoutBody } from '../http/streams.ts';
-import { bodyOf } from './native-body.ts';
+import { idleTimeoutBody } from '../util/streams.ts';
+import { bodyOf } from '../util/native-body.ts';
 
 /**
  * The size an upstream answer announces for its body: Content-Length, but never a length of

@@ -84,7 +84,7 @@ describe('launching binaryrepo', () => {
     const bare = await run(cmd, [...base, '--config'], { timeoutMs: 30_000 });
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /--config needs a value/);
-    const cli = await run(process.execPath, [join(ROOT, 'dist/adapters/cli.js'), 'gc', '--dryrun'], { timeoutMs: 30_000 });
+    const cli = await run(process.execPath, [join(ROOT, 'dist/adapters/cli/main.js'), 'gc', '--dryrun'], { timeoutMs: 30_000 });
     assert.equal(cli.code, 2);
     assert.match(cli.stderr, /unknown option --dryrun/);
   });

@@ -26,7 +26,7 @@ describe('operations: the systemd unit, backup and restore, alert rules', () => 
     assert.ok(unit, 'the unit is in the doc');
     // The unit names /usr/bin/binaryrepo (npm install -g); here it is this checkout's compiled CLI.
     const bin = join(dir.path, 'binaryrepo');
-    await writeFile(bin, `#!/bin/sh\nexec ${process.execPath} ${join(ROOT, 'dist', 'adapters', 'cli.js')} "$@"\n`);
+    await writeFile(bin, `#!/bin/sh\nexec ${process.execPath} ${join(ROOT, 'dist', 'adapters', 'cli', 'main.js')} "$@"\n`);
     await chmod(bin, 0o755);
     const file = join(dir.path, 'binaryrepo.service');
     await writeFile(file, unit.replaceAll('/usr/bin/binaryrepo', bin));

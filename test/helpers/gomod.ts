@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { zipEntries } from '../../adapters/go-publish.ts';
+import { zipEntries } from '../../adapters/cli/go-publish.ts';
 import { escapeCase } from '../../src/formats/go/module.ts';
 
 /** One module version of a test GOPROXY tree: its files, go.mod included. */

@@ -170,7 +170,7 @@ describe('crash consistency (kill -9)', () => {
       { args: ['cache', 'evict', '--config', configPath], watch: cachedLinks, below: cached.length, items: cached, gone: async (d) => !(await exists(join(cachedLinks, d.slice(7)))) },
     ];
     for (const run of runs) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'adapters/cli.ts'), ...run.args], { cwd: ROOT, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'adapters/cli/main.ts'), ...run.args], { cwd: ROOT, stdio: 'ignore' });
       const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
       await until(async () => (await count(run.watch)) < run.below, 120_000, `${run.args[0]} to start deleting`);
       child.kill('SIGKILL');

@@ -8,7 +8,7 @@ import { genericShape } from '../../src/formats/generic/http.ts';
 import { goShape } from '../../src/formats/go/http.ts';
 import { helmShape } from '../../src/formats/helm/http.ts';
 import { RegistryError } from '../../src/errors.ts';
-import type { RequestInfo } from '../../src/runtime.ts';
+import type { RequestInfo } from '../../src/http/runtime.ts';
 
 const logged: string[] = [];
 const log = { debug: () => {}, info: () => {}, warn: () => {}, error: (msg: string) => void logged.push(msg) } as unknown as Parameters<typeof errorAnswer>[1]['log'];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Lru } from '../../src/cache/lru.ts';
+import { Lru } from '../../src/util/lru.ts';
 
 /** The obvious LRU, as a reference: an array ordered oldest first. */
 class ModelLru {

@@ -1,7 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import { repoBase } from '../../http/forwarded.ts';
 import { RenderedCache } from '../../http/rendered.ts';
-import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { idleTimeoutBody, readLimited } from '../../util/streams.ts';
 import type { Action, Principal } from '../../auth/access.ts';
 import { basicAccess, memberReadable } from '../basic-access.ts';
 import { docAnswer } from '../doc-answer.ts';

@@ -1,7 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import { notModified } from '../../http/conditional.ts';
 import { servedCounter } from '../../http/serve-blob.ts';
-import { drainRequest, idleTimeoutBody } from '../../http/streams.ts';
+import { drainRequest, idleTimeoutBody } from '../../util/streams.ts';
 import type { Principal } from '../../auth/access.ts';
 import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import { errorAnswer } from '../errors.ts';

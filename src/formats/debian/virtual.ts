@@ -1,4 +1,4 @@
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { digestOf } from '../../storage/digest.ts';
 import type { CachedFile } from '../remote-file.ts';
 import { field, parseStanzas, renderStanza } from './control.ts';

@@ -1,7 +1,7 @@
 import type { Principal } from '../../auth/access.ts';
 import type { Action } from '../../auth/access.ts';
 import type { CoreServices, FormatRepo, RequestContext } from '../format.ts';
-import type { RequestInfo } from '../../runtime.ts';
+import type { RequestInfo } from '../../http/runtime.ts';
 import type { DockerRepo } from './repo.ts';
 import { API_VERSION_HEADER, errorResponse, ociResponse } from './responses.ts';
 import { handleDocker } from './router.ts';

@@ -1,10 +1,10 @@
 import { joinResumable } from '../../cache/resume.ts';
-import { bodyOf } from '../../upstream/native-body.ts';
+import { bodyOf } from '../../util/native-body.ts';
 import type { Fill } from '../../cache/fills.ts';
 import type { FillManager } from '../../cache/fill-manager.ts';
 import { announcedSize } from '../../upstream/response.ts';
 import { RegistryError } from '../../errors.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { idleTimeoutBody } from '../../util/streams.ts';
 import type { StoredBlob } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { BlobResult } from './results.ts';

@@ -1,6 +1,6 @@
 import { mayServeStale } from '../../cache/policy.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../util/streams.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { layout } from './layout.ts';
 import { upstreamFailure } from '../../upstream/errors.ts';

@@ -12,7 +12,7 @@ import type { Reference } from './reference.ts';
 import { listImages } from './listing.ts';
 import { RemoteLists } from './remote-lists.ts';
 import type { DockerReader } from './repo.ts';
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { DECLARED_SIZES, fillBlob } from './remote-fill.ts';
 import type { BlobResult, ManifestResult } from './results.ts';
 

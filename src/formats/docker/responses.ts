@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.ts';
-import type { RequestInfo } from '../../runtime.ts';
+import type { RequestInfo } from '../../http/runtime.ts';
 import { ociCodeOf, ociErrorBody, ociStatus } from './errors.ts';
 import type { OciCode } from './errors.ts';
 import { errorAnswer } from '../errors.ts';

@@ -2,7 +2,7 @@ import type { DownloadGuard } from '../../http/download-guard.ts';
 import type { ServerMetrics } from '../../metrics/registry.ts';
 import type { Action } from '../../auth/access.ts';
 import type { Logger } from '../../log.ts';
-import type { RuntimeCaps } from '../../runtime.ts';
+import type { RuntimeCaps } from '../../http/runtime.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { DockerReader, DockerRepo } from './repo.ts';

@@ -1,5 +1,5 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { drainRequest, idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { drainRequest, idleTimeoutBody, readLimited } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import { isValidName, isValidTag, parseReference } from './reference.ts';

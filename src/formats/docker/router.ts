@@ -1,6 +1,6 @@
 import { serveBlob } from '../../http/serve-blob.ts';
 import type { Action } from '../../auth/access.ts';
-import type { RequestInfo } from '../../runtime.ts';
+import type { RequestInfo } from '../../http/runtime.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { BlobResult } from './results.ts';
 import type { DockerRoute } from './reference.ts';

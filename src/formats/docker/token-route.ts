@@ -1,6 +1,6 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
 import { isValidName } from './reference.ts';
-import { readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../util/streams.ts';
 import { toBase64 } from '../../util/base64.ts';
 import type { AccessControl, Principal, ResolvedScope } from '../../auth/access.ts';
 

@@ -1,5 +1,5 @@
 import { RegistryError } from '../../errors.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { idleTimeoutBody } from '../../util/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';

@@ -1,10 +1,10 @@
 import { joinResumable } from '../../cache/resume.ts';
-import { bodyOf } from '../../upstream/native-body.ts';
+import { bodyOf } from '../../util/native-body.ts';
 import type { Fill, FillSource } from '../../cache/fills.ts';
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { idleTimeoutBody } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';

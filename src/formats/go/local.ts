@@ -1,5 +1,5 @@
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { idleTimeoutBody, readLimited } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { LocalRepoDeps } from '../local-repo.ts';

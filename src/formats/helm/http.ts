@@ -1,6 +1,6 @@
 import { RegistryError } from '../../errors.ts';
 import { multipartBoundary, multipartParts } from '../../http/multipart.ts';
-import { collectLimited, idleTimeoutBody, readLimited } from '../../http/streams.ts';
+import { collectLimited, idleTimeoutBody, readLimited } from '../../util/streams.ts';
 import { serveBlob, serveDeps } from '../../http/serve-blob.ts';
 import { actionOf, allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import type { RequestContext } from '../format.ts';

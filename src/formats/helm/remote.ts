@@ -1,7 +1,7 @@
 import { freshness, mayServeStale } from '../../cache/policy.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError } from '../../errors.ts';
-import { readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Digest } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';

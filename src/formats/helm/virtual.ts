@@ -1,6 +1,6 @@
 import { fallsThrough, firstMember, memberDown } from '../members.ts';
 import { digestOf } from '../../storage/digest.ts';
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { newestFirst, renderEntriesSliced } from './index-file.ts';
 import type { Entries, IndexEntry, IndexFormat } from './index-file.ts';
 import { notFound } from './reader.ts';

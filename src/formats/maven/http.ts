@@ -1,7 +1,7 @@
 import { RegistryError } from '../../errors.ts';
 import { notModified } from '../../http/conditional.ts';
 import { servedCounter } from '../../http/serve-blob.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { idleTimeoutBody } from '../../util/streams.ts';
 import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import { drain } from '../bundle-util.ts';
 import { errorAnswer } from '../errors.ts';

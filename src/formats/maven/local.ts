@@ -1,6 +1,6 @@
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { collectLimited } from '../../http/streams.ts';
+import { collectLimited } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import { isSnapshotVersion } from '../../util/maven-version.ts';

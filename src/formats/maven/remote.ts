@@ -1,7 +1,7 @@
 import type { CacheStatus } from '../../cache/status.ts';
 import type { StoredNegativeCache } from '../../cache/stored-negative.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import type { Checksum } from '../../storage/digest.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';

@@ -1,4 +1,4 @@
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { eachChunk } from '../../storage/blob-store.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { ChecksumHasher } from '../../storage/digest.ts';

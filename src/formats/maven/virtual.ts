@@ -1,4 +1,4 @@
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { isRegistryError } from '../../errors.ts';
 import { firstMember, memberDown } from '../members.ts';
 import { guardedMembers } from '../member-filter.ts';

@@ -1,5 +1,5 @@
 import { RegistryError } from '../../errors.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { idleTimeoutBody } from '../../util/streams.ts';
 import { actionOf, allowed, basicAccess, memberReadable } from '../basic-access.ts';
 import { errorAnswer } from '../errors.ts';
 import { notifyChange } from '../events.ts';

@@ -1,7 +1,7 @@
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import type { CacheStatus } from '../../cache/status.ts';
 import { RegistryError, isRegistryError } from '../../errors.ts';
-import { readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../util/streams.ts';
 import { parseDigest } from '../../storage/digest.ts';
 import { decodeSegment } from '../../storage/key-encoding.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';

@@ -1,5 +1,5 @@
 import { repoBase } from '../../http/forwarded.ts';
-import { readLimited } from '../../http/streams.ts';
+import { readLimited } from '../../util/streams.ts';
 import type { UpstreamClient } from '../../upstream/client.ts';
 import type { ErrorShape } from '../errors.ts';
 import type { RequestContext } from '../format.ts';

@@ -1,4 +1,4 @@
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { digestOf } from '../../storage/digest.ts';
 import { fallsThrough, firstMember, memberDown } from '../members.ts';
 import { guardedMembers, memberAllows } from '../member-filter.ts';

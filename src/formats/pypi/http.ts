@@ -3,7 +3,7 @@ import { notModified } from '../../http/conditional.ts';
 import { multipartBoundary } from '../../http/multipart.ts';
 import { RenderedCache, acceptsGzip, renderedBody } from '../../http/rendered.ts';
 import { servedCounter } from '../../http/serve-blob.ts';
-import { idleTimeoutBody } from '../../http/streams.ts';
+import { idleTimeoutBody } from '../../util/streams.ts';
 import { actionOf, basicAccess, memberReadable } from '../basic-access.ts';
 import { errorAnswer } from '../errors.ts';
 import { notifyChange } from '../events.ts';

@@ -1,6 +1,6 @@
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Lru } from '../../cache/lru.ts';
+import { Lru } from '../../util/lru.ts';
 import { assertSafeKey } from '../driver.ts';
 import type { AppendHandle, ConditionalOps, FileInfo, ReadHandle, StorageDriver, WriteHandle } from '../driver.ts';
 import { FsReadHandle, writevAll } from '../fs.ts';

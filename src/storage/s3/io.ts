@@ -1,6 +1,6 @@
-import { readerOf } from '../../http/streams.ts';
-import type { BodyReader } from '../../http/streams.ts';
-import { bodyOf } from '../../upstream/native-body.ts';
+import { readerOf } from '../../util/streams.ts';
+import type { BodyReader } from '../../util/streams.ts';
+import { bodyOf } from '../../util/native-body.ts';
 import { concat } from '../../util/bytes.ts';
 import type { ReadHandle } from '../driver.ts';
 import type { S3Client } from './client.ts';

@@ -1,6 +1,6 @@
 import type { AccessTimes } from '../../../cache/access-times.ts';
 import { RegistryError } from '../../../errors.ts';
-import { readLimited } from '../../../http/streams.ts';
+import { readLimited } from '../../../util/streams.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import { parseDigest } from '../../../storage/digest.ts';
 import { encodeSegment } from '../../../storage/key-encoding.ts';

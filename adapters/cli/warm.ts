@@ -1,6 +1,6 @@
-import type { FormatRepo } from '../src/formats/format.ts';
+import type { FormatRepo } from '../../src/formats/format.ts';
 import { Progress, mb } from './progress.ts';
-import { isRegistryError } from '../src/errors.ts';
+import { isRegistryError } from '../../src/errors.ts';
 
 /**
  * `binaryrepo warm`: each reference pulled into the remote repo's cache with a bar per blob and an

@@ -3,9 +3,9 @@ import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { Server } from '../src/boot.ts';
-import type { BundleIndexEntry } from '../src/formats/format.ts';
-import { parseDigest } from '../src/storage/digest.ts';
+import type { Server } from '../../src/boot.ts';
+import type { BundleIndexEntry } from '../../src/formats/format.ts';
+import { parseDigest } from '../../src/storage/digest.ts';
 import { Progress } from './progress.ts';
 
 /** index.json and oci-layout are read whole; nothing larger is one. */

@@ -1,5 +1,5 @@
-import type { Server } from '../src/boot.ts';
-import { TokenError, parseNewToken } from '../src/auth/access-tokens.ts';
+import type { Server } from '../../src/boot.ts';
+import { TokenError, parseNewToken } from '../../src/auth/access-tokens.ts';
 
 /**
  * `binaryrepo token create|list|revoke`: access tokens on the store the config names, for an

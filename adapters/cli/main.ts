@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
-import type { Server } from '../src/boot.ts';
-import { fail, loadConfig, parseArgs } from './common.ts';
-import type { ParsedArgs } from './common.ts';
+import type { Server } from '../../src/boot.ts';
+import { fail, loadConfig, parseArgs } from '../common.ts';
+import type { ParsedArgs } from '../common.ts';
 
 /**
  * `binaryrepo <command>`: the server and the offline tools (Node). `binaryrepo <command> --help`
@@ -62,7 +62,7 @@ function args(spec: { value?: string[]; switch?: string[] }, maxPositional: numb
 async function offlineServer(a: ParsedArgs): Promise<Server> {
   const file = a.values.get('--config');
   const { config } = await loadConfig(file ? ['--config', file] : [], process.env).catch((e: unknown) => fail(e, exit));
-  const [{ boot }, { nodeFetch }] = await Promise.all([import('../src/boot.ts'), import('./node-fetch.ts')]);
+  const [{ boot }, { nodeFetch }] = await Promise.all([import('../../src/boot.ts'), import('../node-fetch.ts')]);
   // Beside a running server: leave its temp files (writes in flight) alone.
   return boot({ config, runtime: { name: 'node', version: process.versions.node }, logSink: (l) => process.stderr.write(`${l}\n`), fetch: nodeFetch, tempCleanup: 'stale' });
 }
@@ -84,13 +84,13 @@ if (command === 'hash-password') {
     console.error('refusing a password shorter than 8 characters');
     exit(1);
   }
-  const { hashPassword } = await import('../src/auth/password.ts');
+  const { hashPassword } = await import('../../src/auth/password.ts');
   console.log(await hashPassword(pw));
 } else if (command === 'gc') {
   const a = args({ switch: ['--dry-run'] }, 0);
   const dryRun = a.flags.has('--dry-run');
   const server = await offlineServer(a);
-  const { collectGarbage, gcOptions } = await import('../src/jobs/gc.ts');
+  const { collectGarbage, gcOptions } = await import('../../src/jobs/gc.ts');
   // Offline gc cannot take the server's lock: the grace period is what protects a push in flight.
   const report = await collectGarbage(server, Date.now(), gcOptions(server, dryRun));
   console.log(JSON.stringify(report, null, 2));
@@ -99,7 +99,7 @@ if (command === 'hash-password') {
   const a = args({ switch: ['--dry-run'] }, 0);
   const dryRun = a.flags.has('--dry-run');
   const server = await offlineServer(a);
-  const { applyRetention } = await import('../src/jobs/maintenance.ts');
+  const { applyRetention } = await import('../../src/jobs/maintenance.ts');
   const results = await applyRetention(server.repos, Date.now(), dryRun);
   console.log(JSON.stringify(results, null, 2));
   const removed = results.reduce((n, r) => n + r.removed, 0);
@@ -113,7 +113,7 @@ if (command === 'hash-password') {
     console.error(`usage: ${HELP['warm']}`);
     exit(2);
   } else {
-    const { warm } = await import('./cli-warm.ts');
+    const { warm } = await import('./warm.ts');
     exit(await warm(repo, refs, a.values.get('--platform')));
   }
 } else if (command === 'export') {
@@ -125,7 +125,7 @@ if (command === 'hash-password') {
     exit(2);
   } else {
     const server = await offlineServer(a);
-    const { exportBundle } = await import('./cli-bundle.ts');
+    const { exportBundle } = await import('./bundle.ts');
     console.log(JSON.stringify(await exportBundle(server, repoName, refs, out).catch(failed)));
   }
 } else if (command === 'import') {
@@ -137,7 +137,7 @@ if (command === 'hash-password') {
     exit(2);
   } else {
     const server = await offlineServer(a);
-    const { importBundle } = await import('./cli-bundle.ts');
+    const { importBundle } = await import('./bundle.ts');
     console.log(JSON.stringify(await importBundle(server, file, repoName).catch(failed)));
   }
 } else if (command === 'config' && rest[0] === 'check') {
@@ -155,11 +155,11 @@ if (command === 'hash-password') {
 } else if (command === 'serve') {
   // The Node server itself, as `npm start` runs it; it reads its own flags (--config).
   process.argv.splice(2, 1);
-  await import('./node.ts');
+  await import('../node.ts');
 } else if (command === 'fsck') {
   const a = args({ switch: ['--verify-blobs'] }, 0);
   const server = await offlineServer(a);
-  const { checkStore } = await import('../src/jobs/fsck.ts');
+  const { checkStore } = await import('../../src/jobs/fsck.ts');
   const report = await checkStore(server, a.flags.has('--verify-blobs'));
   console.log(JSON.stringify(report, null, 2));
   console.error(`${report.blobs} blobs, ${report.manifests} manifests, ${report.tags} tags: ${report.problems.length} problems`);
@@ -190,7 +190,7 @@ if (command === 'hash-password') {
   const sub = rest.shift() ?? '';
   const a = args({ value: ['--repos', '--actions', '--expires-days'] }, 2);
   const server = await offlineServer(a);
-  const { tokenCommand } = await import('./cli-token.ts');
+  const { tokenCommand } = await import('./token.ts');
   const code = await tokenCommand(server, sub, a.positional, a.values);
   if (code === 2) console.error(`usage: ${HELP['token']}`);
   exit(code);

@@ -1,7 +1,7 @@
 import { RegistryError } from '../errors.ts';
 import type { ErrorKind } from '../errors.ts';
-import { concat } from '../util/bytes.ts';
-import type { NativeBody } from '../upstream/native-body.ts';
+import { concat } from './bytes.ts';
+import type { NativeBody } from './native-body.ts';
 
 /**
  * Iterates a body, failing when no bytes arrive for idleMs. There is deliberately no total-time

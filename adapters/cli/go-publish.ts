@@ -1,7 +1,7 @@
 import { readdir, readFile, lstat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { checkModulePath, checkVersion, escapeCase } from '../src/formats/go/module.ts';
+import { checkModulePath, checkVersion, escapeCase } from '../../src/formats/go/module.ts';
 
 /** Folders a module zip never contains: version control, and nested modules (a folder with its own go.mod). */
 const VCS = new Set(['.git', '.hg', '.svn', '.bzr']);

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { RepoConfig } from '../config/schema.ts';
-import { RepoSchema } from '../formats/schemas.ts';
+import { RepoSchema } from './schemas.ts';
 import { LAYOUT_VERSION } from '../storage/layout.ts';
 import type { MetaStore } from '../storage/meta-store.ts';
 

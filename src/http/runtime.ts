@@ -1,6 +1,6 @@
-import type { Watcher } from './http/download-guard.ts';
-import type { ChunkSource } from './http/chunk-source.ts';
-import type { ReadHandle } from './storage/driver.ts';
+import type { Watcher } from './download-guard.ts';
+import type { ChunkSource } from './chunk-source.ts';
+import type { ReadHandle } from '../storage/driver.ts';
 /**
  * What the adapter knows about its runtime and the core may use. Everything optional has a portable
  * fallback in src/, so the core runs the same on every runtime.
