@@ -133,6 +133,8 @@ export interface BrowsePage {
   tables: Array<{ caption: string; head: string[]; rows: BrowseCell[][] }>;
   /** Copy-paste client commands for what the page shows. */
   commands: Array<{ label: string; text: string }>;
+  /** A readme in Markdown (npm's `readme`), rendered by the UI with its safe subset. */
+  readme?: string;
 }
 
 /** How many entries a browse listing returns at most. */

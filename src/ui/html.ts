@@ -59,6 +59,7 @@ th,td{text-align:left;padding:.35em .7em;border-bottom:1px solid #e3e6eb;vertica
 th{background:#eef1f5;font-weight:600;word-break:normal;overflow-wrap:normal;white-space:nowrap}td.num,th.num{text-align:right;white-space:nowrap}
 .cmd{display:flex;gap:.6em;align-items:center;background:#fff;border:1px solid #e3e6eb;padding:.4em .6em;margin:.3em 0}
 .cmd code{flex:1;word-break:break-all}.cmd-label{color:#667;min-width:5em}
+.readme{background:#fff;border:1px solid #e3e6eb;padding:.3em 1.2em;overflow-wrap:break-word}.readme pre{background:#f3f4f7;padding:.6em;overflow-x:auto}.readme table{width:auto}.readme blockquote{border-left:3px solid #ccd;margin:0;padding-left:1em;color:#445}
 button{cursor:pointer;padding:.3em .8em;border-radius:4px;border:1px solid #9aa6b8;background:#fff}
 form.inline{display:inline}.badge{display:inline-block;padding:0 .5em;border-radius:8px;font-size:.85em;background:#e3e6eb}
 .badge.bad{background:#ffd9d6}.badge.good{background:#d6f5df}.error{color:#a11}.facts th{width:14em}

@@ -3,6 +3,7 @@ import type { RepoStatus } from '../admin/actions.ts';
 import type { BrowsePage } from '../formats/format.ts';
 import type { Sample } from '../metrics/history.ts';
 import { command, fmtBytes, uiHref } from './html.ts';
+import { renderReadme } from './markdown.ts';
 import type { Html } from './html.ts';
 
 export function reposBody(rows: RepoStatus[]): Html {
@@ -38,7 +39,8 @@ ${p.commands.length ? html`<h2>Commands</h2>${p.commands.map((c) => command(c.la
 ${p.entries.length ? html`<table><thead><tr><th>name</th><th class="num">size</th><th>pushed or fetched</th><th>detail</th></tr></thead><tbody>${p.entries.map((e) => html`<tr><td><a href="${uiHref(`repo/${repo}`, { path: e.path })}">${e.name}</a></td><td class="num">${fmtBytes(e.size)}</td><td>${e.at ? new Date(e.at).toISOString().replace('T', ' ').slice(0, 16) : ''}</td><td>${e.note ?? ''}</td></tr>`)}</tbody></table>${p.more ? html`<p>The list is cut here; use the format's own listing for the rest.</p>` : ''}` : ''}
 ${p.tables.map(
   (t) => html`<h2>${t.caption}</h2><table><thead><tr>${t.head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${t.rows.map((row) => html`<tr>${row.map((c) => html`<td>${c.path ? html`<a href="${uiHref(`repo/${repo}`, { path: c.path })}">${c.text}</a>` : c.text}</td>`)}</tr>`)}</tbody></table>`,
-)}`;
+)}
+${p.readme ? html`<h2>Readme</h2>${renderReadme(p.readme)}` : ''}`;
 }
 
 export function searchBody(q: string, hits: Array<{ repo: string; name: string; path: string }>, cut: boolean): Html {

@@ -132,7 +132,8 @@ describe('web UI listings of npm packages', () => {
   before(async () => {
     srv = await startServer({ config: { repos: [{ name: 'npm-corp', format: 'npm', type: 'local' }] } });
     for (const v of ['1.0.0', '1.10.0', '1.2.0']) {
-      const body = publishDoc('@corp/tool', v, enc.encode(`tarball ${v}`), { manifest: { description: '<img src=x onerror=alert(1)>', dependencies: { 'left-pad': '^1.3.0' } } });
+      const readme = `# corp tool ${v}\n\nRun \`corp-tool --fast\`.\n\n[home](https://corp.example/tool) [bad](javascript:alert(1))\n\n<script>alert(1)</script>\n`;
+      const body = publishDoc('@corp/tool', v, enc.encode(`tarball ${v}`), { manifest: { description: '<img src=x onerror=alert(1)>', dependencies: { 'left-pad': '^1.3.0' }, readme } });
       const r = await fetch(`${srv.url}/repo/npm-corp/@corp%2ftool`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
       assert.equal(r.status, 201, await r.text());
     }
@@ -147,6 +148,9 @@ describe('web UI listings of npm packages', () => {
     const at = (v: string): number => pkg.text.indexOf(` ${v} `);
     assert.ok(at('1.10.0') >= 0 && at('1.10.0') < at('1.2.0') && at('1.2.0') < at('1.0.0'), `newest first by SemVer: ${pkg.text}`);
     assert.match(pkg.text, /latest 1\.2\.0/);
+    // The readme rendered from Markdown (the last publish's), and nothing active in it.
+    assert.match(pkg.html, /<h2>Readme<\/h2><div class="readme"><h3>corp tool 1\.2\.0<\/h3><p>Run <code>corp-tool --fast<\/code>\.<\/p><p><a href="https:\/\/corp\.example\/tool" rel="nofollow noopener noreferrer">home<\/a> bad\)<\/p>/);
+    assert.doesNotMatch(pkg.html, /<script>alert|javascript:/);
     const v = await mainText(`${srv.url}/ui/repo/npm-corp?path=${encodeURIComponent('@corp/tool@1.10.0')}`);
     assert.ok(v.text.includes(`npm install @corp/tool@1.10.0 --registry ${srv.url}/repo/npm-corp/`), v.text);
     assert.ok(v.text.includes(`${srv.url}/repo/npm-corp/@corp/tool/-/tool-1.10.0.tgz`));

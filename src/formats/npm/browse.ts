@@ -44,7 +44,7 @@ export async function browseNpm(reader: NpmReader, repo: string, path: string, o
     page.entries = versions.slice(0, BROWSE_MAX).map((v) => ({ name: v, path: `${name}@${v}`, note: text(p.versions[v]?.['deprecated'] ? `deprecated: ${text(p.versions[v]?.['deprecated'])}` : ''), ...(p.time[v] ? { at: Date.parse(p.time[v] ?? '') } : {}) }));
     for (const k of ['description', 'license', 'homepage']) if (p[k] !== undefined) page.facts.push([k, text(p[k])]);
     page.tables.push({ caption: 'dist-tags', head: ['tag', 'version'], rows: Object.entries(p['dist-tags']).map(([t, v]) => [{ text: t }, { text: v, path: `${name}@${v}` }]) });
-    if (typeof p['readme'] === 'string' && p['readme'] !== '') page.facts.push(['readme', p['readme'].slice(0, 4000)]);
+    if (typeof p['readme'] === 'string' && p['readme'] !== '') page.readme = p['readme'];
     page.commands.push({ label: 'npm install', text: `npm install ${name} --registry ${url}` });
     return page;
   }

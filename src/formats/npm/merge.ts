@@ -58,9 +58,12 @@ export function withPublished(p: Packument | null, name: string, incoming: Packu
   next.time[nv.version] = now;
   next.time['modified'] = now;
   for (const f of TOP_FIELDS) if (incoming[f] !== undefined) next[f] = incoming[f] as Json;
-  if (next['readme'] === undefined && typeof nv.manifest['readme'] === 'string') next['readme'] = nv.manifest['readme'];
   for (const [tag, v] of Object.entries(incoming['dist-tags'])) if (next.versions[v] && /^[A-Za-z0-9._~-]{1,64}$/.test(tag)) next['dist-tags'][tag] = v;
   if (!next['dist-tags']['latest']) next['dist-tags']['latest'] = latestOf(Object.keys(next.versions)) ?? nv.version;
+  // The package's readme is its latest version's, as on the public registry (a prerelease under
+  // another tag leaves it), when the publish document has none of its own at the top.
+  const readme = nv.manifest['readme'];
+  if (incoming['readme'] === undefined && typeof readme === 'string' && (next['readme'] === undefined || next['dist-tags']['latest'] === nv.version)) next['readme'] = readme;
   return next;
 }
 
