@@ -4,7 +4,7 @@ import { runGc } from '../jobs/gc.ts';
 import type { GcReport } from '../jobs/gc.ts';
 import type { EvictReport } from '../jobs/evict.ts';
 import { applyRetention } from '../jobs/maintenance.ts';
-import type { RetentionSummary } from '../formats/format.ts';
+import type { FormatRepo, RetentionSummary } from '../formats/format.ts';
 import { SwitchError } from '../formats/switches.ts';
 import type { Principal } from '../auth/access.ts';
 import { isRegistryError } from '../errors.ts';
@@ -137,28 +137,65 @@ export async function adminPin(s: Server, user: string | null, repo: string, pat
 }
 
 /** What a content delete answers: the status the API sends, and a body (the result, or why not). */
-export type RemoveOutcome = { status: 200; removed: number; parent: string } | { status: 400 | 401 | 403 | 404; code: string; message: string };
+export type RemoveOutcome = { status: 200; removed: number; parent: string } | Refusal;
+export type YankOutcome = { status: 200; changed: number; parent: string } | Refusal;
+type Refusal = { status: 400 | 401 | 403 | 404; code: string; message: string };
+
+/**
+ * The checks before a content change of a hosted repo through the admin API or the UI: the repo
+ * exists and the one `authorize` allows the action (a repo one may not read is not disclosed).
+ */
+function contentCheck(s: Server, p: Principal | 'invalid', repo: string, action: 'delete' | 'push', path: string): Refusal | { r: FormatRepo; p: Principal } {
+  const r = s.repos.get(repo);
+  if (p === 'invalid' || !r) return { status: 404, code: 'NOT_FOUND', message: 'no repository of that name that you may read' };
+  const denial = s.access.authorize(p, repo, action);
+  if (denial) return { status: denial.status === 401 ? 401 : denial.status === 404 ? 404 : 403, code: denial.status === 401 ? 'UNAUTHORIZED' : denial.status === 404 ? 'NOT_FOUND' : 'DENIED', message: denial.message };
+  if (path === '' || path.length > 1024) return { status: 400, code: 'INVALID', message: 'give ?path= as the web UI names it (a version, a file or a folder)' };
+  return { r, p };
+}
+
+/** A format's refusal as the admin API says it; anything else is the server's failure. */
+function refusalOf(e: unknown): Refusal {
+  if (isRegistryError(e) && e.kind === 'not_found') return { status: 404, code: 'NOT_FOUND', message: e.message };
+  if (isRegistryError(e) && (e.kind === 'invalid' || e.kind === 'unsupported')) return { status: 400, code: 'INVALID', message: e.message };
+  if (isRegistryError(e) && e.kind === 'denied') return { status: 403, code: 'DENIED', message: e.message };
+  throw e;
+}
 
 /**
  * Deletes what a browse path names in a hosted repo (admin API `DELETE /repos/<name>/content`, the
- * UI's delete button): needs the repo's delete permission, checked by the one `authorize`; a repo
- * one may not read is not disclosed. Content changes are told to webhooks by the format paths only.
+ * UI's delete button): needs the repo's delete permission. Content changes are told to webhooks by
+ * the format paths only.
  */
 export async function adminRemove(s: Server, p: Principal | 'invalid', repo: string, path: string): Promise<RemoveOutcome> {
-  const r = s.repos.get(repo);
-  if (p === 'invalid' || !r) return { status: 404, code: 'NOT_FOUND', message: 'no repository of that name that you may read' };
-  const denial = s.access.authorize(p, repo, 'delete');
-  if (denial) return { status: denial.status === 401 ? 401 : denial.status === 404 ? 404 : 403, code: denial.status === 401 ? 'UNAUTHORIZED' : denial.status === 404 ? 'NOT_FOUND' : 'DENIED', message: denial.message };
-  if (!r.remove || r.type !== 'local') return { status: 400, code: 'INVALID', message: `repository ${repo} has no content to delete this way (hosted Maven, PyPI and Debian repos do)` };
-  if (path === '' || path.length > 1024) return { status: 400, code: 'INVALID', message: 'give ?path= as the web UI names it (a version, a file or a folder)' };
+  const ok = contentCheck(s, p, repo, 'delete', path);
+  if ('status' in ok) return ok;
+  if (!ok.r.remove || ok.r.type !== 'local') return { status: 400, code: 'INVALID', message: `repository ${repo} has no content to delete this way (hosted Maven, PyPI and Debian repos do)` };
   try {
-    const done = await r.remove(path);
-    s.log.info('admin action', { user: p.user ?? 'anonymous', action: 'delete', repo, path, removed: done.removed });
+    const done = await ok.r.remove(path);
+    s.log.info('admin action', { user: ok.p.user ?? 'anonymous', action: 'delete', repo, path, removed: done.removed });
     return { status: 200, ...done };
   } catch (e) {
-    if (isRegistryError(e) && e.kind === 'not_found') return { status: 404, code: 'NOT_FOUND', message: e.message };
-    if (isRegistryError(e) && (e.kind === 'invalid' || e.kind === 'unsupported')) return { status: 400, code: 'INVALID', message: e.message };
-    if (isRegistryError(e) && e.kind === 'denied') return { status: 403, code: 'DENIED', message: e.message };
-    throw e;
+    return refusalOf(e);
+  }
+}
+
+/**
+ * Yanks or un-yanks (reason null) a version of a hosted repo (admin API `PUT|DELETE
+ * /repos/<name>/yank`, the UI's yank button): needs the repo's write permission, as a client's own
+ * yank does; the format adds its rules (a crate's owners).
+ */
+export async function adminYank(s: Server, p: Principal | 'invalid', repo: string, path: string, reason: string | true | null): Promise<YankOutcome> {
+  const ok = contentCheck(s, p, repo, 'push', path);
+  if ('status' in ok) return ok;
+  if (!ok.r.yank || ok.r.type !== 'local') return { status: 400, code: 'INVALID', message: `repository ${repo} has no versions to yank (hosted PyPI and Cargo repos do)` };
+  if (typeof reason === 'string' && reason.length > 500) return { status: 400, code: 'INVALID', message: 'a yank reason is at most 500 characters' };
+  try {
+    const user = ok.p.user;
+    const done = await ok.r.yank(path, reason, { user, admin: s.access.enabled && user !== null && s.access.isAdmin(user) });
+    s.log.info('admin action', { user: user ?? 'anonymous', action: reason === null ? 'unyank' : 'yank', repo, path });
+    return { status: 200, ...done };
+  } catch (e) {
+    return refusalOf(e);
   }
 }

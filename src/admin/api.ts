@@ -4,7 +4,7 @@ import type { Server } from './server.ts';
 import type { Principal } from '../auth/access.ts';
 import type { RequestInfo } from '../http/runtime.ts';
 import { sameToken } from '../auth/session.ts';
-import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminWarm, readableRepos, repoStatus } from './actions.ts';
+import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminYank, adminWarm, readableRepos, repoStatus } from './actions.ts';
 import type { RepoStatus } from './actions.ts';
 import { SwitchError } from '../formats/switches.ts';
 import { tokenRoutes } from './tokens-api.ts';
@@ -140,6 +140,16 @@ export function adminApi(s: Server): Hono<ApiEnv> {
     if (r.status === 200) return c.json({ removed: r.removed, parent: r.parent });
     return apiError(r.status, r.code, r.message, r.status === 401 ? { 'www-authenticate': `Basic realm="${s.access.service}"` } : {});
   });
+
+  // Yank (PUT, with an optional ?reason=) and un-yank (DELETE) a version of a hosted repo (write permission).
+  for (const method of ['put', 'delete'] as const) {
+    app[method]('/repos/:name/yank', async (c) => {
+      const reason = method === 'delete' ? null : c.req.query('reason') || true;
+      const r = await adminYank(s, c.get('principal'), c.req.param('name'), c.req.query('path') ?? '', reason);
+      if (r.status === 200) return c.json({ changed: r.changed, path: r.parent, yanked: reason !== null });
+      return apiError(r.status, r.code, r.message, r.status === 401 ? { 'www-authenticate': `Basic realm="${s.access.service}"` } : {});
+    });
+  }
 
   tokenRoutes(app, s, apiError);
 

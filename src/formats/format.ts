@@ -68,6 +68,12 @@ export interface FormatRepo {
    * entries went and the browse path to show next; throws not_found when nothing is there.
    */
   remove?(path: string): Promise<{ removed: number; parent: string }>;
+  /**
+   * Yanks (`reason`, or true without one) or un-yanks (null) what a browse path names in a hosted
+   * repo, for the admin API and the UI (PyPI's PEP 592, Cargo's yank): the files stay, installs
+   * that pin them still work, resolvers skip them. `who` is for the format's own rules (crate owners).
+   */
+  yank?(path: string, reason: string | true | null, who: { user: string | null; admin: boolean }): Promise<{ changed: number; parent: string }>;
   /** Air-gap bundles (CLI `export`): the blobs and index.json entries for refs in the format's syntax. */
   bundleExport?(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }>;
   /** Air-gap bundles (CLI `import`): the core has stored and verified every blob of the bundle already. */
@@ -133,6 +139,8 @@ export interface BrowsePage {
   tables: Array<{ caption: string; head: string[]; rows: BrowseCell[][] }>;
   /** Copy-paste client commands for what the page shows. */
   commands: Array<{ label: string; text: string }>;
+  /** A version page of a format that yanks: whether this version is yanked (the UI offers yank or un-yank). */
+  yanked?: boolean;
   /** A readme in Markdown (npm's `readme`), rendered by the UI with its safe subset. */
   readme?: string;
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Server } from '../admin/server.ts';
-import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
+import { adminEvict, adminGc, adminOffline, adminPin, adminRemove, adminRetention, adminYank, adminWarm, readableRepos, repoStatus } from '../admin/actions.ts';
 import { toBase64 } from '../util/base64.ts';
 import { adminBody } from './admin-pages.ts';
 import type { AdminResult } from './admin-pages.ts';
@@ -104,7 +104,12 @@ export function uiApp(s: Server): Hono<UiEnv> {
     const del = deletable
       ? html`<form method="post" action="/ui/repo/${encodeURIComponent(name)}/delete" class="inline"><input type="hidden" name="csrf" value="${c.get('session').csrf}"><input type="hidden" name="path" value="${path}"><button type="submit" class="danger">Delete ${view.title}</button></form>`
       : '';
-    return show(c, path === '' ? name : `${name} · ${view.title}`, html`${browseBody(name, view, path)}${del}`);
+    // Yank and un-yank likewise, for a version of a hosted repo whose format yanks (PyPI, Cargo).
+    const yankable = path !== '' && cfg.type === 'local' && repo.yank !== undefined && view.yanked !== undefined && s.access.authorize(principal(c), name, 'push') === null;
+    const yank = yankable
+      ? html`<form method="post" action="/ui/repo/${encodeURIComponent(name)}/yank" class="inline"><input type="hidden" name="csrf" value="${c.get('session').csrf}"><input type="hidden" name="path" value="${path}"><input type="hidden" name="undo" value="${view.yanked ? '1' : ''}">${view.yanked ? '' : html`<input type="text" name="reason" placeholder="reason (optional)" maxlength="500" aria-label="Yank reason"> `}<button type="submit">${view.yanked ? 'Un-yank' : 'Yank'} ${view.title}</button></form> `
+      : '';
+    return show(c, path === '' ? name : `${name} · ${view.title}`, html`${browseBody(name, view, path)}${yank}${del}`);
   });
 
   app.post('/repo/:name/delete', async (c) => {
@@ -112,6 +117,14 @@ export function uiApp(s: Server): Hono<UiEnv> {
     const r = await adminRemove(s, principal(c), name, form(c).get('path') ?? '');
     if (r.status === 200) return c.redirect(`/ui/repo/${encodeURIComponent(name)}${r.parent ? `?path=${encodeURIComponent(r.parent)}` : ''}`, 303);
     return show(c, 'Not deleted', html`<p class="error">${r.message}</p>`, r.status);
+  });
+
+  app.post('/repo/:name/yank', async (c) => {
+    const name = c.req.param('name');
+    const f = form(c);
+    const r = await adminYank(s, principal(c), name, f.get('path') ?? '', f.get('undo') ? null : f.get('reason') || true);
+    if (r.status === 200) return c.redirect(`/ui/repo/${encodeURIComponent(name)}?path=${encodeURIComponent(r.parent)}`, 303);
+    return show(c, 'Not changed', html`<p class="error">${r.message}</p>`, r.status);
   });
 
   // A login a command line started (npm login): the user sees which repo asks, and approves.

@@ -53,6 +53,7 @@ export async function browseCargo(reader: CargoReader, repo: string, path: strin
   if (!e) return null;
   const page = browsePage(`${name} ${vers}`);
   page.parent = lower;
+  page.yanked = e.yanked;
   page.facts.push(['checksum (sha256)', e.cksum], ['yanked', e.yanked ? 'yes' : 'no']);
   if (e.pubtime) page.facts.push(['published', e.pubtime]);
   if (e.rust_version) page.facts.push(['rust-version', e.rust_version]);

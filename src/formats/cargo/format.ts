@@ -1,3 +1,4 @@
+import { RegistryError } from '../../errors.ts';
 import { buildFor } from '../format.ts';
 import { ViewRepoHandle } from '../view-repo.ts';
 import { noImportTarget } from '../bundle-util.ts';
@@ -28,6 +29,14 @@ class CargoRepoHandle extends ViewRepoHandle<CargoView> {
 
   bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
     return cargoExport(this.view.reader, refs);
+  }
+
+  /** `<crate>@<version>` of a hosted registry, as `cargo yank` does it (the owner rule included). */
+  async yank(path: string, reason: string | true | null, who: { user: string | null; admin: boolean }): Promise<{ changed: number; parent: string }> {
+    const at = path.lastIndexOf('@');
+    if (!(this.view.reader instanceof CargoLocal) || at <= 0) throw new RegistryError('invalid', 'name a version as <crate>@<version> of a hosted registry');
+    await this.view.reader.setYanked(path.slice(0, at).toLowerCase(), path.slice(at + 1), reason !== null, who);
+    return { changed: 1, parent: path };
   }
 
   async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {

@@ -62,6 +62,7 @@ export async function browsePypi(reader: PypiReader, repo: string, path: string,
   if (files.length === 0) return null;
   const page = browsePage(`${project} ${version}`);
   page.parent = project;
+  page.yanked = files.every((f) => f.yanked !== undefined);
   page.tables.push({
     caption: 'files',
     head: ['file', 'size', 'sha256', 'requires-python', 'yanked'],

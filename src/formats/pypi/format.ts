@@ -34,6 +34,14 @@ class PypiRepoHandle extends ViewRepoHandle<PypiView> {
     const gone = await this.view.reader.remove(project, { version: path.slice(at + 2) });
     return { removed: gone.length, parent: project };
   }
+
+  /** PEP 592 for `<project>==<version>` of a hosted index: every file of the version, with the reason. */
+  async yank(path: string, reason: string | true | null): Promise<{ changed: number; parent: string }> {
+    const at = path.indexOf('==');
+    if (!(this.view.reader instanceof PypiLocal) || at <= 0) throw new RegistryError('invalid', 'name a version as <project>==<version> of a hosted index');
+    const changed = await this.view.reader.yank(path.slice(0, at), path.slice(at + 2), reason);
+    return { changed: changed.length, parent: path };
+  }
 }
 
 const pypiOf = (r: FormatRepo | undefined): PypiView | undefined => (r instanceof PypiRepoHandle ? r.view : undefined);
