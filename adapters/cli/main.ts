@@ -17,7 +17,7 @@ const HELP: Record<string, string> = {
   gc: 'binaryrepo gc [--dry-run] [--config f]         collect unreferenced blobs; prints what it freed (JSON)',
   retention: 'binaryrepo retention [--dry-run] [--config f]  apply local repos\' retention policies now (then gc frees the blobs)',
   warm: 'binaryrepo warm <remote repo> <image:tag|image@digest>... [--platform os/arch] [--config f]\n    pull into a remote repo\'s cache, a progress bar per blob on a terminal; run again to resume (cached blobs are skipped); exit 1 if any reference failed',
-  export: 'binaryrepo export <repo> <image:tag | file path | module@version | chart@version>... -o bundle.tar [--config f]   an OCI image layout in a tar, for air-gapped sites',
+  export: 'binaryrepo export <repo> <image:tag | file path | module@version | chart@version | name@version | project==version | g:a:v | suite/pkg=ver>... -o bundle.tar [--config f]   an OCI image layout in a tar, for air-gapped sites',
   import: 'binaryrepo import bundle.tar --repo <local repo> [--config f]     every digest verified; importing again changes nothing',
   config: 'binaryrepo config check <file>               validate a config without starting (exit 1 with the problems)',
   'hash-password': 'binaryrepo hash-password < password          print the hash for the config\'s users',

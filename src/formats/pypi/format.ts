@@ -4,7 +4,9 @@ import { localRepoDeps } from '../local-repo.ts';
 import { remoteCacheDeps } from '../remote-cache.ts';
 import { buildFor } from '../format.ts';
 import { ViewRepoHandle } from '../view-repo.ts';
-import type { BrowsePage, BuildDeps, Format, FormatRepo, RequestContext } from '../format.ts';
+import { noImportTarget } from '../bundle-util.ts';
+import type { BrowsePage, BuildDeps, BundleFile, BundleIndexEntry, BundleReport, Format, FormatRepo, RequestContext } from '../format.ts';
+import { pypiExport, pypiImport } from './bundle.ts';
 import { browsePypi } from './browse.ts';
 import type { PypiRepoConfig } from './config.ts';
 import { handlePypi } from './http.ts';
@@ -33,6 +35,15 @@ class PypiRepoHandle extends ViewRepoHandle<PypiView> {
     const project = path.slice(0, at);
     const gone = await this.view.reader.remove(project, { version: path.slice(at + 2) });
     return { removed: gone.length, parent: project };
+  }
+
+  bundleExport(refs: string[]): Promise<{ files: BundleFile[]; index: BundleIndexEntry[] }> {
+    return pypiExport(this.view.reader, refs);
+  }
+
+  async bundleImport(index: BundleIndexEntry[], onItem: (line: string) => void): Promise<BundleReport> {
+    if (!(this.view.writer instanceof PypiLocal)) throw noImportTarget(this.name);
+    return pypiImport(this.view.writer, index, onItem);
   }
 
   /** PEP 592 for `<project>==<version>` of a hosted index: every file of the version, with the reason. */

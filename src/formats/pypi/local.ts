@@ -124,30 +124,60 @@ export class PypiLocal implements PypiReader {
       const stored = writer.verify();
       const want = field(fields, 'sha256_digest')?.toLowerCase();
       if (want && want !== stored.digest.hex) throw invalid(`the file's sha256 is ${stored.digest.hex}, the form says ${want}`);
-      const project = parsed.project;
+      const rp = field(fields, 'requires_python');
       return await this.d.gcGate.withShared(async () => {
         const blob = await writer.finish();
-        const meta = parsed.kind === 'wheel' ? await this.extractMetadata(blob.digest, blob.size, project, filename) : undefined;
-        const uploadTime = new Date(this.d.now()).toISOString();
-        const hosted: HostedFile = { filename, version: parsed.version, digest: blob.digest.value, size: blob.size, uploadTime };
-        const rp = field(fields, 'requires_python');
-        if (rp) hosted.requiresPython = rp;
-        if (meta) hosted.metadata = meta;
-        await this.docs.change(pypiLayout.project(this.name, project), (cur) => {
-          const p: HostedProject = cur ?? { name, files: {}, info: {} };
-          if (p.files[filename]) throw new RegistryError('invalid', `File already exists: ${filename}`, { code: 'FILE_EXISTS' });
-          p.files[filename] = hosted;
-          p.info[parsed.version] = { ...p.info[parsed.version], ...infoOf(fields) };
-          return p;
-        });
-        await this.d.meta.put(pypiLayout.file(this.name, project, filename), { digest: blob.digest.value, size: blob.size, storedAt: this.d.now() } satisfies FileDoc);
-        if (meta) await this.d.meta.put(pypiLayout.metadata(this.name, project, filename), { digest: meta.digest, size: meta.size, storedAt: this.d.now() } satisfies FileDoc);
-        return { project, version: parsed.version, filename, digest: blob.digest.value, size: blob.size };
+        const done = await this.record(name, filename, blob, { info: infoOf(fields), ...(rp ? { requiresPython: rp } : {}) });
+        return { project: done.project, version: done.version, filename, digest: blob.digest.value, size: blob.size };
       });
     } catch (e) {
       await writer.abort().catch(() => {});
       throw e;
     }
+  }
+
+  /**
+   * Files a stored blob under its project: an upload's second half, and a bundle import's (`same`:
+   * a file of that name with these very bytes is left as it is, not refused). Runs under the gc
+   * gate's shared hold, so the blob cannot go before its document names it.
+   */
+  private async record(name: string, filename: string, blob: { digest: Digest; size: number }, extra: { info: Record<string, string | string[]>; requiresPython?: string; yanked?: string | true }, same = false): Promise<{ project: string; version: string; stored: boolean }> {
+    const parsed = parseFilename(filename, name);
+    const project = parsed.project;
+    if (project !== normalize(name)) throw invalid(`the file ${filename} names the project ${project}, not ${name}`);
+    const meta = parsed.kind === 'wheel' ? await this.extractMetadata(blob.digest, blob.size, project, filename) : undefined;
+    const hosted: HostedFile = { filename, version: parsed.version, digest: blob.digest.value, size: blob.size, uploadTime: new Date(this.d.now()).toISOString() };
+    if (extra.requiresPython) hosted.requiresPython = extra.requiresPython;
+    if (extra.yanked !== undefined) hosted.yanked = extra.yanked;
+    if (meta) hosted.metadata = meta;
+    let stored = true;
+    await this.docs.change(pypiLayout.project(this.name, project), (cur) => {
+      const p: HostedProject = cur ?? { name, files: {}, info: {} };
+      const had = p.files[filename];
+      if (had && same && had.digest === hosted.digest) {
+        stored = false;
+        return p;
+      }
+      if (had) throw new RegistryError('invalid', `File already exists: ${filename}`, { code: 'FILE_EXISTS' });
+      stored = true;
+      p.files[filename] = hosted;
+      p.info[parsed.version] = { ...p.info[parsed.version], ...extra.info };
+      return p;
+    });
+    if (stored) {
+      await this.d.meta.put(pypiLayout.file(this.name, project, filename), { digest: blob.digest.value, size: blob.size, storedAt: this.d.now() } satisfies FileDoc);
+      if (meta) await this.d.meta.put(pypiLayout.metadata(this.name, project, filename), { digest: meta.digest, size: meta.size, storedAt: this.d.now() } satisfies FileDoc);
+    }
+    return { project, version: parsed.version, stored };
+  }
+
+  /**
+   * A bundle's file (its blob stored and verified by the core already), checked as an upload is:
+   * the name's project and version, a wheel's METADATA. The same bytes under that name are skipped.
+   */
+  async importFile(name: string, filename: string, blob: { digest: Digest; size: number }, extra: { info: Record<string, string | string[]>; requiresPython?: string; yanked?: string | true }): Promise<boolean> {
+    checkProject(name);
+    return this.d.gcGate.withShared(async () => (await this.record(name, filename, blob, extra, true)).stored);
   }
 
   /** The wheel's METADATA as its own blob (PEP 658); refused when it names another project. */
