@@ -34,6 +34,8 @@ describe('Maven remote against a faulty upstream', () => {
     app.get('/org/f/bad/1.0/bad-1.0.jar', (c) => c.body('tampered bytes'));
     app.get('/org/f/bad/1.0/bad-1.0.jar.sha1', (c) => c.text(sha1('the real bytes')));
     app.get('/org/f/good/1.0/good-1.0.jar', (c) => c.body('good bytes'));
+    // A jar its upstream publishes no .sha1 for.
+    app.get('/org/f/nosum/1.0/nosum-1.0.jar', (c) => c.body('unsummed bytes'));
     app.get('/org/f/good/1.0/good-1.0.jar.sha1', (c) => c.text(`${sha1('good bytes')}  good-1.0.jar`));
     app.get('/org/f/m/maven-metadata.xml', (c) => {
       if (state.metadata === '429') return c.text('slow down', 429, { 'retry-after': state.retryAfter });
@@ -42,7 +44,15 @@ describe('Maven remote against a faulty upstream', () => {
     });
     app.get('/org/f/huge/maven-metadata.xml', (c) => c.body(`<metadata>${'<x/>'.repeat(600_000)}</metadata>`));
     up = await listenLoopback(app.fetch);
-    br = await startServer({ config: { repos: [{ name: 'm2', format: 'maven', type: 'remote', upstream: { url: up.url, breakerFailures: 1000 }, cache: { metadataTtlSeconds: 60 }, maxMetadataBytes: 1 << 20 }] }, now: () => clock });
+    br = await startServer({
+      config: {
+        repos: [
+          { name: 'm2', format: 'maven', type: 'remote', upstream: { url: up.url, breakerFailures: 1000 }, cache: { metadataTtlSeconds: 60 }, maxMetadataBytes: 1 << 20 },
+          { name: 'm2strict', format: 'maven', type: 'remote', upstream: { url: up.url, breakerFailures: 1000 }, checksumPolicy: 'strict' },
+        ],
+      },
+      now: () => clock,
+    });
   });
 
   after(() => closeAll(() => br?.close(), () => up?.close()));
@@ -62,6 +72,23 @@ describe('Maven remote against a faulty upstream', () => {
     assert.equal(hit.headers.get('x-cache'), 'HIT');
     assert.equal(await hit.text(), 'good bytes');
     assert.equal(n('/org/f/good/1.0/good-1.0.jar'), 1);
+  });
+
+  // Issue 27: the "generate if absent" rule was the only one; checksumPolicy: strict refuses instead.
+  it('a file with no upstream .sha1: cached with our checksums by default, refused (502, nothing kept) with checksumPolicy strict', async () => {
+    const path = '/org/f/nosum/1.0/nosum-1.0.jar';
+    for (let i = 0; i < 2; i++) {
+      const before = n(path);
+      const r = await fetch(`${br.url}/repo/m2strict${path}`);
+      assert.equal(r.status, 502);
+      assert.match(await r.text(), /publishes no \.sha1 .*checksumPolicy is strict/);
+      await br.server.fills.idle();
+      assert.equal(n(path), before + 1, 'refused before a byte went out, and nothing kept: the next request asks again');
+    }
+    const ok = await get(path);
+    assert.equal(await ok.text(), 'unsummed bytes');
+    const hit = await get(`${path}.sha1`);
+    assert.equal(await hit.text(), sha1('unsummed bytes'), 'the default policy serves the checksum it computed');
   });
 
   it('metadata with a DOCTYPE (XXE) is refused with 502 and not stored; entities are never expanded', async () => {

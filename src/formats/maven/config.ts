@@ -21,6 +21,13 @@ const MavenRemote = v.strictObject({
   ...cachingRemoteFields('maven'),
   maxMetadataBytes: Size(1024, 16 << 20),
   maxFileBytes: Size(1024, 4 * 1024 ** 3),
+  /**
+   * A release file is verified against the upstream's `.sha1`. `strict-if-exists` (default, as
+   * Nexus's StrictIfExists): a file whose upstream publishes no `.sha1` is cached unverified, its
+   * checksums ours from then on. `strict`: such a file is refused (502, nothing kept), for
+   * upstreams that always publish checksums (Maven Central does).
+   */
+  checksumPolicy: v.optional(v.picklist(['strict-if-exists', 'strict']), 'strict-if-exists'),
 });
 
 export const MavenRepoSchema = v.variant('type', [MavenLocal, MavenRemote, virtualRepoSchema('maven')]);

@@ -76,6 +76,7 @@ function build(cfg: MavenRepoConfig, d: BuildDeps): FormatRepo {
       ...storedNegativeRemoteDeps(cfg, mavenLayout.negative(cfg.name), d),
       maxMetadataBytes: cfg.maxMetadataBytes,
       maxFileBytes: cfg.maxFileBytes,
+      checksumPolicy: cfg.checksumPolicy,
     });
     return new MavenRepoHandle({ name: cfg.name, reader: remote, writer: undefined }, own, d.blobs);
   }

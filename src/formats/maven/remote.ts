@@ -25,6 +25,8 @@ export interface MavenRemoteDeps extends RemoteCacheDeps {
   gcGate: RwLock;
   maxMetadataBytes: number;
   maxFileBytes: number;
+  /** `strict`: a release file whose upstream publishes no `.sha1` is refused (config `checksumPolicy`). */
+  checksumPolicy: 'strict-if-exists' | 'strict';
 }
 
 const PREFIXES = ['.meta', 'prefixes.txt'];
@@ -86,7 +88,11 @@ export class MavenRemote implements MavenReader {
             sum.catch(() => {});
             return this.fetch(path, what, via);
           },
-          checksumAfter: () => sum,
+          checksumAfter: async () => {
+            const c = await sum;
+            if (!c && this.d.checksumPolicy === 'strict') throw new RegistryError('upstream', `upstream ${this.d.upstream.host} publishes no .sha1 for ${what}, and checksumPolicy is strict`);
+            return c;
+          },
         };
       },
       doc: (b) => ({ digest: b.digest.value, size: b.size, storedAt: this.d.now(), cached: true, ...(verifiedSha1 ? { sums: { sha1: verifiedSha1 } } : {}) }),
