@@ -8,7 +8,7 @@ export const METADATA = 'maven-metadata.xml';
 
 /** What a request path names: the prefix file, a metadata document, or a file; either with a checksum suffix. */
 export type MavenRoute =
-  | { kind: 'prefixes' }
+  | { kind: 'prefixes'; sum?: SumAlg | undefined }
   | { kind: 'metadata'; dir: string[]; sum?: SumAlg | undefined }
   | { kind: 'file'; path: string[]; sum?: SumAlg | undefined }
   | { kind: 'folder'; path: string[] };
@@ -23,6 +23,9 @@ export function parseRoute(sub: string): MavenRoute {
   }
   if (path.length === 0 || sub.endsWith('/')) return { kind: 'folder', path };
   if (path.length === 2 && path[0] === '.meta' && path[1] === 'prefixes.txt') return { kind: 'prefixes' };
+  // Its checksums too: Maven's resolver 2 takes a prefix file only with a checksum it can verify.
+  const prefixSum = path.length === 2 && path[0] === '.meta' ? SUM_ALGS.find((a) => path[1] === `prefixes.txt.${a}`) : undefined;
+  if (prefixSum) return { kind: 'prefixes', sum: prefixSum };
   if (path[0] === '.meta') throw new RegistryError('not_found', `not found: /${path.join('/')}`, { code: 'NOT_FOUND' });
   const last = path[path.length - 1] ?? '';
   let name = last;

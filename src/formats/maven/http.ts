@@ -13,7 +13,7 @@ import { parseRoute } from './coords.ts';
 import type { MavenRoute, SumAlg } from './coords.ts';
 import type { MavenLocal } from './local.ts';
 import type { MavenFile, MavenReader } from './reader.ts';
-import { sumsOfBlob, sumsOfDocument } from './sums.ts';
+import { sumsOfBlob, sumsOfBytes, sumsOfDocument } from './sums.ts';
 import type { Sums } from './sums.ts';
 import { MavenVirtual } from './virtual.ts';
 
@@ -64,7 +64,10 @@ async function route(view: MavenView, req: Request, r: MavenRoute, ctx: RequestC
   if (r.kind === 'prefixes') {
     const p = await reader.prefixes(via);
     if (p === null) throw new RegistryError('not_found', `repository ${view.name} cannot list its prefixes (a member has no prefix file)`, { code: 'NOT_FOUND' });
-    return bytesAnswer(req, ctx, new TextEncoder().encode(`## repository-prefixes/2.0\n# ${view.name}\n${p.join('\n')}\n`), 'text/plain; charset=utf-8', 'LOCAL', undefined);
+    const body = new TextEncoder().encode(`## repository-prefixes/2.0\n# ${view.name}\n${outermost(p).join('\n')}\n`);
+    const sums = sumsOfBytes(body);
+    if (r.sum) return bytesAnswer(req, ctx, new TextEncoder().encode(sums[r.sum]), 'text/plain', 'LOCAL', undefined);
+    return bytesAnswer(req, ctx, body, 'text/plain; charset=utf-8', 'LOCAL', undefined, `"${sums.sha256}"`, sums);
   }
   if (r.kind === 'metadata') {
     const m = await reader.metadata(r.dir, via);
@@ -120,4 +123,19 @@ async function deploy(view: MavenView, req: Request, r: MavenRoute, ctx: Request
     notifyChange(ctx, req, 'push', 'maven', { repository: `${c.group.join('.')}:${c.artifactId}`, tag: c.version, digest: done.digest, size: done.size ?? 0, mediaType: typeOf(c.filename), path: `/${[...c.group, c.artifactId, c.version, c.filename].join('/')}` });
   }
   return new Response(null, { status: 201 });
+}
+
+/**
+ * The prefixes with every one under another dropped (`/org/corp/plugins` beside `/org/corp`):
+ * Maven's resolver reads the file as a tree whose leaves are the allowed prefixes, so a nested
+ * entry turns its parent into an inner node and denies everything else under it (Maven 3.10 then
+ * refused every hosted `org.corp` artifact).
+ */
+export function outermost(prefixes: readonly string[]): string[] {
+  const all = new Set(prefixes.map((p) => p.replace(/\/+$/, '')).filter((p) => p !== ''));
+  const under = (p: string): boolean => {
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) if (all.has(p.slice(0, i))) return true;
+    return false;
+  };
+  return [...all].filter((p) => !under(p)).sort();
 }
