@@ -20,7 +20,7 @@ help:
 	@echo "make setup-oci-conformance  the OCI distribution-spec conformance suite, built with go install into .build/bin"
 	@echo "make setup-npm-tools    Verdaccio, pnpm, yarn 1 and 4 (pinned) into .build/npm-tools, for the npm tests"
 	@echo "make setup-py-tools     pypiserver, pip, uv, twine, poetry (pinned) into .build/py-tools, for the PyPI tests"
-	@echo "make setup-maven        Maven 3.9 and 4 (pinned, from the Maven repository) and the plugin seed, for the Maven tests"
+	@echo "make setup-maven        Maven 3.9, 3.10 and 4 (pinned, from the Maven repository) and the plugin seed, for the Maven tests"
 	@echo "make setup-cargo        checks the machine's cargo (1.68 or newer, rustup's), the Cargo tests' client"
 	@echo "make setup-debian       apt-utils, xz-utils, apt-cacher-ng, sqv from apt (the Debian tests and bench)"
 	@echo "make setup-bench        setup-system plus wrk, ab and curl for the bench"
@@ -72,7 +72,7 @@ setup-py-tools:
 	  python3 -m venv .build/py-tools && .build/py-tools/bin/pip install --disable-pip-version-check -q $(PY_TOOLS) && echo "$(PY_TOOLS)" > .build/py-tools/.installed; \
 	fi
 
-# The Maven tests' clients and upstream content: Maven 3.9.16 and 4.0.0-rc-5 from their distribution
+# The Maven tests' clients and upstream content: Maven 3.9.16, 3.10.0 and 4.0.0-rc-5 from their distribution
 # archives on the Maven repository (fetched by the machine's mvn 3.8.7), and the pinned plugins a
 # deploy runs, resolved once into .build/maven/seed (test/helpers/maven-seed.ts). Redone when the
 # pins in test/helpers/maven.ts or the seed script change.
