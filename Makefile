@@ -72,7 +72,7 @@ setup-py-tools:
 	  python3 -m venv .build/py-tools && .build/py-tools/bin/pip install --disable-pip-version-check -q $(PY_TOOLS) && echo "$(PY_TOOLS)" > .build/py-tools/.installed; \
 	fi
 
-# The Maven tests' clients and upstream content: Maven 3.9.16, 3.10.0 and 4.0.0-rc-5 from their distribution
+# The Maven tests' clients and upstream content: Maven 3.9.16, 3.10.0 and 4.0.0-rc-6 from their distribution
 # archives on the Maven repository (fetched by the machine's mvn 3.8.7), and the pinned plugins a
 # deploy runs, resolved once into .build/maven/seed (test/helpers/maven-seed.ts). Redone when the
 # pins in test/helpers/maven.ts or the seed script change.

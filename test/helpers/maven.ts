@@ -12,7 +12,7 @@ export const SEED = join(MAVEN_DIR, 'seed');
 export const MAVENS: Array<{ version: string; bin: string }> = [
   { version: '3.8.7', bin: 'mvn' },
   { version: '3.9.16', bin: join(MAVEN_DIR, 'apache-maven-3.9.16', 'bin', 'mvn') },
-  { version: '4.0.0-rc-5', bin: join(MAVEN_DIR, 'apache-maven-4.0.0-rc-5', 'bin', 'mvn') },
+  { version: '4.0.0-rc-6', bin: join(MAVEN_DIR, 'apache-maven-4.0.0-rc-6', 'bin', 'mvn') },
   // Resolver 2 with prefix filtering on by default: it reads the repository's .meta/prefixes.txt.
   { version: '3.10.0', bin: join(MAVEN_DIR, 'apache-maven-3.10.0', 'bin', 'mvn') },
 ];

@@ -189,26 +189,29 @@ describe('Maven local repos: mvn deploy, snapshots, metadata', () => {
     assert.doesNotMatch(xml, /evil/);
   });
 
-  // Issue 27: Maven 4.0.0-rc-5 did not apply a repository's prefix file. Maven 3.10 (Resolver 2)
-  // discovers it, for a mirror (how builds reach binaryrepo) once the user opts in with
+  // Issue 27: Maven 4.0.0-rc-5 did not apply a repository's prefix file. Maven 3.10 and 4.0.0-rc-6
+  // (Resolver 2) discover it, for a mirror (how builds reach binaryrepo) once the user opts in with
   // useMirroredRepositories. A hosted group missing from the virtual's file would then fail every
   // build of it; a group outside every prefix must never be fetched. Resolver 2 also checks its
   // first denial with one HEAD (verifyDenied): a HEAD may come, a GET may not.
-  it('mvn 3.10 with prefix discovery on: hosted groups resolve, a group outside every prefix is never fetched (mvn 3.9 fetches it)', async () => {
-    const optIn = ['-Daether.remoteRepositoryFilter.prefixes.useMirroredRepositories=true'];
-    const gets = (what: string): number => br.logs.filter((l) => l.includes('"method":"GET"') && l.includes(what)).length;
-    const ok = await run(MVN310.bin, 'verify', { groupId: 'org.corp', artifactId: 'consumer310', version: '1.0', deps: ['org.corp:svc-api:1.0'] }, optIn);
-    assert.equal(ok.code, 0, ok.out.slice(-4000));
-    assert.match(ok.out, /Loaded \d+ auto-discovered prefixes for remote repository binaryrepo/, 'Maven took the prefix file');
-    const before = gets('/zz/absent/');
-    const filtered = await run(MVN310.bin, 'verify', { groupId: 'org.corp', artifactId: 'consumer310b', version: '1.0', deps: ['zz.absent:thing:1.0'] }, optIn);
-    assert.notEqual(filtered.code, 0);
-    assert.match(filtered.out, /NOT allowed from binaryrepo/);
-    assert.equal(gets('/zz/absent/'), before, 'no GET for a group outside every prefix');
-    const unfiltered = await run(MVN39.bin, 'verify', { groupId: 'org.corp', artifactId: 'consumer39b', version: '1.0', deps: ['zz.absent:thing:1.0'] });
-    assert.notEqual(unfiltered.code, 0);
-    assert.ok(gets('/zz/absent/') > before, 'Maven 3.9 has no prefix filter: it fetches');
-  });
+  for (const m of [MVN310, MVN4]) {
+    it(`mvn ${m.version} with prefix discovery on: hosted groups resolve, a group outside every prefix is never fetched (mvn 3.9 fetches it)`, async () => {
+      const optIn = ['-Daether.remoteRepositoryFilter.prefixes.useMirroredRepositories=true'];
+      const gets = (what: string): number => br.logs.filter((l) => l.includes('"method":"GET"') && l.includes(what)).length;
+      const tag = m.version.replace(/\W/g, '');
+      const ok = await run(m.bin, 'verify', { groupId: 'org.corp', artifactId: `consumer${tag}`, version: '1.0', deps: ['org.corp:svc-api:1.0'] }, optIn);
+      assert.equal(ok.code, 0, ok.out.slice(-4000));
+      assert.match(ok.out, /Loaded \d+ auto-discovered prefixes for remote repository binaryrepo/, 'Maven took the prefix file');
+      const before = gets('/zz/absent/');
+      const filtered = await run(m.bin, 'verify', { groupId: 'org.corp', artifactId: `consumer${tag}b`, version: '1.0', deps: ['zz.absent:thing:1.0'] }, optIn);
+      assert.notEqual(filtered.code, 0);
+      assert.match(filtered.out, /NOT allowed from binaryrepo/);
+      assert.equal(gets('/zz/absent/'), before, 'no GET for a group outside every prefix');
+      const unfiltered = await run(MVN39.bin, 'verify', { groupId: 'org.corp', artifactId: `consumer39${tag}`, version: '1.0', deps: ['zz.absent:thing:1.0'] });
+      assert.notEqual(unfiltered.code, 0);
+      assert.ok(gets('/zz/absent/') > before, 'Maven 3.9 has no prefix filter: it fetches');
+    });
+  }
 
   it('a virtual\'s prefix file is the union of its members\' (the upstream\'s and the hosted groups)', async () => {
     const lines = (await (await fetch(url('maven', '/.meta/prefixes.txt'))).text()).split('\n');

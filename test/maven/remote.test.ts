@@ -114,7 +114,7 @@ describe('Maven remote and virtual, with mvn 3.8, 3.9 and 4', () => {
     assert.deepEqual(fresh, [], 'only metadata may be revalidated (TTL 0 here)');
   });
 
-  it('Maven 4 (4.0.0-rc-5) builds the same project through the virtual', async () => {
+  it('Maven 4 (4.0.0-rc-6) builds the same project through the virtual', async () => {
     const r = await build(MVN4.bin, `${br.url}/repo/maven`);
     assert.equal(r.code, 0, r.out.slice(-4000));
   });
